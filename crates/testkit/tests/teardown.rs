@@ -2,6 +2,8 @@
 //! tmpfs folder goes away when the process holding it exits, even by panic or SIGKILL, and at
 //! once when a [`ControlPlane`] started on its own is dropped.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use slb_testkit::ControlPlane;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
