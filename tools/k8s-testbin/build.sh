@@ -25,7 +25,7 @@ staging_version="v0.${minor_patch}"      # v0.37.2
 work="$(mktemp -d "${TMPDIR:-/tmp}/k8s-testbin.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 export GOFLAGS="-mod=mod -buildvcs=false"
-export GOTOOLCHAIN=local
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export GOMODCACHE="${GOMODCACHE:-$HOME/.cache/k8s-testbin/gomod}"
 export GOCACHE="${GOCACHE:-$HOME/.cache/k8s-testbin/gobuild}"
 
