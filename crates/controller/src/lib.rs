@@ -2,5 +2,11 @@
 //! EndpointSlices and keeps each LoadBalancer Service's CLB as its spec and annotations say,
 //! through the `Clb`/`Ecs` traits of slb-openapi and the decisions of slb-model.
 //!
-//! Not built yet: this crate is laid out by the foundation issue and filled by the controller
-//! issue. It exports nothing so far.
+//! Built so far: the operational pieces every controller replica needs — Lease-based leader
+//! election compatible with client-go's ([`leader`]), the admin server with `/metrics`,
+//! `/livez` and `/readyz` ([`admin`]), and the per-Service retry backoff ([`backoff`]). The
+//! reconcile loop itself arrives with the controller issue.
+
+pub mod admin;
+pub mod backoff;
+pub mod leader;
