@@ -10,3 +10,4 @@
 pub mod admin;
 pub mod backoff;
 pub mod leader;
+pub mod service_writes;
