@@ -4,7 +4,8 @@
 //!
 //! Built so far: the operational pieces every controller replica needs — Lease-based leader
 //! election compatible with client-go's ([`leader`]), the admin server with `/metrics`,
-//! `/livez` and `/readyz` ([`admin`]), and the per-Service retry backoff ([`backoff`]). The
+//! `/livez` and `/readyz` ([`admin`]), the per-Service retry backoff ([`backoff`]), and the
+//! conflict-safe writes to a Service: finalizer, labels, status ([`service_writes`]). The
 //! reconcile loop itself arrives with the controller issue.
 
 pub mod admin;
