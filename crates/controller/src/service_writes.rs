@@ -14,8 +14,7 @@ use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// The reference CCM's finalizer on every Service whose CLB it manages.
-pub const FINALIZER: &str = "service.k8s.alibaba/resources";
+pub use slb_model::FINALIZER;
 /// Label holding the id of the Service's CLB.
 pub const LB_ID_LABEL: &str = "service.k8s.alibaba/loadbalancer-id";
 /// Label holding the hash of the Service spec last synced successfully.

@@ -1,6 +1,39 @@
-//! slb-dataplane: the L4 proxy behind the local CLB's listeners: TCP and UDP forwarding on
-//! VIPs with the CLB's schedulers (wrr, rr, wlc), health checks, connection draining and proxy
-//! protocol v2.
+//! slb-dataplane: the L4 proxy behind the local CLB's listeners — TCP and UDP forwarding on
+//! VIPs with the CLB's schedulers (`wrr`, `rr`, `wlc`, `sch`, `tch`), health checks (TCP,
+//! HTTP, UDP), connection draining, idle timeouts, PROXY protocol v2 and hairpin refusal.
 //!
-//! Not built yet: this crate is laid out by the foundation issue and filled by the data plane
-//! issue. It exports nothing so far.
+//! The crate knows nothing of the OpenAPI or the local CLB: it takes its own
+//! [`DataPlaneConfig`] snapshots through a [`DataPlaneHandle`] (a `watch` channel underneath)
+//! and applies each one live. Decisions live in pure modules (`select`, `health`,
+//! `udp::flow`, `ppv2`); sockets live in `tcp`, `udp`, `health::probe` and the I/O threads
+//! (one `SO_REUSEPORT` socket per thread per TCP listener). It does not
+//! persist anything and does not terminate TLS or parse HTTP traffic.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), slb_dataplane::Error> {
+//! use slb_dataplane::{BackendConfig, DataPlane, DataPlaneConfig, ListenerConfig, Protocol};
+//! let mut registry = prometheus_client::registry::Registry::default();
+//! let dp = DataPlane::spawn(&mut registry);
+//! let mut l = ListenerConfig::new("lb-1/tcp/80", Protocol::Tcp, "127.0.0.10:8080".parse().unwrap());
+//! l.backends.push(BackendConfig { addr: "127.0.0.1:9000".parse().unwrap(), weight: 100 });
+//! let status = dp.apply(DataPlaneConfig { listeners: vec![l] }).await?;
+//! println!("{status:?}");
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod health;
+pub mod metrics;
+pub mod plane;
+pub mod pool;
+pub mod ppv2;
+pub mod select;
+pub mod tcp;
+pub mod udp;
+mod workers;
+
+pub use config::{
+    BackendConfig, ConfigError, DataPlaneConfig, DrainConfig, HealthCheckConfig, HealthCheckKind,
+    HttpCodes, ListenerConfig, Protocol, Scheduler,
+};
+pub use plane::{ApplyStatus, DataPlane, DataPlaneHandle, Error, ListenerStatus, Options};

@@ -1,0 +1,159 @@
+//! Prometheus metrics of the data plane, registered into a caller-supplied registry.
+//!
+//! Series are labelled by listener id only (bounded by configuration), plus a small fixed
+//! label (`kind`, `reason`, `state`) where one is needed. [`ListenerMetrics`] caches one
+//! listener's handles so the hot path never hashes labels. No per-backend or per-client
+//! series: they would be unbounded.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ListenerLabel {
+    listener: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct KindLabel {
+    listener: String,
+    kind: &'static str,
+}
+
+/// All data-plane metric families.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    connections: Family<ListenerLabel, Counter>,
+    active: Family<ListenerLabel, Gauge>,
+    bytes_in: Family<ListenerLabel, Counter>,
+    bytes_out: Family<ListenerLabel, Counter>,
+    connect_errors: Family<KindLabel, Counter>,
+    flows_created: Family<ListenerLabel, Counter>,
+    flows_evicted: Family<KindLabel, Counter>,
+    hairpin: Family<ListenerLabel, Counter>,
+    health: Family<KindLabel, Counter>,
+}
+
+/// One listener's metric handles, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ListenerMetrics {
+    listener: String,
+    all: Metrics,
+    /// Connections (TCP) accepted and forwarded to a backend.
+    pub connections: Counter,
+    /// Connections (TCP) or flows (UDP) open now.
+    pub active: Gauge,
+    /// Bytes from clients to backends.
+    pub bytes_in: Counter,
+    /// Bytes from backends to clients.
+    pub bytes_out: Counter,
+    /// UDP flows opened.
+    pub flows_created: Counter,
+    /// TCP connections or UDP datagrams refused because the source is one of the listener's
+    /// backends.
+    pub hairpin: Counter,
+}
+
+impl Metrics {
+    /// Creates the families and registers them under `slb_dataplane_*`.
+    pub fn register(registry: &mut Registry) -> Self {
+        let m = Self::default();
+        let r = registry.sub_registry_with_prefix("slb_dataplane");
+        r.register(
+            "connections",
+            "TCP connections forwarded",
+            m.connections.clone(),
+        );
+        r.register(
+            "active_connections",
+            "TCP connections and UDP flows open",
+            m.active.clone(),
+        );
+        r.register(
+            "received_bytes",
+            "Bytes from clients to backends",
+            m.bytes_in.clone(),
+        );
+        r.register(
+            "sent_bytes",
+            "Bytes from backends to clients",
+            m.bytes_out.clone(),
+        );
+        r.register(
+            "connect_errors",
+            "Connections or flows not forwarded, by kind (no_backend, refused, timeout, io, flow_table_full)",
+            m.connect_errors.clone(),
+        );
+        r.register(
+            "udp_flows_created",
+            "UDP flows opened",
+            m.flows_created.clone(),
+        );
+        r.register(
+            "udp_flows_evicted",
+            "UDP flows closed, by reason (idle, backend_removed, upstream_error, listener_closed)",
+            m.flows_evicted.clone(),
+        );
+        r.register(
+            "hairpin_refusals",
+            "TCP connections (or UDP datagrams) refused because the client is one of the listener's backends",
+            m.hairpin.clone(),
+        );
+        r.register(
+            "health_transitions",
+            "Backend health changes, by new state (kind = healthy or unhealthy)",
+            m.health.clone(),
+        );
+        m
+    }
+
+    /// The cached handles of one listener.
+    pub fn listener(&self, id: &str) -> ListenerMetrics {
+        let l = ListenerLabel {
+            listener: id.to_owned(),
+        };
+        ListenerMetrics {
+            listener: id.to_owned(),
+            all: self.clone(),
+            connections: self.connections.get_or_create(&l).clone(),
+            active: self.active.get_or_create(&l).clone(),
+            bytes_in: self.bytes_in.get_or_create(&l).clone(),
+            bytes_out: self.bytes_out.get_or_create(&l).clone(),
+            flows_created: self.flows_created.get_or_create(&l).clone(),
+            hairpin: self.hairpin.get_or_create(&l).clone(),
+        }
+    }
+}
+
+impl ListenerMetrics {
+    fn kind(&self, kind: &'static str) -> KindLabel {
+        KindLabel {
+            listener: self.listener.clone(),
+            kind,
+        }
+    }
+
+    /// Counts a connection that could not be forwarded.
+    pub fn connect_error(&self, kind: &'static str) {
+        self.all
+            .connect_errors
+            .get_or_create(&self.kind(kind))
+            .inc();
+    }
+
+    /// Counts an evicted UDP flow.
+    pub fn flow_evicted(&self, reason: &'static str) {
+        self.all
+            .flows_evicted
+            .get_or_create(&self.kind(reason))
+            .inc();
+    }
+
+    /// Counts a backend health change.
+    pub fn health_transition(&self, healthy: bool) {
+        let state = if healthy { "healthy" } else { "unhealthy" };
+        self.all.health.get_or_create(&self.kind(state)).inc();
+    }
+}

@@ -1,0 +1,264 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::types::Protocol;
+
+fn annotations(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn key(suffix: &str) -> String {
+    format!("{PREFIX}{suffix}")
+}
+
+#[test]
+fn no_annotations_give_the_table_defaults() {
+    let config = parse(&BTreeMap::new()).unwrap();
+    assert_eq!(config.instance.address_type, "internet");
+    assert_eq!(config.instance.instance_charge_type, "PayByCLCU");
+    assert_eq!(config.instance.address_ip_version, "ipv4");
+    assert!(config.instance.delete_protection);
+    assert_eq!(config.instance.modification_protection, "ConsoleProtection");
+    assert_eq!(config.listener.attributes.scheduler.as_deref(), Some("wrr"));
+    assert_eq!(config.listener.attributes.sticky_session, Some(false));
+    assert_eq!(config.listener.health_check_flag, Some(false));
+    assert_eq!(config.backend.default_weight, 100);
+    assert!(config.explicit.is_empty());
+}
+
+#[test]
+fn every_table_default_parses_with_its_own_kind() {
+    for s in ANNOTATIONS {
+        if let Default::Always(v) | Default::OnCreate(v) = s.default {
+            assert!(
+                value::parse(s.kind, v).is_ok(),
+                "default {v:?} of {}",
+                s.key.full()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_table_example_is_valid_and_changes_the_config() {
+    let defaults = parse(&BTreeMap::new()).unwrap();
+    for s in ANNOTATIONS {
+        let mut map = annotations(&[(&s.key.full(), s.example)]);
+        // Companions needed by dependent annotations.
+        map.insert(key("id"), "lb-reused".into());
+        map.insert(key("vgroup-port"), "rsp-x:80".into());
+        let config = parse(&map).unwrap_or_else(|e| panic!("{}: {e:?}", s.key.full()));
+        let mut base_map = annotations(&[]);
+        base_map.insert(key("id"), "lb-reused".into());
+        base_map.insert(key("vgroup-port"), "rsp-x:80".into());
+        if matches!(s.key.short(), "id" | "vgroup-port") {
+            base_map.remove(&s.key.full());
+        }
+        let base = parse(&base_map).unwrap_or(defaults.clone());
+        let mut a = config.clone();
+        let mut b = base.clone();
+        a.explicit.clear();
+        b.explicit.clear();
+        assert_ne!(
+            a,
+            b,
+            "{} = {:?} has no effect on the config",
+            s.key.full(),
+            s.example
+        );
+    }
+}
+
+#[test]
+fn invalid_values_name_the_annotation_the_value_and_what_is_allowed() {
+    let cases = [
+        ("protocol-port", "https443", "proto:port"),
+        ("protocol-port", "ftp:21", "proto:port"),
+        ("health-check-interval", "51", "integer 1–50"),
+        ("health-check-interval", "fast", "integer 1–50"),
+        ("scheduler", "random", "`wrr` | `rr` | `wlc`"),
+        ("address-type", "public", "`internet` | `intranet`"),
+        ("delete-protection", "yes", "`on` | `off`"),
+        ("id", "rsp-123", "starting with `lb-`"),
+        (
+            "additional-resource-tags",
+            "acs:x=1",
+            "must not start with `acs:`",
+        ),
+        ("health-check-connect-port", "0", "-520"),
+        ("forward-port", "80-443", "`port:port"),
+    ];
+    for (suffix, value, allowed) in cases {
+        let errors = parse(&annotations(&[(&key(suffix), value)])).unwrap_err();
+        assert_eq!(errors.len(), 1, "{suffix}={value}: {errors:?}");
+        let message = errors[0].to_string();
+        assert!(message.contains(&key(suffix)), "{message}");
+        assert!(message.contains(value), "{message}");
+        assert!(message.contains(allowed), "{message} lacks {allowed}");
+    }
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let errors = parse(&annotations(&[
+        (&key("scheduler"), "random"),
+        (&key("health-check-interval"), "0"),
+        (&key("adress-type"), "intranet"),
+        (&key("weight"), "10"),
+    ]))
+    .unwrap_err();
+    let kinds: Vec<&str> = errors.iter().map(AnnotationError::kind).collect();
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert!(kinds.contains(&"UnknownAnnotation"));
+    assert!(kinds.contains(&"AnnotationMissingDependency"));
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "InvalidAnnotationValue")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn unknown_keys_under_either_prefix_suggest_the_nearest_name() {
+    let cases = [
+        (key("adress-type"), "address-type"),
+        (format!("{LEGACY_PREFIX}schedular"), "scheduler"),
+        (key("health-check-intervals"), "health-check-interval"),
+    ];
+    for (typo, nearest) in cases {
+        let warnings = parse(&annotations(&[(&typo, "x")])).unwrap().warnings;
+        assert_eq!(
+            warnings,
+            vec![AnnotationError::UnknownKey {
+                key: typo.clone(),
+                suggestion: Some(key(nearest))
+            }]
+        );
+        assert!(warnings[0].to_string().contains("did you mean"));
+        assert!(warnings[0].is_warning());
+    }
+}
+
+#[test]
+fn nlb_only_and_foreign_keys_are_not_reported() {
+    let map = annotations(&[
+        (&key("zone-maps"), "cn-a:vsw-1"),
+        ("service.beta.kubernetes.io/other", "x"),
+        ("kubectl.kubernetes.io/last-applied-configuration", "{}"),
+    ]);
+    assert!(parse(&map).is_ok());
+}
+
+#[test]
+fn legacy_prefix_is_read_and_the_current_prefix_wins() {
+    let legacy = format!("{LEGACY_PREFIX}address-type");
+    let only_legacy = parse(&annotations(&[(&legacy, "intranet")])).unwrap();
+    assert_eq!(only_legacy.instance.address_type, "intranet");
+    let both = parse(&annotations(&[
+        (&legacy, "intranet"),
+        (&key("address-type"), "internet"),
+    ]))
+    .unwrap();
+    assert_eq!(both.instance.address_type, "internet");
+    // A bad legacy value shadowed by a good current one is not an error either.
+    let shadowed = parse(&annotations(&[
+        (&legacy, "bogus"),
+        (&key("address-type"), "internet"),
+    ]))
+    .unwrap();
+    assert!(shadowed.is_explicit("address-type"));
+}
+
+#[test]
+fn protocol_port_maps_service_ports_to_protocols() {
+    let config = parse(&annotations(&[(
+        &key("protocol-port"),
+        "https:443, http:80",
+    )]))
+    .unwrap();
+    let want: BTreeMap<u16, Protocol> = [(443, Protocol::Https), (80, Protocol::Http)].into();
+    assert_eq!(config.listener.protocol_ports, want);
+}
+
+#[test]
+fn tags_allow_empty_values_and_bare_keys() {
+    let config = parse(&annotations(&[(
+        &key("additional-resource-tags"),
+        "a=1,b=,c",
+    )]))
+    .unwrap();
+    let want = vec![
+        ("a".into(), "1".into()),
+        ("b".into(), String::new()),
+        ("c".into(), String::new()),
+    ];
+    assert_eq!(config.instance.additional_tags, want);
+}
+
+#[test]
+fn charge_types_are_case_insensitive_and_normalised() {
+    let config = parse(&annotations(&[
+        (&key("instance-charge-type"), "paybyspec"),
+        (&key("charge-type"), "PayByBandwidth"),
+    ]))
+    .unwrap();
+    assert_eq!(config.instance.instance_charge_type, "PayBySpec");
+    assert_eq!(
+        config.instance.internet_charge_type.as_deref(),
+        Some("paybybandwidth")
+    );
+}
+
+#[test]
+fn backend_type_is_read_without_prefix() {
+    let config = parse(&annotations(&[(
+        "service.beta.kubernetes.io/backend-type",
+        "eni",
+    )]))
+    .unwrap();
+    assert_eq!(config.backend.eni, Some(true));
+}
+
+#[test]
+fn force_override_without_id_is_a_warning_only_when_true() {
+    let harmless = parse(&annotations(&[(&key("force-override-listeners"), "false")])).unwrap();
+    assert!(harmless.warnings.is_empty());
+    let useless = parse(&annotations(&[(&key("force-override-listeners"), "true")])).unwrap();
+    assert_eq!(useless.warnings[0].kind(), "AnnotationMissingDependency");
+}
+
+#[test]
+fn markdown_reference_lists_every_key() {
+    let md = render_markdown();
+    for s in ANNOTATIONS {
+        let shown = match s.key {
+            Key::Prefixed(suffix) => format!("| `{suffix}` |"),
+            Key::Exact(full) => format!("| `{full}` |"),
+        };
+        assert!(md.contains(&shown), "{shown} missing from the reference");
+    }
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("| `")).count(),
+        ANNOTATIONS.len()
+    );
+}
+
+#[test]
+fn table_has_no_duplicate_keys() {
+    let mut seen = std::collections::BTreeSet::new();
+    for s in ANNOTATIONS {
+        assert!(seen.insert(s.key.full()), "duplicate {}", s.key.full());
+    }
+}
+
+#[test]
+fn edit_distance_counts_insertions_deletions_and_substitutions() {
+    assert_eq!(edit_distance("kitten", "sitting"), 3);
+    assert_eq!(edit_distance("", "abc"), 3);
+    assert_eq!(edit_distance("same", "same"), 0);
+}

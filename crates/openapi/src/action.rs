@@ -1,0 +1,138 @@
+//! The [`Action`] trait that ties a typed request to its action name, product, response type
+//! and flat parameter map, and the `rpc_request!` macro that declares request structs with
+//! their exact wire names so both directions (to and from [`Params`]) come from one list.
+//!
+//! Transport, signing and retries are not here; see `client` and `governor`.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::params::Params;
+
+/// The two products this crate speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Product {
+    /// Classic Load Balancer, `Slb` 2014-05-15.
+    Slb,
+    /// Elastic Compute Service, `Ecs` 2014-05-26.
+    Ecs,
+}
+
+impl Product {
+    /// The `Version` parameter.
+    pub fn version(self) -> &'static str {
+        match self {
+            Self::Slb => "2014-05-15",
+            Self::Ecs => "2014-05-26",
+        }
+    }
+
+    /// The lowercase product code used in endpoints (`slb`, `ecs`).
+    pub fn endpoint_code(self) -> &'static str {
+        match self {
+            Self::Slb => "slb",
+            Self::Ecs => "ecs",
+        }
+    }
+}
+
+/// One RPC action: a typed request that knows its wire form and its response type.
+pub trait Action: Sized + Send + Sync + 'static {
+    /// The `Action` parameter, e.g. `CreateLoadBalancer`.
+    const NAME: &'static str;
+    /// The product (and so `Version`).
+    const PRODUCT: Product;
+    /// The typed response.
+    type Response: Serialize + DeserializeOwned + Send + Sync + 'static;
+
+    /// The request's `RegionId`, if set (the client fills in its own otherwise).
+    fn region_id(&self) -> Option<&str>;
+
+    /// The action-specific parameters (no common/signing parameters), flattened per spec §1.3.
+    fn to_params(&self) -> Params;
+
+    /// Parses the action-specific parameters back (server side). Unknown parameters are
+    /// ignored, like the service does.
+    ///
+    /// # Errors
+    /// `MissingParameter` / `InvalidParameter` naming the offending parameter.
+    fn from_params(params: &Params) -> Result<Self, ApiError>;
+
+    /// True for actions that create a resource and are not idempotent unless they carry a
+    /// `ClientToken` (retrying them after an unknown outcome could create a duplicate).
+    fn creates_resource() -> bool {
+        Self::NAME.starts_with("Create")
+    }
+}
+
+/// Maps a field kind of `rpc_request!` to its Rust type.
+macro_rules! field_ty {
+    (req $t:ty) => { $t };
+    (opt $t:ty) => { Option<$t> };
+    (list $t:ty) => { Vec<$t> };
+    (tags $t:ty) => { Vec<$t> };
+    (json $t:ty) => { $t };
+    (optjson $t:ty) => { Option<$t> };
+}
+
+/// Declares a request struct and its [`Action`] impl.
+///
+/// Field syntax: `name: kind Type = "WireName" | "AltSpelling"`, where kind is `req`, `opt`,
+/// `list` (`Name.N`), `tags` (`Name.N.Key/Value`), `json` or `optjson` (JSON string).
+/// Every request also gets `region_id: Option<String>` (`RegionId`).
+macro_rules! rpc_request {
+    (
+        $(#[$m:meta])*
+        pub struct $name:ident => $product:ident $action:literal -> $resp:ty {
+            $( $(#[$fm:meta])* $field:ident : $kind:ident $ty:ty = $wire:literal $(| $alt:literal)* ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct $name {
+            /// `RegionId`; the client fills in its configured region when `None`.
+            pub region_id: Option<String>,
+            $( $(#[$fm])* pub $field: $crate::action::field_ty!($kind $ty), )*
+        }
+
+        impl $crate::action::Action for $name {
+            const NAME: &'static str = $action;
+            const PRODUCT: $crate::action::Product = $crate::action::Product::$product;
+            type Response = $resp;
+
+            fn region_id(&self) -> Option<&str> {
+                self.region_id.as_deref()
+            }
+
+            fn to_params(&self) -> $crate::params::Params {
+                #[allow(unused_mut)]
+                let mut w = $crate::params::ParamWriter::default();
+                w.opt("RegionId", &self.region_id);
+                $( w.$kind($wire, &self.$field); )*
+                w.finish()
+            }
+
+            fn from_params(
+                params: &$crate::params::Params,
+            ) -> Result<Self, $crate::error::ApiError> {
+                #[allow(unused_variables)]
+                let r = $crate::params::ParamReader::new(params);
+                Ok(Self {
+                    region_id: r.opt(&["RegionId"])?,
+                    $( $field: r.$kind(&[$wire $(, $alt)*])?, )*
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use {field_ty, rpc_request};
+
+/// A response with no fields but the request id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EmptyResponse {
+    /// `RequestId`.
+    pub request_id: String,
+}

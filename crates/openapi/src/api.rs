@@ -1,0 +1,165 @@
+//! The `Clb` and `Ecs` traits: the only way the controller reaches a cloud. Three kinds of
+//! implementation exist: the HTTP client (Alibaba or the local CLB server), the local engine
+//! in process, and test fakes.
+//!
+//! Every method takes its typed request by reference (read-only) and returns the typed
+//! response or an [`ApiError`]. The per-action contract (idempotency, `ClientToken`, what a
+//! not-found means) is documented on each request type. [`dispatch_clb`] / [`dispatch_ecs`]
+//! route a parsed `Action` + parameter map to a trait object, which is what a server needs.
+//!
+//! The action lists live in one macro each (`clb_actions!`, `ecs_actions!`) so the trait,
+//! the dispatcher, the `Arc` forwarding impl and the HTTP client cannot drift apart.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::action::Action;
+use crate::clb::*;
+use crate::ecs::*;
+use crate::error::{ApiError, codes};
+use crate::params::Params;
+
+/// Calls `$m! { <args> ; method: Request, … }` with every CLB action.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! clb_actions {
+    ($m:ident ! { $($args:tt)* }) => {
+        $m! { $($args)* ;
+            create_load_balancer: CreateLoadBalancerRequest,
+            delete_load_balancer: DeleteLoadBalancerRequest,
+            describe_load_balancers: DescribeLoadBalancersRequest,
+            describe_load_balancer_attribute: DescribeLoadBalancerAttributeRequest,
+            set_load_balancer_name: SetLoadBalancerNameRequest,
+            set_load_balancer_delete_protection: SetLoadBalancerDeleteProtectionRequest,
+            set_load_balancer_modification_protection: SetLoadBalancerModificationProtectionRequest,
+            modify_load_balancer_internet_spec: ModifyLoadBalancerInternetSpecRequest,
+            modify_load_balancer_instance_spec: ModifyLoadBalancerInstanceSpecRequest,
+            modify_load_balancer_instance_charge_type: ModifyLoadBalancerInstanceChargeTypeRequest,
+            set_load_balancer_status: SetLoadBalancerStatusRequest,
+            create_tcp_listener: CreateTcpListenerRequest,
+            set_tcp_listener_attribute: SetTcpListenerAttributeRequest,
+            describe_tcp_listener_attribute: DescribeTcpListenerAttributeRequest,
+            create_udp_listener: CreateUdpListenerRequest,
+            set_udp_listener_attribute: SetUdpListenerAttributeRequest,
+            describe_udp_listener_attribute: DescribeUdpListenerAttributeRequest,
+            create_http_listener: CreateHttpListenerRequest,
+            set_http_listener_attribute: SetHttpListenerAttributeRequest,
+            describe_http_listener_attribute: DescribeHttpListenerAttributeRequest,
+            create_https_listener: CreateHttpsListenerRequest,
+            set_https_listener_attribute: SetHttpsListenerAttributeRequest,
+            describe_https_listener_attribute: DescribeHttpsListenerAttributeRequest,
+            start_listener: StartListenerRequest,
+            stop_listener: StopListenerRequest,
+            delete_listener: DeleteListenerRequest,
+            describe_listeners: DescribeListenersRequest,
+            describe_health_status: DescribeHealthStatusRequest,
+            create_vserver_group: CreateVServerGroupRequest,
+            delete_vserver_group: DeleteVServerGroupRequest,
+            describe_vserver_groups: DescribeVServerGroupsRequest,
+            describe_vserver_group_attribute: DescribeVServerGroupAttributeRequest,
+            add_vserver_group_backend_servers: AddVServerGroupBackendServersRequest,
+            remove_vserver_group_backend_servers: RemoveVServerGroupBackendServersRequest,
+            set_vserver_group_attribute: SetVServerGroupAttributeRequest,
+            modify_vserver_group_backend_servers: ModifyVServerGroupBackendServersRequest,
+            tag_resources: TagResourcesRequest,
+            untag_resources: UntagResourcesRequest,
+            list_tag_resources: ListTagResourcesRequest,
+            add_tags: AddTagsRequest,
+            remove_tags: RemoveTagsRequest,
+            describe_tags: DescribeTagsRequest,
+        }
+    };
+}
+
+/// Calls `$m! { <args> ; method: Request, … }` with every ECS action.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ecs_actions {
+    ($m:ident ! { $($args:tt)* }) => {
+        $m! { $($args)* ;
+            describe_instances: DescribeInstancesRequest,
+            describe_network_interfaces: DescribeNetworkInterfacesRequest,
+        }
+    };
+}
+
+/// The error a trait implementation answers for an action it does not serve.
+pub fn not_served(action: &str) -> ApiError {
+    codes::INVALID_ACTION_NOT_FOUND.error_with(&format!("({action} is not served here)"))
+}
+
+macro_rules! define_trait {
+    ($(#[$m:meta])* $trait:ident, $dispatch:ident, $names:ident ; $($method:ident : $req:ident),* $(,)?) => {
+        $(#[$m])*
+        #[async_trait]
+        pub trait $trait: Send + Sync {
+            $(
+                #[doc = concat!("Calls `", stringify!($req), "`'s action; its docs state the contract.")]
+                ///
+                /// The default answers `InvalidAction.NotFound` (404), as the service does for
+                /// an action it does not serve, so fakes implement only what they need.
+                ///
+                /// # Errors
+                /// The service's error, or a client-side `SDK.*` error.
+                async fn $method(
+                    &self,
+                    req: &$req,
+                ) -> Result<<$req as Action>::Response, ApiError> {
+                    let _ = req;
+                    Err(not_served(<$req as Action>::NAME))
+                }
+            )*
+        }
+
+        #[async_trait]
+        impl<T: $trait + ?Sized> $trait for Arc<T> {
+            $(
+                async fn $method(
+                    &self,
+                    req: &$req,
+                ) -> Result<<$req as Action>::Response, ApiError> {
+                    (**self).$method(req).await
+                }
+            )*
+        }
+
+        /// Every action name this trait serves.
+        pub const $names: &[&str] = &[$(<$req as Action>::NAME),*];
+
+        /// Parses `params` for `action`, calls the matching method and renders the
+        /// response as JSON (a server's whole routing step).
+        ///
+        /// # Errors
+        /// `InvalidAction.NotFound` for an unknown action, the parse error for bad
+        /// parameters, or the implementation's error.
+        pub async fn $dispatch(
+            api: &dyn $trait,
+            action: &str,
+            params: &Params,
+        ) -> Result<serde_json::Value, ApiError> {
+            $(
+                if action == <$req as Action>::NAME {
+                    let req = <$req as Action>::from_params(params)?;
+                    let resp = api.$method(&req).await?;
+                    return serde_json::to_value(&resp).map_err(|e| {
+                        codes::INTERNAL_ERROR.error_with(&format!("(rendering the response: {e})"))
+                    });
+                }
+            )*
+            Err(codes::INVALID_ACTION_NOT_FOUND.error())
+        }
+    };
+}
+
+clb_actions!(define_trait! {
+    /// Classic Load Balancer (Slb 2014-05-15). Implementations must be cheap to share
+    /// (`Arc<dyn Clb>`) and safe to call concurrently; ordering of mutations on one CLB is
+    /// the caller's responsibility.
+    Clb, dispatch_clb, CLB_ACTIONS
+});
+
+ecs_actions!(define_trait! {
+    /// Elastic Compute Service (Ecs 2014-05-26), read-only node/pod lookups.
+    Ecs, dispatch_ecs, ECS_ACTIONS
+});

@@ -1,0 +1,19 @@
+//! Typed requests and responses of every CLB (Slb 2014-05-15) action in spec §3, split by
+//! action family. Each request implements [`Action`](crate::action::Action) and so turns
+//! into the flat parameter map and back; each response is serde with the exact wire names.
+//!
+//! Nothing here performs I/O; see `api` for the trait and `client` for HTTP.
+
+pub mod listener;
+pub mod listener_l4;
+pub mod listener_l7;
+pub mod load_balancer;
+pub mod tag;
+pub mod vserver_group;
+
+pub use listener::*;
+pub use listener_l4::*;
+pub use listener_l7::*;
+pub use load_balancer::*;
+pub use tag::*;
+pub use vserver_group::*;

@@ -1,0 +1,280 @@
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::*;
+use crate::error::codes;
+
+fn policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(1),
+        max_throttling_attempts: 6,
+    }
+}
+
+struct NoObserver;
+impl GovernorObserver for NoObserver {
+    fn on_retry(&self, _: &str, _: &ApiError, _: Duration) {}
+}
+
+#[test]
+fn backoff_doubles_from_the_base_and_is_capped() {
+    let err = codes::SERVICE_UNAVAILABLE.error();
+    let delays: Vec<_> = (1..=3)
+        .map(|n| retry_delay(&err, n, &policy(), RepeatSafety::Safe, None))
+        .collect();
+    assert_eq!(
+        delays,
+        [
+            Some(Duration::from_millis(100)),
+            Some(Duration::from_millis(200)),
+            Some(Duration::from_millis(400)),
+        ]
+    );
+    assert_eq!(
+        retry_delay(&err, 4, &policy(), RepeatSafety::Safe, None),
+        None
+    );
+    let big = RetryPolicy {
+        max_attempts: 30,
+        ..policy()
+    };
+    assert_eq!(
+        retry_delay(&err, 20, &big, RepeatSafety::Safe, None),
+        Some(Duration::from_secs(1))
+    );
+}
+
+#[test]
+fn throttling_gets_its_own_larger_attempt_budget() {
+    let err = codes::THROTTLING_USER.error();
+    assert!(retry_delay(&err, 5, &policy(), RepeatSafety::Safe, None).is_some());
+    assert_eq!(
+        retry_delay(&err, 6, &policy(), RepeatSafety::Safe, None),
+        None
+    );
+}
+
+#[test]
+fn non_retryable_errors_are_never_retried() {
+    for err in [
+        codes::INVALID_LOAD_BALANCER_ID_NOT_FOUND.error(),
+        codes::SIGNATURE_DOES_NOT_MATCH.error(),
+        ApiError::decode("x"),
+    ] {
+        assert_eq!(
+            retry_delay(&err, 1, &policy(), RepeatSafety::Safe, None),
+            None,
+            "{}",
+            err.code
+        );
+    }
+}
+
+#[test]
+fn creates_without_client_token_retry_only_after_a_definite_rejection() {
+    let unsafe_create = RepeatSafety::OnlyAfterRejection;
+    for err in [
+        codes::THROTTLING_USER.error(),
+        codes::BACKEND_SERVER_CONFIGURING.error(),
+        codes::SLB_IS_BUSY.error(),
+    ] {
+        assert!(
+            retry_delay(&err, 1, &policy(), unsafe_create, None).is_some(),
+            "{}",
+            err.code
+        );
+    }
+    for err in [
+        ApiError::timeout("t"),
+        ApiError::transport("t"),
+        codes::INTERNAL_ERROR.error(),
+        codes::SERVICE_UNAVAILABLE.error(),
+    ] {
+        assert_eq!(
+            retry_delay(&err, 1, &policy(), unsafe_create, None),
+            None,
+            "{}",
+            err.code
+        );
+    }
+}
+
+#[test]
+fn a_server_retry_hint_replaces_the_backoff_but_respects_the_cap() {
+    let err = codes::THROTTLING_API.error();
+    let hint = Some(Duration::from_millis(750));
+    assert_eq!(
+        retry_delay(&err, 1, &policy(), RepeatSafety::Safe, hint),
+        Some(Duration::from_millis(750))
+    );
+    let long = Some(Duration::from_secs(60));
+    assert_eq!(
+        retry_delay(&err, 1, &policy(), RepeatSafety::Safe, long),
+        Some(Duration::from_secs(1))
+    );
+}
+
+#[test]
+fn equal_jitter_stays_between_half_and_the_full_ceiling() {
+    let ceiling = Duration::from_millis(800);
+    assert_eq!(jitter(ceiling, 0.0), Duration::from_millis(400));
+    assert_eq!(jitter(ceiling, 1.0), Duration::from_millis(800));
+    assert_eq!(jitter(ceiling, 0.5), Duration::from_millis(600));
+    assert_eq!(
+        jitter(ceiling, 7.0),
+        ceiling,
+        "out-of-range unit is clamped"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_bucket_allows_the_burst_then_paces_at_the_rate() {
+    let bucket = TokenBucket::new(RateLimit::new(10.0, 3));
+    let waits: Vec<Duration> = (0..5).map(|_| bucket.reserve()).collect();
+    assert_eq!(waits[..3], [Duration::ZERO; 3]);
+    assert_eq!(waits[3], Duration::from_millis(100));
+    assert_eq!(waits[4], Duration::from_millis(200));
+
+    tokio::time::advance(Duration::from_secs(1)).await;
+    // 1 s refills 10 tokens: the 2 borrowed are repaid and the bucket is full (3) again.
+    let waits: Vec<Duration> = (0..4).map(|_| bucket.reserve()).collect();
+    assert_eq!(
+        waits,
+        [
+            Duration::ZERO,
+            Duration::ZERO,
+            Duration::ZERO,
+            Duration::from_millis(100)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn unlimited_bucket_never_waits() {
+    let bucket = TokenBucket::new(RateLimit::UNLIMITED);
+    assert!((0..1000).all(|_| bucket.reserve().is_zero()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_paces_calls_of_one_action_through_its_bucket() {
+    let mut config = GovernorConfig::default();
+    config
+        .per_action
+        .insert("DescribeLoadBalancers".into(), RateLimit::new(2.0, 1));
+    let gov = Governor::new(config);
+    let start = Instant::now();
+    for _ in 0..5 {
+        gov.run(
+            "DescribeLoadBalancers",
+            RepeatSafety::Safe,
+            &NoObserver,
+            |_| async { Ok::<_, AttemptError>(()) },
+        )
+        .await
+        .unwrap();
+    }
+    // One immediate token, then four more at 2/s.
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    // Another action has its own (default, generous) bucket.
+    let other = Instant::now();
+    gov.run(
+        "DescribeVServerGroups",
+        RepeatSafety::Safe,
+        &NoObserver,
+        |_| async { Ok::<_, AttemptError>(()) },
+    )
+    .await
+    .unwrap();
+    assert_eq!(other.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_retries_throttling_then_succeeds_and_reports_each_retry() {
+    struct Count(AtomicU32);
+    impl GovernorObserver for Count {
+        fn on_retry(&self, _: &str, err: &ApiError, delay: Duration) {
+            assert!(err.is_throttling());
+            assert!(delay >= Duration::from_millis(100) / 2);
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let gov = Governor::new(GovernorConfig {
+        retry: policy(),
+        ..GovernorConfig::default()
+    });
+    let observer = Count(AtomicU32::new(0));
+    let result = gov
+        .run(
+            "CreateVServerGroup",
+            RepeatSafety::OnlyAfterRejection,
+            &observer,
+            |n| async move {
+                if n < 3 {
+                    Err(AttemptError::from(codes::THROTTLING_USER.error()))
+                } else {
+                    Ok(n)
+                }
+            },
+        )
+        .await;
+    assert_eq!(result.unwrap(), 3);
+    assert_eq!(observer.0.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_gives_up_with_the_last_error_when_the_budget_is_spent() {
+    let gov = Governor::new(GovernorConfig {
+        retry: policy(),
+        ..GovernorConfig::default()
+    });
+    let attempts = AtomicU32::new(0);
+    let err = gov
+        .run(
+            "DeleteLoadBalancer",
+            RepeatSafety::Safe,
+            &NoObserver,
+            |_| {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                async { Err::<(), _>(AttemptError::from(codes::SERVICE_UNAVAILABLE.error())) }
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "ServiceUnavailable");
+    assert_eq!(attempts.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrency_is_bounded_across_actions() {
+    use std::sync::Arc;
+    let gov = Governor::new(GovernorConfig {
+        max_concurrency: 2,
+        default_rate: RateLimit::UNLIMITED,
+        ..GovernorConfig::default()
+    });
+    let in_flight = Arc::new(AtomicU32::new(0));
+    let peak = Arc::new(AtomicU32::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let (gov, in_flight, peak) = (gov.clone(), in_flight.clone(), peak.clone());
+        tasks.push(tokio::spawn(async move {
+            let action = format!("Action{}", i % 3);
+            gov.run(&action, RepeatSafety::Safe, &NoObserver, |_| {
+                let (in_flight, peak) = (in_flight.clone(), peak.clone());
+                async move {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    Ok::<_, AttemptError>(())
+                }
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(peak.load(Ordering::SeqCst), 2);
+}
