@@ -1,0 +1,242 @@
+//! The local CLB's configuration file (YAML, or JSON since JSON is YAML): the region, the VIP
+//! pool, vSwitches, the seed ECS inventory, quotas and faults to inject. Every field has a
+//! default, so an empty file (or none) gives a working single-VPC setup on loopback.
+//!
+//! ```yaml
+//! region: cn-hangzhou
+//! vip_pool: 127.0.1.0/24          # internet VIPs
+//! vswitches:                      # intranet VIPs come from the vSwitch's CIDR
+//!   - { id: vsw-local, vpc_id: vpc-local, zone_id: cn-hangzhou-a, cidr: 127.0.2.0/24 }
+//! instances:
+//!   - { InstanceId: i-node1, PrivateIpAddress: 127.0.0.11, VpcId: vpc-local, ZoneId: cn-hangzhou-a }
+//! network_interfaces:
+//!   - { NetworkInterfaceId: eni-1, PrivateIpAddresses: [127.0.0.21], VpcId: vpc-local }
+//! quotas: { backends_per_load_balancer: 200, listeners_per_load_balancer: 50,
+//!           load_balancers_per_account: 100, backends_per_call: 40, tags_per_resource: 20 }
+//! faults:
+//!   arrears: false
+//!   insufficient_balance: false
+//!   latency_ms: 0
+//!   throttle: { DescribeLoadBalancers: 0.5 }   # fraction of calls answered Throttling.User
+//!   instance_charge_type: PayBySpec            # what a create without InstanceChargeType gets
+//! ```
+//!
+//! This module only parses and validates; the engine applies it.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::Cidr;
+use crate::model::{Instance, NetworkInterface};
+
+/// The default internet VIP pool: loopback, so traffic works on one machine.
+pub const DEFAULT_VIP_POOL: &str = "127.0.1.0/24";
+/// The default vSwitch's CIDR.
+pub const DEFAULT_VSWITCH_CIDR: &str = "127.0.2.0/24";
+/// The default vSwitch id.
+pub const DEFAULT_VSWITCH_ID: &str = "vsw-local";
+/// The default VPC id.
+pub const DEFAULT_VPC_ID: &str = "vpc-local";
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalConfig {
+    /// The region this server answers for (`RegionId`).
+    pub region: String,
+    /// CIDR of internet VIPs.
+    pub vip_pool: String,
+    /// vSwitches; intranet LBs take their VIP from the vSwitch's CIDR.
+    pub vswitches: Vec<VSwitchConfig>,
+    /// Seed ECS instances (the admin action adds more).
+    pub instances: Vec<Instance>,
+    /// Seed ENIs.
+    pub network_interfaces: Vec<NetworkInterface>,
+    /// Quotas.
+    pub quotas: Quotas,
+    /// Faults to inject.
+    pub faults: FaultConfig,
+}
+
+/// One vSwitch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VSwitchConfig {
+    /// `vsw-…`.
+    pub id: String,
+    /// The VPC it belongs to.
+    pub vpc_id: String,
+    /// Its zone.
+    #[serde(default)]
+    pub zone_id: String,
+    /// Its IPv4 CIDR.
+    pub cidr: String,
+}
+
+/// Quotas of the account and per load balancer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Quotas {
+    /// Backend servers per LB, counted across all its vServer groups (Alibaba: 200).
+    pub backends_per_load_balancer: usize,
+    /// Listeners per LB (Alibaba: 50).
+    pub listeners_per_load_balancer: usize,
+    /// LBs per account.
+    pub load_balancers_per_account: usize,
+    /// Backend servers in one call (docs say 20; the CCM sends up to 40).
+    pub backends_per_call: usize,
+    /// Tags per resource (Alibaba: 20).
+    pub tags_per_resource: usize,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            backends_per_load_balancer: 200,
+            listeners_per_load_balancer: 50,
+            load_balancers_per_account: 100,
+            backends_per_call: 40,
+            tags_per_resource: 20,
+        }
+    }
+}
+
+/// Faults to inject (also settable at run time through `LocalSetFaults`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultConfig {
+    /// The account is in arrears: billing calls answer `ORDER.ARREARAGE`.
+    pub arrears: bool,
+    /// The balance is insufficient: billing calls answer `PAY.INSUFFICIENT_BALANCE`.
+    pub insufficient_balance: bool,
+    /// Added latency before every call, in milliseconds.
+    pub latency_ms: u64,
+    /// Per action (or `*` for all), the fraction 0.0–1.0 of calls answered `Throttling.User`.
+    /// The rejection is deterministic: with 0.5 every second call is rejected.
+    pub throttle: BTreeMap<String, f64>,
+    /// The charge type a create without `InstanceChargeType` gets (`PayBySpec`, as Alibaba).
+    pub instance_charge_type: String,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        Self {
+            arrears: false,
+            insufficient_balance: false,
+            latency_ms: 0,
+            throttle: BTreeMap::new(),
+            instance_charge_type: "PayBySpec".to_owned(),
+        }
+    }
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            region: "cn-hangzhou".to_owned(),
+            vip_pool: DEFAULT_VIP_POOL.to_owned(),
+            vswitches: vec![VSwitchConfig {
+                id: DEFAULT_VSWITCH_ID.to_owned(),
+                vpc_id: DEFAULT_VPC_ID.to_owned(),
+                zone_id: "cn-hangzhou-a".to_owned(),
+                cidr: DEFAULT_VSWITCH_CIDR.to_owned(),
+            }],
+            instances: Vec::new(),
+            network_interfaces: Vec::new(),
+            quotas: Quotas::default(),
+            faults: FaultConfig::default(),
+        }
+    }
+}
+
+/// Why a configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading config file {path}: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid YAML/JSON of the documented shape.
+    #[error("parsing config file {path}: {source} (see the slb_local::config docs for the shape)")]
+    Parse {
+        /// The path.
+        path: String,
+        /// The parse error.
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// A value is out of range or malformed.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl LocalConfig {
+    /// Reads and validates a YAML or JSON file.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file and the problem.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let config: Self = if text.trim().is_empty() {
+            Self::default()
+        } else {
+            serde_yaml::from_str(&text).map_err(|source| ConfigError::Parse {
+                path: path.display().to_string(),
+                source,
+            })?
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks CIDRs, vSwitch uniqueness, instance IPs and throttle fractions.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the field and the fix.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        Cidr::parse(&self.vip_pool).map_err(|e| ConfigError::Invalid(format!("vip_pool: {e}")))?;
+        let mut seen = std::collections::BTreeSet::new();
+        for vsw in &self.vswitches {
+            Cidr::parse(&vsw.cidr)
+                .map_err(|e| ConfigError::Invalid(format!("vswitch {}: cidr: {e}", vsw.id)))?;
+            if !seen.insert(vsw.id.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "vswitch id {} appears twice; give each vSwitch a unique id",
+                    vsw.id
+                )));
+            }
+        }
+        for inst in &self.instances {
+            inst.private_ip_address.parse::<Ipv4Addr>().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "instance {}: PrivateIpAddress {:?} is not an IPv4 address",
+                    inst.instance_id, inst.private_ip_address
+                ))
+            })?;
+        }
+        for (action, rate) in &self.faults.throttle {
+            if !(0.0..=1.0).contains(rate) {
+                return Err(ConfigError::Invalid(format!(
+                    "faults.throttle.{action}: {rate} is not a fraction between 0.0 and 1.0"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The vSwitch with this id.
+    pub fn vswitch(&self, id: &str) -> Option<&VSwitchConfig> {
+        self.vswitches.iter().find(|v| v.id == id)
+    }
+}

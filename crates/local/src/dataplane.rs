@@ -1,0 +1,240 @@
+//! The hook to the data plane: after every committed change, and once at start-up, the
+//! engine pushes the full set of forwarding listeners through [`DataPlane::apply`]. A
+//! listener forwards when it is `running` on an `active` load balancer; its backends are
+//! resolved to `IP:port` (ecs → the instance's private IP on the backend port, eni/eci →
+//! `ServerIp:port`) with their weights.
+//!
+//! slb-local does not depend on the proxy crate: the binary adapts a [`DataPlane`] to it.
+//! Snapshots are full (never deltas), so an adapter can diff or simply replace.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+
+use crate::engine::State;
+use crate::model::{Listener, LoadBalancer};
+
+/// Receives the full forwarding configuration.
+///
+/// # Caveats
+/// Called with the engine's lock held: implementations must be quick and must not call back
+/// into the engine (publishing on a `tokio::sync::watch` channel is the intended shape).
+pub trait DataPlane: Send + Sync {
+    /// Replaces the forwarding configuration with `snapshot`.
+    fn apply(&self, snapshot: LocalDataPlaneSnapshot);
+}
+
+/// Every forwarding listener.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalDataPlaneSnapshot {
+    /// Listeners ordered by (load balancer id, protocol, port).
+    pub listeners: Vec<DataPlaneListener>,
+}
+
+/// One running listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataPlaneListener {
+    /// The owning load balancer.
+    pub load_balancer_id: String,
+    /// The VIP to listen on.
+    pub vip: IpAddr,
+    /// The listener port.
+    pub port: u16,
+    /// `tcp`, `udp`, `http` or `https` (the local proxy forwards L4; HTTP(S) as TCP).
+    pub protocol: String,
+    /// `wrr`, `rr`, `wlc`, `sch` or `tch`.
+    pub scheduler: String,
+    /// Health checking.
+    pub health_check: HealthCheck,
+    /// Connection draining timeout in seconds when draining is on.
+    pub connection_drain_timeout_s: Option<u32>,
+    /// Send a PROXY protocol v2 header to backends.
+    pub proxy_protocol_v2: bool,
+    /// Session persistence timeout in seconds (0 = off).
+    pub persistence_timeout_s: u32,
+    /// Idle timeout of established TCP connections in seconds.
+    pub established_timeout_s: u32,
+    /// The backends.
+    pub backends: Vec<DataPlaneBackend>,
+}
+
+/// Health-check settings of a listener, defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    /// Health checks are on.
+    pub enabled: bool,
+    /// `tcp` or `http` (UDP listeners: `udp`).
+    pub check_type: String,
+    /// The port to probe; `None` means each backend's own port.
+    pub connect_port: Option<u16>,
+    /// Probe timeout in seconds.
+    pub timeout_s: u32,
+    /// Seconds between probes.
+    pub interval_s: u32,
+    /// Successes before a backend is healthy.
+    pub healthy_threshold: u32,
+    /// Failures before a backend is unhealthy.
+    pub unhealthy_threshold: u32,
+    /// HTTP probe path (empty for TCP checks).
+    pub uri: String,
+    /// HTTP probe Host header.
+    pub domain: String,
+    /// Accepted HTTP codes, e.g. `http_2xx,http_3xx`.
+    pub http_codes: String,
+    /// UDP probe request payload.
+    pub udp_request: String,
+    /// UDP expected response payload.
+    pub udp_expect: String,
+}
+
+/// One resolved backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataPlaneBackend {
+    /// `ServerId` (for logs and metrics).
+    pub server_id: String,
+    /// Where to connect.
+    pub addr: SocketAddr,
+    /// Weight 0–100 (0 takes no new connections).
+    pub weight: u32,
+}
+
+/// A data plane that ignores every snapshot.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoopDataPlane;
+
+impl DataPlane for NoopDataPlane {
+    fn apply(&self, _snapshot: LocalDataPlaneSnapshot) {}
+}
+
+/// A data plane that records every snapshot (tests).
+#[derive(Debug, Default)]
+pub struct RecordingDataPlane {
+    snapshots: Mutex<Vec<LocalDataPlaneSnapshot>>,
+}
+
+impl RecordingDataPlane {
+    /// Every snapshot received, oldest first.
+    pub fn snapshots(&self) -> Vec<LocalDataPlaneSnapshot> {
+        self.snapshots.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The latest snapshot (empty before the first).
+    pub fn latest(&self) -> LocalDataPlaneSnapshot {
+        self.snapshots().pop().unwrap_or_default()
+    }
+}
+
+impl DataPlane for RecordingDataPlane {
+    fn apply(&self, snapshot: LocalDataPlaneSnapshot) {
+        if let Ok(mut s) = self.snapshots.lock() {
+            s.push(snapshot);
+        }
+    }
+}
+
+fn num(values: &std::collections::BTreeMap<String, String>, key: &str) -> u32 {
+    values.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+fn health_check(l: &Listener) -> HealthCheck {
+    let v = crate::engine::effective_settings(l);
+    let s = |k: &str| v.get(k).cloned().unwrap_or_default();
+    let l4 = l.protocol == "tcp" || l.protocol == "udp";
+    let enabled = if l4 {
+        s("HealthCheckSwitch") != "off"
+    } else {
+        s("HealthCheck") != "off"
+    };
+    let check_type = match l.protocol.as_str() {
+        "udp" => "udp".to_owned(),
+        "tcp" => s("HealthCheckType"),
+        _ => "http".to_owned(),
+    };
+    HealthCheck {
+        enabled,
+        check_type,
+        connect_port: v.get("HealthCheckConnectPort").and_then(|p| p.parse().ok()),
+        timeout_s: num(
+            &v,
+            if l4 {
+                "HealthCheckConnectTimeout"
+            } else {
+                "HealthCheckTimeout"
+            },
+        ),
+        interval_s: num(&v, "HealthCheckInterval"),
+        healthy_threshold: num(&v, "HealthyThreshold"),
+        unhealthy_threshold: num(&v, "UnhealthyThreshold"),
+        uri: s("HealthCheckURI"),
+        domain: s("HealthCheckDomain"),
+        http_codes: s("HealthCheckHttpCode"),
+        udp_request: s("HealthCheckReq"),
+        udp_expect: s("HealthCheckExp"),
+    }
+}
+
+fn backends(state: &State, lb: &LoadBalancer, l: &Listener) -> Vec<DataPlaneBackend> {
+    let Some(group) = lb
+        .vserver_groups
+        .iter()
+        .find(|g| g.id == l.vserver_group_id)
+    else {
+        return Vec::new();
+    };
+    group
+        .backends
+        .iter()
+        .filter_map(|b| {
+            let ip = if b.server_type == "ecs" {
+                state
+                    .instances
+                    .get(&b.server_id)?
+                    .private_ip_address
+                    .parse()
+                    .ok()?
+            } else {
+                b.server_ip.parse().ok()?
+            };
+            Some(DataPlaneBackend {
+                server_id: b.server_id.clone(),
+                addr: SocketAddr::new(ip, b.port),
+                weight: b.weight,
+            })
+        })
+        .collect()
+}
+
+/// The snapshot of `state`: every running listener of every active LB, backends resolved.
+/// Backends whose instance is unknown (or whose IP does not parse) are left out.
+pub fn snapshot(state: &State) -> LocalDataPlaneSnapshot {
+    let mut listeners = Vec::new();
+    for lb in state
+        .load_balancers
+        .values()
+        .filter(|lb| lb.status == "active")
+    {
+        let Ok(vip) = lb.address.parse::<IpAddr>() else {
+            continue;
+        };
+        for l in lb.listeners.iter().filter(|l| l.status == "running") {
+            let v = crate::engine::effective_settings(l);
+            let drain = v.get("ConnectionDrain").is_some_and(|d| d == "on");
+            listeners.push(DataPlaneListener {
+                load_balancer_id: lb.id.clone(),
+                vip,
+                port: l.port,
+                protocol: l.protocol.clone(),
+                scheduler: l.scheduler.clone(),
+                health_check: health_check(l),
+                connection_drain_timeout_s: drain.then(|| num(&v, "ConnectionDrainTimeout")),
+                proxy_protocol_v2: v.get("ProxyProtocolV2Enabled").is_some_and(|p| p == "true"),
+                persistence_timeout_s: num(&v, "PersistenceTimeout"),
+                established_timeout_s: num(&v, "EstablishedTimeout"),
+                backends: backends(state, lb, l),
+            });
+        }
+    }
+    listeners.sort_by(|a, b| {
+        (&a.load_balancer_id, &a.protocol, a.port).cmp(&(&b.load_balancer_id, &b.protocol, b.port))
+    });
+    LocalDataPlaneSnapshot { listeners }
+}

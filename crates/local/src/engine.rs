@@ -1,0 +1,337 @@
+//! The local CLB engine: the real service's rules over the records of `model`, answering the
+//! RPC actions in their wire form (a flat parameter map in, Alibaba's JSON body out).
+//!
+//! Every action is a pure function of (state, context, parameters) returning the response
+//! body and the [`Change`] it makes; [`Engine::handle`] commits that change to the durable
+//! store *before* applying it in memory and answering, then pushes a fresh snapshot to the
+//! data plane. Calls are serialized by one mutex (held only for synchronous work, never
+//! across `.await`), which is also what makes `ClientToken` replays exact.
+//!
+//! Not here: signatures, HTTP and latency injection (see `server`), and the typed `Clb`/`Ecs`
+//! trait adapter (see `traits`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Map, Value};
+use slb_openapi::error::{ApiError, codes};
+use slb_openapi::params::{ParamReader, Params};
+
+use crate::config::LocalConfig;
+use crate::dataplane::{DataPlane, snapshot};
+use crate::faults::Faults;
+use crate::model::{Instance, LoadBalancer, NetworkInterface, VServerGroup};
+use crate::store::{Change, Store, StoreError};
+
+mod admin;
+mod dispatch;
+mod ecs;
+mod lb;
+mod listener;
+mod render;
+mod tags;
+mod vgroup;
+
+pub use dispatch::{ActionInfo, Family, action_names, lookup_action};
+
+/// The listener's protocol settings with defaults filled in (health check, draining, …).
+pub fn effective_settings(listener: &crate::model::Listener) -> BTreeMap<String, String> {
+    listener::effective(listener)
+}
+
+/// The prefix of local-only admin actions; no Alibaba action starts with it.
+pub const ADMIN_PREFIX: &str = "Local";
+
+/// Everything the engine knows: the load balancers and the ECS inventory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// Load balancers by id.
+    pub load_balancers: BTreeMap<String, LoadBalancer>,
+    /// ECS instances by id.
+    pub instances: BTreeMap<String, Instance>,
+    /// ENIs by id.
+    pub network_interfaces: BTreeMap<String, NetworkInterface>,
+}
+
+impl State {
+    /// Applies a committed change.
+    pub fn apply(&mut self, change: &Change) {
+        for lb in &change.put_load_balancers {
+            self.load_balancers.insert(lb.id.clone(), lb.clone());
+        }
+        for id in &change.delete_load_balancers {
+            self.load_balancers.remove(id);
+        }
+        for i in &change.put_instances {
+            self.instances.insert(i.instance_id.clone(), i.clone());
+        }
+        for id in &change.delete_instances {
+            self.instances.remove(id);
+        }
+        for e in &change.put_network_interfaces {
+            self.network_interfaces
+                .insert(e.network_interface_id.clone(), e.clone());
+        }
+        for id in &change.delete_network_interfaces {
+            self.network_interfaces.remove(id);
+        }
+    }
+
+    /// The load balancer and group of a vServer group id.
+    pub fn group(&self, id: &str) -> Option<(&LoadBalancer, &VServerGroup)> {
+        self.load_balancers.values().find_map(|lb| {
+            lb.vserver_groups
+                .iter()
+                .find(|g| g.id == id)
+                .map(|g| (lb, g))
+        })
+    }
+}
+
+/// What one action produced: the response fields (without `RequestId`) and its change.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub body: Map<String, Value>,
+    pub change: Change,
+    /// New fault settings (local admin actions only; kept in memory, not stored).
+    pub faults: Option<crate::config::FaultConfig>,
+}
+
+impl Outcome {
+    fn read(body: Map<String, Value>) -> Self {
+        Self {
+            body,
+            ..Self::default()
+        }
+    }
+
+    fn put_lb(lb: LoadBalancer) -> Self {
+        Self {
+            change: Change {
+                put_load_balancers: vec![lb],
+                ..Change::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.body.insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+/// The context an action runs in: configuration, faults and the clock.
+pub(crate) struct Ctx<'a> {
+    pub config: &'a LocalConfig,
+    pub faults: &'a Faults,
+    pub now_ms: i64,
+}
+
+impl Ctx<'_> {
+    /// A fresh id such as `lb-7f3a…` (20 hex digits, like Alibaba's length).
+    fn new_id(prefix: &str) -> String {
+        let hex = uuid::Uuid::new_v4().simple().to_string();
+        format!("{prefix}-{}", &hex[..20])
+    }
+
+    /// Billing gate of create/modify calls: arrears, then balance.
+    fn check_billing(&self) -> Result<(), ApiError> {
+        if self.faults.config().arrears {
+            return Err(codes::ORDER_ARREARAGE.error());
+        }
+        if self.faults.config().insufficient_balance {
+            return Err(codes::PAY_INSUFFICIENT_BALANCE.error());
+        }
+        Ok(())
+    }
+}
+
+/// A handler of one action.
+pub(crate) type Handler = fn(&State, &Ctx<'_>, &Params) -> Result<Outcome, ApiError>;
+
+/// The LB named by `LoadBalancerId`, or `InvalidLoadBalancerId.NotFound`.
+pub(crate) fn find_lb<'s>(state: &'s State, params: &Params) -> Result<&'s LoadBalancer, ApiError> {
+    let id: String = ParamReader::new(params).req(&["LoadBalancerId"])?;
+    state
+        .load_balancers
+        .get(&id)
+        .ok_or_else(|| codes::INVALID_LOAD_BALANCER_ID_NOT_FOUND.error())
+}
+
+/// Like [`find_lb`], for a call that modifies the LB: a `locked` LB refuses it.
+pub(crate) fn find_lb_for_write<'s>(
+    state: &'s State,
+    params: &Params,
+) -> Result<&'s LoadBalancer, ApiError> {
+    let lb = find_lb(state, params)?;
+    ensure_unlocked(lb)?;
+    Ok(lb)
+}
+
+/// `ActionNotAllowed` for a locked LB.
+pub(crate) fn ensure_unlocked(lb: &LoadBalancer) -> Result<(), ApiError> {
+    if lb.status == "locked" {
+        Err(codes::ACTION_NOT_ALLOWED.error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Loading the stored state failed.
+    #[error("loading stored state: {0}")]
+    LoadState(#[source] StoreError),
+    /// Writing the seed inventory of the config file failed.
+    #[error("storing the config file's inventory: {0}")]
+    SeedInventory(#[source] StoreError),
+}
+
+impl EngineError {
+    /// A stable label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::LoadState(_) => "load_state",
+            Self::SeedInventory(_) => "seed_inventory",
+        }
+    }
+}
+
+struct Inner {
+    state: State,
+    store: Box<dyn Store>,
+    faults: Faults,
+}
+
+/// The local CLB engine. Cheap to share behind an `Arc`.
+pub struct Engine {
+    inner: Mutex<Inner>,
+    config: LocalConfig,
+    dataplane: Arc<dyn DataPlane>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("region", &self.config.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Loads the stored state, merges the config file's inventory into it (config entries
+    /// win for the ids they name) and publishes the first data-plane snapshot.
+    ///
+    /// # Errors
+    /// [`EngineError`] when the store cannot be read or written.
+    pub fn open(
+        config: LocalConfig,
+        mut store: Box<dyn Store>,
+        dataplane: Arc<dyn DataPlane>,
+    ) -> Result<Self, EngineError> {
+        let stored = store.load().map_err(EngineError::LoadState)?;
+        let mut state = State {
+            load_balancers: stored.load_balancers,
+            instances: stored.instances,
+            network_interfaces: stored.network_interfaces,
+        };
+        let seed = Change {
+            put_instances: config.instances.clone(),
+            put_network_interfaces: config.network_interfaces.clone(),
+            ..Change::default()
+        };
+        store.commit(&seed).map_err(EngineError::SeedInventory)?;
+        state.apply(&seed);
+        dataplane.apply(snapshot(&state));
+        let faults = Faults::new(config.faults.clone());
+        Ok(Self {
+            inner: Mutex::new(Inner {
+                state,
+                store,
+                faults,
+            }),
+            config,
+            dataplane,
+        })
+    }
+
+    /// The configuration the engine runs with.
+    pub fn config(&self) -> &LocalConfig {
+        &self.config
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied change (state is only
+        // touched after a successful commit), so a poisoned lock is safe to reuse.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Answers one action in wire form: the response body with a fresh `RequestId`.
+    ///
+    /// # Errors
+    /// The [`ApiError`] Alibaba would answer (code, status, message); `InternalError` when
+    /// the store cannot commit (the change is then not applied).
+    pub fn handle(&self, action: &str, params: &Params) -> Result<Value, ApiError> {
+        let info = lookup_action(action).ok_or_else(|| codes::INVALID_ACTION_NOT_FOUND.error())?;
+        if let Some(region) = params.get("RegionId").filter(|r| !r.is_empty())
+            && *region != self.config.region
+        {
+            return Err(ApiError::service(
+                "InvalidRegionId.NotFound",
+                404,
+                format!(
+                    "The specified RegionId {region} does not exist; this local CLB serves {}.",
+                    self.config.region
+                ),
+            ));
+        }
+        let now_ms = now_ms();
+        let mut inner = self.lock();
+        inner.faults.admit(action)?;
+        let cx = Ctx {
+            config: &self.config,
+            faults: &inner.faults,
+            now_ms,
+        };
+        let outcome = (info.handler)(&inner.state, &cx, params)?;
+        if let Some(faults) = outcome.faults {
+            inner.faults.set(faults);
+        }
+        if !outcome.change.is_empty() {
+            let inner = &mut *inner;
+            if let Err(err) = inner.store.commit(&outcome.change) {
+                tracing::error!(error = %err, action, "store commit failed; change not applied");
+                return Err(codes::INTERNAL_ERROR.error());
+            }
+            inner.state.apply(&outcome.change);
+            self.dataplane.apply(snapshot(&inner.state));
+        }
+        let mut body = outcome.body;
+        body.insert("RequestId".to_owned(), Value::String(new_request_id()));
+        Ok(Value::Object(body))
+    }
+
+    /// The latency currently injected before each call.
+    pub fn injected_latency(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.lock().faults.config().latency_ms)
+    }
+
+    /// A copy of the whole state (tests and tools).
+    pub fn state(&self) -> State {
+        self.lock().state.clone()
+    }
+}
+
+/// An uppercase UUID, like Alibaba's request ids.
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase()
+}
+
+fn now_ms() -> i64 {
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,192 @@
+//! Local-only administration actions. Their names start with `Local` so nobody mistakes them
+//! for Alibaba actions; they are signed and routed like the rest, and never throttled.
+//!
+//! | Action | Parameters | Effect |
+//! |---|---|---|
+//! | `LocalPutInstances` | `Instances`: JSON `[{"InstanceId","PrivateIpAddress","VpcId","VSwitchId","ZoneId","InstanceName","Status"}]` | insert or replace ECS instances |
+//! | `LocalDeleteInstances` | `InstanceIds`: JSON `["i-…"]` | remove instances (unknown ids ignored) |
+//! | `LocalPutNetworkInterfaces` | `NetworkInterfaces`: JSON `[{"NetworkInterfaceId","PrivateIpAddresses":[…],"VpcId",…}]` | insert or replace ENIs |
+//! | `LocalDeleteNetworkInterfaces` | `NetworkInterfaceIds`: JSON `["eni-…"]` | remove ENIs |
+//! | `LocalSetFaults` | `Faults`: JSON of the config file's `faults` section | replace the fault settings (in memory) |
+//! | `LocalDescribeFaults` | — | `Faults`: the current settings |
+//! | `LocalSetLoadBalancerStatus` | `LoadBalancerId`, `LoadBalancerStatus` (`active`/`inactive`/`locked`) | set any status, including `locked` |
+//!
+//! Inventory changes are stored durably like every other change; faults are not.
+
+use std::net::Ipv4Addr;
+
+use serde_json::Map;
+use slb_openapi::error::ApiError;
+use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::types::LoadBalancerStatus;
+
+use super::{Ctx, Outcome, State, find_lb};
+use crate::config::FaultConfig;
+use crate::model::{Instance, NetworkInterface};
+
+fn json_param<T: serde::de::DeserializeOwned>(
+    params: &Params,
+    name: &str,
+    shape: &str,
+) -> Result<T, ApiError> {
+    let raw = params
+        .get(name)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::missing_parameter(name))?;
+    serde_json::from_str(raw)
+        .map_err(|e| ApiError::invalid_parameter(name, &format!("expected {shape}: {e}")))
+}
+
+/// `LocalPutInstances`.
+pub(crate) fn put_instances(
+    _state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let list: Vec<Instance> = json_param(
+        params,
+        "Instances",
+        r#"a JSON array of {"InstanceId","PrivateIpAddress","VpcId","VSwitchId","ZoneId"}"#,
+    )?;
+    for i in &list {
+        if i.instance_id.is_empty() {
+            return Err(ApiError::invalid_parameter(
+                "Instances",
+                "every item needs an InstanceId",
+            ));
+        }
+        if i.private_ip_address.parse::<Ipv4Addr>().is_err() {
+            return Err(ApiError::invalid_parameter(
+                "Instances",
+                &format!(
+                    "{}: PrivateIpAddress {:?} is not IPv4",
+                    i.instance_id, i.private_ip_address
+                ),
+            ));
+        }
+    }
+    let mut out = Outcome::default().with("Count", list.len());
+    out.change.put_instances = list;
+    Ok(out)
+}
+
+/// `LocalDeleteInstances`.
+pub(crate) fn delete_instances(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let ids: Vec<String> =
+        json_param(params, "InstanceIds", r#"a JSON array of ids like ["i-1"]"#)?;
+    let mut out = Outcome::default();
+    out.change.delete_instances = ids
+        .into_iter()
+        .filter(|id| state.instances.contains_key(id))
+        .collect();
+    Ok(out.with_count())
+}
+
+/// `LocalPutNetworkInterfaces`.
+pub(crate) fn put_network_interfaces(
+    _state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let list: Vec<NetworkInterface> = json_param(
+        params,
+        "NetworkInterfaces",
+        r#"a JSON array of {"NetworkInterfaceId","PrivateIpAddresses":["…"],"VpcId"}"#,
+    )?;
+    if let Some(bad) = list.iter().find(|e| {
+        e.network_interface_id.is_empty()
+            || e.private_ip_addresses
+                .iter()
+                .any(|ip| ip.parse::<Ipv4Addr>().is_err())
+    }) {
+        return Err(ApiError::invalid_parameter(
+            "NetworkInterfaces",
+            &format!(
+                "{:?} needs a NetworkInterfaceId and IPv4 PrivateIpAddresses",
+                bad.network_interface_id
+            ),
+        ));
+    }
+    let mut out = Outcome::default().with("Count", list.len());
+    out.change.put_network_interfaces = list;
+    Ok(out)
+}
+
+/// `LocalDeleteNetworkInterfaces`.
+pub(crate) fn delete_network_interfaces(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let ids: Vec<String> = json_param(
+        params,
+        "NetworkInterfaceIds",
+        r#"a JSON array of ids like ["eni-1"]"#,
+    )?;
+    let mut out = Outcome::default();
+    out.change.delete_network_interfaces = ids
+        .into_iter()
+        .filter(|id| state.network_interfaces.contains_key(id))
+        .collect();
+    Ok(out.with_count())
+}
+
+/// `LocalSetFaults`.
+pub(crate) fn set_faults(
+    _state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let faults: FaultConfig = json_param(
+        params,
+        "Faults",
+        r#"{"arrears":bool,"insufficient_balance":bool,"latency_ms":n,"throttle":{"Action":0.5},"instance_charge_type":"PayBySpec"}"#,
+    )?;
+    if let Some((action, rate)) = faults
+        .throttle
+        .iter()
+        .find(|(_, r)| !(0.0..=1.0).contains(*r))
+    {
+        return Err(ApiError::invalid_parameter(
+            "Faults",
+            &format!("throttle.{action}: {rate} is not within 0.0–1.0"),
+        ));
+    }
+    Ok(Outcome {
+        faults: Some(faults),
+        ..Outcome::default()
+    })
+}
+
+/// `LocalDescribeFaults`.
+pub(crate) fn describe_faults(
+    _state: &State,
+    cx: &Ctx<'_>,
+    _params: &Params,
+) -> Result<Outcome, ApiError> {
+    let faults = serde_json::to_value(cx.faults.config()).unwrap_or_default();
+    Ok(Outcome::read(Map::new()).with("Faults", faults))
+}
+
+/// `LocalSetLoadBalancerStatus`: also `locked`, which the real API cannot set.
+pub(crate) fn set_load_balancer_status(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let mut lb = find_lb(state, params)?.clone();
+    let status: LoadBalancerStatus = ParamReader::new(params).req(&["LoadBalancerStatus"])?;
+    lb.status = status.as_str().to_owned();
+    Ok(Outcome::put_lb(lb))
+}
+
+impl Outcome {
+    fn with_count(self) -> Self {
+        let n = self.change.delete_instances.len() + self.change.delete_network_interfaces.len();
+        self.with("Count", n)
+    }
+}

@@ -1,0 +1,109 @@
+//! The action table: every action the local CLB answers, its family (which decides the
+//! accepted `Version`) and its handler. An action not listed is `InvalidAction.NotFound`.
+//!
+//! This module holds no rules; it only routes.
+
+use super::{Handler, admin, ecs, lb, listener, tags, vgroup};
+
+/// Which API an action belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// CLB, `Version=2014-05-15`.
+    Slb,
+    /// ECS, `Version=2014-05-26`.
+    Ecs,
+    /// Local-only administration (`Local…`); accepts either version. Never an Alibaba action.
+    Admin,
+}
+
+impl Family {
+    /// The accepted `Version` values.
+    pub fn versions(self) -> &'static [&'static str] {
+        match self {
+            Self::Slb => &["2014-05-15"],
+            Self::Ecs => &["2014-05-26"],
+            Self::Admin => &["2014-05-15", "2014-05-26"],
+        }
+    }
+}
+
+/// One routable action.
+#[derive(Debug, Clone, Copy)]
+pub struct ActionInfo {
+    /// The `Action` value.
+    pub name: &'static str,
+    /// Its family.
+    pub family: Family,
+    pub(crate) handler: Handler,
+}
+
+macro_rules! table {
+    ($($family:ident $name:literal => $handler:expr,)*) => {
+        const ACTIONS: &[ActionInfo] = &[
+            $(ActionInfo { name: $name, family: Family::$family, handler: $handler },)*
+        ];
+    };
+}
+
+table! {
+    Slb "CreateLoadBalancer" => lb::create,
+    Slb "DeleteLoadBalancer" => lb::delete,
+    Slb "DescribeLoadBalancers" => lb::describe_list,
+    Slb "DescribeLoadBalancerAttribute" => lb::describe_attribute,
+    Slb "SetLoadBalancerName" => lb::set_name,
+    Slb "SetLoadBalancerDeleteProtection" => lb::set_delete_protection,
+    Slb "SetLoadBalancerModificationProtection" => lb::set_modification_protection,
+    Slb "ModifyLoadBalancerInternetSpec" => lb::modify_internet_spec,
+    Slb "ModifyLoadBalancerInstanceSpec" => lb::modify_instance_spec,
+    Slb "ModifyLoadBalancerInstanceChargeType" => lb::modify_instance_charge_type,
+    Slb "SetLoadBalancerStatus" => lb::set_status,
+    Slb "CreateLoadBalancerTCPListener" => |s, c, p| listener::create(s, c, p, "tcp"),
+    Slb "CreateLoadBalancerUDPListener" => |s, c, p| listener::create(s, c, p, "udp"),
+    Slb "CreateLoadBalancerHTTPListener" => |s, c, p| listener::create(s, c, p, "http"),
+    Slb "CreateLoadBalancerHTTPSListener" => |s, c, p| listener::create(s, c, p, "https"),
+    Slb "SetLoadBalancerTCPListenerAttribute" => |s, c, p| listener::set(s, c, p, "tcp"),
+    Slb "SetLoadBalancerUDPListenerAttribute" => |s, c, p| listener::set(s, c, p, "udp"),
+    Slb "SetLoadBalancerHTTPListenerAttribute" => |s, c, p| listener::set(s, c, p, "http"),
+    Slb "SetLoadBalancerHTTPSListenerAttribute" => |s, c, p| listener::set(s, c, p, "https"),
+    Slb "DescribeLoadBalancerTCPListenerAttribute" => |s, c, p| listener::describe_attribute(s, c, p, "tcp"),
+    Slb "DescribeLoadBalancerUDPListenerAttribute" => |s, c, p| listener::describe_attribute(s, c, p, "udp"),
+    Slb "DescribeLoadBalancerHTTPListenerAttribute" => |s, c, p| listener::describe_attribute(s, c, p, "http"),
+    Slb "DescribeLoadBalancerHTTPSListenerAttribute" => |s, c, p| listener::describe_attribute(s, c, p, "https"),
+    Slb "StartLoadBalancerListener" => listener::start,
+    Slb "StopLoadBalancerListener" => listener::stop,
+    Slb "DeleteLoadBalancerListener" => listener::delete,
+    Slb "DescribeLoadBalancerListeners" => listener::describe_list,
+    Slb "CreateVServerGroup" => vgroup::create,
+    Slb "DeleteVServerGroup" => vgroup::delete,
+    Slb "DescribeVServerGroups" => vgroup::describe_list,
+    Slb "DescribeVServerGroupAttribute" => vgroup::describe_attribute,
+    Slb "AddVServerGroupBackendServers" => vgroup::add_backends,
+    Slb "RemoveVServerGroupBackendServers" => vgroup::remove_backends,
+    Slb "SetVServerGroupAttribute" => vgroup::set_attribute,
+    Slb "ModifyVServerGroupBackendServers" => vgroup::modify_backends,
+    Slb "TagResources" => tags::tag_resources,
+    Slb "UntagResources" => tags::untag_resources,
+    Slb "ListTagResources" => tags::list_tag_resources,
+    Slb "AddTags" => tags::add_tags,
+    Slb "RemoveTags" => tags::remove_tags,
+    Slb "DescribeTags" => tags::describe_tags,
+    Ecs "DescribeInstances" => ecs::describe_instances,
+    Ecs "DescribeNetworkInterfaces" => ecs::describe_network_interfaces,
+    Admin "LocalPutInstances" => admin::put_instances,
+    Admin "LocalDeleteInstances" => admin::delete_instances,
+    Admin "LocalPutNetworkInterfaces" => admin::put_network_interfaces,
+    Admin "LocalDeleteNetworkInterfaces" => admin::delete_network_interfaces,
+    Admin "LocalSetFaults" => admin::set_faults,
+    Admin "LocalDescribeFaults" => admin::describe_faults,
+    Admin "LocalSetLoadBalancerStatus" => admin::set_load_balancer_status,
+}
+
+/// The action named `name` (exact, case-sensitive like the service).
+pub fn lookup_action(name: &str) -> Option<&'static ActionInfo> {
+    ACTIONS.iter().find(|a| a.name == name)
+}
+
+/// Every action name, in table order (documentation and tests).
+pub fn action_names() -> impl Iterator<Item = &'static str> {
+    ACTIONS.iter().map(|a| a.name)
+}

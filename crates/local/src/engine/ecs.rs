@@ -1,0 +1,193 @@
+//! ECS read actions over the local inventory (spec §5): DescribeInstances and
+//! DescribeNetworkInterfaces, with their filters and both paging styles (`MaxResults` +
+//! `NextToken`, or `PageNumber` + `PageSize`). Unknown ids are simply absent, as on ECS.
+//!
+//! The inventory is written by the config file and the `Local…` admin actions only.
+
+use serde_json::{Map, Value, json};
+use slb_openapi::error::ApiError;
+use slb_openapi::params::{ParamReader, Params};
+
+use super::render::wrap;
+use super::{Ctx, Outcome, State};
+use crate::model::{Instance, NetworkInterface};
+
+/// A page request: (offset, size, whether NextToken paging is used).
+fn page(r: &ParamReader<'_>, max: u32) -> Result<(usize, usize, bool), ApiError> {
+    let max_results: Option<u32> = r.opt(&["MaxResults"])?;
+    let token: Option<String> = r.opt(&["NextToken"])?;
+    if max_results.is_some() || token.is_some() {
+        let size = max_results.unwrap_or(10).clamp(10, max) as usize;
+        let offset = match token {
+            Some(t) => t.parse().map_err(|_| {
+                ApiError::invalid_parameter(
+                    "NextToken",
+                    "pass back the NextToken of the previous page",
+                )
+            })?,
+            None => 0,
+        };
+        return Ok((offset, size, true));
+    }
+    let number = r.opt::<u32>(&["PageNumber"])?.unwrap_or(1).max(1) as usize;
+    let size = r.opt::<u32>(&["PageSize"])?.unwrap_or(10).clamp(1, max) as usize;
+    Ok(((number - 1).saturating_mul(size), size, false))
+}
+
+fn paged(
+    items: Vec<Value>,
+    (offset, size, tokens): (usize, usize, bool),
+    key: &str,
+    item: &str,
+) -> Outcome {
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(offset).take(size).collect();
+    let next = if tokens && offset.saturating_add(size) < total {
+        (offset.saturating_add(size)).to_string()
+    } else {
+        String::new()
+    };
+    Outcome::read(Map::new())
+        .with("NextToken", next)
+        .with("PageSize", page.len())
+        .with("PageNumber", offset / size.max(1) + 1)
+        .with("TotalCount", total)
+        .with(key, wrap(item, page))
+}
+
+fn instance_json(i: &Instance, region: &str) -> Value {
+    let name = if i.instance_name.is_empty() {
+        &i.instance_id
+    } else {
+        &i.instance_name
+    };
+    json!({
+        "InstanceId": i.instance_id,
+        "RegionId": region,
+        "ZoneId": i.zone_id,
+        "InstanceType": "ecs.local",
+        "InstanceName": name,
+        "HostName": name,
+        "Status": i.status,
+        "InstanceNetworkType": "vpc",
+        "InstanceChargeType": "PostPaid",
+        "SpotStrategy": "NoSpot",
+        "VpcAttributes": {
+            "VpcId": i.vpc_id, "VSwitchId": i.vswitch_id, "NatIpAddress": "",
+            "PrivateIpAddress": {"IpAddress": [i.private_ip_address]},
+        },
+        "InnerIpAddress": {"IpAddress": []},
+        "PublicIpAddress": {"IpAddress": []},
+        "EipAddress": {"IpAddress": "", "AllocationId": "", "Bandwidth": 0, "InternetChargeType": ""},
+        "NetworkInterfaces": {"NetworkInterface": [{
+            "Type": "Primary", "NetworkInterfaceId": "", "PrimaryIpAddress": i.private_ip_address,
+            "MacAddress": "", "PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": i.private_ip_address, "Primary": true}]},
+        }]},
+        "Tags": {"Tag": []},
+    })
+}
+
+/// `DescribeInstances`.
+pub(crate) fn describe_instances(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let ids: Option<Vec<String>> = r.optjson(&["InstanceIds"])?;
+    let ips: Option<Vec<String>> = r.optjson(&["PrivateIpAddresses"])?;
+    for (name, list) in [("InstanceIds", &ids), ("PrivateIpAddresses", &ips)] {
+        if list.as_ref().is_some_and(|l| l.len() > 100) {
+            return Err(ApiError::invalid_parameter(name, "at most 100 entries"));
+        }
+    }
+    let vpc: Option<String> = r.opt(&["VpcId"])?;
+    let status: Option<String> = r.opt(&["Status"])?;
+    let items: Vec<Value> = state
+        .instances
+        .values()
+        .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.instance_id)))
+        .filter(|i| {
+            ips.as_ref()
+                .is_none_or(|ips| ips.contains(&i.private_ip_address))
+        })
+        .filter(|i| vpc.as_ref().is_none_or(|v| *v == i.vpc_id))
+        .filter(|i| {
+            status
+                .as_ref()
+                .is_none_or(|s| s.eq_ignore_ascii_case(&i.status))
+        })
+        .map(|i| instance_json(i, &cx.config.region))
+        .collect();
+    Ok(paged(items, page(&r, 100)?, "Instances", "Instance"))
+}
+
+fn eni_json(e: &NetworkInterface) -> Value {
+    let sets: Vec<Value> = e
+        .private_ip_addresses
+        .iter()
+        .enumerate()
+        .map(|(n, ip)| json!({"PrivateIpAddress": ip, "Primary": n == 0}))
+        .collect();
+    json!({
+        "NetworkInterfaceId": e.network_interface_id,
+        "Status": e.status,
+        "Type": e.eni_type,
+        "VpcId": e.vpc_id,
+        "VSwitchId": e.vswitch_id,
+        "ZoneId": e.zone_id,
+        "InstanceId": e.instance_id,
+        "PrivateIpAddress": e.private_ip_addresses.first().cloned().unwrap_or_default(),
+        "MacAddress": "",
+        "SourceDestCheck": false,
+        "PrivateIpSets": {"PrivateIpSet": sets},
+        "Ipv6Sets": {"Ipv6Set": []},
+        "SecurityGroupIds": {"SecurityGroupId": []},
+        "Tags": {"Tag": []},
+    })
+}
+
+/// Reads one string field of an ENI (for equality filters).
+type EniField = fn(&NetworkInterface) -> &str;
+
+/// `DescribeNetworkInterfaces`.
+pub(crate) fn describe_network_interfaces(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let ids: Vec<String> = r.list(&["NetworkInterfaceId"])?;
+    let ips: Vec<String> = r.list(&["PrivateIpAddress"])?;
+    if ids.len() > 100 || ips.len() > 100 {
+        return Err(ApiError::invalid_parameter(
+            "NetworkInterfaceId.N/PrivateIpAddress.N",
+            "at most 100 entries",
+        ));
+    }
+    let filters: Vec<(Option<String>, EniField)> = vec![
+        (r.opt(&["VpcId"])?, |e| &e.vpc_id),
+        (r.opt(&["VSwitchId"])?, |e| &e.vswitch_id),
+        (r.opt(&["Status"])?, |e| &e.status),
+        (r.opt(&["Type"])?, |e| &e.eni_type),
+        (r.opt(&["InstanceId"])?, |e| &e.instance_id),
+    ];
+    let items: Vec<Value> = state
+        .network_interfaces
+        .values()
+        .filter(|e| ids.is_empty() || ids.contains(&e.network_interface_id))
+        .filter(|e| ips.is_empty() || e.private_ip_addresses.iter().any(|ip| ips.contains(ip)))
+        .filter(|e| {
+            filters
+                .iter()
+                .all(|(want, get)| want.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(get(e))))
+        })
+        .map(eni_json)
+        .collect();
+    Ok(paged(
+        items,
+        page(&r, 500)?,
+        "NetworkInterfaceSets",
+        "NetworkInterfaceSet",
+    ))
+}

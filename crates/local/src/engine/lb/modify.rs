@@ -1,0 +1,155 @@
+//! The CLB attribute setters: name, protections, internet spec, instance spec, charge type
+//! and status, with their billing and PayByCLCU rules.
+
+use slb_openapi::error::{ApiError, codes};
+use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::types::{
+    InstanceChargeType, InternetChargeType, LoadBalancerStatus, ModificationProtectionStatus, OnOff,
+};
+
+use super::super::{Ctx, Outcome, State, find_lb_for_write};
+use super::{check_bandwidth, check_name, check_protection_reason, check_spec};
+use crate::model::LoadBalancer;
+/// Applies `f` to a copy of the (unlocked) LB and stores the copy.
+fn update(
+    state: &State,
+    params: &Params,
+    f: impl FnOnce(&mut LoadBalancer, &ParamReader<'_>) -> Result<(), ApiError>,
+) -> Result<Outcome, ApiError> {
+    let mut lb = find_lb_for_write(state, params)?.clone();
+    f(&mut lb, &ParamReader::new(params))?;
+    Ok(Outcome::put_lb(lb))
+}
+
+/// `SetLoadBalancerName`.
+pub(crate) fn set_name(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
+    update(state, params, |lb, r| {
+        let name: String = r.req(&["LoadBalancerName"])?;
+        check_name(&name)?;
+        lb.name = name;
+        Ok(())
+    })
+}
+
+/// `SetLoadBalancerDeleteProtection`.
+pub(crate) fn set_delete_protection(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    update(state, params, |lb, r| {
+        lb.delete_protection = r.req::<OnOff>(&["DeleteProtection"])? == OnOff::On;
+        Ok(())
+    })
+}
+
+/// `SetLoadBalancerModificationProtection`.
+pub(crate) fn set_modification_protection(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    update(state, params, |lb, r| {
+        let status: ModificationProtectionStatus = r.req(&["ModificationProtectionStatus"])?;
+        let reason: String = r
+            .opt(&["ModificationProtectionReason"])?
+            .unwrap_or_default();
+        check_protection_reason(status, &reason)?;
+        lb.modification_protection_status = status.as_str().to_owned();
+        lb.modification_protection_reason = reason;
+        Ok(())
+    })
+}
+
+/// `ModifyLoadBalancerInternetSpec` (billing).
+pub(crate) fn modify_internet_spec(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    find_lb_for_write(state, params)?;
+    cx.check_billing()?;
+    let out = update(state, params, |lb, r| {
+        let charge: Option<InternetChargeType> = r.opt(&["InternetChargeType"])?;
+        if let Some(charge) = charge {
+            if lb.instance_charge_type == "PayByCLCU" && charge != InternetChargeType::PayByTraffic
+            {
+                return Err(codes::PAY_BY_CLCU.error());
+            }
+            lb.internet_charge_type = charge.as_str().to_owned();
+        }
+        if let Some(bw) = r.opt::<u32>(&["Bandwidth"])? {
+            check_bandwidth(bw)?;
+            lb.bandwidth = bw;
+        }
+        Ok(())
+    })?;
+    Ok(out.with("OrderId", cx.now_ms))
+}
+
+/// `ModifyLoadBalancerInstanceSpec` (billing; refused for PayByCLCU).
+pub(crate) fn modify_instance_spec(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    find_lb_for_write(state, params)?;
+    cx.check_billing()?;
+    let out = update(state, params, |lb, r| {
+        let spec: String = r.req(&["LoadBalancerSpec"])?;
+        if lb.instance_charge_type == "PayByCLCU" {
+            return Err(codes::PAY_BY_CLCU.error());
+        }
+        check_spec(&spec)?;
+        lb.spec = spec;
+        Ok(())
+    })?;
+    Ok(out.with("OrderId", cx.now_ms))
+}
+
+/// `ModifyLoadBalancerInstanceChargeType` (billing; only PayBySpec → PayByCLCU).
+pub(crate) fn modify_instance_charge_type(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    find_lb_for_write(state, params)?;
+    cx.check_billing()?;
+    update(state, params, |lb, r| {
+        let target: InstanceChargeType = r.req(&["InstanceChargeType"])?;
+        match (lb.instance_charge_type.as_str(), target) {
+            ("PayByCLCU", InstanceChargeType::PayBySpec) => Err(codes::LCU_TO_SPEC.error()),
+            (_, InstanceChargeType::PayByClcu) => {
+                lb.instance_charge_type = target.as_str().to_owned();
+                lb.internet_charge_type = InternetChargeType::PayByTraffic.as_str().to_owned();
+                Ok(())
+            }
+            (_, InstanceChargeType::PayBySpec) => {
+                if let Some(spec) = r.opt::<String>(&["LoadBalancerSpec"])? {
+                    check_spec(&spec)?;
+                    lb.spec = spec;
+                }
+                Ok(())
+            }
+        }
+    })
+}
+
+/// `SetLoadBalancerStatus`: `active` or `inactive` (an inactive LB forwards nothing).
+pub(crate) fn set_status(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    update(state, params, |lb, r| {
+        let status: LoadBalancerStatus = r.req(&["LoadBalancerStatus"])?;
+        if status == LoadBalancerStatus::Locked {
+            return Err(ApiError::invalid_parameter(
+                "LoadBalancerStatus",
+                "must be active or inactive",
+            ));
+        }
+        lb.status = status.as_str().to_owned();
+        Ok(())
+    })
+}

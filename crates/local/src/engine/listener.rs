@@ -1,0 +1,313 @@
+//! Listener actions (spec §3.3): create per protocol (created `stopped`), set, describe,
+//! start/stop/delete, and the paged DescribeLoadBalancerListeners. Rules: TCP, HTTP and
+//! HTTPS share a port space and UDP has its own (`ListenerAlreadyExists`); the per-LB
+//! listener quota; a vServer group must belong to the same LB; a port carrying two
+//! protocols needs `ListenerProtocol` (`TooManyListeners`).
+//!
+//! Protocol-specific settings are validated here and kept by canonical wire name; see
+//! `settings` for the accepted names, ranges and defaults.
+
+use serde_json::{Map, Value, json};
+use slb_openapi::error::{ApiError, codes};
+use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::types::{ListenerProtocol, OnOff, Scheduler};
+
+use super::render::{tag_list, tags as render_tags, wrap};
+use super::tags::merge_tags;
+use super::{Ctx, Outcome, State, find_lb, find_lb_for_write};
+use crate::model::{Listener, LoadBalancer};
+
+mod settings;
+
+pub(crate) use settings::effective;
+
+/// TCP, HTTP and HTTPS listeners share one port space; UDP has its own.
+fn port_space(protocol: &str) -> &'static str {
+    if protocol == "udp" { "udp" } else { "tcp" }
+}
+
+fn listener_port(r: &ParamReader<'_>) -> Result<u16, ApiError> {
+    let port: u16 = r.req(&["ListenerPort"])?;
+    if port == 0 {
+        return Err(ApiError::invalid_parameter(
+            "ListenerPort",
+            "must be 1–65535",
+        ));
+    }
+    Ok(port)
+}
+
+fn check_group(lb: &LoadBalancer, group: &str) -> Result<(), ApiError> {
+    if lb.vserver_groups.iter().any(|g| g.id == group) {
+        Ok(())
+    } else {
+        Err(codes::INVALID_PARAM_VSERVER_GROUP_ID.error())
+    }
+}
+
+/// `CreateLoadBalancer{TCP,UDP,HTTP,HTTPS}Listener`.
+pub(crate) fn create(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+    protocol: &str,
+) -> Result<Outcome, ApiError> {
+    let mut lb = find_lb_for_write(state, params)?.clone();
+    let r = ParamReader::new(params);
+    let port = listener_port(&r)?;
+    if lb
+        .listeners
+        .iter()
+        .any(|l| l.port == port && port_space(&l.protocol) == port_space(protocol))
+    {
+        return Err(codes::LISTENER_ALREADY_EXISTS.error());
+    }
+    let quota = cx.config.quotas.listeners_per_load_balancer;
+    if lb.listeners.len() >= quota {
+        return Err(ApiError::service(
+            "QuotaExceeded.Listener",
+            400,
+            format!("The number of listeners exceeds the quota of {quota} for this load balancer."),
+        ));
+    }
+    let backend_port: Option<u16> = r.opt(&["BackendServerPort"])?;
+    let group: Option<String> = r.opt(&["VServerGroupId"])?;
+    if backend_port.is_none() && group.is_none() {
+        return Err(codes::MISSING_BACKEND_PORT_OR_GROUP.error());
+    }
+    if let Some(g) = &group {
+        check_group(&lb, g)?;
+    }
+    let bandwidth: Option<i64> = r.opt(&["Bandwidth"])?;
+    let bandwidth = match (bandwidth, protocol) {
+        (Some(b), _) => b,
+        (None, "http") => -1,
+        (None, _) => return Err(ApiError::missing_parameter("Bandwidth")),
+    };
+    let mut listener = Listener {
+        protocol: protocol.to_owned(),
+        port,
+        status: "stopped".to_owned(),
+        backend_server_port: backend_port.unwrap_or(0),
+        vserver_group_id: group.unwrap_or_default(),
+        scheduler: r
+            .opt::<Scheduler>(&["Scheduler"])?
+            .unwrap_or_default()
+            .as_str()
+            .to_owned(),
+        bandwidth,
+        description: r.opt(&["Description"])?.unwrap_or_default(),
+        settings: Default::default(),
+        tags: Default::default(),
+    };
+    settings::check_bandwidth(listener.bandwidth)?;
+    settings::merge(&mut listener.settings, protocol, params, true)?;
+    merge_tags(
+        &mut listener.tags,
+        &r.tags(&["Tag"])?,
+        cx.config.quotas.tags_per_resource,
+    )?;
+    lb.listeners.push(listener);
+    Ok(Outcome::put_lb(lb))
+}
+
+/// The index of the listener on `port` of `protocol`, or `ListenerNotFound`.
+fn index_of(lb: &LoadBalancer, port: u16, protocol: &str) -> Result<usize, ApiError> {
+    lb.listeners
+        .iter()
+        .position(|l| l.port == port && l.protocol == protocol)
+        .ok_or_else(|| codes::LISTENER_NOT_FOUND.error())
+}
+
+/// `SetLoadBalancer{TCP,UDP,HTTP,HTTPS}ListenerAttribute`.
+pub(crate) fn set(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+    protocol: &str,
+) -> Result<Outcome, ApiError> {
+    let mut lb = find_lb_for_write(state, params)?.clone();
+    let r = ParamReader::new(params);
+    let i = index_of(&lb, listener_port(&r)?, protocol)?;
+    let group: Option<String> = r.opt(&["VServerGroupId"])?;
+    if let Some(g) = &group {
+        check_group(&lb, g)?;
+    }
+    let switch: Option<OnOff> = r.opt(&["VServerGroup"])?;
+    let l = &mut lb.listeners[i];
+    match (switch, group) {
+        (Some(OnOff::Off), _) => l.vserver_group_id.clear(),
+        (Some(OnOff::On), None) => return Err(ApiError::missing_parameter("VServerGroupId")),
+        (_, Some(g)) => l.vserver_group_id = g,
+        (None, None) => {}
+    }
+    if let Some(p) = r.opt::<u16>(&["BackendServerPort"])? {
+        l.backend_server_port = p;
+    }
+    if let Some(s) = r.opt::<Scheduler>(&["Scheduler"])? {
+        l.scheduler = s.as_str().to_owned();
+    }
+    if let Some(b) = r.opt::<i64>(&["Bandwidth"])? {
+        settings::check_bandwidth(b)?;
+        l.bandwidth = b;
+    }
+    if let Some(d) = r.opt::<String>(&["Description"])? {
+        l.description = d;
+    }
+    settings::merge(&mut l.settings, protocol, params, false)?;
+    Ok(Outcome::put_lb(lb))
+}
+
+/// The fields every listener rendering shares.
+fn common(lb: &LoadBalancer, l: &Listener) -> Map<String, Value> {
+    let v = json!({
+        "LoadBalancerId": lb.id,
+        "ListenerPort": l.port,
+        "BackendServerPort": l.backend_server_port,
+        "VServerGroupId": l.vserver_group_id,
+        "Status": l.status,
+        "Bandwidth": l.bandwidth,
+        "Scheduler": l.scheduler,
+        "Description": l.description,
+        "AclStatus": "off",
+        "AclType": "",
+        "AclId": "",
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// `DescribeLoadBalancer{TCP,UDP,HTTP,HTTPS}ListenerAttribute`.
+pub(crate) fn describe_attribute(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+    protocol: &str,
+) -> Result<Outcome, ApiError> {
+    let lb = find_lb(state, params)?;
+    let l = &lb.listeners[index_of(lb, listener_port(&ParamReader::new(params))?, protocol)?];
+    let mut body = common(lb, l);
+    body.extend(settings::render(l, false));
+    body.insert("ListenerProtocol".into(), json!(l.protocol));
+    body.insert("AclIds".into(), wrap("AclId", Vec::new()));
+    body.insert("Tags".into(), render_tags(&l.tags));
+    Ok(Outcome::read(body))
+}
+
+/// The listener on `ListenerPort` (and `ListenerProtocol` if given) of a copied LB.
+fn select(
+    lb: &LoadBalancer,
+    params: &Params,
+    missing: &slb_openapi::error::ErrorSpec,
+) -> Result<usize, ApiError> {
+    let r = ParamReader::new(params);
+    let port = listener_port(&r)?;
+    let protocol: Option<ListenerProtocol> = r.opt(&["ListenerProtocol"])?;
+    let hits: Vec<usize> = lb
+        .listeners
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.port == port && protocol.is_none_or(|p| p.as_str() == l.protocol))
+        .map(|(i, _)| i)
+        .collect();
+    match hits.as_slice() {
+        [i] => Ok(*i),
+        [] => Err(missing.error()),
+        _ => Err(codes::TOO_MANY_LISTENERS.error()),
+    }
+}
+
+fn set_status(state: &State, params: &Params, status: &str) -> Result<Outcome, ApiError> {
+    let mut lb = find_lb_for_write(state, params)?.clone();
+    let i = select(&lb, params, &codes::LISTENER_NOT_FOUND)?;
+    lb.listeners[i].status = status.to_owned();
+    Ok(Outcome::put_lb(lb))
+}
+
+/// `StartLoadBalancerListener`: the listener runs (the local data plane starts at once, so
+/// the transient `starting` state is never observed).
+pub(crate) fn start(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
+    set_status(state, params, "running")
+}
+
+/// `StopLoadBalancerListener`.
+pub(crate) fn stop(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
+    set_status(state, params, "stopped")
+}
+
+/// `DeleteLoadBalancerListener`.
+pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
+    let mut lb = find_lb_for_write(state, params)?.clone();
+    let i = select(&lb, params, &codes::RESOURCE_NOT_FOUND_LISTENER)?;
+    lb.listeners.remove(i);
+    Ok(Outcome::put_lb(lb))
+}
+
+/// One item of DescribeLoadBalancerListeners: bare arrays and one `…ListenerConfig` object.
+fn list_item(lb: &LoadBalancer, l: &Listener) -> Value {
+    let mut m = common(lb, l);
+    m.insert("ListenerProtocol".into(), json!(l.protocol));
+    m.insert("AclIds".into(), json!([]));
+    m.insert("Tags".into(), Value::Array(tag_list(&l.tags)));
+    let key = format!("{}ListenerConfig", l.protocol.to_ascii_uppercase());
+    m.insert(key, Value::Object(settings::render(l, true)));
+    Value::Object(m)
+}
+
+/// `DescribeLoadBalancerListeners`: filters, then pages by `MaxResults` (1–100, default 20).
+pub(crate) fn describe_list(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let ids: Vec<String> = r.list(&["LoadBalancerId"])?;
+    if ids.len() > 10 {
+        return Err(ApiError::invalid_parameter(
+            "LoadBalancerId.N",
+            "at most 10 ids",
+        ));
+    }
+    let protocol: Option<ListenerProtocol> = r.opt(&["ListenerProtocol"])?;
+    let port: Option<u16> = r.opt(&["ListenerPort"])?;
+    let description: Option<String> = r.opt(&["Description"])?;
+    let max: usize = r.opt::<u32>(&["MaxResults"])?.unwrap_or(20) as usize;
+    if !(1..=100).contains(&max) {
+        return Err(ApiError::invalid_parameter("MaxResults", "must be 1–100"));
+    }
+    let offset: usize = match r.opt::<String>(&["NextToken"])? {
+        Some(t) => t.parse().map_err(|_| {
+            ApiError::invalid_parameter("NextToken", "pass back the NextToken of the previous page")
+        })?,
+        None => 0,
+    };
+    let lbs: Vec<&LoadBalancer> = if ids.is_empty() {
+        state.load_balancers.values().collect()
+    } else {
+        ids.iter()
+            .filter_map(|id| state.load_balancers.get(id))
+            .collect()
+    };
+    let items: Vec<Value> = lbs
+        .iter()
+        .flat_map(|lb| lb.listeners.iter().map(move |l| (*lb, l)))
+        .filter(|(_, l)| protocol.is_none_or(|p| p.as_str() == l.protocol))
+        .filter(|(_, l)| port.is_none_or(|p| p == l.port))
+        .filter(|(_, l)| description.as_ref().is_none_or(|d| *d == l.description))
+        .map(|(lb, l)| list_item(lb, l))
+        .collect();
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(offset).take(max).collect();
+    let next = if offset.saturating_add(max) < total {
+        (offset.saturating_add(max)).to_string()
+    } else {
+        String::new()
+    };
+    Ok(Outcome::read(Map::new())
+        .with("NextToken", next)
+        .with("MaxResults", max)
+        .with("TotalCount", total)
+        .with("Listeners", Value::Array(page)))
+}

@@ -1,0 +1,340 @@
+//! Tag actions (spec §3.5): TagResources / UntagResources / ListTagResources over LB
+//! instances, listeners (`<lbId>_<proto>_<port>`) and vServer groups, plus the legacy
+//! AddTags / RemoveTags / DescribeTags on LB instances. Limits: 20 resources and 20 tags per
+//! call, the configured tags per resource, keys and values of at most 128 characters, and no
+//! key starting with `aliyun` or `acs:` or containing `http://`/`https://`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+use slb_openapi::error::{ApiError, codes};
+use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::types::{ResourceType, Tag, TagKv};
+
+use super::render::wrap;
+use super::{Ctx, Outcome, State, ensure_unlocked, find_lb, find_lb_for_write};
+use crate::model::LoadBalancer;
+
+/// At most this many resources and tags in one call.
+const PER_CALL: usize = 20;
+/// Tag keys and values are at most this long.
+const MAX_TAG_LEN: usize = 128;
+/// ListTagResources page size.
+const LIST_PAGE: usize = 50;
+
+fn check_key(key: &str) -> Result<(), ApiError> {
+    let lower = key.to_ascii_lowercase();
+    if key.is_empty()
+        || lower.starts_with("aliyun")
+        || lower.starts_with("acs:")
+        || lower.contains("http://")
+        || lower.contains("https://")
+    {
+        return Err(ApiError::invalid_parameter(
+            "Tag.N.Key",
+            &format!("{key:?} is empty, starts with aliyun or acs:, or contains http(s)://"),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds `new` to `tags` (replacing values of existing keys) within the per-resource limit.
+///
+/// # Errors
+/// `QuotaExceeded.Tag` (too many in the call), `SizeLimitExceeded.Tag`, `InvalidParameter`
+/// (reserved key), `QuotaExceed.TagsPerResource`.
+pub(crate) fn merge_tags(
+    tags: &mut BTreeMap<String, String>,
+    new: &[Tag],
+    limit: usize,
+) -> Result<(), ApiError> {
+    if new.len() > PER_CALL {
+        return Err(codes::QUOTA_EXCEEDED_TAG.error());
+    }
+    for tag in new {
+        check_key(&tag.key)?;
+        if tag.key.chars().count() > MAX_TAG_LEN || tag.value.chars().count() > MAX_TAG_LEN {
+            return Err(codes::SIZE_LIMIT_EXCEEDED_TAG.error());
+        }
+        tags.insert(tag.key.clone(), tag.value.clone());
+    }
+    if tags.len() > limit {
+        return Err(codes::QUOTA_EXCEED_TAGS_PER_RESOURCE.error());
+    }
+    Ok(())
+}
+
+/// The LB that owns a tag resource.
+fn owner_id(state: &State, rtype: ResourceType, rid: &str) -> Result<String, ApiError> {
+    match rtype {
+        ResourceType::Instance => state
+            .load_balancers
+            .contains_key(rid)
+            .then(|| rid.to_owned())
+            .ok_or_else(|| codes::INVALID_LOAD_BALANCER_ID_NOT_FOUND.error()),
+        ResourceType::Listener => {
+            let lb = rid.split('_').next().unwrap_or_default();
+            state
+                .load_balancers
+                .get(lb)
+                .filter(|lb| lb.listeners.iter().any(|l| l.resource_id(&lb.id) == rid))
+                .map(|lb| lb.id.clone())
+                .ok_or_else(|| codes::RESOURCE_NOT_FOUND_LISTENER.error())
+        }
+        ResourceType::VServerGroup => state
+            .group(rid)
+            .map(|(lb, _)| lb.id.clone())
+            .ok_or_else(|| codes::VSERVER_GROUP_NOT_FOUND.error()),
+        other => Err(ApiError::invalid_parameter(
+            "ResourceType",
+            &format!(
+                "{other} is not kept by the local CLB; use instance, listener or vservergroup"
+            ),
+        )),
+    }
+}
+
+/// The tag map of a resource inside its (copied) LB.
+fn tags_mut<'a>(
+    lb: &'a mut LoadBalancer,
+    rtype: ResourceType,
+    rid: &str,
+) -> Option<&'a mut BTreeMap<String, String>> {
+    let lb_id = lb.id.clone();
+    match rtype {
+        ResourceType::Instance => Some(&mut lb.tags),
+        ResourceType::Listener => lb
+            .listeners
+            .iter_mut()
+            .find(|l| l.resource_id(&lb_id) == rid)
+            .map(|l| &mut l.tags),
+        ResourceType::VServerGroup => lb
+            .vserver_groups
+            .iter_mut()
+            .find(|g| g.id == rid)
+            .map(|g| &mut g.tags),
+        _ => None,
+    }
+}
+
+/// Runs `f` on the tags of every named resource, on copies of their LBs.
+fn edit_resources(
+    state: &State,
+    params: &Params,
+    mut f: impl FnMut(&mut BTreeMap<String, String>) -> Result<(), ApiError>,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let rtype: ResourceType = r.req(&["ResourceType"])?;
+    let ids: Vec<String> = r.list(&["ResourceId"])?;
+    if ids.is_empty() {
+        return Err(ApiError::missing_parameter("ResourceId.1"));
+    }
+    if ids.len() > PER_CALL {
+        return Err(ApiError::invalid_parameter(
+            "ResourceId.N",
+            "at most 20 resources per call",
+        ));
+    }
+    let mut copies: BTreeMap<String, LoadBalancer> = BTreeMap::new();
+    for rid in &ids {
+        let owner = owner_id(state, rtype, rid)?;
+        let lb = match copies.get_mut(&owner) {
+            Some(lb) => lb,
+            None => {
+                let original = &state.load_balancers[&owner];
+                ensure_unlocked(original)?;
+                copies.entry(owner).or_insert_with(|| original.clone())
+            }
+        };
+        let tags = tags_mut(lb, rtype, rid).ok_or_else(|| codes::INTERNAL_ERROR.error())?;
+        f(tags)?;
+    }
+    let mut out = Outcome::default();
+    out.change.put_load_balancers = copies.into_values().collect();
+    Ok(out)
+}
+
+/// `TagResources`.
+pub(crate) fn tag_resources(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let new = ParamReader::new(params).tags(&["Tag"])?;
+    if new.is_empty() {
+        return Err(ApiError::missing_parameter("Tag.1.Key"));
+    }
+    let limit = cx.config.quotas.tags_per_resource;
+    edit_resources(state, params, |tags| merge_tags(tags, &new, limit))
+}
+
+/// `UntagResources`: removes the named keys, or every tag with `All=true` and no key.
+pub(crate) fn untag_resources(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let keys: Vec<String> = r.list(&["TagKey"])?;
+    if keys.len() > PER_CALL {
+        return Err(codes::QUOTA_EXCEEDED_TAG.error());
+    }
+    let all = r.opt::<bool>(&["All"])?.unwrap_or(false);
+    edit_resources(state, params, |tags| {
+        if keys.is_empty() {
+            if all {
+                tags.clear();
+            }
+        } else {
+            for k in &keys {
+                tags.remove(k);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Every (resource id, tags) of a type.
+fn resources(state: &State, rtype: ResourceType) -> Vec<(String, &BTreeMap<String, String>)> {
+    let mut out = Vec::new();
+    for lb in state.load_balancers.values() {
+        match rtype {
+            ResourceType::Instance => out.push((lb.id.clone(), &lb.tags)),
+            ResourceType::Listener => {
+                out.extend(
+                    lb.listeners
+                        .iter()
+                        .map(|l| (l.resource_id(&lb.id), &l.tags)),
+                );
+            }
+            ResourceType::VServerGroup => {
+                out.extend(lb.vserver_groups.iter().map(|g| (g.id.clone(), &g.tags)));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `ListTagResources`: tags of the named resources and/or of resources carrying every given tag.
+pub(crate) fn list_tag_resources(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let rtype: ResourceType = r.req(&["ResourceType"])?;
+    let ids: Vec<String> = r.list(&["ResourceId"])?;
+    let filters = r.tags(&["Tag"])?;
+    if ids.is_empty() && filters.is_empty() {
+        return Err(codes::MISSING_TAG_OR_RESOURCE_ID.error());
+    }
+    let offset: usize = match r.opt::<String>(&["NextToken"])? {
+        Some(t) => t.parse().map_err(|_| {
+            ApiError::invalid_parameter("NextToken", "pass back the NextToken of the previous page")
+        })?,
+        None => 0,
+    };
+    let mut items = Vec::new();
+    for (rid, tags) in resources(state, rtype) {
+        if !ids.is_empty() && !ids.contains(&rid) {
+            continue;
+        }
+        let all_match = filters.iter().all(|f| {
+            tags.get(&f.key)
+                .is_some_and(|v| f.value.is_empty() || *v == f.value)
+        });
+        if !all_match {
+            continue;
+        }
+        for (k, v) in tags {
+            items.push(json!({"ResourceId": rid, "ResourceType": rtype.as_str(), "TagKey": k, "TagValue": v}));
+        }
+    }
+    let page: Vec<Value> = items.iter().skip(offset).take(LIST_PAGE).cloned().collect();
+    let next = if offset.saturating_add(LIST_PAGE) < items.len() {
+        (offset.saturating_add(LIST_PAGE)).to_string()
+    } else {
+        String::new()
+    };
+    Ok(Outcome::read(Map::new())
+        .with("NextToken", next)
+        .with("TagResources", wrap("TagResource", page)))
+}
+
+fn json_tags(r: &ParamReader<'_>) -> Result<Vec<Tag>, ApiError> {
+    let tags: Vec<TagKv> = r.json(&["Tags"])?;
+    Ok(tags
+        .into_iter()
+        .map(|t| Tag::new(t.tag_key, t.tag_value))
+        .collect())
+}
+
+/// `AddTags` (legacy).
+pub(crate) fn add_tags(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
+    let mut lb = find_lb_for_write(state, params)?.clone();
+    let new = json_tags(&ParamReader::new(params))?;
+    merge_tags(&mut lb.tags, &new, cx.config.quotas.tags_per_resource)?;
+    Ok(Outcome::put_lb(lb))
+}
+
+/// `RemoveTags` (legacy): removes each key whose value matches (or any value when empty).
+pub(crate) fn remove_tags(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let mut lb = find_lb_for_write(state, params)?.clone();
+    for tag in json_tags(&ParamReader::new(params))? {
+        if lb
+            .tags
+            .get(&tag.key)
+            .is_some_and(|v| tag.value.is_empty() || *v == tag.value)
+        {
+            lb.tags.remove(&tag.key);
+        }
+    }
+    Ok(Outcome::put_lb(lb))
+}
+
+/// `DescribeTags` (legacy): tag sets with the number of LBs carrying each.
+pub(crate) fn describe_tags(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let lbs: Vec<&LoadBalancer> = if r.opt::<String>(&["LoadBalancerId"])?.is_some() {
+        vec![find_lb(state, params)?]
+    } else {
+        state.load_balancers.values().collect()
+    };
+    let filters: Vec<TagKv> = r.optjson(&["Tags"])?.unwrap_or_default();
+    let distinct = r.opt::<bool>(&["DistinctKey"])?.unwrap_or(false);
+    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for lb in lbs {
+        for (k, v) in &lb.tags {
+            let wanted = filters.is_empty()
+                || filters
+                    .iter()
+                    .any(|f| f.tag_key == *k && (f.tag_value.is_empty() || f.tag_value == *v));
+            if wanted {
+                let value = if distinct { String::new() } else { v.clone() };
+                *counts.entry((k.clone(), value)).or_default() += 1;
+            }
+        }
+    }
+    let page_number: usize = r.opt::<u32>(&["PageNumber"])?.unwrap_or(1).max(1) as usize;
+    let page_size: usize = r.opt::<u32>(&["PageSize"])?.unwrap_or(50).clamp(1, 100) as usize;
+    let sets: Vec<Value> = counts
+        .iter()
+        .skip((page_number - 1).saturating_mul(page_size))
+        .take(page_size)
+        .map(|((k, v), n)| json!({"TagKey": k, "TagValue": v, "InstanceCount": n}))
+        .collect();
+    Ok(Outcome::read(Map::new())
+        .with("PageNumber", page_number)
+        .with("PageSize", page_size)
+        .with("TotalCount", counts.len())
+        .with("TagSets", wrap("TagSet", sets)))
+}

@@ -1,0 +1,386 @@
+//! vServer group actions (spec §3.4): create, delete (`RspoolVipExist` while a listener uses
+//! the group), describe, and the member changes Add / Remove / Set / Modify with the
+//! service's rules: backends of type ecs (resolved through the ECS inventory), eni (the
+//! ENI must exist and own the ServerIp) or eci (ServerIp required); `NetworkConflict` for a
+//! backend in another VPC than the LB; the per-call limit; the per-LB backend quota
+//! (`InstanceBackendServerNumberOverLimit`, counted across all groups of the LB).
+
+use serde_json::{Map, Value, json};
+use slb_openapi::error::{ApiError, codes};
+use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::types::{BackendServer, BackendType};
+
+use super::render::{backends as render_backends, iso_time, tags as render_tags, wrap};
+use super::tags::merge_tags;
+use super::{Ctx, Outcome, State, ensure_unlocked, find_lb};
+use crate::model::{Backend, LoadBalancer, VServerGroup};
+
+/// The group named by `VServerGroupId`: (LB, index of the group in it).
+fn find_group<'s>(
+    state: &'s State,
+    params: &Params,
+) -> Result<(&'s LoadBalancer, usize), ApiError> {
+    let id: String = ParamReader::new(params).req(&["VServerGroupId"])?;
+    state
+        .group(&id)
+        .and_then(|(lb, _)| {
+            lb.vserver_groups
+                .iter()
+                .position(|g| g.id == id)
+                .map(|i| (lb, i))
+        })
+        .ok_or_else(|| codes::VSERVER_GROUP_NOT_FOUND.error())
+}
+
+fn port_error() -> ApiError {
+    ApiError::service(
+        "InvalidParameter",
+        400,
+        "The specified Port must be between 1 and 65535.",
+    )
+}
+
+/// Validates one requested backend against the inventory and the LB's network.
+fn resolve(state: &State, lb: &LoadBalancer, b: &BackendServer) -> Result<Backend, ApiError> {
+    let port = b.port.filter(|p| *p >= 1).ok_or_else(port_error)?;
+    let weight = b.weight.unwrap_or(100);
+    if weight > 100 {
+        return Err(ApiError::invalid_parameter("Weight", "must be 0–100"));
+    }
+    if b.description.chars().count() > 80 {
+        return Err(ApiError::invalid_parameter(
+            "Description",
+            "at most 80 characters",
+        ));
+    }
+    let conflict = |vpc: &str| -> Result<(), ApiError> {
+        if !lb.vpc_id.is_empty() && !vpc.is_empty() && vpc != lb.vpc_id {
+            return Err(codes::NETWORK_CONFLICT.error_with(&format!(
+                "backend {} is in {vpc} but load balancer {} is in {}",
+                b.server_id, lb.id, lb.vpc_id
+            )));
+        }
+        Ok(())
+    };
+    let kind = b.effective_type();
+    match kind {
+        BackendType::Ecs => {
+            let inst = state
+                .instances
+                .get(&b.server_id)
+                .ok_or_else(|| codes::INVALID_SERVER_ID_NOT_EXIST.error())?;
+            conflict(&inst.vpc_id)?;
+        }
+        BackendType::Eni => {
+            if b.server_ip.is_empty() {
+                return Err(ApiError::missing_parameter("ServerIp"));
+            }
+            let eni = state
+                .network_interfaces
+                .get(&b.server_id)
+                .ok_or_else(|| codes::RESOURCE_NOT_FOUND_VSERVERS.error_with(&b.server_id))?;
+            if !eni.private_ip_addresses.contains(&b.server_ip) {
+                return Err(codes::SERVER_IP_CONFLICT.error_with(&format!(
+                    "ServerIp {} is not an address of {}",
+                    b.server_ip, b.server_id
+                )));
+            }
+            conflict(&eni.vpc_id)?;
+        }
+        BackendType::Eci => {
+            if b.server_ip.is_empty() {
+                return Err(ApiError::missing_parameter("ServerIp"));
+            }
+        }
+    }
+    Ok(Backend {
+        server_id: b.server_id.clone(),
+        server_type: kind.as_str().to_owned(),
+        server_ip: if kind == BackendType::Ecs {
+            String::new()
+        } else {
+            b.server_ip.clone()
+        },
+        port,
+        weight,
+        description: b.description.clone(),
+    })
+}
+
+/// Reads a `BackendServers`-shaped JSON parameter within the per-call limit.
+fn read_servers(
+    cx: &Ctx<'_>,
+    params: &Params,
+    name: &str,
+) -> Result<Option<Vec<BackendServer>>, ApiError> {
+    let list: Option<Vec<BackendServer>> = ParamReader::new(params).optjson(&[name])?;
+    if let Some(list) = &list
+        && list.len() > cx.config.quotas.backends_per_call
+    {
+        return Err(codes::TOO_MANY_BACKEND_SERVERS
+            .error_with(&cx.config.quotas.backends_per_call.to_string()));
+    }
+    Ok(list)
+}
+
+/// Adds (or replaces, by member identity) resolved backends into `group`.
+fn add_members(group: &mut VServerGroup, new: Vec<Backend>) {
+    for b in new {
+        match group.backends.iter_mut().find(|m| m.same_member(&b)) {
+            Some(m) => *m = b,
+            None => group.backends.push(b),
+        }
+    }
+}
+
+/// A member key for removal: weight and description do not matter.
+fn key_of(b: &BackendServer) -> Backend {
+    let kind = b.effective_type();
+    Backend {
+        server_id: b.server_id.clone(),
+        server_type: kind.as_str().to_owned(),
+        server_ip: if kind == BackendType::Ecs {
+            String::new()
+        } else {
+            b.server_ip.clone()
+        },
+        port: b.port.unwrap_or(0),
+        weight: 0,
+        description: String::new(),
+    }
+}
+
+fn check_quota(cx: &Ctx<'_>, lb: &LoadBalancer) -> Result<(), ApiError> {
+    let total: usize = lb.vserver_groups.iter().map(|g| g.backends.len()).sum();
+    if total > cx.config.quotas.backends_per_load_balancer {
+        Err(codes::INSTANCE_BACKEND_SERVER_NUMBER_OVER_LIMIT.error())
+    } else {
+        Ok(())
+    }
+}
+
+/// The response of the member-changing calls: the group's full member list.
+fn members_outcome(lb: LoadBalancer, i: usize, cx: &Ctx<'_>) -> Outcome {
+    let g = &lb.vserver_groups[i];
+    let body = json!({
+        "VServerGroupId": g.id,
+        "VServerGroupName": g.name,
+        "BackendServers": render_backends(&g.backends, &lb.vpc_id, &cx.config.region),
+    });
+    let mut out = Outcome::put_lb(lb);
+    if let Value::Object(m) = body {
+        out.body = m;
+    }
+    out
+}
+
+/// `CreateVServerGroup`.
+pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
+    let original = find_lb(state, params)?;
+    ensure_unlocked(original)?;
+    let r = ParamReader::new(params);
+    let name: String = r.opt(&["VServerGroupName"])?.unwrap_or_default();
+    if name.chars().count() > 80 {
+        return Err(ApiError::invalid_parameter(
+            "VServerGroupName",
+            "at most 80 characters",
+        ));
+    }
+    let mut group = VServerGroup {
+        id: Ctx::new_id("rsp"),
+        name,
+        create_time_ms: cx.now_ms,
+        backends: Vec::new(),
+        tags: Default::default(),
+    };
+    merge_tags(
+        &mut group.tags,
+        &r.tags(&["Tag"])?,
+        cx.config.quotas.tags_per_resource,
+    )?;
+    let requested = read_servers(cx, params, "BackendServers")?.unwrap_or_default();
+    let resolved = requested
+        .iter()
+        .map(|b| resolve(state, original, b))
+        .collect::<Result<Vec<_>, _>>()?;
+    add_members(&mut group, resolved);
+    let mut lb = original.clone();
+    lb.vserver_groups.push(group);
+    check_quota(cx, &lb)?;
+    let i = lb.vserver_groups.len() - 1;
+    Ok(members_outcome(lb, i, cx))
+}
+
+/// `DeleteVServerGroup`: refused with `RspoolVipExist` while a listener uses the group.
+pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
+    let (lb, i) = find_group(state, params)?;
+    ensure_unlocked(lb)?;
+    let id = &lb.vserver_groups[i].id;
+    if lb.listeners.iter().any(|l| l.vserver_group_id == *id) {
+        return Err(codes::RSPOOL_VIP_EXIST.error());
+    }
+    let mut lb = lb.clone();
+    lb.vserver_groups.remove(i);
+    Ok(Outcome::put_lb(lb))
+}
+
+/// `DescribeVServerGroups`.
+pub(crate) fn describe_list(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let lb = find_lb(state, params)?;
+    let r = ParamReader::new(params);
+    let include_listener = r.opt::<bool>(&["IncludeListener"])?.unwrap_or(false);
+    let description: Option<String> = r.opt(&["Description"])?;
+    let tag_filters = r.tags(&["Tag"])?;
+    let items: Vec<Value> = lb
+        .vserver_groups
+        .iter()
+        .filter(|g| description.as_ref().is_none_or(|d| g.name.contains(d.as_str())))
+        .filter(|g| tag_filters.iter().all(|t| g.tags.get(&t.key).is_some_and(|v| t.value.is_empty() || *v == t.value)))
+        .map(|g| {
+            let mut item = json!({
+                "VServerGroupId": g.id,
+                "VServerGroupName": g.name,
+                "ServerCount": g.backends.len(),
+                "CreateTime": iso_time(g.create_time_ms),
+                "Tags": render_tags(&g.tags),
+            });
+            if include_listener && let Value::Object(m) = &mut item {
+                let listeners: Vec<Value> = lb
+                    .listeners
+                    .iter()
+                    .filter(|l| l.vserver_group_id == g.id)
+                    .map(|l| json!({"Port": l.port, "Protocol": l.protocol}))
+                    .collect();
+                m.insert(
+                    "AssociatedObjects".into(),
+                    json!({"Listeners": wrap("Listener", listeners), "Rules": wrap("Rule", Vec::new())}),
+                );
+            }
+            item
+        })
+        .collect();
+    Ok(Outcome::read(Map::new()).with("VServerGroups", wrap("VServerGroup", items)))
+}
+
+/// `DescribeVServerGroupAttribute`.
+pub(crate) fn describe_attribute(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let (lb, i) = find_group(state, params)?;
+    let g = &lb.vserver_groups[i];
+    let body = json!({
+        "VServerGroupId": g.id,
+        "VServerGroupName": g.name,
+        "LoadBalancerId": lb.id,
+        "CreateTime": iso_time(g.create_time_ms),
+        "BackendServers": render_backends(&g.backends, &lb.vpc_id, &cx.config.region),
+        "Tags": render_tags(&g.tags),
+    });
+    Ok(Outcome::read(match body {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }))
+}
+
+/// Copies the group's LB for a member change.
+fn writable_group(state: &State, params: &Params) -> Result<(LoadBalancer, usize), ApiError> {
+    let (lb, i) = find_group(state, params)?;
+    ensure_unlocked(lb)?;
+    Ok((lb.clone(), i))
+}
+
+/// `AddVServerGroupBackendServers`.
+pub(crate) fn add_backends(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let (mut lb, i) = writable_group(state, params)?;
+    let requested = read_servers(cx, params, "BackendServers")?
+        .ok_or_else(|| ApiError::missing_parameter("BackendServers"))?;
+    let resolved = requested
+        .iter()
+        .map(|b| resolve(state, &lb, b))
+        .collect::<Result<Vec<_>, _>>()?;
+    add_members(&mut lb.vserver_groups[i], resolved);
+    check_quota(cx, &lb)?;
+    Ok(members_outcome(lb, i, cx))
+}
+
+/// `RemoveVServerGroupBackendServers`: non-members are ignored.
+pub(crate) fn remove_backends(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let (mut lb, i) = writable_group(state, params)?;
+    let requested = read_servers(cx, params, "BackendServers")?
+        .ok_or_else(|| ApiError::missing_parameter("BackendServers"))?;
+    let keys: Vec<Backend> = requested.iter().map(key_of).collect();
+    lb.vserver_groups[i]
+        .backends
+        .retain(|m| !keys.iter().any(|k| k.same_member(m)));
+    Ok(members_outcome(lb, i, cx))
+}
+
+/// `SetVServerGroupAttribute`: renames and/or changes weight and description of members.
+pub(crate) fn set_attribute(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let (mut lb, i) = writable_group(state, params)?;
+    let name: Option<String> = ParamReader::new(params).opt(&["VServerGroupName"])?;
+    let servers = read_servers(cx, params, "BackendServers")?;
+    if name.is_none() && servers.is_none() {
+        return Err(ApiError::missing_parameter("VServerGroupName"));
+    }
+    let g = &mut lb.vserver_groups[i];
+    if let Some(name) = name {
+        g.name = name;
+    }
+    for b in servers.unwrap_or_default() {
+        let key = key_of(&b);
+        if let Some(m) = g.backends.iter_mut().find(|m| m.same_member(&key)) {
+            if let Some(w) = b.weight {
+                if w > 100 {
+                    return Err(ApiError::invalid_parameter("Weight", "must be 0–100"));
+                }
+                m.weight = w;
+            }
+            if !b.description.is_empty() {
+                m.description = b.description.clone();
+            }
+        }
+    }
+    Ok(members_outcome(lb, i, cx))
+}
+
+/// `ModifyVServerGroupBackendServers`: replaces `OldBackendServers` by `NewBackendServers`.
+pub(crate) fn modify_backends(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let (mut lb, i) = writable_group(state, params)?;
+    let old = read_servers(cx, params, "OldBackendServers")?.unwrap_or_default();
+    let new = read_servers(cx, params, "NewBackendServers")?
+        .ok_or_else(|| ApiError::missing_parameter("NewBackendServers"))?;
+    let resolved = new
+        .iter()
+        .map(|b| resolve(state, &lb, b))
+        .collect::<Result<Vec<_>, _>>()?;
+    let keys: Vec<Backend> = old.iter().map(key_of).collect();
+    lb.vserver_groups[i]
+        .backends
+        .retain(|m| !keys.iter().any(|k| k.same_member(m)));
+    add_members(&mut lb.vserver_groups[i], resolved);
+    check_quota(cx, &lb)?;
+    Ok(members_outcome(lb, i, cx))
+}

@@ -1,0 +1,177 @@
+//! The HTTP face of the local CLB: GET or POST on `/`, parameters form-decoded from the query
+//! and (for form bodies) the body, signature checked, routed on `Action` (with its
+//! `Version`), answered as JSON with `RequestId`; errors carry Code, Message, RequestId,
+//! HostId and Recommend with Alibaba's HTTP status.
+//!
+//! # Guarantees
+//! No input makes the handler panic: malformed encodings, bodies and parameters all end in
+//! a 4xx error body. 5xx is reserved for store failures, whose detail is logged, not echoed.
+//!
+//! Not here: the rules (see `engine`) and process wiring (see `serve`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::Value;
+use slb_openapi::error::{ApiError, ErrorBody, codes};
+use slb_openapi::sign::form_decode;
+
+use crate::engine::{Engine, lookup_action, new_request_id};
+
+pub mod auth;
+
+pub use auth::Credential;
+
+/// What the server needs besides the engine.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Accepted AccessKey pairs.
+    pub credentials: Vec<Credential>,
+}
+
+struct AppState {
+    engine: Arc<Engine>,
+    config: ServerConfig,
+    nonces: Mutex<auth::NonceCache>,
+}
+
+/// The axum application serving the OpenAPI on `/`.
+pub fn app(engine: Arc<Engine>, config: ServerConfig) -> Router {
+    let state = Arc::new(AppState {
+        engine,
+        config,
+        nonces: Mutex::new(auth::NonceCache::default()),
+    });
+    Router::new().route("/", any(handle)).with_state(state)
+}
+
+/// Merges the form-decoded query and form body; a body parameter wins over a query one.
+fn parameters(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> BTreeMap<String, String> {
+    let mut params: BTreeMap<String, String> =
+        form_decode(uri.query().unwrap_or("")).into_iter().collect();
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if is_form && !body.is_empty() {
+        params.extend(form_decode(&String::from_utf8_lossy(body)));
+    }
+    params
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+async fn handle(
+    State(app): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = new_request_id();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let result = serve_one(&app, &method, &uri, &headers, &body).await;
+    match result {
+        Ok(mut body) => {
+            if let Value::Object(m) = &mut body {
+                m.insert("RequestId".into(), Value::String(request_id));
+            }
+            json_response(StatusCode::OK, &body)
+        }
+        Err(err) => error_response(&err, &request_id, &host),
+    }
+}
+
+async fn serve_one(
+    app: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    if method != Method::GET && method != Method::POST {
+        return Err(ApiError::service(
+            "UnsupportedHTTPMethod",
+            405,
+            format!("The HTTP method {method} is not supported; use GET or POST."),
+        ));
+    }
+    let params = parameters(uri, headers, body);
+    let now = unix_now();
+    let nonce = auth::verify(method.as_str(), &params, &app.config.credentials, now)?;
+    let fresh = app
+        .nonces
+        .lock()
+        .map(|mut n| n.insert(&nonce, now))
+        .unwrap_or(false);
+    if !fresh {
+        return Err(codes::SIGNATURE_NONCE_USED.error());
+    }
+    let action = params
+        .get("Action")
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::missing_parameter("Action"))?
+        .clone();
+    let info = lookup_action(&action).ok_or_else(|| codes::INVALID_ACTION_NOT_FOUND.error())?;
+    let version = params
+        .get("Version")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::missing_parameter("Version"))?;
+    if !info.family.versions().contains(&version.as_str()) {
+        return Err(codes::INVALID_VERSION.error());
+    }
+    let latency = app.engine.injected_latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let engine = Arc::clone(&app.engine);
+    // The engine commits to SQLite with fsync: keep that off the async workers.
+    tokio::task::spawn_blocking(move || engine.handle(&action, &params))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "engine task failed");
+            Err(codes::INTERNAL_ERROR.error())
+        })
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    let mut resp = (status, text).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=utf-8"),
+    );
+    resp
+}
+
+fn error_response(err: &ApiError, request_id: &str, host: &str) -> Response {
+    let status = StatusCode::from_u16(err.http_status)
+        .ok()
+        .filter(|s| s.is_client_error() || s.is_server_error())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let err = err
+        .clone()
+        .with_request_id(request_id)
+        .with_host_id(host)
+        .with_recommend(format!(
+            "https://api.aliyun.com/troubleshoot?q={}&product=Slb&requestId={request_id}",
+            err.code
+        ));
+    let body = serde_json::to_value(ErrorBody::from_error(&err)).unwrap_or_default();
+    json_response(status, &body)
+}

@@ -1,0 +1,51 @@
+//! The engine as the `slb_openapi::{Clb, Ecs}` traits, in process: each typed request is
+//! flattened to its parameter map, answered by [`Engine::handle`] exactly as the HTTP server
+//! would, and the JSON body is decoded into the typed response. The controller can then hold
+//! an `Arc<dyn Clb>` that is either the HTTP client or this engine, with identical behaviour.
+//!
+//! Signatures are not checked here (there is no wire); injected latency is applied.
+
+use async_trait::async_trait;
+use slb_openapi::action::Action;
+use slb_openapi::api::{Clb, Ecs};
+use slb_openapi::clb::*;
+use slb_openapi::ecs::*;
+use slb_openapi::error::ApiError;
+
+use crate::engine::Engine;
+
+impl Engine {
+    /// Answers a typed request in process.
+    ///
+    /// # Errors
+    /// The engine's [`ApiError`], or `SDK.InvalidResponse` if the body does not decode into
+    /// the typed response (a bug in either crate).
+    pub async fn call<A: Action>(&self, req: &A) -> Result<A::Response, ApiError> {
+        let latency = self.injected_latency();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let body = self.handle(A::NAME, &req.to_params())?;
+        serde_json::from_value(body)
+            .map_err(|e| ApiError::decode(format!("{} response does not decode: {e}", A::NAME)))
+    }
+}
+
+macro_rules! impl_api {
+    ($trait:ident ; $($method:ident : $req:ident),* $(,)?) => {
+        #[async_trait]
+        impl $trait for Engine {
+            $(
+                async fn $method(
+                    &self,
+                    req: &$req,
+                ) -> Result<<$req as Action>::Response, ApiError> {
+                    self.call(req).await
+                }
+            )*
+        }
+    };
+}
+
+slb_openapi::clb_actions!(impl_api! { Clb });
+slb_openapi::ecs_actions!(impl_api! { Ecs });

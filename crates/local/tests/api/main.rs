@@ -1,0 +1,16 @@
+//! Conformance tests of the local CLB through the slb-openapi HTTP client (the path the
+//! controller uses), plus wire-level checks with raw signed requests. One test binary keeps
+//! link time down; each module covers one action family.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod dataplane;
+mod ecs;
+mod faults;
+mod inprocess;
+mod lb;
+mod listener;
+mod restart;
+mod support;
+mod tags;
+mod vgroup;
+mod wire;
