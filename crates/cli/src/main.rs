@@ -4,7 +4,11 @@
 //! Commands arrive with the issues that build them (controller, local, plan, apply, get,
 //! doctor, demo); so far: `local serve`. Without a command it prints the help.
 
+mod proxy;
+
 use clap::{CommandFactory, Parser, Subcommand};
+use proxy::ProxyDataPlane;
+use std::sync::Arc;
 
 /// Cloud controller for Kubernetes LoadBalancer Services on Alibaba Cloud CLB or the local CLB.
 #[derive(Debug, Parser)]
@@ -25,7 +29,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum LocalCommand {
-    /// Serve the signed CLB/ECS OpenAPI on --listen until SIGTERM or Ctrl-C.
+    /// Serve the signed CLB/ECS OpenAPI on --listen, and forward traffic on every running
+    /// listener's VIP, until SIGTERM or Ctrl-C.
     Serve(slb_local::ServeArgs),
 }
 
@@ -57,6 +62,16 @@ async fn shutdown_signal() {
     }
 }
 
+/// `local serve`: the OpenAPI server feeding a real data plane, which stops with it.
+async fn serve_local(args: slb_local::ServeArgs) -> anyhow::Result<()> {
+    // The proxy's metrics registry; the local CLB has no metrics endpoint yet.
+    let mut registry = prometheus_client::registry::Registry::default();
+    let proxy = ProxyDataPlane::new(slb_dataplane::DataPlane::spawn(&mut registry));
+    let served = slb_local::run_with(args, Arc::new(proxy.clone()), shutdown_signal()).await;
+    proxy.handle().shutdown().await;
+    Ok(served?)
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let Some(command) = args.command else {
@@ -77,7 +92,7 @@ fn main() -> anyhow::Result<()> {
     match command {
         Command::Local {
             command: LocalCommand::Serve(serve),
-        } => runtime.block_on(slb_local::run(serve, shutdown_signal()))?,
+        } => runtime.block_on(serve_local(serve))?,
     }
     Ok(())
 }

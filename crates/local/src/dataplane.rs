@@ -37,6 +37,9 @@ pub struct DataPlaneListener {
     pub load_balancer_id: String,
     /// The VIP to listen on.
     pub vip: IpAddr,
+    /// The load balancer's `AddressType`: `internet` or `intranet` (the real CLB refuses
+    /// hairpin traffic on intranet layer-4 listeners).
+    pub address_type: String,
     /// The listener port.
     pub port: u16,
     /// `tcp`, `udp`, `http` or `https` (the local proxy forwards L4; HTTP(S) as TCP).
@@ -221,6 +224,7 @@ pub fn snapshot(state: &State) -> LocalDataPlaneSnapshot {
             listeners.push(DataPlaneListener {
                 load_balancer_id: lb.id.clone(),
                 vip,
+                address_type: lb.address_type.clone(),
                 port: l.port,
                 protocol: l.protocol.clone(),
                 scheduler: l.scheduler.clone(),

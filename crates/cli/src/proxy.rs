@@ -1,0 +1,231 @@
+//! Connects the local CLB to the real proxy: [`ProxyDataPlane`] receives the local CLB's
+//! snapshots of running listeners (`slb_local::DataPlane`) and publishes them, translated, to
+//! slb-dataplane. Neither library knows the other; this module is the only place that does.
+//!
+//! The translation is a pure function ([`to_config`]): CLB names become the proxy's typed
+//! settings, unknown values fall back to the CLB's own defaults with a warning, and intranet
+//! layer-4 listeners refuse hairpin traffic as the real CLB does (the FAQ's "backend as client"
+//! case).
+
+use slb_dataplane::{
+    BackendConfig, DataPlaneConfig, DataPlaneHandle, DrainConfig, HealthCheckConfig,
+    HealthCheckKind, HttpCodes, ListenerConfig, Protocol, Scheduler,
+};
+use slb_local::dataplane::DataPlaneListener;
+use slb_local::{DataPlane, LocalDataPlaneSnapshot};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The local CLB's hook, publishing to a running slb-dataplane.
+#[derive(Debug, Clone)]
+pub struct ProxyDataPlane {
+    handle: DataPlaneHandle,
+}
+
+impl ProxyDataPlane {
+    /// Wraps a spawned data plane.
+    pub fn new(handle: DataPlaneHandle) -> Self {
+        Self { handle }
+    }
+
+    /// The data plane, for shutdown and status.
+    pub fn handle(&self) -> &DataPlaneHandle {
+        &self.handle
+    }
+}
+
+impl DataPlane for ProxyDataPlane {
+    fn apply(&self, snapshot: LocalDataPlaneSnapshot) {
+        // Non-blocking (a watch channel): the engine calls this with its lock held.
+        let generation = self.handle.publish(to_config(&snapshot));
+        tracing::debug!(
+            generation,
+            listeners = snapshot.listeners.len(),
+            "published data plane config"
+        );
+    }
+}
+
+/// Translates a local CLB snapshot into the proxy's configuration.
+pub fn to_config(snapshot: &LocalDataPlaneSnapshot) -> DataPlaneConfig {
+    DataPlaneConfig {
+        listeners: snapshot.listeners.iter().map(listener).collect(),
+    }
+}
+
+fn listener(l: &DataPlaneListener) -> ListenerConfig {
+    let id = format!("{}/{}/{}", l.load_balancer_id, l.protocol, l.port);
+    let protocol = l.protocol.parse::<Protocol>().unwrap_or_else(|err| {
+        tracing::warn!(listener = %id, error = %err, "unknown protocol; forwarding as TCP");
+        Protocol::Tcp
+    });
+    let scheduler = l.scheduler.parse::<Scheduler>().unwrap_or_else(|err| {
+        tracing::warn!(listener = %id, error = %err, "unknown scheduler; using wrr");
+        Scheduler::Wrr
+    });
+    let mut config = ListenerConfig::new(id, protocol, SocketAddr::new(l.vip, l.port));
+    config.scheduler = scheduler;
+    config.backends = l
+        .backends
+        .iter()
+        .map(|b| BackendConfig {
+            addr: b.addr,
+            weight: u8::try_from(b.weight.min(100)).unwrap_or(100),
+        })
+        .collect();
+    config.health_check = health_check(l);
+    config.drain = DrainConfig {
+        enabled: l.connection_drain_timeout_s.is_some(),
+        timeout: Duration::from_secs(u64::from(l.connection_drain_timeout_s.unwrap_or(0))),
+    };
+    config.proxy_protocol_v2 = l.proxy_protocol_v2;
+    config.refuse_hairpin = l.address_type == "intranet";
+    if l.established_timeout_s > 0 {
+        config.idle_timeout = Some(Duration::from_secs(u64::from(l.established_timeout_s)));
+    }
+    config
+}
+
+fn health_check(l: &DataPlaneListener) -> Option<HealthCheckConfig> {
+    let h = &l.health_check;
+    if !h.enabled {
+        return None;
+    }
+    let kind = match h.check_type.as_str() {
+        "http" => HealthCheckKind::Http {
+            uri: if h.uri.is_empty() {
+                "/".into()
+            } else {
+                h.uri.clone()
+            },
+            domain: (!h.domain.is_empty() && h.domain != "$_ip").then(|| h.domain.clone()),
+            codes: HttpCodes::parse(&h.http_codes)
+                .or_else(|_| HttpCodes::parse("http_2xx"))
+                .ok()?,
+        },
+        "udp" => HealthCheckKind::Udp {
+            request: h.udp_request.clone().into_bytes(),
+            expect: h.udp_expect.clone().into_bytes(),
+        },
+        _ => HealthCheckKind::Tcp,
+    };
+    Some(HealthCheckConfig {
+        kind,
+        interval: Duration::from_secs(u64::from(h.interval_s.max(1))),
+        timeout: Duration::from_secs(u64::from(h.timeout_s.max(1))),
+        healthy_threshold: h.healthy_threshold.max(1),
+        unhealthy_threshold: h.unhealthy_threshold.max(1),
+        connect_port: h.connect_port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slb_local::dataplane::{DataPlaneBackend, HealthCheck};
+
+    fn local(protocol: &str, address_type: &str) -> DataPlaneListener {
+        DataPlaneListener {
+            load_balancer_id: "lb-local1".into(),
+            vip: "127.0.1.5".parse().unwrap(),
+            address_type: address_type.into(),
+            port: 80,
+            protocol: protocol.into(),
+            scheduler: "wrr".into(),
+            health_check: HealthCheck {
+                enabled: true,
+                check_type: "http".into(),
+                connect_port: None,
+                timeout_s: 5,
+                interval_s: 2,
+                healthy_threshold: 3,
+                unhealthy_threshold: 3,
+                uri: "/healthz".into(),
+                domain: "$_ip".into(),
+                http_codes: "http_2xx,http_3xx".into(),
+                udp_request: String::new(),
+                udp_expect: String::new(),
+            },
+            connection_drain_timeout_s: Some(30),
+            proxy_protocol_v2: true,
+            persistence_timeout_s: 0,
+            established_timeout_s: 900,
+            backends: vec![
+                DataPlaneBackend {
+                    server_id: "i-a".into(),
+                    addr: "127.0.0.11:30080".parse().unwrap(),
+                    weight: 1,
+                },
+                DataPlaneBackend {
+                    server_id: "i-b".into(),
+                    addr: "127.0.0.12:30080".parse().unwrap(),
+                    weight: 250,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn a_running_clb_listener_becomes_a_proxy_listener_with_its_settings() {
+        let snapshot = LocalDataPlaneSnapshot {
+            listeners: vec![local("tcp", "intranet")],
+        };
+        let config = to_config(&snapshot);
+        let l = &config.listeners[0];
+        assert_eq!(l.id, "lb-local1/tcp/80");
+        assert_eq!(
+            (l.vip.to_string(), l.port, l.protocol),
+            ("127.0.1.5".into(), 80, Protocol::Tcp)
+        );
+        assert_eq!(l.scheduler, Scheduler::Wrr);
+        let weights: Vec<u8> = l.backends.iter().map(|b| b.weight).collect();
+        assert_eq!(weights, [1, 100], "weights are clamped to the CLB's 0–100");
+        assert_eq!(
+            l.drain,
+            DrainConfig {
+                enabled: true,
+                timeout: Duration::from_secs(30)
+            }
+        );
+        assert!(l.proxy_protocol_v2);
+        assert!(
+            l.refuse_hairpin,
+            "intranet layer-4 listeners refuse hairpin traffic"
+        );
+        assert_eq!(l.idle_timeout, Some(Duration::from_secs(900)));
+        let hc = l.health_check.as_ref().unwrap();
+        assert_eq!(hc.interval, Duration::from_secs(2));
+        match &hc.kind {
+            HealthCheckKind::Http { uri, domain, .. } => {
+                assert_eq!(uri, "/healthz");
+                assert_eq!(domain, &None, "$_ip means the backend's own address");
+            }
+            other => panic!("expected an HTTP check, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn internet_listeners_allow_hairpin_and_https_is_forwarded_as_tcp() {
+        let l = &to_config(&LocalDataPlaneSnapshot {
+            listeners: vec![local("https", "internet")],
+        })
+        .listeners[0];
+        assert_eq!(l.protocol, Protocol::Tcp);
+        assert!(!l.refuse_hairpin);
+    }
+
+    #[test]
+    fn unknown_schedulers_fall_back_to_wrr_and_disabled_checks_disappear() {
+        let mut input = local("udp", "internet");
+        input.scheduler = "fastest".into();
+        input.health_check.enabled = false;
+        input.connection_drain_timeout_s = None;
+        let l = &to_config(&LocalDataPlaneSnapshot {
+            listeners: vec![input],
+        })
+        .listeners[0];
+        assert_eq!((l.protocol, l.scheduler), (Protocol::Udp, Scheduler::Wrr));
+        assert!(l.health_check.is_none());
+        assert!(!l.drain.enabled);
+    }
+}

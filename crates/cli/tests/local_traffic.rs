@@ -1,0 +1,225 @@
+//! `slb-ccm local serve` carries real traffic: a CLB configured through the signed OpenAPI
+//! forwards TCP connections on its VIP to three backends with the 1:2:3 weights of the FAQ's
+//! example, and after the server is stopped and started again on the same state file the
+//! listener is back and traffic flows with no further API call.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use slb_openapi::clb::{
+    AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
+    CreateVServerGroupRequest, StartListenerRequest,
+};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::types::{AddressType, BackendServer, BackendType, Scheduler};
+use slb_openapi::{Clb, HttpClient};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+
+const ID: &str = "traffic-id";
+const SECRET: &str = "traffic-secret";
+const CONNECTIONS: usize = 1200;
+
+/// Three "nodes" on 127.0.0.31–33 sharing one port (a NodePort), each answering its name.
+async fn backends() -> u16 {
+    let first = TcpListener::bind("127.0.0.31:0").await.unwrap();
+    let port = first.local_addr().unwrap().port();
+    let mut listeners = vec![("node-a", first)];
+    for (name, ip) in [("node-b", "127.0.0.32"), ("node-c", "127.0.0.33")] {
+        listeners.push((name, TcpListener::bind((ip, port)).await.unwrap()));
+    }
+    for (name, listener) in listeners {
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let _ = conn.write_all(name.as_bytes()).await;
+                    let _ = conn.shutdown().await;
+                });
+            }
+        });
+    }
+    port
+}
+
+async fn spawn_server(state: &Path, config: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slb-ccm"))
+        .args([
+            "local",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--region",
+            "cn-hangzhou",
+        ])
+        .args([
+            "--access-key-id",
+            ID,
+            "--access-key-secret",
+            SECRET,
+            "--vip-pool",
+            "127.3.0.0/24",
+        ])
+        .arg("--state")
+        .arg(state)
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the server prints its address");
+    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+    (child, addr)
+}
+
+fn client(addr: &str) -> HttpClient {
+    let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
+    cfg.overrides = EndpointOverrides {
+        slb: Some(addr.into()),
+        ecs: Some(addr.into()),
+        scheme: Some(Scheme::Http),
+    };
+    HttpClient::new(cfg).unwrap()
+}
+
+/// Creates an internet CLB with a wrr TCP listener on port 80 over i-a:i-b:i-c = 1:2:3.
+async fn configure(api: &HttpClient, node_port: u16) -> SocketAddr {
+    let lb = api
+        .create_load_balancer(&CreateLoadBalancerRequest {
+            address_type: Some(AddressType::Internet),
+            load_balancer_spec: Some("slb.s1.small".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let group = api
+        .create_vserver_group(&CreateVServerGroupRequest {
+            load_balancer_id: lb.load_balancer_id.clone(),
+            vserver_group_name: Some("k8s/30080/web/default/local".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let member = |id: &str, weight| BackendServer {
+        server_id: id.into(),
+        port: Some(node_port),
+        weight: Some(weight),
+        server_type: Some(BackendType::Ecs),
+        ..Default::default()
+    };
+    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
+        vserver_group_id: group.vserver_group_id.clone(),
+        backend_servers: vec![member("i-a", 1), member("i-b", 2), member("i-c", 3)],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    api.create_tcp_listener(&CreateTcpListenerRequest {
+        load_balancer_id: lb.load_balancer_id.clone(),
+        listener_port: 80,
+        vserver_group_id: Some(group.vserver_group_id),
+        bandwidth: -1,
+        scheduler: Some(Scheduler::Wrr),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    api.start_listener(&StartListenerRequest {
+        load_balancer_id: lb.load_balancer_id,
+        listener_port: 80,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    SocketAddr::new(lb.address.parse().unwrap(), 80)
+}
+
+/// Opens `n` connections to the VIP one after another and counts who answered.
+async fn split(vip: SocketAddr, n: usize) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for _ in 0..n {
+        let mut conn = TcpStream::connect(vip).await.unwrap();
+        let mut name = String::new();
+        conn.read_to_string(&mut name).await.unwrap();
+        *seen.entry(name).or_insert(0) += 1;
+    }
+    seen
+}
+
+async fn wait_until_listening(vip: SocketAddr) {
+    for _ in 0..100 {
+        if TcpStream::connect(vip).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on {vip}");
+}
+
+fn assert_one_two_three(seen: &BTreeMap<String, usize>) {
+    let total: usize = seen.values().sum();
+    for (name, share) in [
+        ("node-a", 1.0 / 6.0),
+        ("node-b", 2.0 / 6.0),
+        ("node-c", 3.0 / 6.0),
+    ] {
+        let got = *seen.get(name).unwrap_or(&0) as f64 / total as f64;
+        assert!(
+            (got - share).abs() <= share * 0.05,
+            "{name}: {got:.3} of traffic, want {share:.3} ±5%: {seen:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_configured_listener_forwards_with_weights_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let config = dir.path().join("local.yaml");
+    std::fs::write(
+        &config,
+        "instances:\n\
+         - { InstanceId: i-a, PrivateIpAddress: 127.0.0.31 }\n\
+         - { InstanceId: i-b, PrivateIpAddress: 127.0.0.32 }\n\
+         - { InstanceId: i-c, PrivateIpAddress: 127.0.0.33 }\n",
+    )
+    .unwrap();
+    let node_port = backends().await;
+
+    let (mut server, addr) = spawn_server(&state, &config).await;
+    let vip = configure(&client(&addr), node_port).await;
+    wait_until_listening(vip).await;
+    assert_one_two_three(&split(vip, CONNECTIONS).await);
+
+    // SIGTERM: the server stops and takes its listeners with it.
+    Command::new("kill")
+        .arg(server.id().unwrap().to_string())
+        .status()
+        .await
+        .unwrap();
+    assert!(
+        server.wait().await.unwrap().success(),
+        "clean exit on SIGTERM"
+    );
+    assert!(
+        TcpStream::connect(vip).await.is_err(),
+        "the VIP closed with the server"
+    );
+
+    // Restart on the same state: the listener comes back by itself.
+    let (_server, _addr) = spawn_server(&state, &config).await;
+    wait_until_listening(vip).await;
+    assert_one_two_three(&split(vip, CONNECTIONS).await);
+}
