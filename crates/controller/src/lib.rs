@@ -10,5 +10,6 @@
 
 pub mod admin;
 pub mod backoff;
+pub mod cloud;
 pub mod leader;
 pub mod service_writes;

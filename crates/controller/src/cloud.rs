@@ -1,0 +1,399 @@
+//! The cloud as the controller (and the CLI's plan/apply/demo) sees it: find a Service's CLB,
+//! observe it as slb-model's [`ObservedLb`], and sync it — plan with slb-model, execute the
+//! plan through the `Clb` trait. Works the same against Alibaba Cloud (the HTTP client) and the
+//! local CLB (HTTP or in process).
+//!
+//! What this deliberately does not do: talk to Kubernetes, cache observations between syncs
+//! (the controller's job), or retry (the OpenAPI client's governor does).
+
+mod execute;
+mod wire;
+
+pub use execute::{Executed, execute};
+
+use slb_model::observed::{ObservedListener, ObservedVServerGroup};
+use slb_model::types::{BackendServer, BackendType, Protocol};
+use slb_model::{DesiredLb, ObservedLb, Plan, PlanError, PlanOptions};
+use slb_openapi::clb::{
+    DescribeListenersRequest, DescribeLoadBalancerAttributeRequest, DescribeLoadBalancersRequest,
+    DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, ListTagResourcesRequest,
+};
+use slb_openapi::paginate::{
+    describe_all_listeners, describe_all_load_balancers, describe_enis_by_ips,
+    list_all_tag_resources,
+};
+use slb_openapi::types::{InternetChargeType, ResourceType, TagKv};
+use slb_openapi::{ApiError, Clb, Ecs};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A failed find, observe or sync.
+#[derive(Debug, thiserror::Error)]
+pub enum CloudError {
+    /// A cloud call failed.
+    #[error("{action}: {source}")]
+    Api {
+        /// The OpenAPI action.
+        action: &'static str,
+        /// The service's (or client's) error.
+        #[source]
+        source: ApiError,
+    },
+    /// The model refused to plan (nothing was called).
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The plan named something that no earlier action produced (a bug in plan order).
+    #[error("the plan refers to {what} before it exists")]
+    Unresolved {
+        /// What was missing.
+        what: String,
+    },
+}
+
+impl CloudError {
+    /// A stable label for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CloudError::Api { .. } => "cloud_api",
+            CloudError::Plan(p) => p.kind(),
+            CloudError::Unresolved { .. } => "plan_order",
+        }
+    }
+
+    /// The FAQ's remedy, when one is known.
+    pub fn remedy(&self) -> Option<&'static str> {
+        match self {
+            CloudError::Api { source, .. } => {
+                slb_model::lookup_cloud_error(&source.code, &source.message).map(|e| e.remedy)
+            }
+            CloudError::Plan(p) => Some(p.remedy()).filter(|r| !r.is_empty()),
+            CloudError::Unresolved { .. } => None,
+        }
+    }
+
+    /// The event reason for this failure.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            CloudError::Api { source, .. } => {
+                slb_model::lookup_cloud_error(&source.code, &source.message)
+                    .map_or(slb_model::catalog::EVENT_SYNC_FAILED, |e| e.reason)
+            }
+            _ => slb_model::catalog::EVENT_SYNC_FAILED,
+        }
+    }
+
+    /// True for throttling and other errors worth retrying soon.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, CloudError::Api { source, .. } if source.is_retryable())
+    }
+}
+
+fn api(action: &'static str) -> impl FnOnce(ApiError) -> CloudError {
+    move |source| CloudError::Api { action, source }
+}
+
+/// The result of one sync.
+#[derive(Debug)]
+pub struct SyncOutcome {
+    /// The Service's CLB after the sync; `None` after a deletion (or a dry-run create).
+    pub load_balancer_id: Option<String>,
+    /// The CLB's address (VIP).
+    pub address: Option<String>,
+    /// What was executed (in dry-run: what would be).
+    pub plan: Plan,
+    /// Pod IPs in ENI mode that no ENI could be found for (left out of the groups).
+    pub skipped_backends: Vec<String>,
+    /// Cloud calls made, describes included.
+    pub calls: usize,
+}
+
+/// CLB and ECS access for one region.
+#[derive(Clone)]
+pub struct Cloud {
+    clb: Arc<dyn Clb>,
+    ecs: Arc<dyn Ecs>,
+    region: String,
+}
+
+impl Cloud {
+    /// A cloud in `region` reached through `clb` and `ecs`.
+    pub fn new(clb: Arc<dyn Clb>, ecs: Arc<dyn Ecs>, region: &str) -> Self {
+        Self {
+            clb,
+            ecs,
+            region: region.to_owned(),
+        }
+    }
+
+    /// The region every call names.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Which CLB belongs to `desired`: the reuse id (`id` annotation), else `known_id` (the
+    /// Service's label or status) when that CLB still exists, else the CLB tagged
+    /// `kubernetes.do.not.delete = <default name>`.
+    ///
+    /// # Errors
+    /// A failed describe.
+    pub async fn find(
+        &self,
+        desired: &DesiredLb,
+        known_id: Option<&str>,
+    ) -> Result<Option<String>, CloudError> {
+        if let Some(id) = &desired.reuse_id {
+            return Ok(Some(id.clone()));
+        }
+        if let Some(id) = known_id {
+            let req = DescribeLoadBalancersRequest {
+                region_id: Some(self.region.clone()),
+                load_balancer_id: Some(id.to_owned()),
+                ..Default::default()
+            };
+            let found = describe_all_load_balancers(&*self.clb, &req)
+                .await
+                .map_err(api("DescribeLoadBalancers"))?;
+            if found.iter().any(|lb| lb.load_balancer_id == id) {
+                return Ok(Some(id.to_owned()));
+            }
+        }
+        let req = DescribeLoadBalancersRequest {
+            region_id: Some(self.region.clone()),
+            tags_json: Some(vec![TagKv {
+                tag_key: slb_model::naming::TAG_DO_NOT_DELETE.into(),
+                tag_value: desired.default_name.clone(),
+            }]),
+            ..Default::default()
+        };
+        let found = describe_all_load_balancers(&*self.clb, &req)
+            .await
+            .map_err(api("DescribeLoadBalancers"))?;
+        Ok(found.into_iter().next().map(|lb| lb.load_balancer_id))
+    }
+
+    /// Everything on one CLB: attributes, tags, listeners, vServer groups and members.
+    /// `None` when it does not exist.
+    ///
+    /// # Errors
+    /// A failed describe.
+    pub async fn observe(&self, load_balancer_id: &str) -> Result<Option<ObservedLb>, CloudError> {
+        Ok(self.observe_counted(load_balancer_id).await?.0)
+    }
+
+    async fn observe_counted(&self, id: &str) -> Result<(Option<ObservedLb>, usize), CloudError> {
+        let region = Some(self.region.clone());
+        let req = DescribeLoadBalancerAttributeRequest {
+            region_id: region.clone(),
+            load_balancer_id: id.to_owned(),
+        };
+        let attr = match self.clb.describe_load_balancer_attribute(&req).await {
+            Ok(a) => a,
+            Err(e) if e.is_not_found() => return Ok((None, 1)),
+            Err(e) => return Err(api("DescribeLoadBalancerAttribute")(e)),
+        };
+        let mut observed = instance(&attr.summary);
+
+        let tags = ListTagResourcesRequest {
+            region_id: region.clone(),
+            resource_type: ResourceType::Instance,
+            resource_ids: vec![id.to_owned()],
+            ..Default::default()
+        };
+        observed.tags = list_all_tag_resources(&*self.clb, &tags)
+            .await
+            .map_err(api("ListTagResources"))?
+            .into_iter()
+            .map(|t| (t.tag_key, t.tag_value))
+            .collect();
+
+        let listeners = DescribeListenersRequest {
+            region_id: region.clone(),
+            load_balancer_ids: vec![id.to_owned()],
+            ..Default::default()
+        };
+        for item in describe_all_listeners(&*self.clb, &listeners)
+            .await
+            .map_err(api("DescribeLoadBalancerListeners"))?
+        {
+            let Some(protocol) = Protocol::parse(&item.listener_protocol) else {
+                continue;
+            };
+            let json = serde_json::to_value(&item).unwrap_or_default();
+            observed.listeners.push(ObservedListener {
+                listener_port: item.listener_port,
+                listener_protocol: protocol,
+                status: item.status,
+                description: item.description,
+                vserver_group_id: item.vserver_group_id,
+                bandwidth: Some(item.bandwidth),
+                attributes: wire::listener_attributes(protocol, &json),
+            });
+        }
+
+        let groups = DescribeVServerGroupsRequest {
+            region_id: region.clone(),
+            load_balancer_id: id.to_owned(),
+            ..Default::default()
+        };
+        let groups = self
+            .clb
+            .describe_vserver_groups(&groups)
+            .await
+            .map_err(api("DescribeVServerGroups"))?;
+        let mut calls = 4;
+        for g in groups.vserver_groups {
+            let req = DescribeVServerGroupAttributeRequest {
+                region_id: region.clone(),
+                vserver_group_id: g.vserver_group_id.clone(),
+            };
+            let attr = self
+                .clb
+                .describe_vserver_group_attribute(&req)
+                .await
+                .map_err(api("DescribeVServerGroupAttribute"))?;
+            calls += 1;
+            observed.vserver_groups.push(ObservedVServerGroup {
+                vserver_group_id: g.vserver_group_id,
+                vserver_group_name: g.vserver_group_name,
+                backend_servers: attr.backend_servers.iter().map(member).collect(),
+            });
+        }
+        Ok((Some(observed), calls))
+    }
+
+    /// Brings the Service's CLB to `desired`: resolves ENI ids, finds and observes the CLB,
+    /// plans, and executes the plan unless `dry_run`. A second sync with the same desired
+    /// state plans nothing and makes only describe calls.
+    ///
+    /// # Errors
+    /// A refused plan (nothing called) or the first failing call.
+    pub async fn sync(
+        &self,
+        mut desired: DesiredLb,
+        known_id: Option<&str>,
+        options: &PlanOptions,
+        dry_run: bool,
+    ) -> Result<SyncOutcome, CloudError> {
+        let mut calls = 0;
+        let skipped_backends = self.resolve_enis(&mut desired, &mut calls).await?;
+        let id = self.find(&desired, known_id).await?;
+        calls += 1 + usize::from(known_id.is_some() && desired.reuse_id.is_none());
+        let observed = match &id {
+            Some(id) => {
+                let (observed, n) = self.observe_counted(id).await?;
+                calls += n;
+                observed
+            }
+            None => None,
+        };
+        let plan = slb_model::plan(&desired, observed.as_ref(), options)?;
+        let mut outcome = SyncOutcome {
+            load_balancer_id: observed.as_ref().map(|o| o.load_balancer_id.clone()),
+            address: observed.as_ref().map(|o| o.address.clone()),
+            plan,
+            skipped_backends,
+            calls,
+        };
+        if dry_run {
+            return Ok(outcome);
+        }
+        let executed = execute(&*self.clb, &self.region, &outcome.plan).await?;
+        outcome.calls += executed.calls;
+        if let Some((id, address)) = executed.created {
+            outcome.load_balancer_id = Some(id);
+            outcome.address = Some(address);
+        }
+        let deleted = outcome
+            .plan
+            .actions
+            .iter()
+            .any(|a| matches!(a, slb_model::Action::DeleteLoadBalancer { .. }));
+        if deleted {
+            outcome.load_balancer_id = None;
+            outcome.address = None;
+        }
+        Ok(outcome)
+    }
+
+    /// Fills in ENI ids for pod IPs (ENI mode); returns the IPs no ENI was found for.
+    async fn resolve_enis(
+        &self,
+        desired: &mut DesiredLb,
+        calls: &mut usize,
+    ) -> Result<Vec<String>, CloudError> {
+        let ips: Vec<String> = desired.eni_ips().into_iter().collect();
+        if ips.is_empty() {
+            return Ok(Vec::new());
+        }
+        let enis = describe_enis_by_ips(
+            &*self.ecs,
+            Some(&self.region),
+            &desired.cluster_vpc_id,
+            &ips,
+        )
+        .await
+        .map_err(api("DescribeNetworkInterfaces"))?;
+        *calls += ips.len().div_ceil(100);
+        let by_ip: BTreeMap<String, String> = enis
+            .into_iter()
+            .flat_map(|eni| {
+                let id = eni.network_interface_id.clone();
+                let mut ips: Vec<String> = eni
+                    .private_ip_sets
+                    .iter()
+                    .map(|s| s.private_ip_address.clone())
+                    .collect();
+                ips.push(eni.private_ip_address.clone());
+                ips.into_iter()
+                    .filter(|ip| !ip.is_empty())
+                    .map(move |ip| (ip, id.clone()))
+            })
+            .collect();
+        Ok(desired.resolve_enis(&by_ip))
+    }
+}
+
+fn instance(s: &slb_openapi::clb::LoadBalancerSummary) -> ObservedLb {
+    let internet_charge_type = InternetChargeType::from_describe_code(&s.internet_charge_type)
+        .map_or_else(
+            || s.internet_charge_type.to_lowercase(),
+            |t| t.as_str().to_owned(),
+        );
+    ObservedLb {
+        load_balancer_id: s.load_balancer_id.clone(),
+        load_balancer_name: s.load_balancer_name.clone(),
+        address: s.address.clone(),
+        address_type: s.address_type.clone(),
+        address_ip_version: s.address_ip_version.clone(),
+        network_type: s.network_type.clone(),
+        vpc_id: s.vpc_id.clone(),
+        vswitch_id: s.vswitch_id.clone(),
+        master_zone_id: s.master_zone_id.clone(),
+        slave_zone_id: s.slave_zone_id.clone(),
+        load_balancer_spec: s.load_balancer_spec.clone(),
+        instance_charge_type: s.instance_charge_type.clone(),
+        internet_charge_type,
+        bandwidth: u32::try_from(s.bandwidth).ok().filter(|b| *b > 0),
+        delete_protection: s.delete_protection == "on",
+        modification_protection_status: s.modification_protection_status.clone(),
+        modification_protection_reason: s.modification_protection_reason.clone(),
+        resource_group_id: s.resource_group_id.clone(),
+        ..Default::default()
+    }
+}
+
+fn member(b: &slb_openapi::types::BackendServer) -> BackendServer {
+    let r#type = match b.effective_type().as_str() {
+        "eni" => BackendType::Eni,
+        "eci" => BackendType::Eci,
+        _ => BackendType::Ecs,
+    };
+    BackendServer {
+        server_id: b.server_id.clone(),
+        r#type,
+        server_ip: (!b.server_ip.is_empty()).then(|| b.server_ip.clone()),
+        port: b.port.unwrap_or(0),
+        weight: b.weight.unwrap_or(100),
+        description: b.description.clone(),
+    }
+}

@@ -1,0 +1,217 @@
+//! `Cloud::sync` end to end against the local CLB engine in process (the same rules and error
+//! codes as the HTTP server): a Service's first sync creates its CLB with the FAQ's 1:2:3
+//! Local-policy weights, a second sync changes nothing and only describes, an endpoint change
+//! costs one backend call, and deletion removes the CLB.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use slb_controller::cloud::Cloud;
+use slb_local::store::MemoryStore;
+use slb_local::{Engine, LocalConfig, NoopDataPlane};
+use slb_model::{Action, ClusterContext, PlanOptions, desired};
+use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
+use std::sync::Arc;
+
+const INVENTORY: &str = "instances:
+  - { InstanceId: i-local-node-a, PrivateIpAddress: 127.0.0.51 }
+  - { InstanceId: i-local-node-b, PrivateIpAddress: 127.0.0.52 }
+  - { InstanceId: i-local-node-c, PrivateIpAddress: 127.0.0.53 }
+";
+
+fn cloud() -> Cloud {
+    let config: LocalConfig = serde_yaml::from_str(INVENTORY).unwrap();
+    let engine = Arc::new(
+        Engine::open(
+            config,
+            Box::new(MemoryStore::default()),
+            Arc::new(NoopDataPlane),
+        )
+        .unwrap(),
+    );
+    Cloud::new(engine.clone(), engine, "cn-hangzhou")
+}
+
+fn context() -> ClusterContext {
+    ClusterContext {
+        local_mode: true,
+        ..ClusterContext::new("c-demo", "cn-hangzhou", "vpc-local")
+    }
+}
+
+fn service() -> Service {
+    let mut svc = load_balancer_service("default", "web", &[(80, 8080)]);
+    svc.metadata.uid = Some("6f1c2d3e-0000-4000-8000-00000000abcd".into());
+    let spec = svc.spec.as_mut().unwrap();
+    spec.external_traffic_policy = Some("Local".into());
+    spec.ports.as_mut().unwrap()[0].node_port = Some(30080);
+    svc.metadata.annotations = Some(
+        [(
+            "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec".to_owned(),
+            "slb.s1.small".to_owned(),
+        )]
+        .into(),
+    );
+    svc
+}
+
+fn nodes() -> Vec<Node> {
+    vec![
+        node("node-a", "127.0.0.51", None),
+        node("node-b", "127.0.0.52", None),
+        node("node-c", "127.0.0.53", None),
+    ]
+}
+
+/// `pods[i]` ready pods on node i.
+fn slice(pods: [usize; 3]) -> Vec<EndpointSlice> {
+    let mut endpoints = Vec::new();
+    for (i, (n, count)) in ["node-a", "node-b", "node-c"].iter().zip(pods).enumerate() {
+        for p in 0..count {
+            endpoints.push(PodEndpoint::ready(&format!("10.244.{i}.{p}"), n));
+        }
+    }
+    vec![endpoint_slice(
+        "default",
+        "web",
+        "web-1",
+        ("p80", 8080),
+        &endpoints,
+    )]
+}
+
+fn weights(lb: &slb_model::ObservedLb) -> Vec<(String, u32)> {
+    let mut w: Vec<(String, u32)> = lb.vserver_groups[0]
+        .backend_servers
+        .iter()
+        .map(|b| (b.server_id.clone(), b.weight))
+        .collect();
+    w.sort();
+    w
+}
+
+#[tokio::test]
+async fn first_sync_creates_the_clb_and_a_second_changes_nothing() {
+    let cloud = cloud();
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let first = cloud
+        .sync(want.clone(), None, &PlanOptions::default(), false)
+        .await
+        .unwrap();
+    let id = first.load_balancer_id.clone().expect("a CLB was created");
+    assert!(
+        first.address.as_deref().unwrap().starts_with("127.0.1."),
+        "{:?}",
+        first.address
+    );
+    let names: Vec<&str> = first.plan.actions.iter().map(Action::api_name).collect();
+    assert_eq!(
+        names[..2],
+        ["CreateLoadBalancer", "CreateVServerGroup"],
+        "create the CLB, then its group: {names:?}"
+    );
+    assert!(names.contains(&"StartLoadBalancerListener"));
+
+    let lb = cloud.observe(&id).await.unwrap().unwrap();
+    assert_eq!(
+        weights(&lb),
+        [
+            ("i-local-node-a".into(), 1),
+            ("i-local-node-b".into(), 2),
+            ("i-local-node-c".into(), 3)
+        ]
+    );
+    let listener = &lb.listeners[0];
+    assert_eq!(
+        (listener.listener_port, listener.status.as_str()),
+        (80, "running")
+    );
+    assert_eq!(
+        listener.attributes.scheduler.as_deref(),
+        Some("wrr"),
+        "Local policy defaults to wrr"
+    );
+    assert_eq!(lb.tags["kubernetes.do.not.delete"], want.default_name);
+
+    // Found again by its tag, with nothing to do: describes only.
+    let second = cloud
+        .sync(want, None, &PlanOptions::default(), false)
+        .await
+        .unwrap();
+    assert!(second.plan.is_empty(), "{:?}", second.plan.actions);
+    assert_eq!(second.load_balancer_id.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        second.calls, 6,
+        "find + attribute + tags + listeners + groups + one group"
+    );
+}
+
+#[tokio::test]
+async fn an_endpoint_change_costs_one_backend_call() {
+    let cloud = cloud();
+    let first = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let id = cloud
+        .sync(first, None, &PlanOptions::default(), false)
+        .await
+        .unwrap()
+        .load_balancer_id;
+
+    let scaled = desired(&service(), &nodes(), &slice([1, 2, 1]), &context()).unwrap();
+    let outcome = cloud
+        .sync(scaled, id.as_deref(), &PlanOptions::default(), false)
+        .await
+        .unwrap();
+    let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
+    assert_eq!(names, ["SetVServerGroupAttribute"]);
+    let lb = cloud
+        .observe(id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(weights(&lb)[2], ("i-local-node-c".into(), 1));
+}
+
+#[tokio::test]
+async fn deleting_the_service_deletes_the_clb_it_created() {
+    let cloud = cloud();
+    let want = desired(&service(), &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let id = cloud
+        .sync(want, None, &PlanOptions::default(), false)
+        .await
+        .unwrap()
+        .load_balancer_id
+        .unwrap();
+
+    let mut gone = service();
+    gone.metadata.deletion_timestamp = Some(Time(Default::default()));
+    let want = desired(&gone, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let outcome = cloud
+        .sync(want, Some(&id), &PlanOptions::default(), false)
+        .await
+        .unwrap();
+    let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
+    assert_eq!(
+        names,
+        ["SetLoadBalancerDeleteProtection", "DeleteLoadBalancer"]
+    );
+    assert_eq!(outcome.load_balancer_id, None);
+    assert!(cloud.observe(&id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn dry_run_plans_without_calling_anything_but_describes() {
+    let cloud = cloud();
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let outcome = cloud
+        .sync(want.clone(), None, &PlanOptions::default(), true)
+        .await
+        .unwrap();
+    assert!(!outcome.plan.is_empty());
+    assert_eq!(outcome.load_balancer_id, None);
+    assert_eq!(
+        cloud.find(&want, None).await.unwrap(),
+        None,
+        "nothing was created"
+    );
+}
