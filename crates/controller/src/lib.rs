@@ -12,4 +12,6 @@ pub mod admin;
 pub mod backoff;
 pub mod cloud;
 pub mod leader;
+pub mod reconcile;
+pub mod run;
 pub mod service_writes;

@@ -1,0 +1,280 @@
+//! One reconcile of one Service, in the order of DESIGN.md "The path of one Service" and the
+//! Go service controller: classify, add the finalizer before any cloud change, compute the
+//! desired CLB from the informer caches (no live GETs), sync it through [`Cloud`], then write
+//! labels and status only when they changed, and say what happened in an event.
+//!
+//! Deletion (Service deleted, or no longer a LoadBalancer of ours) runs the same sync with a
+//! delete intent, then clears status and labels and removes the finalizer last.
+//! Errors go to [`error_policy`]: per-Service backoff 5 s → 300 s; invalid specs are reported
+//! once and wait for a change instead of looping.
+
+use crate::backoff::Backoff;
+use crate::cloud::{Cloud, CloudError, SyncOutcome};
+use crate::service_writes::{
+    FINALIZER, LB_ID_LABEL, add_finalizer, ingress, remove_finalizer, set_ingress, set_labels,
+};
+use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::reflector::Store;
+use kube::{Api, Client, Resource, ResourceExt};
+use slb_model::catalog::{EVENT_CLEAN, EVENT_ENSURED, EVENT_SYNC_FAILED};
+use slb_model::{ClusterContext, Intent, PlanOptions};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Annotation whose value replaces the IP in the Service status (reference behaviour).
+pub const HOSTNAME_ANNOTATION: &str =
+    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-hostname";
+/// The label telling which Service an EndpointSlice belongs to.
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+/// Everything a reconcile needs; shared by all reconciles.
+pub struct Context {
+    /// Client for writes (finalizer, labels, status).
+    pub client: Client,
+    /// The cloud.
+    pub cloud: Cloud,
+    /// Cluster id, region, VPC, local mode.
+    pub cluster: ClusterContext,
+    /// Batch size and backend quota.
+    pub plan_options: PlanOptions,
+    /// Informer cache of Nodes.
+    pub nodes: Store<Node>,
+    /// Informer cache of EndpointSlices.
+    pub slices: Store<EndpointSlice>,
+    /// Event publisher.
+    pub recorder: Recorder,
+    /// Per-Service retry delays.
+    pub backoff: Backoff,
+    /// Plan only: emit the plan as events and logs, change nothing.
+    pub dry_run: bool,
+    /// Requeue interval after a success (drift repair), before jitter.
+    pub drift_interval: Duration,
+}
+
+/// Why a reconcile failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Adding or removing the finalizer failed.
+    #[error("updating the finalizer: {0}")]
+    Finalizer(#[source] kube::Error),
+    /// Writing labels or status failed.
+    #[error("updating the Service: {0}")]
+    UpdateService(#[source] kube::Error),
+    /// The cloud sync failed.
+    #[error(transparent)]
+    Sync(#[from] CloudError),
+    /// The Service lacks a namespace (never from the API server).
+    #[error("the Service has no namespace")]
+    NoNamespace,
+}
+
+impl Error {
+    /// Stable label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Finalizer(_) => "finalizer",
+            Error::UpdateService(_) => "update_service",
+            Error::Sync(e) => e.kind(),
+            Error::NoNamespace => "no_namespace",
+        }
+    }
+}
+
+/// Reconciles one Service.
+///
+/// # Errors
+/// See [`Error`]; the caller's [`error_policy`] decides when to retry.
+pub async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let class = ctx.cluster.load_balancer_class.as_deref();
+    let wants = slb_model::wants_lb(&svc, class);
+    let cleanup = slb_model::needs_cleanup(&svc, class);
+    if !wants && !cleanup {
+        return Ok(Action::await_change());
+    }
+    let ns = svc.namespace().ok_or(Error::NoNamespace)?;
+    let api: Api<Service> = Api::namespaced(ctx.client.clone(), &ns);
+    let key = format!("{ns}/{}", svc.name_any());
+
+    let mut svc = (*svc).clone();
+    if wants && svc.metadata.deletion_timestamp.is_none() && !ctx.dry_run {
+        svc = add_finalizer(&api, &svc).await.map_err(Error::Finalizer)?;
+    }
+
+    let nodes: Vec<Node> = ctx.nodes.state().iter().map(|n| (**n).clone()).collect();
+    let slices: Vec<EndpointSlice> = ctx
+        .slices
+        .state()
+        .iter()
+        .filter(|s| {
+            s.namespace().as_deref() == Some(ns.as_str())
+                && s.labels().get(SERVICE_NAME_LABEL) == Some(&svc.name_any())
+        })
+        .map(|s| (**s).clone())
+        .collect();
+    let desired = match slb_model::desired(&svc, &nodes, &slices, &ctx.cluster) {
+        Ok(d) => d,
+        Err(problems) => {
+            let note = problems
+                .iter()
+                .map(|p| format!("{p} ({})", p.remedy()))
+                .collect::<Vec<_>>()
+                .join("; ");
+            warn(
+                &ctx,
+                &svc,
+                EVENT_SYNC_FAILED,
+                &format!("Invalid Service, nothing was changed: {note}"),
+            )
+            .await;
+            // Nothing will get better until the Service changes.
+            return Ok(Action::await_change());
+        }
+    };
+    let intent = desired.intent;
+    let known_id = svc.labels().get(LB_ID_LABEL).cloned();
+    let outcome = match ctx
+        .cloud
+        .sync(desired, known_id.as_deref(), &ctx.plan_options, ctx.dry_run)
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            let remedy = err
+                .remedy()
+                .map(|r| format!(" Remedy: {r}"))
+                .unwrap_or_default();
+            warn(
+                &ctx,
+                &svc,
+                err.reason(),
+                &format!("Error syncing load balancer: {err}.{remedy}"),
+            )
+            .await;
+            return Err(err.into());
+        }
+    };
+    ctx.backoff.succeeded(&key);
+    if ctx.dry_run {
+        report_dry_run(&ctx, &svc, &outcome).await;
+        return Ok(Action::requeue(ctx.drift_interval));
+    }
+    match intent {
+        Intent::Ensure => ensured(&ctx, &api, &svc, &outcome).await?,
+        Intent::Delete => cleaned(&ctx, &api, &svc, &outcome).await?,
+    }
+    Ok(Action::requeue(jittered(ctx.drift_interval)))
+}
+
+async fn ensured(
+    ctx: &Context,
+    api: &Api<Service>,
+    svc: &Service,
+    outcome: &SyncOutcome,
+) -> Result<(), Error> {
+    let labels = BTreeMap::from([(LB_ID_LABEL, outcome.load_balancer_id.clone())]);
+    let svc = set_labels(api, svc, &labels)
+        .await
+        .map_err(Error::UpdateService)?;
+    let hostname = svc
+        .annotations()
+        .get(HOSTNAME_ANNOTATION)
+        .map(String::as_str);
+    let wanted = ingress(outcome.address.as_deref(), hostname, "Proxy");
+    set_ingress(api, &svc, wanted)
+        .await
+        .map_err(Error::UpdateService)?;
+    if !outcome.plan.is_empty() {
+        let id = outcome.load_balancer_id.as_deref().unwrap_or_default();
+        let mut note = format!(
+            "Ensured load balancer [{id}] with {} call(s)",
+            outcome.plan.actions.len()
+        );
+        for n in &outcome.plan.notes {
+            note.push_str(&format!("; {n}"));
+        }
+        publish(ctx, &svc, EventType::Normal, EVENT_ENSURED, &note).await;
+    }
+    Ok(())
+}
+
+async fn cleaned(
+    ctx: &Context,
+    api: &Api<Service>,
+    svc: &Service,
+    outcome: &SyncOutcome,
+) -> Result<(), Error> {
+    let svc = set_ingress(api, svc, Vec::new())
+        .await
+        .map(|_| svc)
+        .map_err(Error::UpdateService)?;
+    let svc = set_labels(api, svc, &BTreeMap::from([(LB_ID_LABEL, None)]))
+        .await
+        .map_err(Error::UpdateService)?;
+    let note = if outcome.plan.is_empty() {
+        "Clean load balancer: nothing of this Service was left".to_owned()
+    } else {
+        format!(
+            "Clean load balancer: {} call(s)",
+            outcome.plan.actions.len()
+        )
+    };
+    publish(ctx, &svc, EventType::Normal, EVENT_CLEAN, &note).await;
+    if svc.finalizers().iter().any(|f| f == FINALIZER) {
+        remove_finalizer(api, &svc)
+            .await
+            .map_err(Error::Finalizer)?;
+    }
+    Ok(())
+}
+
+async fn report_dry_run(ctx: &Context, svc: &Service, outcome: &SyncOutcome) {
+    if outcome.plan.is_empty() {
+        return;
+    }
+    let calls: Vec<&str> = outcome
+        .plan
+        .actions
+        .iter()
+        .map(slb_model::Action::api_name)
+        .collect();
+    tracing::info!(service = %svc.name_any(), ?calls, "dry run: would call");
+    let note = format!("DryRun: would call {}", calls.join(", "));
+    publish(ctx, svc, EventType::Normal, "DryRun", &note).await;
+}
+
+async fn warn(ctx: &Context, svc: &Service, reason: &str, note: &str) {
+    publish(ctx, svc, EventType::Warning, reason, note).await;
+}
+
+async fn publish(ctx: &Context, svc: &Service, type_: EventType, reason: &str, note: &str) {
+    // Events are limited to 1 kB of note by the API server.
+    let note: String = note.chars().take(1000).collect();
+    let event = Event {
+        type_,
+        reason: reason.to_owned(),
+        note: Some(note),
+        action: "SyncLoadBalancer".into(),
+        secondary: None,
+    };
+    if let Err(err) = ctx.recorder.publish(&event, &svc.object_ref(&())).await {
+        tracing::warn!(service = %svc.name_any(), error = %err, "publishing an event failed");
+    }
+}
+
+/// Retry policy: throttling and other errors back off per Service, 5 s doubling to 300 s.
+#[allow(clippy::needless_pass_by_value)] // the signature kube-runtime's Controller::run expects
+pub fn error_policy(svc: Arc<Service>, err: &Error, ctx: Arc<Context>) -> Action {
+    let key = format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any());
+    let delay = ctx.backoff.failed_jittered(&key);
+    tracing::warn!(service = %key, error = %err, kind = err.kind(), retry_in = ?delay, "reconcile failed");
+    Action::requeue(delay)
+}
+
+fn jittered(d: Duration) -> Duration {
+    use rand::Rng;
+    d.mul_f64(rand::rng().random_range(0.9..=1.1))
+}

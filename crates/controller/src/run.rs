@@ -1,0 +1,367 @@
+//! Wiring: the `slb-ccm controller` command's flags ([`ControllerArgs`]), the cloud client
+//! they describe, and the kube-runtime controller with its informer caches, targeted fan-out,
+//! leader election and admin server ([`run_controller`]).
+//!
+//! Fan-out: an EndpointSlice change reconciles only its own Service; a Node change reconciles
+//! the LoadBalancer Services (kube-runtime coalesces the burst into one reconcile each). Every
+//! reconcile reads Nodes and EndpointSlices from the caches, never from the API server.
+
+use crate::admin::{self, Readiness};
+use crate::backoff::Backoff;
+use crate::cloud::Cloud;
+use crate::leader::{Elector, LeaderConfig};
+use crate::reconcile::{Context, SERVICE_NAME_LABEL, error_policy, reconcile};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::runtime::controller::{Config, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, ResourceExt};
+use prometheus_client::registry::Registry;
+use slb_model::{ClusterContext, PlanOptions};
+use slb_openapi::HttpClient;
+use slb_openapi::config::{ClientConfig, CloudConfig, Credentials, EndpointOverrides, Scheme};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// Which cloud the controller talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CloudKind {
+    /// Alibaba Cloud's CLB and ECS OpenAPI.
+    Alibaba,
+    /// A running `slb-ccm local serve` (same signed OpenAPI over HTTP).
+    Local,
+}
+
+/// Flags of `slb-ccm controller`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ControllerArgs {
+    /// Kubeconfig file; without it the in-cluster configuration (or $KUBECONFIG) is used.
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The cloud to drive.
+    #[arg(long, env = "SLB_CLOUD", value_enum, default_value = "local")]
+    pub cloud: CloudKind,
+    /// Cluster id: in CLB names, vServer group names and the `ack.aliyun.com` tag.
+    #[arg(long, env = "SLB_CLUSTER_ID")]
+    pub cluster_id: String,
+    /// Region id, e.g. cn-hangzhou.
+    #[arg(long, env = "SLB_REGION", default_value = "cn-hangzhou")]
+    pub region: String,
+    /// The cluster's VPC (intranet CLBs are created in it; reused ones must be in it).
+    #[arg(long, env = "SLB_VPC_ID", default_value = "")]
+    pub vpc_id: String,
+    /// Go-CCM-compatible cloud-config file (JSON, base64 AccessKeyID/AccessKeySecret).
+    #[arg(long, env = "SLB_CLOUD_CONFIG")]
+    pub cloud_config: Option<PathBuf>,
+    /// AccessKey id (else cloud-config, else ACCESS_KEY_ID).
+    #[arg(long, env = "SLB_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    /// AccessKey secret.
+    #[arg(long, env = "SLB_ACCESS_KEY_SECRET", hide_env_values = true)]
+    pub access_key_secret: Option<String>,
+    /// With `--cloud local`: the local CLB's address (host:port).
+    #[arg(long, env = "SLB_LOCAL_ENDPOINT", default_value = "127.0.0.1:9700")]
+    pub local_endpoint: String,
+    /// Run a Lease-based leader election before acting.
+    #[arg(long, env = "SLB_LEADER_ELECT")]
+    pub leader_elect: bool,
+    /// Lease name; `ccm` shares the Go CCM's lease for a hand-over.
+    #[arg(long, env = "SLB_LEADER_ELECT_NAME", default_value = "ccm")]
+    pub leader_elect_name: String,
+    /// Lease namespace.
+    #[arg(
+        long,
+        env = "SLB_LEADER_ELECT_NAMESPACE",
+        default_value = "kube-system"
+    )]
+    pub leader_elect_namespace: String,
+    /// Plan only: emit the plan as events and logs, change nothing.
+    #[arg(long, env = "SLB_DRY_RUN")]
+    pub dry_run: bool,
+    /// Address of /metrics, /livez and /readyz.
+    #[arg(long, env = "SLB_METRICS_ADDR", default_value = "127.0.0.1:10258")]
+    pub metrics_addr: SocketAddr,
+    /// Re-check every Service this often (drift repair), ±10 %.
+    #[arg(long, env = "SLB_DRIFT_INTERVAL_SECS", default_value_t = 600)]
+    pub drift_interval_secs: u64,
+    /// Services reconciled at once.
+    #[arg(long, env = "SLB_CONCURRENCY", default_value_t = 4)]
+    pub concurrency: u16,
+    /// Watch only this namespace's Services (default: all namespaces).
+    #[arg(long, env = "SLB_NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+/// Why the controller stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The kubeconfig could not be loaded.
+    #[error("loading the Kubernetes configuration: {0}")]
+    KubeConfig(String),
+    /// The cloud client could not be built.
+    #[error("configuring the cloud client: {0}")]
+    CloudClient(String),
+    /// The admin server could not bind.
+    #[error("binding the admin server on {addr}: {source}")]
+    Admin {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Leadership was lost; the process should exit and restart as a standby.
+    #[error("lost the leader lease")]
+    LostLeadership,
+}
+
+/// Everything the controller needs besides the clients.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Cluster id, region, VPC, local mode.
+    pub cluster: ClusterContext,
+    /// Batch size and backend quota.
+    pub plan_options: PlanOptions,
+    /// Plan only.
+    pub dry_run: bool,
+    /// Drift-repair interval.
+    pub drift_interval: Duration,
+    /// Concurrent reconciles.
+    pub concurrency: u16,
+    /// Leader election, if on.
+    pub leader: Option<LeaderConfig>,
+    /// Admin server address, if any.
+    pub admin_addr: Option<SocketAddr>,
+    /// Only Services and EndpointSlices of this namespace (all namespaces when `None`).
+    pub namespace: Option<String>,
+}
+
+impl ControllerArgs {
+    /// The settings these flags describe.
+    pub fn settings(&self) -> Settings {
+        let mut cluster = ClusterContext::new(&self.cluster_id, &self.region, &self.vpc_id);
+        cluster.local_mode = self.cloud == CloudKind::Local;
+        let identity = format!(
+            "{}_{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "slb-ccm".into()),
+            std::process::id()
+        );
+        Settings {
+            plan_options: PlanOptions::from_context(&cluster),
+            cluster,
+            dry_run: self.dry_run,
+            drift_interval: Duration::from_secs(self.drift_interval_secs.max(10)),
+            concurrency: self.concurrency.max(1),
+            leader: self.leader_elect.then(|| {
+                LeaderConfig::new(
+                    &self.leader_elect_namespace,
+                    &self.leader_elect_name,
+                    &identity,
+                )
+            }),
+            admin_addr: Some(self.metrics_addr),
+            namespace: self.namespace.clone(),
+        }
+    }
+
+    /// The cloud client these flags describe (credentials: flags, then cloud-config, then
+    /// `ACCESS_KEY_ID`/`ACCESS_KEY_SECRET`; endpoints: `SLB_ENDPOINT`, `ECS_ENDPOINT`,
+    /// `ALICLOUD_CLIENT_SCHEME` as the Go CCM reads them).
+    ///
+    /// # Errors
+    /// Unreadable cloud-config, missing credentials, bad endpoints.
+    pub fn cloud(&self) -> Result<Cloud, RunError> {
+        let bad = |e: &dyn std::fmt::Display| RunError::CloudClient(e.to_string());
+        let cloud_config = match &self.cloud_config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| bad(&format!("{}: {e}", path.display())))?;
+                Some(CloudConfig::parse(&text).map_err(|e| bad(&e))?)
+            }
+            None => None,
+        };
+        let explicit = match (&self.access_key_id, &self.access_key_secret) {
+            (Some(id), Some(secret)) => Some(Credentials::new(id.clone(), secret.clone())),
+            _ => None,
+        };
+        let (credentials, _) =
+            Credentials::resolve(explicit, cloud_config.as_ref(), |k| std::env::var(k).ok())
+                .map_err(|e| bad(&e))?;
+        let mut config = ClientConfig::new(self.region.clone(), credentials);
+        config.overrides =
+            EndpointOverrides::from_lookup(|k| std::env::var(k).ok()).map_err(|e| bad(&e))?;
+        if self.cloud == CloudKind::Local {
+            config.overrides = EndpointOverrides {
+                slb: Some(self.local_endpoint.clone()),
+                ecs: Some(self.local_endpoint.clone()),
+                scheme: Some(Scheme::Http),
+            };
+        }
+        let client = Arc::new(HttpClient::new(config).map_err(|e| bad(&e))?);
+        Ok(Cloud::new(client.clone(), client, &self.region))
+    }
+
+    /// The Kubernetes client these flags describe.
+    ///
+    /// # Errors
+    /// An unreadable kubeconfig or no in-cluster configuration.
+    pub async fn kube_client(&self) -> Result<Client, RunError> {
+        let err = |e: &dyn std::fmt::Display| RunError::KubeConfig(e.to_string());
+        let config = match &self.kubeconfig {
+            Some(path) => {
+                let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(|e| err(&e))?;
+                kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+                    .await
+                    .map_err(|e| err(&e))?
+            }
+            None => kube::Config::infer().await.map_err(|e| err(&e))?,
+        };
+        Client::try_from(config).map_err(|e| err(&e))
+    }
+}
+
+/// Runs the Service controller until `shutdown` is cancelled (or leadership is lost).
+///
+/// # Errors
+/// See [`RunError`].
+pub async fn run_controller(
+    client: Client,
+    cloud: Cloud,
+    settings: Settings,
+    shutdown: CancellationToken,
+) -> Result<(), RunError> {
+    let readiness = Readiness::default();
+    let registry = Arc::new(Registry::with_prefix("slb"));
+    if let Some(addr) = settings.admin_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| RunError::Admin { addr, source })?;
+        tokio::spawn(admin::serve(
+            listener,
+            registry,
+            readiness.clone(),
+            shutdown.clone(),
+        ));
+    }
+
+    let lost = CancellationToken::new();
+    if let Some(leader) = settings.leader.clone() {
+        let (tx, mut rx) = watch::channel(false);
+        tokio::spawn(Elector::new(client.clone(), leader).run(tx, shutdown.clone()));
+        tokio::select! {
+            _ = rx.wait_for(|l| *l) => {}
+            () = shutdown.cancelled() => return Ok(()),
+        }
+        let lost = lost.clone();
+        tokio::spawn(async move {
+            let _ = rx.wait_for(|l| !*l).await;
+            lost.cancel();
+        });
+    }
+
+    let (nodes, node_writer) = reflector::store::<Node>();
+    let node_events = reflector::reflector(
+        node_writer,
+        watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .touched_objects();
+    let (slices, slice_writer) = reflector::store::<EndpointSlice>();
+    let slice_events = reflector::reflector(
+        slice_writer,
+        watcher(
+            scoped::<EndpointSlice>(&client, settings.namespace.as_deref()),
+            watcher::Config::default(),
+        ),
+    )
+    .default_backoff()
+    .touched_objects();
+
+    let reporter = Reporter {
+        controller: "slb-ccm".into(),
+        instance: std::env::var("HOSTNAME").ok(),
+    };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        cloud,
+        cluster: settings.cluster,
+        plan_options: settings.plan_options,
+        nodes: nodes.clone(),
+        slices: slices.clone(),
+        recorder: Recorder::new(client.clone(), reporter),
+        backoff: Backoff::default(),
+        dry_run: settings.dry_run,
+        drift_interval: settings.drift_interval,
+    });
+
+    let controller = Controller::new(
+        scoped::<Service>(&client, settings.namespace.as_deref()),
+        watcher::Config::default(),
+    );
+    let services = controller.store();
+    let stop = shutdown.clone();
+    let lost_signal = lost.clone();
+    let ready = readiness.clone();
+    let caches = (services.clone(), nodes.clone(), slices.clone());
+    tokio::spawn(async move {
+        let (a, b, c) = caches;
+        if a.wait_until_ready().await.is_ok()
+            && b.wait_until_ready().await.is_ok()
+            && c.wait_until_ready().await.is_ok()
+        {
+            ready.set(true);
+        }
+    });
+    controller
+        .with_config(Config::default().concurrency(settings.concurrency))
+        .watches_stream(slice_events, |slice: EndpointSlice| {
+            let ns = slice.namespace()?;
+            let name = slice.labels().get(SERVICE_NAME_LABEL)?.clone();
+            Some(ObjectRef::<Service>::new(&name).within(&ns))
+        })
+        .watches_stream(node_events, move |_node: Node| {
+            services
+                .state()
+                .iter()
+                .filter(|s| {
+                    s.spec.as_ref().and_then(|sp| sp.type_.as_deref()) == Some("LoadBalancer")
+                })
+                .map(|s| ObjectRef::from_obj(&**s))
+                .collect::<Vec<_>>()
+        })
+        .graceful_shutdown_on(async move {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = lost_signal.cancelled() => {}
+            }
+        })
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "reconcile loop");
+            }
+        })
+        .await;
+    if lost.is_cancelled() && !shutdown.is_cancelled() {
+        return Err(RunError::LostLeadership);
+    }
+    Ok(())
+}
+
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}

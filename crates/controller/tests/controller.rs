@@ -1,0 +1,257 @@
+//! The Service controller against a real kube-apiserver (testkit) and the local CLB engine in
+//! process: a LoadBalancer Service gets a CLB, its IP in the status, the finalizer and the
+//! CLB-id label; the FAQ's Local-policy weights follow the EndpointSlice; deleting the Service
+//! deletes its CLB and releases the finalizer; invalid annotations produce one event listing
+//! every problem and no CLB.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use k8s_openapi::api::core::v1::{Event, Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::{Api, Client, ResourceExt};
+use slb_controller::cloud::Cloud;
+use slb_controller::run::{Settings, run_controller};
+use slb_controller::service_writes::{FINALIZER, LB_ID_LABEL};
+use slb_local::store::MemoryStore;
+use slb_local::{Engine, LocalConfig, NoopDataPlane};
+use slb_model::{ClusterContext, PlanOptions};
+use slb_testkit::ControlPlane;
+use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
+use std::future::Future;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+struct Harness {
+    client: Client,
+    ns: String,
+    cloud: Cloud,
+    nodes: Vec<String>,
+    stop: CancellationToken,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// A namespace, three Ready nodes (`<ns>-a/b/c` on 127.0.0.61–63) known to a fresh local CLB,
+/// and a controller for that namespace.
+async fn harness(prefix: &str) -> Harness {
+    let cp = ControlPlane::shared().await.unwrap();
+    let client = cp.client().await.unwrap();
+    let ns = cp.namespace(prefix).await.unwrap();
+    let nodes: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|n| format!("{ns}-{n}"))
+        .collect();
+    let mut inventory = String::from("instances:\n");
+    for (i, name) in nodes.iter().enumerate() {
+        let ip = format!("127.0.0.{}", 61 + i);
+        inventory.push_str(&format!(
+            "  - {{ InstanceId: i-local-{name}, PrivateIpAddress: {ip} }}\n"
+        ));
+        Api::<Node>::all(client.clone())
+            .create(&PostParams::default(), &node(name, &ip, None))
+            .await
+            .unwrap();
+    }
+    let config: LocalConfig = serde_yaml::from_str(&inventory).unwrap();
+    let engine = std::sync::Arc::new(
+        Engine::open(
+            config,
+            Box::new(MemoryStore::default()),
+            std::sync::Arc::new(NoopDataPlane),
+        )
+        .unwrap(),
+    );
+    let cloud = Cloud::new(engine.clone(), engine, "cn-hangzhou");
+    let mut cluster = ClusterContext::new("c-test", "cn-hangzhou", "vpc-local");
+    cluster.local_mode = true;
+    let settings = Settings {
+        plan_options: PlanOptions::from_context(&cluster),
+        cluster,
+        dry_run: false,
+        drift_interval: Duration::from_secs(600),
+        concurrency: 2,
+        leader: None,
+        admin_addr: None,
+        namespace: Some(ns.clone()),
+    };
+    let stop = CancellationToken::new();
+    tokio::spawn(run_controller(
+        client.clone(),
+        cloud.clone(),
+        settings,
+        stop.clone(),
+    ));
+    Harness {
+        client,
+        ns,
+        cloud,
+        nodes,
+        stop,
+    }
+}
+
+fn local_service(ns: &str, annotations: &[(&str, &str)]) -> Service {
+    let mut svc = load_balancer_service(ns, "web", &[(80, 8080)]);
+    svc.spec.as_mut().unwrap().external_traffic_policy = Some("Local".into());
+    svc.metadata.annotations = Some(
+        annotations
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    );
+    svc
+}
+
+fn slice(h: &Harness, pods: [usize; 3]) -> EndpointSlice {
+    let mut endpoints = Vec::new();
+    for (i, count) in pods.into_iter().enumerate() {
+        for p in 0..count {
+            endpoints.push(PodEndpoint::ready(&format!("10.244.{i}.{p}"), &h.nodes[i]));
+        }
+    }
+    endpoint_slice(&h.ns, "web", "web-1", ("p80", 8080), &endpoints)
+}
+
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..150 {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn weights(cloud: &Cloud, id: &str) -> Vec<u32> {
+    let lb = cloud.observe(id).await.unwrap().unwrap();
+    let mut members = lb.vserver_groups[0].backend_servers.clone();
+    members.sort_by(|a, b| a.server_id.cmp(&b.server_id));
+    members.iter().map(|m| m.weight).collect()
+}
+
+#[tokio::test]
+async fn a_service_gets_a_clb_whose_weights_follow_its_pods_and_loses_it_on_delete() {
+    let h = harness("ctrl").await;
+    let services: Api<Service> = Api::namespaced(h.client.clone(), &h.ns);
+    let spec = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec";
+    services
+        .create(
+            &PostParams::default(),
+            &local_service(&h.ns, &[(spec, "slb.s1.small")]),
+        )
+        .await
+        .unwrap();
+    let slices: Api<EndpointSlice> = Api::namespaced(h.client.clone(), &h.ns);
+    slices
+        .create(&PostParams::default(), &slice(&h, [1, 2, 3]))
+        .await
+        .unwrap();
+
+    let svc = eventually("an ingress IP", || async {
+        let svc = services.get("web").await.unwrap();
+        let ip = svc
+            .status
+            .as_ref()?
+            .load_balancer
+            .as_ref()?
+            .ingress
+            .as_ref()?
+            .first()?
+            .ip
+            .clone()?;
+        Some((svc, ip))
+    })
+    .await;
+    let (svc, ip) = svc;
+    assert!(ip.starts_with("127.0.1."), "VIP from the local pool: {ip}");
+    assert!(svc.finalizers().iter().any(|f| f == FINALIZER));
+    let id = svc.labels()[LB_ID_LABEL].clone();
+    let want = [1, 2, 3];
+    eventually("1:2:3 weights", || async {
+        (weights(&h.cloud, &id).await == want).then_some(())
+    })
+    .await;
+
+    // Scale node c from 3 pods to 1: only the weights change.
+    let mut scaled = slices.get("web-1").await.unwrap();
+    scaled.endpoints = slice(&h, [1, 2, 1]).endpoints;
+    slices
+        .replace("web-1", &PostParams::default(), &scaled)
+        .await
+        .unwrap();
+    eventually("1:2:1 weights", || async {
+        (weights(&h.cloud, &id).await == [1, 2, 1]).then_some(())
+    })
+    .await;
+
+    services
+        .delete("web", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the Service to go", || async {
+        services
+            .get_opt("web")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    assert!(
+        h.cloud.observe(&id).await.unwrap().is_none(),
+        "the CLB it created is deleted"
+    );
+}
+
+#[tokio::test]
+async fn invalid_annotations_give_one_event_listing_every_problem_and_no_clb() {
+    let h = harness("invalid").await;
+    let services: Api<Service> = Api::namespaced(h.client.clone(), &h.ns);
+    let bad = [
+        (
+            "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-scheduler",
+            "fastest",
+        ),
+        (
+            "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-health-check-interval",
+            "ten",
+        ),
+    ];
+    services
+        .create(&PostParams::default(), &local_service(&h.ns, &bad))
+        .await
+        .unwrap();
+    let events: Api<Event> = Api::namespaced(h.client.clone(), &h.ns);
+    let note = eventually("a SyncLoadBalancerFailed event", || async {
+        let list = events.list(&ListParams::default()).await.unwrap();
+        list.items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("SyncLoadBalancerFailed"))
+            .and_then(|e| e.message)
+    })
+    .await;
+    assert!(
+        note.contains("scheduler") && note.contains("fastest"),
+        "{note}"
+    );
+    assert!(
+        note.contains("health-check-interval") && note.contains("ten"),
+        "{note}"
+    );
+    let svc = services.get("web").await.unwrap();
+    assert!(svc.labels().get(LB_ID_LABEL).is_none(), "no CLB was made");
+    assert!(
+        svc.status
+            .and_then(|s| s.load_balancer)
+            .and_then(|l| l.ingress)
+            .is_none()
+    );
+}
