@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{Event, Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::{Api, Client, ResourceExt};
+use serde::Deserialize;
 use slb_controller::cloud::Cloud;
 use slb_controller::run::{Settings, run_controller};
 use slb_controller::service_writes::{FINALIZER, LB_ID_LABEL};
@@ -25,6 +26,7 @@ struct Harness {
     client: Client,
     ns: String,
     cloud: Cloud,
+    engine: std::sync::Arc<Engine>,
     nodes: Vec<String>,
     stop: CancellationToken,
 }
@@ -36,8 +38,13 @@ impl Drop for Harness {
 }
 
 /// A namespace, three Ready nodes (`<ns>-a/b/c` on 127.0.0.61–63) known to a fresh local CLB,
-/// and a controller for that namespace.
+/// and a controller for that namespace (as admin, or with `controller_client`), re-checking
+/// every Service each `drift`.
 async fn harness(prefix: &str) -> Harness {
+    harness_with(prefix, None, Duration::from_secs(600)).await
+}
+
+async fn harness_with(prefix: &str, controller_client: Option<Client>, drift: Duration) -> Harness {
     let cp = ControlPlane::shared().await.unwrap();
     let client = cp.client().await.unwrap();
     let ns = cp.namespace(prefix).await.unwrap();
@@ -65,22 +72,23 @@ async fn harness(prefix: &str) -> Harness {
         )
         .unwrap(),
     );
-    let cloud = Cloud::new(engine.clone(), engine, "cn-hangzhou");
+    let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     let mut cluster = ClusterContext::new("c-test", "cn-hangzhou", "vpc-local");
     cluster.local_mode = true;
     let settings = Settings {
         plan_options: PlanOptions::from_context(&cluster),
         cluster,
         dry_run: false,
-        drift_interval: Duration::from_secs(600),
+        drift_interval: drift,
         concurrency: 2,
         leader: None,
         admin_addr: None,
         namespace: Some(ns.clone()),
     };
     let stop = CancellationToken::new();
+    let acting = controller_client.unwrap_or_else(|| client.clone());
     tokio::spawn(run_controller(
-        client.clone(),
+        acting,
         cloud.clone(),
         settings,
         stop.clone(),
@@ -89,6 +97,7 @@ async fn harness(prefix: &str) -> Harness {
         client,
         ns,
         cloud,
+        engine,
         nodes,
         stop,
     }
@@ -254,4 +263,103 @@ async fn invalid_annotations_give_one_event_listing_every_problem_and_no_clb() {
             .and_then(|l| l.ingress)
             .is_none()
     );
+}
+
+/// Creates the Local-policy Service with 1:2:3 pods and waits for its CLB id.
+async fn serve_web(h: &Harness) -> String {
+    let services: Api<Service> = Api::namespaced(h.client.clone(), &h.ns);
+    let spec = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec";
+    services
+        .create(
+            &PostParams::default(),
+            &local_service(&h.ns, &[(spec, "slb.s1.small")]),
+        )
+        .await
+        .unwrap();
+    Api::<EndpointSlice>::namespaced(h.client.clone(), &h.ns)
+        .create(&PostParams::default(), &slice(h, [1, 2, 3]))
+        .await
+        .unwrap();
+    eventually("a CLB id label", || async {
+        services
+            .get("web")
+            .await
+            .unwrap()
+            .labels()
+            .get(LB_ID_LABEL)
+            .cloned()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_change_made_in_the_console_is_repaired_by_the_periodic_drift_check() {
+    use slb_openapi::Clb;
+    use slb_openapi::clb::SetTcpListenerAttributeRequest;
+    use slb_openapi::types::Scheduler;
+    let h = harness_with("drift", None, Duration::from_secs(1)).await;
+    let id = serve_web(&h).await;
+    let scheduler = |h: &Harness, id: String| {
+        let cloud = h.cloud.clone();
+        async move {
+            let lb = cloud.observe(&id).await.unwrap()?;
+            lb.listeners.first()?.attributes.scheduler.clone()
+        }
+    };
+    eventually("a wrr listener", || async {
+        (scheduler(&h, id.clone()).await? == "wrr").then_some(())
+    })
+    .await;
+    // Someone switches the listener to rr in the console.
+    let console = SetTcpListenerAttributeRequest {
+        load_balancer_id: id.clone(),
+        listener_port: 80,
+        scheduler: Some(Scheduler::Rr),
+        ..Default::default()
+    };
+    h.engine.set_tcp_listener_attribute(&console).await.unwrap();
+    assert_eq!(scheduler(&h, id.clone()).await.as_deref(), Some("rr"));
+    eventually("the drift check to restore wrr", || async {
+        (scheduler(&h, id.clone()).await? == "wrr").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_controller_needs_no_more_than_the_cluster_role_in_deploy() {
+    use k8s_openapi::api::rbac::v1::ClusterRole;
+    let cp = ControlPlane::shared().await.unwrap();
+    let admin = cp.client().await.unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/rbac.yaml"
+    ))
+    .unwrap();
+    let role: ClusterRole = serde_yaml::Deserializer::from_str(&text)
+        .map(|doc| serde_json::Value::deserialize(doc).unwrap())
+        .find(|doc| doc["kind"] == "ClusterRole")
+        .map(|doc| serde_json::from_value(doc).unwrap())
+        .expect("deploy/rbac.yaml has a ClusterRole");
+    let name = role.metadata.name.clone().unwrap();
+    match Api::<ClusterRole>::all(admin)
+        .create(&PostParams::default(), &role)
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(e)) if e.code == 409 => {}
+        Err(e) => panic!("creating the ClusterRole: {e}"),
+    }
+    let restricted = cp
+        .client_for_cluster_role("slb-ccm-rbac-check", &name)
+        .await
+        .unwrap();
+    let h = harness_with("rbac", Some(restricted), Duration::from_secs(600)).await;
+    let id = serve_web(&h).await;
+    assert!(h.cloud.observe(&id).await.unwrap().is_some());
+    let services: Api<Service> = Api::namespaced(h.client.clone(), &h.ns);
+    eventually("an ingress IP written by the restricted user", || async {
+        let svc = services.get("web").await.unwrap();
+        svc.status?.load_balancer?.ingress?.first()?.ip.clone()
+    })
+    .await;
 }
