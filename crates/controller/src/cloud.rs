@@ -3,8 +3,15 @@
 //! plan through the `Clb` trait. Works the same against Alibaba Cloud (the HTTP client) and the
 //! local CLB (HTTP or in process).
 //!
-//! What this deliberately does not do: talk to Kubernetes, cache observations between syncs
-//! (the controller's job), or retry (the OpenAPI client's governor does).
+//! Observations are cached per CLB: a sync plans against the cached state, so a reconcile
+//! with nothing to change makes no cloud call at all, and a backend-only change costs exactly
+//! its backend calls. After a successful plan that only changes existing resources the cache
+//! is advanced with slb-model's own simulator (`apply_to`); a plan that creates or deletes
+//! something, or any failure, drops the entry so the next sync observes afresh; and an entry
+//! older than the drift interval is refreshed, which is how console changes get repaired.
+//!
+//! What this deliberately does not do: talk to Kubernetes or retry (the OpenAPI client's
+//! governor does).
 
 mod execute;
 mod wire;
@@ -24,8 +31,19 @@ use slb_openapi::paginate::{
 };
 use slb_openapi::types::{InternetChargeType, ResourceType, TagKv};
 use slb_openapi::{ApiError, Clb, Ecs};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How long a cached observation is trusted before a sync observes afresh.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
+
+#[derive(Clone)]
+struct Cached {
+    observed: ObservedLb,
+    at: Instant,
+}
 
 /// A failed find, observe or sync.
 #[derive(Debug, thiserror::Error)]
@@ -107,12 +125,14 @@ pub struct SyncOutcome {
     pub calls: usize,
 }
 
-/// CLB and ECS access for one region.
+/// CLB and ECS access for one region, with the observation cache. Clones share the cache.
 #[derive(Clone)]
 pub struct Cloud {
     clb: Arc<dyn Clb>,
     ecs: Arc<dyn Ecs>,
     region: String,
+    cache: Arc<Mutex<HashMap<String, Cached>>>,
+    max_age: Duration,
 }
 
 impl Cloud {
@@ -122,7 +142,36 @@ impl Cloud {
             clb,
             ecs,
             region: region.to_owned(),
+            cache: Arc::default(),
+            max_age: DEFAULT_MAX_AGE,
         }
+    }
+
+    /// Trust cached observations for at most `max_age` (the drift-repair interval).
+    #[must_use]
+    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    fn cached(&self, id: &str) -> Option<ObservedLb> {
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(id)
+            .filter(|c| c.at.elapsed() < self.max_age)
+            .map(|c| c.observed.clone())
+    }
+
+    fn remember(&self, observed: ObservedLb, at: Instant) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(observed.load_balancer_id.clone(), Cached { observed, at });
+    }
+
+    fn forget(&self, id: &str) {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 
     /// The region every call names.
@@ -141,10 +190,22 @@ impl Cloud {
         desired: &DesiredLb,
         known_id: Option<&str>,
     ) -> Result<Option<String>, CloudError> {
+        Ok(self.find_counted(desired, known_id).await?.0)
+    }
+
+    async fn find_counted(
+        &self,
+        desired: &DesiredLb,
+        known_id: Option<&str>,
+    ) -> Result<(Option<String>, usize), CloudError> {
         if let Some(id) = &desired.reuse_id {
-            return Ok(Some(id.clone()));
+            return Ok((Some(id.clone()), 0));
         }
+        let mut calls = 0;
         if let Some(id) = known_id {
+            if self.cached(id).is_some() {
+                return Ok((Some(id.to_owned()), 0));
+            }
             let req = DescribeLoadBalancersRequest {
                 region_id: Some(self.region.clone()),
                 load_balancer_id: Some(id.to_owned()),
@@ -153,8 +214,9 @@ impl Cloud {
             let found = describe_all_load_balancers(&*self.clb, &req)
                 .await
                 .map_err(api("DescribeLoadBalancers"))?;
+            calls += 1;
             if found.iter().any(|lb| lb.load_balancer_id == id) {
-                return Ok(Some(id.to_owned()));
+                return Ok((Some(id.to_owned()), calls));
             }
         }
         let req = DescribeLoadBalancersRequest {
@@ -168,7 +230,10 @@ impl Cloud {
         let found = describe_all_load_balancers(&*self.clb, &req)
             .await
             .map_err(api("DescribeLoadBalancers"))?;
-        Ok(found.into_iter().next().map(|lb| lb.load_balancer_id))
+        Ok((
+            found.into_iter().next().map(|lb| lb.load_balancer_id),
+            calls + 1,
+        ))
     }
 
     /// Everything on one CLB: attributes, tags, listeners, vServer groups and members.
@@ -276,14 +341,21 @@ impl Cloud {
     ) -> Result<SyncOutcome, CloudError> {
         let mut calls = 0;
         let skipped_backends = self.resolve_enis(&mut desired, &mut calls).await?;
-        let id = self.find(&desired, known_id).await?;
-        calls += 1 + usize::from(known_id.is_some() && desired.reuse_id.is_none());
+        let (id, find_calls) = self.find_counted(&desired, known_id).await?;
+        calls += find_calls;
         let observed = match &id {
-            Some(id) => {
-                let (observed, n) = self.observe_counted(id).await?;
-                calls += n;
-                observed
-            }
+            Some(id) => match self.cached(id) {
+                Some(cached) => Some(cached),
+                None => {
+                    let at = Instant::now();
+                    let (observed, n) = self.observe_counted(id).await?;
+                    calls += n;
+                    if let Some(o) = &observed {
+                        self.remember(o.clone(), at);
+                    }
+                    observed
+                }
+            },
             None => None,
         };
         let plan = slb_model::plan(&desired, observed.as_ref(), options)?;
@@ -297,8 +369,20 @@ impl Cloud {
         if dry_run {
             return Ok(outcome);
         }
-        let executed = execute(&*self.clb, &self.region, &outcome.plan).await?;
+        if outcome.plan.is_empty() {
+            return Ok(outcome);
+        }
+        let executed = match execute(&*self.clb, &self.region, &outcome.plan).await {
+            Ok(executed) => executed,
+            Err(err) => {
+                if let Some(id) = &id {
+                    self.forget(id);
+                }
+                return Err(err);
+            }
+        };
         outcome.calls += executed.calls;
+        self.advance_cache(id.as_deref(), observed.as_ref(), &outcome.plan);
         if let Some((id, address)) = executed.created {
             outcome.load_balancer_id = Some(id);
             outcome.address = Some(address);
@@ -313,6 +397,36 @@ impl Cloud {
             outcome.address = None;
         }
         Ok(outcome)
+    }
+
+    /// After a successful run: keep the cache exact without describing again when the plan only
+    /// changed existing resources; otherwise drop the entry.
+    fn advance_cache(&self, id: Option<&str>, observed: Option<&ObservedLb>, plan: &Plan) {
+        let Some(id) = id else { return };
+        let creates_or_deletes = plan.actions.iter().any(|a| {
+            use slb_model::Action as A;
+            a.is_listener_create()
+                || matches!(
+                    a,
+                    A::CreateLoadBalancer(_)
+                        | A::CreateVServerGroup { .. }
+                        | A::DeleteLoadBalancer { .. }
+                )
+        });
+        let entry = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .map(|c| c.at);
+        match (
+            creates_or_deletes,
+            entry,
+            slb_model::apply_to(plan, observed),
+        ) {
+            (false, Some(at), Ok(Some(next))) => self.remember(next, at),
+            _ => self.forget(id),
+        }
     }
 
     /// Fills in ENI ids for pod IPs (ENI mode); returns the IPs no ENI was found for.

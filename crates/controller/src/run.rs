@@ -284,6 +284,8 @@ pub async fn run_controller(
     .default_backoff()
     .touched_objects();
 
+    // Refresh cached observations before each drift check comes round (requeues are ±10 %).
+    let cloud = cloud.with_max_age(settings.drift_interval.mul_f64(0.8));
     let reporter = Reporter {
         controller: "slb-ccm".into(),
         instance: std::env::var("HOSTNAME").ok(),

@@ -152,10 +152,15 @@ async fn an_endpoint_change_costs_one_backend_call() {
     let cloud = cloud();
     let first = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
     let id = cloud
-        .sync(first, None, &PlanOptions::default(), false)
+        .sync(first.clone(), None, &PlanOptions::default(), false)
         .await
         .unwrap()
         .load_balancer_id;
+    // One observation after the create fills the cache (the controller's next reconcile).
+    cloud
+        .sync(first, id.as_deref(), &PlanOptions::default(), false)
+        .await
+        .unwrap();
 
     let scaled = desired(&service(), &nodes(), &slice([1, 2, 1]), &context()).unwrap();
     let outcome = cloud
@@ -164,12 +169,60 @@ async fn an_endpoint_change_costs_one_backend_call() {
         .unwrap();
     let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
     assert_eq!(names, ["SetVServerGroupAttribute"]);
+    assert_eq!(
+        outcome.calls, 1,
+        "planned against the cached observation: no describe"
+    );
     let lb = cloud
         .observe(id.as_deref().unwrap())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(weights(&lb)[2], ("i-local-node-c".into(), 1));
+}
+
+#[tokio::test]
+async fn with_a_known_id_a_sync_with_nothing_to_do_makes_no_call() {
+    let cloud = cloud();
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let id = cloud
+        .sync(want.clone(), None, &PlanOptions::default(), false)
+        .await
+        .unwrap()
+        .load_balancer_id;
+    // The create dropped the cache entry; the next sync observes once and caches.
+    let observed = cloud
+        .sync(want.clone(), id.as_deref(), &PlanOptions::default(), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        observed.calls, 6,
+        "id check + attribute + tags + listeners + groups + one group"
+    );
+    for _ in 0..3 {
+        let idle = cloud
+            .sync(want.clone(), id.as_deref(), &PlanOptions::default(), false)
+            .await
+            .unwrap();
+        assert!(idle.plan.is_empty());
+        assert_eq!(idle.calls, 0, "steady state costs no cloud call");
+    }
+}
+
+#[tokio::test]
+async fn a_stale_cache_is_refreshed_after_its_max_age() {
+    let cloud = cloud().with_max_age(std::time::Duration::ZERO);
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let id = cloud
+        .sync(want.clone(), None, &PlanOptions::default(), false)
+        .await
+        .unwrap()
+        .load_balancer_id;
+    let again = cloud
+        .sync(want, id.as_deref(), &PlanOptions::default(), false)
+        .await
+        .unwrap();
+    assert_eq!(again.calls, 6, "known id checked, then observed afresh");
 }
 
 #[tokio::test]
