@@ -12,6 +12,7 @@ pub mod admin;
 pub mod backoff;
 pub mod cloud;
 pub mod leader;
+pub mod metrics;
 pub mod reconcile;
 pub mod run;
 pub mod service_writes;

@@ -53,6 +53,8 @@ pub struct Context {
     pub dry_run: bool,
     /// Requeue interval after a success (drift repair), before jitter.
     pub drift_interval: Duration,
+    /// Reconcile metrics.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Why a reconcile failed.
@@ -89,6 +91,23 @@ impl Error {
 /// # Errors
 /// See [`Error`]; the caller's [`error_policy`] decides when to retry.
 pub async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = tokio::time::Instant::now();
+    ctx.metrics.reconciles.inc();
+    let result = reconcile_inner(svc, &ctx).await;
+    ctx.metrics
+        .duration
+        .observe(started.elapsed().as_secs_f64());
+    if let Err(err) = &result {
+        let kind = crate::metrics::KindLabel {
+            kind: err.kind().to_owned(),
+        };
+        ctx.metrics.failures.get_or_create(&kind).inc();
+    }
+    result
+}
+
+async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action, Error> {
+    let ctx = Arc::clone(ctx);
     let class = ctx.cluster.load_balancer_class.as_deref();
     let wants = slb_model::wants_lb(&svc, class);
     let cleanup = slb_model::needs_cleanup(&svc, class);

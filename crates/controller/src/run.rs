@@ -238,7 +238,10 @@ pub async fn run_controller(
     shutdown: CancellationToken,
 ) -> Result<(), RunError> {
     let readiness = Readiness::default();
-    let registry = Arc::new(Registry::with_prefix("slb"));
+    let mut registry = Registry::with_prefix("slb");
+    let metrics = crate::metrics::Metrics::register(&mut registry);
+    metrics.leader.set(i64::from(settings.leader.is_none()));
+    let registry = Arc::new(registry);
     if let Some(addr) = settings.admin_addr {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -259,9 +262,12 @@ pub async fn run_controller(
             _ = rx.wait_for(|l| *l) => {}
             () = shutdown.cancelled() => return Ok(()),
         }
+        metrics.leader.set(1);
         let lost = lost.clone();
+        let gauge = metrics.leader.clone();
         tokio::spawn(async move {
             let _ = rx.wait_for(|l| !*l).await;
+            gauge.set(0);
             lost.cancel();
         });
     }
@@ -301,6 +307,7 @@ pub async fn run_controller(
         backoff: Backoff::default(),
         dry_run: settings.dry_run,
         drift_interval: settings.drift_interval,
+        metrics,
     });
 
     let controller = Controller::new(

@@ -268,3 +268,65 @@ async fn dry_run_plans_without_calling_anything_but_describes() {
         "nothing was created"
     );
 }
+
+#[tokio::test]
+async fn a_sync_interrupted_after_the_create_never_makes_a_second_clb() {
+    use slb_controller::cloud::execute;
+    use slb_model::Plan;
+    use slb_openapi::Clb;
+    use slb_openapi::clb::DescribeLoadBalancersRequest;
+
+    let config: LocalConfig = serde_yaml::from_str(INVENTORY).unwrap();
+    let engine = Arc::new(
+        Engine::open(
+            config,
+            Box::new(MemoryStore::default()),
+            Arc::new(NoopDataPlane),
+        )
+        .unwrap(),
+    );
+    let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+
+    // The controller dies right after CreateLoadBalancer returned: nothing recorded the id.
+    let plan = cloud
+        .sync(want.clone(), None, &PlanOptions::default(), true)
+        .await
+        .unwrap()
+        .plan;
+    let only_create = Plan {
+        actions: plan.actions[..1].to_vec(),
+        notes: Vec::new(),
+    };
+    execute(&*engine, "cn-hangzhou", &only_create)
+        .await
+        .unwrap();
+    // …and a retried create with the same ClientToken returns that CLB, not a second one.
+    execute(&*engine, "cn-hangzhou", &only_create)
+        .await
+        .unwrap();
+
+    // After the restart the next sync finds it by its tag and finishes the job.
+    let outcome = cloud
+        .sync(want, None, &PlanOptions::default(), false)
+        .await
+        .unwrap();
+    assert!(
+        !outcome
+            .plan
+            .actions
+            .iter()
+            .any(|a| a.api_name() == "CreateLoadBalancer")
+    );
+    let all = engine
+        .describe_load_balancers(&DescribeLoadBalancersRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(all.load_balancers.len(), 1, "exactly one CLB");
+    let lb = cloud
+        .observe(&all.load_balancers[0].load_balancer_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lb.listeners.len(), 1);
+}
