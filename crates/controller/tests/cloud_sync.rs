@@ -330,3 +330,62 @@ async fn a_sync_interrupted_after_the_create_never_makes_a_second_clb() {
         .unwrap();
     assert_eq!(lb.listeners.len(), 1);
 }
+
+#[tokio::test]
+async fn eni_mode_resolves_pod_ips_to_enis_and_skips_ips_without_one() {
+    let inventory = "network_interfaces:
+  - { NetworkInterfaceId: eni-a, PrivateIpAddresses: [10.244.0.0], VpcId: vpc-local }
+  - { NetworkInterfaceId: eni-b, PrivateIpAddresses: [10.244.1.0, 10.244.1.1], VpcId: vpc-local }
+";
+    let config: LocalConfig = serde_yaml::from_str(inventory).unwrap();
+    let engine = Arc::new(
+        Engine::open(
+            config,
+            Box::new(MemoryStore::default()),
+            Arc::new(NoopDataPlane),
+        )
+        .unwrap(),
+    );
+    let cloud = Cloud::new(engine.clone(), engine, "cn-hangzhou");
+    let mut svc = service();
+    svc.metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(
+            "service.beta.kubernetes.io/backend-type".into(),
+            "eni".into(),
+        );
+    // Pods 10.244.0.0, 10.244.1.0, 10.244.1.1 have ENIs; 10.244.2.0 has none.
+    let want = desired(&svc, &nodes(), &slice([1, 2, 1]), &context()).unwrap();
+    let outcome = cloud
+        .sync(want, None, &PlanOptions::default(), false)
+        .await
+        .unwrap();
+    assert_eq!(outcome.skipped_backends, ["10.244.2.0"]);
+    let lb = cloud
+        .observe(outcome.load_balancer_id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut members: Vec<(String, String, u16)> = lb.vserver_groups[0]
+        .backend_servers
+        .iter()
+        .map(|b| {
+            (
+                b.server_id.clone(),
+                b.server_ip.clone().unwrap_or_default(),
+                b.port,
+            )
+        })
+        .collect();
+    members.sort();
+    assert_eq!(
+        members,
+        [
+            ("eni-a".into(), "10.244.0.0".into(), 8080),
+            ("eni-b".into(), "10.244.1.0".into(), 8080),
+            ("eni-b".into(), "10.244.1.1".into(), 8080),
+        ],
+        "pod IPs on the targetPort"
+    );
+}
