@@ -1,18 +1,59 @@
 //! The `slb-ccm` binary: parses the command line and dispatches. Each command lives in a
 //! library crate; this file only sets up the process (logging, runtime, signals).
 //!
-//! Commands arrive with the issues that build them (controller, local, plan, apply, get,
-//! doctor, demo); so far: `local serve`. Without a command it prints the help.
+//! Commands arrive with the issues that build them (controller, get, doctor still to come);
+//! so far: `demo`, `plan`, `apply` (see `ops`) and `local serve`. Without a command it prints
+//! the help.
 
+mod ops;
 mod proxy;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use proxy::ProxyDataPlane;
+use std::process::ExitCode;
 use std::sync::Arc;
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  slb-ccm demo                                   # the whole path on this machine, no cluster
+  slb-ccm plan -f examples/                      # what a CLB for these manifests would take
+  slb-ccm apply -f examples/ --state clb.db      # apply them to a local CLB state file
+  slb-ccm local serve --state clb.db --access-key-id ID --access-key-secret SECRET";
+
+const DEMO_EXAMPLES: &str = "\
+Examples:
+  slb-ccm demo                                   # built-in examples/, 600 connections per VIP
+  slb-ccm demo --connections 3000 --tolerance 2  # a longer run, a tighter check
+  slb-ccm demo -f my-manifests/ --node-ips 127.0.5.1,127.0.5.2,127.0.5.3
+
+Linux routes all of 127.0.0.0/8 to the loopback interface; on macOS add the node addresses
+first (sudo ifconfig lo0 alias 127.0.0.41, .42, .43) or pass --node-ips.";
+
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  slb-ccm plan -f examples/                      # against an empty in-memory local CLB
+  slb-ccm plan -f service.yaml -o json           # for scripts and CI
+  slb-ccm plan -f examples/ --state clb.db       # against a local CLB state file
+  kubectl get svc,nodes,endpointslices -A -o yaml > cluster.yaml && slb-ccm plan -f cluster.yaml
+
+With no --state or --access-key-id, plan previews against an empty in-memory local CLB, so
+every CLB is created. Nothing is ever changed. The exit code is 1 when a Service does not
+validate; every problem is listed with its fix.";
+
+const APPLY_EXAMPLES: &str = "\
+Examples:
+  slb-ccm apply -f examples/ --state clb.db      # a local CLB state file (created if missing)
+  slb-ccm local serve --state clb.db --access-key-id ID --access-key-secret SECRET
+                                                 # ...then serve it: its VIPs carry traffic
+  slb-ccm apply -f examples/ --endpoint http://127.0.0.1:9700 \\
+      --access-key-id ID --access-key-secret SECRET   # a running `slb-ccm local serve`
+
+A second apply with the same manifests makes no change. Against a running server, its ECS
+inventory must already list the nodes (e.g. i-local-node-a at the node's InternalIP).";
 
 /// Cloud controller for Kubernetes LoadBalancer Services on Alibaba Cloud CLB or the local CLB.
 #[derive(Debug, Parser)]
-#[command(name = "slb-ccm", version, about)]
+#[command(name = "slb-ccm", version, about, after_help = MAIN_EXAMPLES)]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
@@ -20,17 +61,52 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the local CLB and data plane in this process, apply examples/ and show the traffic
+    /// split beside the weights. No cluster or cloud account needed.
+    #[command(after_help = DEMO_EXAMPLES)]
+    Demo(ops::demo::DemoArgs),
+    /// Preview the CLB calls for Services in manifest files (read-only): validation errors
+    /// with their fixes, then the planned calls per Service.
+    #[command(after_help = PLAN_EXAMPLES)]
+    Plan(ops::plan_apply::PlanArgs),
+    /// Apply Services in manifest files to a local CLB state file or an OpenAPI endpoint,
+    /// without a cluster; prints the calls made and the resulting CLB.
+    #[command(after_help = APPLY_EXAMPLES)]
+    Apply(ops::plan_apply::PlanArgs),
+    /// Run the Service controller: keep every LoadBalancer Service's CLB as its spec and
+    /// annotations say, on Alibaba Cloud or a running local CLB.
+    #[command(after_help = CONTROLLER_EXAMPLES)]
+    Controller(slb_controller::run::ControllerArgs),
     /// The local CLB: an Alibaba-compatible OpenAPI server with durable state.
+    #[command(after_help = LOCAL_EXAMPLES)]
     Local {
         #[command(subcommand)]
         command: LocalCommand,
     },
 }
 
+const CONTROLLER_EXAMPLES: &str = "\
+Examples:
+  # against a local CLB (slb-ccm local serve --access-key-id demo --access-key-secret s3cret ...)
+  slb-ccm controller --kubeconfig ~/.kube/config --cloud local --cluster-id c-demo \\
+      --local-endpoint 127.0.0.1:9700 --access-key-id demo --access-key-secret s3cret
+  # in a cluster, taking over the Go CCM's lease (see deploy/)
+  slb-ccm controller --cloud alibaba --cluster-id c-xxx --region cn-hangzhou --vpc-id vpc-xxx \\
+      --cloud-config /etc/kubernetes/cloud-config --leader-elect --leader-elect-name ccm
+  # preview only: the plan becomes DryRun events, nothing changes
+  slb-ccm controller --cloud alibaba --cluster-id c-xxx --cloud-config cc.json --dry-run";
+
+const LOCAL_EXAMPLES: &str = "\
+Examples:
+  slb-ccm local serve --state clb.db --access-key-id ID --access-key-secret SECRET
+  slb-ccm local serve --state :memory: --listen 127.0.0.1:0 --vip-pool 127.0.7.0/24 \\
+      --access-key-id ID --access-key-secret SECRET --config local.yaml";
+
 #[derive(Debug, Subcommand)]
 enum LocalCommand {
     /// Serve the signed CLB/ECS OpenAPI on --listen, and forward traffic on every running
     /// listener's VIP, until SIGTERM or Ctrl-C.
+    #[command(after_help = LOCAL_EXAMPLES)]
     Serve(slb_local::ServeArgs),
 }
 
@@ -62,6 +138,20 @@ async fn shutdown_signal() {
     }
 }
 
+/// `controller`: the Service controller until SIGTERM or Ctrl-C.
+async fn run_controller(args: slb_controller::run::ControllerArgs) -> anyhow::Result<()> {
+    let client = args.kube_client().await?;
+    let cloud = args.cloud()?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let trigger = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        trigger.cancel();
+    });
+    slb_controller::run::run_controller(client, cloud, args.settings(), stop).await?;
+    Ok(())
+}
+
 /// `local serve`: the OpenAPI server feeding a real data plane, which stops with it.
 async fn serve_local(args: slb_local::ServeArgs) -> anyhow::Result<()> {
     // The proxy's metrics registry; the local CLB has no metrics endpoint yet.
@@ -72,27 +162,71 @@ async fn serve_local(args: slb_local::ServeArgs) -> anyhow::Result<()> {
     Ok(served?)
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+/// A closed stdout (`slb-ccm plan -f x | head`) ends the process quietly with the shell's
+/// SIGPIPE status, as Unix tools do, instead of a panic report from `println!`.
+fn exit_quietly_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
+fn main() -> ExitCode {
+    exit_quietly_on_broken_pipe();
+    match run(Args::parse()) {
+        Ok(code) => code,
+        Err(err) => {
+            // `{:#}`: the whole cause chain on one line, without a backtrace dump.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(command) = args.command else {
         Args::command().print_help()?;
         println!();
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
+    };
+    // The operator commands print their own output; their logs only on request (RUST_LOG).
+    let default_level = match command {
+        Command::Local { .. } | Command::Controller(_) => "info",
+        _ => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    match command {
+    let code = match command {
+        Command::Demo(demo) => runtime.block_on(ops::demo::run(&demo))?,
+        Command::Plan(plan) => runtime.block_on(ops::plan_apply::run(&plan, false))?,
+        Command::Apply(apply) => runtime.block_on(ops::plan_apply::run(&apply, true))?,
+        Command::Controller(args) => {
+            runtime.block_on(run_controller(args))?;
+            ExitCode::SUCCESS
+        }
         Command::Local {
             command: LocalCommand::Serve(serve),
-        } => runtime.block_on(serve_local(serve))?,
-    }
-    Ok(())
+        } => {
+            runtime.block_on(serve_local(serve))?;
+            ExitCode::SUCCESS
+        }
+    };
+    Ok(code)
 }

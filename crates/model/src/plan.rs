@@ -96,7 +96,11 @@ pub enum PlanNote {
 impl std::fmt::Display for PlanNote {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PlanNote::ListenerTakenOver { port, protocol, previous_description } => write!(
+            PlanNote::ListenerTakenOver {
+                port,
+                protocol,
+                previous_description,
+            } => write!(
                 f,
                 "force-override-listeners: took over the {protocol} listener on port {port} \
                  (was \"{previous_description}\")"
@@ -106,7 +110,10 @@ impl std::fmt::Display for PlanNote {
                 "listeners of the reused load balancer {lb_id} are not managed; set \
                  force-override-listeners: \"true\" to let slb-ccm create them"
             ),
-            PlanNote::GroupKeptInUse { group_id, listener_port } => write!(
+            PlanNote::GroupKeptInUse {
+                group_id,
+                listener_port,
+            } => write!(
                 f,
                 "vServer group {group_id} is kept: the listener on port {listener_port}, which \
                  this Service does not own, still uses it"
@@ -115,7 +122,10 @@ impl std::fmt::Display for PlanNote {
                 "there are no available nodes for LoadBalancer: no backend server could be added",
             ),
             PlanNote::PreservedOnDelete { lb_id } => {
-                write!(f, "the lb [{lb_id}] will be preserved after the service is deleted")
+                write!(
+                    f,
+                    "the lb [{lb_id}] will be preserved after the service is deleted"
+                )
             }
             PlanNote::AlreadyGone => f.write_str("the load balancer is already gone"),
         }

@@ -1,0 +1,86 @@
+//! Puts the manifests' Nodes into a running local CLB's ECS inventory through its local-only
+//! admin action `LocalPutInstances`, so `apply --endpoint … --register-nodes` works against a
+//! `slb-ccm local serve` that was started without them.
+//!
+//! Only on request, never by default: Alibaba Cloud has no such action, and nothing
+//! local-only may be sent to it.
+
+use serde_json::Value;
+use slb_local::model::Instance;
+use slb_openapi::action::{Action, Product};
+use slb_openapi::{ApiError, HttpClient, Params};
+
+/// The local CLB's `LocalPutInstances`: insert or replace ECS instances.
+#[derive(Debug, Clone)]
+pub struct LocalPutInstances {
+    /// The instances.
+    pub instances: Vec<Instance>,
+}
+
+impl Action for LocalPutInstances {
+    const NAME: &'static str = "LocalPutInstances";
+    // Local admin actions accept either product's Version.
+    const PRODUCT: Product = Product::Ecs;
+    type Response = Value;
+
+    fn region_id(&self) -> Option<&str> {
+        None
+    }
+
+    fn to_params(&self) -> Params {
+        let mut params = Params::new();
+        // Serializing plain strings cannot fail; an empty list is the harmless fallback.
+        let json = serde_json::to_string(&self.instances).unwrap_or_else(|_| "[]".to_owned());
+        params.insert("Instances".to_owned(), json);
+        params
+    }
+
+    fn from_params(params: &Params) -> Result<Self, ApiError> {
+        let raw = params
+            .get("Instances")
+            .ok_or_else(|| ApiError::missing_parameter("Instances"))?;
+        let instances = serde_json::from_str(raw)
+            .map_err(|e| ApiError::invalid_parameter("Instances", &e.to_string()))?;
+        Ok(Self { instances })
+    }
+
+    fn creates_resource() -> bool {
+        false // insert-or-replace: safe to retry
+    }
+}
+
+/// Sends the instances to the local CLB behind `client`.
+///
+/// # Errors
+/// The server's answer, e.g. `InvalidAction.NotFound` when the endpoint is not a local CLB.
+pub async fn put(client: &HttpClient, instances: Vec<Instance>) -> Result<(), ApiError> {
+    client
+        .call(&LocalPutInstances { instances })
+        .await
+        .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_travel_as_the_json_the_local_clb_reads() {
+        let action = LocalPutInstances {
+            instances: vec![Instance {
+                instance_id: "i-local-node-a".into(),
+                private_ip_address: "127.0.0.41".into(),
+                vpc_id: "vpc-local".into(),
+                vswitch_id: "vsw-local".into(),
+                zone_id: "cn-hangzhou-a".into(),
+                instance_name: "node-a".into(),
+                status: "Running".into(),
+            }],
+        };
+        let params = action.to_params();
+        let back = LocalPutInstances::from_params(&params).unwrap();
+        assert_eq!(back.instances, action.instances);
+        assert!(params["Instances"].contains(r#""InstanceId":"i-local-node-a""#));
+        assert!(params["Instances"].contains(r#""PrivateIpAddress":"127.0.0.41""#));
+    }
+}

@@ -1,0 +1,295 @@
+//! `slb-ccm plan` and `slb-ccm apply`: manifests → every validation error with its remedy →
+//! the planned calls per Service (plan), or those calls executed and the resulting CLB
+//! (apply). Both go through [`Target::sync`]; plan passes `dry_run`.
+//!
+//! Services that are not `type: LoadBalancer` are listed as skipped. Nothing here watches a
+//! cluster or deletes CLBs of Services missing from the manifests.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use k8s_openapi::api::core::v1::Service;
+use serde_json::{Value, json};
+use slb_model::{DesiredLb, ModelError, PlanNote, wants_lb};
+
+use super::manifests::{self, Manifests};
+use super::render;
+use super::target::{CloudArgs, ClusterArgs, Target};
+
+/// Output format of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Human-readable tables.
+    Table,
+    /// One JSON document (for scripts and CI).
+    Json,
+}
+
+/// Arguments shared by `plan` and `apply`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// A manifest file or a folder of .yaml/.yml/.json files (Services, Nodes, EndpointSlices
+    /// as `kubectl get -o yaml` prints them; several documents and `kind: List` allowed).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// The cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The cloud.
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+/// One LoadBalancer Service with its desired CLB or its validation errors.
+pub struct ServiceInput {
+    /// `namespace/name`.
+    pub name: String,
+    /// `externalTrafficPolicy` (`Cluster` when unset).
+    pub policy: String,
+    /// The desired CLB, or every problem.
+    pub desired: Result<DesiredLb, Vec<ModelError>>,
+}
+
+fn service_name(s: &Service) -> String {
+    format!(
+        "{}/{}",
+        s.metadata.namespace.as_deref().unwrap_or("default"),
+        s.metadata.name.as_deref().unwrap_or_default()
+    )
+}
+
+/// The LoadBalancer Services of `m` with their desired CLBs; the names of other Services.
+pub fn desired_all(m: &Manifests, target: &Target) -> (Vec<ServiceInput>, Vec<String>) {
+    let mut inputs = Vec::new();
+    let mut skipped = Vec::new();
+    for service in &m.services {
+        let mut service = service.clone();
+        // `kubectl get -o yaml` of a namespaced object always has a namespace; files written
+        // by hand often do not, and kubectl would use `default`.
+        service
+            .metadata
+            .namespace
+            .get_or_insert_with(|| "default".to_owned());
+        if !wants_lb(&service, target.context.load_balancer_class.as_deref()) {
+            skipped.push(service_name(&service));
+            continue;
+        }
+        let policy = service
+            .spec
+            .as_ref()
+            .and_then(|s| s.external_traffic_policy.clone())
+            .unwrap_or_else(|| "Cluster".to_owned());
+        inputs.push(ServiceInput {
+            name: service_name(&service),
+            policy,
+            desired: slb_model::desired(&service, &m.nodes, &m.slices, &target.context),
+        });
+    }
+    (inputs, skipped)
+}
+
+/// A note for the user, in words.
+pub fn note_text(note: &PlanNote) -> String {
+    match note {
+        PlanNote::ListenerTakenOver { port, protocol, .. } => format!(
+            "force-override-listeners takes over the listener {}:{port}",
+            protocol.as_str()
+        ),
+        PlanNote::ListenersNotManaged { lb_id } => format!(
+            "{lb_id} is reused without force-override-listeners: its listeners are not managed"
+        ),
+        PlanNote::GroupKeptInUse {
+            group_id,
+            listener_port,
+        } => format!("group {group_id} is kept: listener {listener_port} still uses it"),
+        PlanNote::NoBackends => {
+            "no backend at all (UnAvailableLoadBalancer): check that pods are Ready".to_owned()
+        }
+        PlanNote::PreservedOnDelete { lb_id } => format!("{lb_id} is preserved on delete"),
+        PlanNote::AlreadyGone => "the CLB is already gone".to_owned(),
+    }
+}
+
+fn error_json(e: &ModelError) -> Value {
+    json!({ "kind": e.kind(), "message": e.to_string(), "remedy": e.remedy() })
+}
+
+/// Runs `plan` (`apply == false`) or `apply`.
+///
+/// # Errors
+/// Unreadable manifests or an unusable cloud; validation and cloud errors of single
+/// Services are reported and give a failing exit code instead.
+pub async fn run(args: &PlanArgs, apply: bool) -> anyhow::Result<ExitCode> {
+    let m = manifests::load(&args.path)
+        .inspect_err(|e| tracing::debug!(kind = e.kind(), "reading manifests failed"))?;
+    for w in &m.warnings {
+        eprintln!("warning: {w}");
+    }
+    let target = match Target::open(&args.cluster, &args.cloud, &m.nodes, !apply)? {
+        Some(t) => t,
+        None if apply => anyhow::bail!(
+            "apply needs a cloud: --state FILE (a local CLB state file), or --endpoint URL \
+             --access-key-id ID --access-key-secret SECRET (a running `slb-ccm local serve` \
+             or Alibaba Cloud)"
+        ),
+        None => Target::empty(&args.cluster, &args.cloud, &m.nodes)?,
+    };
+    let table = args.output == Output::Table;
+    if args.cloud.register_nodes && apply {
+        let n = target.register_nodes(&m.nodes).await?;
+        if table {
+            println!(
+                "Registered {n} node(s) in the ECS inventory of {}.",
+                target.description
+            );
+        }
+    }
+    let (inputs, skipped) = desired_all(&m, &target);
+    if table {
+        let verb = if apply {
+            "Applying to"
+        } else {
+            "Planning against"
+        };
+        println!("{verb} {}.", target.description);
+        for name in &skipped {
+            println!("\nService {name}: not type LoadBalancer; skipped.");
+        }
+    }
+    let mut failed = false;
+    let mut services = Vec::new();
+    for input in inputs {
+        let (ok, doc) = one(&target, input, apply, table).await;
+        failed |= !ok;
+        services.push(doc);
+    }
+    if table {
+        let calls: usize = services
+            .iter()
+            .map(|d| d["actions"].as_array().map_or(0, Vec::len))
+            .sum();
+        let errors = services
+            .iter()
+            .filter(|d| d["errors"].as_array().is_some_and(|e| !e.is_empty()))
+            .count();
+        let verb = if apply { "made" } else { "planned" };
+        println!(
+            "\n{} LoadBalancer Service(s): {calls} call(s) {verb}, {errors} with errors.",
+            services.len()
+        );
+    } else {
+        let doc = json!({
+            "target": target.description,
+            "services": services,
+            "skipped": skipped,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One Service: prints (in table mode) and returns whether it succeeded and its JSON.
+async fn one(target: &Target, input: ServiceInput, apply: bool, table: bool) -> (bool, Value) {
+    let ServiceInput {
+        name,
+        policy,
+        desired,
+    } = input;
+    if table {
+        println!("\nService {name} (externalTrafficPolicy: {policy})");
+    }
+    let desired = match desired {
+        Ok(d) => d,
+        Err(errors) => {
+            if table {
+                println!(
+                    "  {} validation error(s); nothing is planned:",
+                    errors.len()
+                );
+                for e in &errors {
+                    println!("  ✗ [{}] {e}\n      fix: {}", e.kind(), e.remedy());
+                }
+            }
+            let errors: Vec<Value> = errors.iter().map(error_json).collect();
+            return (false, json!({ "service": name, "errors": errors }));
+        }
+    };
+    let mut notes: Vec<String> = desired
+        .annotation_warnings
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
+    notes.extend(
+        desired
+            .skipped_nodes
+            .iter()
+            .map(|s| format!("node {} is not a backend: {}", s.node, s.reason)),
+    );
+    let outcome = match target.sync(desired, !apply).await {
+        Ok(o) => o,
+        Err(e) => {
+            let remedy = e.remedy().unwrap_or("");
+            if table {
+                println!("  ✗ [{}] {e}", e.kind());
+                if !remedy.is_empty() {
+                    println!("      fix: {remedy}");
+                }
+            }
+            let error = json!({ "kind": e.kind(), "message": e.to_string(), "remedy": remedy });
+            return (false, json!({ "service": name, "errors": [error] }));
+        }
+    };
+    notes.extend(outcome.plan.notes.iter().map(note_text));
+    notes.extend(
+        outcome
+            .skipped_backends
+            .iter()
+            .map(|ip| format!("backend {ip} skipped: its ENI could not be resolved")),
+    );
+    let observed = match (&outcome.load_balancer_id, apply) {
+        (Some(id), true) => target.observe(id).await.ok().flatten(),
+        _ => None,
+    };
+    if table {
+        for n in &notes {
+            println!("  note: {n}");
+        }
+        let calls = outcome.plan.actions.len();
+        match (calls, apply) {
+            (0, _) => println!("  Up to date: no call needed."),
+            (_, false) => println!("  {calls} call(s) would be made:"),
+            (_, true) => println!("  Made {calls} call(s):"),
+        }
+        if calls > 0 {
+            print!("{}", render::actions_table(&outcome.plan.actions));
+        }
+        if let Some(lb) = &observed {
+            print!("{}", render::clb_table(lb));
+        }
+    }
+    let actions: Vec<Value> = outcome
+        .plan
+        .actions
+        .iter()
+        .map(|a| {
+            let (target, details) = render::describe(a);
+            json!({ "call": a.api_name(), "target": target, "details": details, "action": a })
+        })
+        .collect();
+    let doc = json!({
+        "service": name,
+        "load_balancer_id": outcome.load_balancer_id,
+        "address": outcome.address,
+        "notes": notes,
+        "actions": actions,
+        "errors": [],
+    });
+    (true, doc)
+}
