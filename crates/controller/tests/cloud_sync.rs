@@ -81,6 +81,18 @@ fn slice(pods: [usize; 3]) -> Vec<EndpointSlice> {
     )]
 }
 
+/// One real (not dry-run) sync with the default plan options.
+async fn sync(
+    cloud: &Cloud,
+    want: slb_model::DesiredLb,
+    known_id: Option<&str>,
+) -> slb_controller::cloud::SyncOutcome {
+    cloud
+        .sync(want, known_id, &PlanOptions::default(), false)
+        .await
+        .unwrap()
+}
+
 fn weights(lb: &slb_model::ObservedLb) -> Vec<(String, u32)> {
     let mut w: Vec<(String, u32)> = lb.vserver_groups[0]
         .backend_servers
@@ -95,10 +107,7 @@ fn weights(lb: &slb_model::ObservedLb) -> Vec<(String, u32)> {
 async fn first_sync_creates_the_clb_and_a_second_changes_nothing() {
     let cloud = cloud();
     let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
-    let first = cloud
-        .sync(want.clone(), None, &PlanOptions::default(), false)
-        .await
-        .unwrap();
+    let first = sync(&cloud, want.clone(), None).await;
     let id = first.load_balancer_id.clone().expect("a CLB was created");
     assert!(
         first.address.as_deref().unwrap().starts_with("127.0.1."),
@@ -135,10 +144,7 @@ async fn first_sync_creates_the_clb_and_a_second_changes_nothing() {
     assert_eq!(lb.tags["kubernetes.do.not.delete"], want.default_name);
 
     // Found again by its tag, with nothing to do: describes only.
-    let second = cloud
-        .sync(want, None, &PlanOptions::default(), false)
-        .await
-        .unwrap();
+    let second = sync(&cloud, want, None).await;
     assert!(second.plan.is_empty(), "{:?}", second.plan.actions);
     assert_eq!(second.load_balancer_id.as_deref(), Some(id.as_str()));
     assert_eq!(
@@ -151,22 +157,12 @@ async fn first_sync_creates_the_clb_and_a_second_changes_nothing() {
 async fn an_endpoint_change_costs_one_backend_call() {
     let cloud = cloud();
     let first = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
-    let id = cloud
-        .sync(first.clone(), None, &PlanOptions::default(), false)
-        .await
-        .unwrap()
-        .load_balancer_id;
+    let id = sync(&cloud, first.clone(), None).await.load_balancer_id;
     // One observation after the create fills the cache (the controller's next reconcile).
-    cloud
-        .sync(first, id.as_deref(), &PlanOptions::default(), false)
-        .await
-        .unwrap();
+    sync(&cloud, first, id.as_deref()).await;
 
     let scaled = desired(&service(), &nodes(), &slice([1, 2, 1]), &context()).unwrap();
-    let outcome = cloud
-        .sync(scaled, id.as_deref(), &PlanOptions::default(), false)
-        .await
-        .unwrap();
+    let outcome = sync(&cloud, scaled, id.as_deref()).await;
     let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
     assert_eq!(names, ["SetVServerGroupAttribute"]);
     assert_eq!(
@@ -185,25 +181,15 @@ async fn an_endpoint_change_costs_one_backend_call() {
 async fn with_a_known_id_a_sync_with_nothing_to_do_makes_no_call() {
     let cloud = cloud();
     let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
-    let id = cloud
-        .sync(want.clone(), None, &PlanOptions::default(), false)
-        .await
-        .unwrap()
-        .load_balancer_id;
+    let id = sync(&cloud, want.clone(), None).await.load_balancer_id;
     // The create dropped the cache entry; the next sync observes once and caches.
-    let observed = cloud
-        .sync(want.clone(), id.as_deref(), &PlanOptions::default(), false)
-        .await
-        .unwrap();
+    let observed = sync(&cloud, want.clone(), id.as_deref()).await;
     assert_eq!(
         observed.calls, 6,
         "id check + attribute + tags + listeners + groups + one group"
     );
     for _ in 0..3 {
-        let idle = cloud
-            .sync(want.clone(), id.as_deref(), &PlanOptions::default(), false)
-            .await
-            .unwrap();
+        let idle = sync(&cloud, want.clone(), id.as_deref()).await;
         assert!(idle.plan.is_empty());
         assert_eq!(idle.calls, 0, "steady state costs no cloud call");
     }
@@ -213,15 +199,8 @@ async fn with_a_known_id_a_sync_with_nothing_to_do_makes_no_call() {
 async fn a_stale_cache_is_refreshed_after_its_max_age() {
     let cloud = cloud().with_max_age(std::time::Duration::ZERO);
     let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
-    let id = cloud
-        .sync(want.clone(), None, &PlanOptions::default(), false)
-        .await
-        .unwrap()
-        .load_balancer_id;
-    let again = cloud
-        .sync(want, id.as_deref(), &PlanOptions::default(), false)
-        .await
-        .unwrap();
+    let id = sync(&cloud, want.clone(), None).await.load_balancer_id;
+    let again = sync(&cloud, want, id.as_deref()).await;
     assert_eq!(again.calls, 6, "known id checked, then observed afresh");
 }
 
@@ -229,20 +208,12 @@ async fn a_stale_cache_is_refreshed_after_its_max_age() {
 async fn deleting_the_service_deletes_the_clb_it_created() {
     let cloud = cloud();
     let want = desired(&service(), &nodes(), &slice([1, 1, 1]), &context()).unwrap();
-    let id = cloud
-        .sync(want, None, &PlanOptions::default(), false)
-        .await
-        .unwrap()
-        .load_balancer_id
-        .unwrap();
+    let id = sync(&cloud, want, None).await.load_balancer_id.unwrap();
 
     let mut gone = service();
     gone.metadata.deletion_timestamp = Some(Time(Default::default()));
     let want = desired(&gone, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
-    let outcome = cloud
-        .sync(want, Some(&id), &PlanOptions::default(), false)
-        .await
-        .unwrap();
+    let outcome = sync(&cloud, want, Some(&id)).await;
     let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
     assert_eq!(
         names,
@@ -307,10 +278,7 @@ async fn a_sync_interrupted_after_the_create_never_makes_a_second_clb() {
         .unwrap();
 
     // After the restart the next sync finds it by its tag and finishes the job.
-    let outcome = cloud
-        .sync(want, None, &PlanOptions::default(), false)
-        .await
-        .unwrap();
+    let outcome = sync(&cloud, want, None).await;
     assert!(
         !outcome
             .plan
@@ -357,10 +325,7 @@ async fn eni_mode_resolves_pod_ips_to_enis_and_skips_ips_without_one() {
         );
     // Pods 10.244.0.0, 10.244.1.0, 10.244.1.1 have ENIs; 10.244.2.0 has none.
     let want = desired(&svc, &nodes(), &slice([1, 2, 1]), &context()).unwrap();
-    let outcome = cloud
-        .sync(want, None, &PlanOptions::default(), false)
-        .await
-        .unwrap();
+    let outcome = sync(&cloud, want, None).await;
     assert_eq!(outcome.skipped_backends, ["10.244.2.0"]);
     let lb = cloud
         .observe(outcome.load_balancer_id.as_deref().unwrap())
