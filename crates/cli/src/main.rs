@@ -5,6 +5,7 @@
 //! so far: `demo`, `plan`, `apply` (see `ops`) and `local serve`. Without a command it prints
 //! the help.
 
+mod get;
 mod ops;
 mod proxy;
 
@@ -73,6 +74,10 @@ enum Command {
     /// without a cluster; prints the calls made and the resulting CLB.
     #[command(after_help = APPLY_EXAMPLES)]
     Apply(ops::plan_apply::PlanArgs),
+    /// Show every LoadBalancer Service with its IP, address type, CLB id, listeners and the
+    /// last sync result (the FAQ's kubectl | jq query, built in).
+    #[command(after_help = GET_EXAMPLES)]
+    Get(get::GetArgs),
     /// Run the Service controller: keep every LoadBalancer Service's CLB as its spec and
     /// annotations say, on Alibaba Cloud or a running local CLB.
     #[command(after_help = CONTROLLER_EXAMPLES)]
@@ -84,6 +89,12 @@ enum Command {
         command: LocalCommand,
     },
 }
+
+const GET_EXAMPLES: &str = "\
+Examples:
+  slb-ccm get                          # every LoadBalancer Service in the cluster
+  slb-ccm get -n shop web -o wide      # one Service, with policy, finalizer and the last message
+  slb-ccm get -o json | jq '.[] | select(.lastSync == \"SyncLoadBalancerFailed\")'";
 
 const CONTROLLER_EXAMPLES: &str = "\
 Examples:
@@ -217,6 +228,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Demo(demo) => runtime.block_on(ops::demo::run(&demo))?,
         Command::Plan(plan) => runtime.block_on(ops::plan_apply::run(&plan, false))?,
         Command::Apply(apply) => runtime.block_on(ops::plan_apply::run(&apply, true))?,
+        Command::Get(args) => {
+            runtime.block_on(get::run(&args))?;
+            ExitCode::SUCCESS
+        }
         Command::Controller(args) => {
             runtime.block_on(run_controller(args))?;
             ExitCode::SUCCESS

@@ -213,18 +213,27 @@ impl ControllerArgs {
     /// # Errors
     /// An unreadable kubeconfig or no in-cluster configuration.
     pub async fn kube_client(&self) -> Result<Client, RunError> {
-        let err = |e: &dyn std::fmt::Display| RunError::KubeConfig(e.to_string());
-        let config = match &self.kubeconfig {
-            Some(path) => {
-                let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(|e| err(&e))?;
-                kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-                    .await
-                    .map_err(|e| err(&e))?
-            }
-            None => kube::Config::infer().await.map_err(|e| err(&e))?,
-        };
-        Client::try_from(config).map_err(|e| err(&e))
+        kube_client(self.kubeconfig.as_deref()).await
     }
+}
+
+/// A Kubernetes client from a kubeconfig file, or else the in-cluster configuration (or
+/// `$KUBECONFIG`, `~/.kube/config`).
+///
+/// # Errors
+/// An unreadable kubeconfig or no configuration at all.
+pub async fn kube_client(kubeconfig: Option<&std::path::Path>) -> Result<Client, RunError> {
+    let err = |e: &dyn std::fmt::Display| RunError::KubeConfig(e.to_string());
+    let config = match kubeconfig {
+        Some(path) => {
+            let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(|e| err(&e))?;
+            kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+                .await
+                .map_err(|e| err(&e))?
+        }
+        None => kube::Config::infer().await.map_err(|e| err(&e))?,
+    };
+    Client::try_from(config).map_err(|e| err(&e))
 }
 
 /// Runs the Service controller until `shutdown` is cancelled (or leadership is lost).
