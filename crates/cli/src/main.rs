@@ -5,6 +5,7 @@
 //! so far: `demo`, `plan`, `apply` (see `ops`) and `local serve`. Without a command it prints
 //! the help.
 
+mod doctor;
 mod get;
 mod ops;
 mod proxy;
@@ -78,6 +79,10 @@ enum Command {
     /// last sync result (the FAQ's kubectl | jq query, built in).
     #[command(after_help = GET_EXAMPLES)]
     Get(get::GetArgs),
+    /// Check the cluster (and with --cloud its cloud) for the FAQ's problems, each with its
+    /// remedy; exits 1 when something is found.
+    #[command(after_help = DOCTOR_EXAMPLES)]
+    Doctor(doctor::DoctorArgs),
     /// Run the Service controller: keep every LoadBalancer Service's CLB as its spec and
     /// annotations say, on Alibaba Cloud or a running local CLB.
     #[command(after_help = CONTROLLER_EXAMPLES)]
@@ -95,6 +100,13 @@ Examples:
   slb-ccm get                          # every LoadBalancer Service in the cluster
   slb-ccm get -n shop web -o wide      # one Service, with policy, finalizer and the last message
   slb-ccm get -o json | jq '.[] | select(.lastSync == \"SyncLoadBalancerFailed\")'";
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  slb-ccm doctor                                   # cluster checks: Pending, hairpin, port ranges
+  slb-ccm doctor -n shop --json
+  slb-ccm doctor --cloud alibaba --cluster-id c-xxx --cloud-config cc.json   # + drift, refusals, quota
+  slb-ccm doctor --cloud local --cluster-id c-demo --access-key-id ID --access-key-secret SECRET";
 
 const CONTROLLER_EXAMPLES: &str = "\
 Examples:
@@ -228,6 +240,13 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Demo(demo) => runtime.block_on(ops::demo::run(&demo))?,
         Command::Plan(plan) => runtime.block_on(ops::plan_apply::run(&plan, false))?,
         Command::Apply(apply) => runtime.block_on(ops::plan_apply::run(&apply, true))?,
+        Command::Doctor(args) => {
+            if runtime.block_on(doctor::run(&args))? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Command::Get(args) => {
             runtime.block_on(get::run(&args))?;
             ExitCode::SUCCESS

@@ -1,0 +1,433 @@
+//! `slb-ccm doctor`: the FAQ as checks against a cluster (and, with cloud flags, its cloud).
+//! Each finding names the Service, the problem and the FAQ's remedy.
+//!
+//! Cluster checks (read only): Services stuck Pending and why (their newest failure event);
+//! Local-policy Services reachable from inside the cluster without `ipMode: Proxy` (hairpin);
+//! a NodePort range that overlaps `net.ipv4.ip_local_port_range`. Cloud checks (with
+//! `--cloud`): what a sync would change (drift from the Service, as a dry run), refusals such
+//! as reusing a cluster-created CLB, and backend quota headroom per CLB.
+//!
+//! The checks are pure functions over listed objects ([`pending`], [`hairpin`],
+//! [`port_ranges`], [`cloud_findings`]); [`run`] lists, calls and prints.
+
+use crate::get::summarize;
+use anyhow::Context as _;
+use k8s_openapi::api::core::v1::{Event, Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::api::ListParams;
+use kube::{Api, ResourceExt};
+use serde::Serialize;
+use slb_controller::cloud::{CloudError, SyncOutcome};
+use slb_controller::run::{CloudKind, ControllerArgs};
+use std::path::PathBuf;
+
+/// Flags of `slb-ccm doctor`.
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Kubeconfig file (else $KUBECONFIG, ~/.kube/config or in-cluster).
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Namespace (default: all namespaces).
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    /// The API server's --service-node-port-range.
+    #[arg(long, default_value = "30000-32767")]
+    pub node_port_range: String,
+    /// The nodes' net.ipv4.ip_local_port_range (default: this machine's).
+    #[arg(long)]
+    pub local_port_range: Option<String>,
+    /// Also check the cloud: `alibaba` or `local` (then --cluster-id and credentials).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudKind>,
+    /// Cluster id (with --cloud).
+    #[arg(long, env = "SLB_CLUSTER_ID", default_value = "")]
+    pub cluster_id: String,
+    /// Region (with --cloud).
+    #[arg(long, env = "SLB_REGION", default_value = "cn-hangzhou")]
+    pub region: String,
+    /// The cluster's VPC (with --cloud).
+    #[arg(long, env = "SLB_VPC_ID", default_value = "")]
+    pub vpc_id: String,
+    /// Go-CCM cloud-config file (with --cloud alibaba).
+    #[arg(long, env = "SLB_CLOUD_CONFIG")]
+    pub cloud_config: Option<PathBuf>,
+    /// AccessKey id (with --cloud).
+    #[arg(long, env = "SLB_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    /// AccessKey secret (with --cloud).
+    #[arg(long, env = "SLB_ACCESS_KEY_SECRET", hide_env_values = true)]
+    pub access_key_secret: Option<String>,
+    /// The local CLB's address (with --cloud local).
+    #[arg(long, env = "SLB_LOCAL_ENDPOINT", default_value = "127.0.0.1:9700")]
+    pub local_endpoint: String,
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Which check found it.
+    pub check: &'static str,
+    /// `namespace/name`, or empty for cluster-wide findings.
+    pub service: String,
+    /// What is wrong.
+    pub problem: String,
+    /// The FAQ's remedy.
+    pub remedy: String,
+}
+
+fn key(svc: &Service) -> String {
+    format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any())
+}
+
+/// A LoadBalancer Service without an address, and the newest reason the controller gave.
+pub fn pending(svc: &Service, events: &[Event]) -> Option<Finding> {
+    let row = summarize(svc, events);
+    if !row.ip.is_empty() {
+        return None;
+    }
+    let (problem, remedy) = if row.last_sync == "SyncLoadBalancerFailed" {
+        (
+            format!("Pending: the last sync failed: {}", row.last_sync_message),
+            "Fix what the event names (its remedy is in the message), then the controller retries."
+                .to_owned(),
+        )
+    } else if row.last_sync.is_empty() {
+        (
+            "Pending and no sync event at all".to_owned(),
+            "Check that the controller runs and that the Service has no loadBalancerClass or \
+             service.beta.kubernetes.io/class of another controller (FAQ: no events collected)."
+                .to_owned(),
+        )
+    } else {
+        return None;
+    };
+    Some(Finding {
+        check: "pending",
+        service: key(svc),
+        problem,
+        remedy,
+    })
+}
+
+/// A Local-policy Service whose address kube-proxy would short-circuit inside the cluster.
+pub fn hairpin(svc: &Service) -> Option<Finding> {
+    let local = svc.spec.as_ref()?.external_traffic_policy.as_deref() == Some("Local");
+    let ingress = svc
+        .status
+        .as_ref()?
+        .load_balancer
+        .as_ref()?
+        .ingress
+        .as_ref()?;
+    let vip_mode = ingress
+        .iter()
+        .any(|i| i.ip.is_some() && i.ip_mode.as_deref() != Some("Proxy"));
+    (local && vip_mode).then(|| Finding {
+        check: "hairpin",
+        service: key(svc),
+        problem: "externalTrafficPolicy: Local with ipMode VIP: pods on nodes without a backend \
+                  pod cannot reach the CLB address from inside the cluster"
+            .into(),
+        remedy: "Use the ClusterIP or Service name inside the cluster, or set \
+                 externalTrafficPolicy: Cluster, or ENI backends (FAQ: cluster cannot access the \
+                 IP address of the SLB instance)."
+            .into(),
+    })
+}
+
+fn parse_range(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text
+        .split(|c: char| c == '-' || c.is_whitespace())
+        .filter(|p| !p.is_empty());
+    let lo = parts.next()?.parse().ok()?;
+    let hi = parts.next()?.parse().ok()?;
+    (lo <= hi).then_some((lo, hi))
+}
+
+/// The NodePort range must not overlap the nodes' ephemeral port range.
+pub fn port_ranges(node_ports: &str, local_ports: &str) -> Option<Finding> {
+    let (Some((a, b)), Some((c, d))) = (parse_range(node_ports), parse_range(local_ports)) else {
+        return Some(Finding {
+            check: "port-range",
+            service: String::new(),
+            problem: format!("cannot read the ranges {node_ports:?} / {local_ports:?}"),
+            remedy: "Pass them as LOW-HIGH, e.g. --node-port-range 30000-32767.".into(),
+        });
+    };
+    (a <= d && c <= b).then(|| Finding {
+        check: "port-range",
+        service: String::new(),
+        problem: format!(
+            "the NodePort range {a}-{b} overlaps net.ipv4.ip_local_port_range {c}-{d}"
+        ),
+        remedy: "Make the ranges disjoint (defaults 30000-32767 and 32768-60999), then move \
+                 Services whose nodePort falls in the local range (FAQ: node port range)."
+            .into(),
+    })
+}
+
+/// Findings from a dry-run sync of one Service.
+pub fn cloud_findings(svc: &Service, result: &Result<SyncOutcome, CloudError>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    match result {
+        Err(err) => out.push(Finding {
+            check: "cloud",
+            service: key(svc),
+            problem: err.to_string(),
+            remedy: err
+                .remedy()
+                .unwrap_or("See the error; the controller will keep retrying.")
+                .into(),
+        }),
+        Ok(outcome) if !outcome.plan.is_empty() && outcome.load_balancer_id.is_some() => {
+            let calls: Vec<&str> = outcome
+                .plan
+                .actions
+                .iter()
+                .map(slb_model::Action::api_name)
+                .collect();
+            out.push(Finding {
+                check: "drift",
+                service: key(svc),
+                problem: format!(
+                    "the CLB differs from the Service; a sync would call {}",
+                    calls.join(", ")
+                ),
+                remedy: "Configure the CLB through annotations, not the console: the controller \
+                         overwrites console changes (FAQ: why are the configurations modified)."
+                    .into(),
+            });
+        }
+        Ok(_) => {}
+    }
+    out
+}
+
+/// Backend quota headroom of one observed CLB.
+pub fn quota(svc: &Service, observed: &slb_model::ObservedLb, quota: usize) -> Option<Finding> {
+    let used = observed.backend_count();
+    (used * 10 >= quota * 8).then(|| Finding {
+        check: "quota",
+        service: key(svc),
+        problem: format!(
+            "{used} of {quota} backend servers of {} are used",
+            observed.load_balancer_id
+        ),
+        remedy: "Use externalTrafficPolicy: Local or the backend-label annotation to add fewer \
+                 nodes, one CLB per Service, or ask for a higher quota (FAQ: backend server quota)."
+            .into(),
+    })
+}
+
+fn local_port_range(args: &DoctorArgs) -> String {
+    args.local_port_range.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join("-"))
+            .unwrap_or_else(|_| "32768-60999".into())
+    })
+}
+
+fn controller_args(args: &DoctorArgs, cloud: CloudKind) -> ControllerArgs {
+    ControllerArgs {
+        kubeconfig: args.kubeconfig.clone(),
+        cloud,
+        cluster_id: args.cluster_id.clone(),
+        region: args.region.clone(),
+        vpc_id: args.vpc_id.clone(),
+        cloud_config: args.cloud_config.clone(),
+        access_key_id: args.access_key_id.clone(),
+        access_key_secret: args.access_key_secret.clone(),
+        local_endpoint: args.local_endpoint.clone(),
+        leader_elect: false,
+        leader_elect_name: String::new(),
+        leader_elect_namespace: String::new(),
+        dry_run: true,
+        metrics_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        drift_interval_secs: 600,
+        concurrency: 1,
+        namespace: args.namespace.clone(),
+    }
+}
+
+fn scoped<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// `slb-ccm doctor`. Returns whether everything is healthy.
+///
+/// # Errors
+/// No cluster configuration, a failed list, or an unusable cloud configuration.
+pub async fn run(args: &DoctorArgs) -> anyhow::Result<bool> {
+    let client = slb_controller::run::kube_client(args.kubeconfig.as_deref()).await?;
+    let ns = args.namespace.as_deref();
+    let services: Vec<Service> = scoped::<Service>(&client, ns)
+        .list(&ListParams::default())
+        .await
+        .context("listing Services")?
+        .items
+        .into_iter()
+        .filter(|s| s.spec.as_ref().and_then(|sp| sp.type_.as_deref()) == Some("LoadBalancer"))
+        .collect();
+    let events = scoped::<Event>(&client, ns)
+        .list(&ListParams::default().fields("involvedObject.kind=Service"))
+        .await
+        .context("listing Service events")?
+        .items;
+    let events_of = |svc: &Service| -> Vec<Event> {
+        events
+            .iter()
+            .filter(|e| {
+                e.involved_object.name.as_deref() == Some(svc.name_any().as_str())
+                    && e.involved_object.namespace == svc.namespace()
+            })
+            .cloned()
+            .collect()
+    };
+    let mut findings: Vec<Finding> = Vec::new();
+    for svc in &services {
+        findings.extend(pending(svc, &events_of(svc)));
+        findings.extend(hairpin(svc));
+    }
+    findings.extend(port_ranges(&args.node_port_range, &local_port_range(args)));
+
+    if let Some(kind) = args.cloud {
+        let ca = controller_args(args, kind);
+        let cloud = ca.cloud()?;
+        let settings = ca.settings();
+        let nodes: Vec<Node> = Api::<Node>::all(client.clone())
+            .list(&ListParams::default())
+            .await?
+            .items;
+        let slices: Vec<EndpointSlice> = scoped::<EndpointSlice>(&client, ns)
+            .list(&ListParams::default())
+            .await?
+            .items;
+        for svc in &services {
+            let mine: Vec<EndpointSlice> = slices
+                .iter()
+                .filter(|s| {
+                    s.namespace() == svc.namespace()
+                        && s.labels().get("kubernetes.io/service-name") == Some(&svc.name_any())
+                })
+                .cloned()
+                .collect();
+            let desired = match slb_model::desired(svc, &nodes, &mine, &settings.cluster) {
+                Ok(d) => d,
+                Err(problems) => {
+                    for p in problems {
+                        findings.push(Finding {
+                            check: "annotations",
+                            service: key(svc),
+                            problem: p.to_string(),
+                            remedy: p.remedy().into(),
+                        });
+                    }
+                    continue;
+                }
+            };
+            let known = svc
+                .labels()
+                .get(slb_controller::service_writes::LB_ID_LABEL)
+                .cloned();
+            let result = cloud
+                .sync(desired, known.as_deref(), &settings.plan_options, true)
+                .await;
+            findings.extend(cloud_findings(svc, &result));
+            let id = result
+                .as_ref()
+                .ok()
+                .and_then(|o| o.load_balancer_id.clone());
+            if let Some(id) = id
+                && let Some(observed) = cloud.observe(&id).await?
+            {
+                findings.extend(quota(svc, &observed, settings.plan_options.backend_quota));
+            }
+        }
+    }
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&findings)?);
+    } else if findings.is_empty() {
+        println!(
+            "No problems found in {} LoadBalancer Service(s).",
+            services.len()
+        );
+    } else {
+        for f in &findings {
+            let whom = if f.service.is_empty() {
+                "cluster".to_owned()
+            } else {
+                f.service.clone()
+            };
+            println!("[{}] {whom}: {}\n    fix: {}", f.check, f.problem, f.remedy);
+        }
+        println!(
+            "{} finding(s) in {} LoadBalancer Service(s).",
+            findings.len(),
+            services.len()
+        );
+    }
+    Ok(findings.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::needless_pass_by_value)] // test helper taking json!(…) literals
+    fn svc(policy: &str, ingress: serde_json::Value) -> Service {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"type": "LoadBalancer", "externalTrafficPolicy": policy, "ports": [{"port": 80}]},
+            "status": {"loadBalancer": {"ingress": ingress}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn local_policy_without_proxy_ip_mode_is_a_hairpin_finding() {
+        let vip = svc(
+            "Local",
+            serde_json::json!([{"ip": "127.0.1.2", "ipMode": "VIP"}]),
+        );
+        assert_eq!(hairpin(&vip).unwrap().service, "shop/web");
+        let proxy = svc(
+            "Local",
+            serde_json::json!([{"ip": "127.0.1.2", "ipMode": "Proxy"}]),
+        );
+        assert!(hairpin(&proxy).is_none());
+        let cluster = svc("Cluster", serde_json::json!([{"ip": "127.0.1.2"}]));
+        assert!(hairpin(&cluster).is_none());
+    }
+
+    #[test]
+    fn a_pending_service_without_events_points_at_the_controller() {
+        let pending_svc = svc("Cluster", serde_json::json!([]));
+        let f = pending(&pending_svc, &[]).unwrap();
+        assert!(f.problem.contains("no sync event"), "{f:?}");
+        assert!(pending(&svc("Cluster", serde_json::json!([{"ip": "1.2.3.4"}])), &[]).is_none());
+    }
+
+    #[test]
+    fn overlapping_port_ranges_are_reported_and_the_defaults_are_not() {
+        assert!(port_ranges("30000-32767", "32768-60999").is_none());
+        let f = port_ranges("30000-40000", "32768\t60999").unwrap();
+        assert!(f.problem.contains("overlaps"), "{f:?}");
+        assert!(
+            port_ranges("garbage", "1-2")
+                .unwrap()
+                .problem
+                .contains("cannot read")
+        );
+    }
+}
