@@ -10,7 +10,7 @@
 //! The checks are pure functions over listed objects ([`pending`], [`hairpin`],
 //! [`port_ranges`], [`cloud_findings`]); [`run`] lists, calls and prints.
 
-use crate::get::summarize;
+use crate::get::{events_of, summarize};
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::{Event, Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -18,6 +18,7 @@ use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use serde::Serialize;
 use slb_controller::cloud::{CloudError, SyncOutcome};
+use slb_controller::run::scoped;
 use slb_controller::run::{CloudKind, ControllerArgs};
 use std::path::PathBuf;
 
@@ -252,17 +253,6 @@ fn controller_args(args: &DoctorArgs, cloud: CloudKind) -> ControllerArgs {
     }
 }
 
-fn scoped<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-    <K as kube::Resource>::DynamicType: Default,
-{
-    match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    }
-}
-
 /// `slb-ccm doctor`. Returns whether everything is healthy.
 ///
 /// # Errors
@@ -283,19 +273,9 @@ pub async fn run(args: &DoctorArgs) -> anyhow::Result<bool> {
         .await
         .context("listing Service events")?
         .items;
-    let events_of = |svc: &Service| -> Vec<Event> {
-        events
-            .iter()
-            .filter(|e| {
-                e.involved_object.name.as_deref() == Some(svc.name_any().as_str())
-                    && e.involved_object.namespace == svc.namespace()
-            })
-            .cloned()
-            .collect()
-    };
     let mut findings: Vec<Finding> = Vec::new();
     for svc in &services {
-        findings.extend(pending(svc, &events_of(svc)));
+        findings.extend(pending(svc, &events_of(&events, svc)));
         findings.extend(hairpin(svc));
     }
     findings.extend(port_ranges(&args.node_port_range, &local_port_range(args)));

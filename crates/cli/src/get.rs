@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::{Event, Service};
 use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use serde::Serialize;
+use slb_controller::run::scoped;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -155,6 +156,18 @@ pub fn summarize(svc: &Service, events: &[Event]) -> ServiceSummary {
     }
 }
 
+/// The events whose involved object is `svc`.
+pub fn events_of(events: &[Event], svc: &Service) -> Vec<Event> {
+    events
+        .iter()
+        .filter(|e| {
+            e.involved_object.name.as_deref() == Some(svc.name_any().as_str())
+                && e.involved_object.namespace == svc.namespace()
+        })
+        .cloned()
+        .collect()
+}
+
 /// When an event last happened: `eventTime`, else `lastTimestamp`, else creation.
 fn event_time(e: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
     e.event_time
@@ -226,14 +239,8 @@ pub fn render(rows: &[ServiceSummary], output: Output) -> anyhow::Result<String>
 /// No cluster configuration, or a failed list.
 pub async fn run(args: &GetArgs) -> anyhow::Result<()> {
     let client = slb_controller::run::kube_client(args.kubeconfig.as_deref()).await?;
-    let services: Api<Service> = match &args.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
-    let events: Api<Event> = match &args.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
+    let services: Api<Service> = scoped(&client, args.namespace.as_deref());
+    let events: Api<Event> = scoped(&client, args.namespace.as_deref());
     let listed = services
         .list(&ListParams::default())
         .await
@@ -247,18 +254,7 @@ pub async fn run(args: &GetArgs) -> anyhow::Result<()> {
         .iter()
         .filter(|s| s.spec.as_ref().and_then(|sp| sp.type_.as_deref()) == Some("LoadBalancer"))
         .filter(|s| args.name.as_ref().is_none_or(|n| &s.name_any() == n))
-        .map(|svc| {
-            let mine: Vec<Event> = all_events
-                .items
-                .iter()
-                .filter(|e| {
-                    e.involved_object.name.as_deref() == Some(svc.name_any().as_str())
-                        && e.involved_object.namespace == svc.namespace()
-                })
-                .cloned()
-                .collect();
-            summarize(svc, &mine)
-        })
+        .map(|svc| summarize(svc, &events_of(&all_events.items, svc)))
         .collect();
     rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     if rows.is_empty() && args.output != Output::Json && args.output != Output::Yaml {

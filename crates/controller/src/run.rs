@@ -373,7 +373,8 @@ pub async fn run_controller(
     Ok(())
 }
 
-fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+/// An API for `K` in `namespace`, or across all namespaces when `None`.
+pub fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
     <K as kube::Resource>::DynamicType: Default,
