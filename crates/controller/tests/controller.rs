@@ -363,3 +363,39 @@ async fn the_controller_needs_no_more_than_the_cluster_role_in_deploy() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn changing_the_type_away_from_load_balancer_deletes_the_clb_and_releases_the_service() {
+    let h = harness("typechange").await;
+    let id = serve_web(&h).await;
+    assert!(h.cloud.observe(&id).await.unwrap().is_some());
+    let services: Api<Service> = Api::namespaced(h.client.clone(), &h.ns);
+    let patch = serde_json::json!({"spec": {"type": "ClusterIP", "externalTrafficPolicy": null}});
+    services
+        .patch(
+            "web",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+    eventually("the finalizer to go", || async {
+        let svc = services.get("web").await.unwrap();
+        (!svc.finalizers().iter().any(|f| f == FINALIZER)).then_some(svc)
+    })
+    .await;
+    assert!(
+        h.cloud.observe(&id).await.unwrap().is_none(),
+        "the CCM-created CLB is deleted"
+    );
+    let svc = services.get("web").await.unwrap();
+    assert!(
+        svc.labels().get(LB_ID_LABEL).is_none(),
+        "the CLB label is cleared"
+    );
+    assert_eq!(
+        svc.spec.unwrap().type_.as_deref(),
+        Some("ClusterIP"),
+        "the Service itself stays"
+    );
+}
