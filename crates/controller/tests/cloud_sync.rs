@@ -354,3 +354,115 @@ async fn eni_mode_resolves_pod_ips_to_enis_and_skips_ips_without_one() {
         "pod IPs on the targetPort"
     );
 }
+
+/// A Service named `name` (own UID) reusing CLB `id` with force-override-listeners.
+fn reusing(name: &str, uid: &str, id: &str) -> k8s_openapi::api::core::v1::Service {
+    let mut svc = service();
+    svc.metadata.name = Some(name.into());
+    svc.metadata.uid = Some(uid.into());
+    let a = svc
+        .metadata
+        .annotations
+        .get_or_insert_with(Default::default);
+    a.insert(
+        "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id".into(),
+        id.into(),
+    );
+    a.insert(
+        "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-force-override-listeners".into(),
+        "true".into(),
+    );
+    svc
+}
+
+#[tokio::test]
+async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_claim_on_a_port() {
+    use slb_openapi::Clb;
+    use slb_openapi::clb::CreateLoadBalancerRequest;
+    use slb_openapi::types::AddressType;
+
+    let config: LocalConfig = serde_yaml::from_str(INVENTORY).unwrap();
+    let engine = Arc::new(
+        Engine::open(
+            config,
+            Box::new(MemoryStore::default()),
+            Arc::new(NoopDataPlane),
+        )
+        .unwrap(),
+    );
+    let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
+    // A CLB the user made in the console: no Kubernetes tags.
+    let user_lb = engine
+        .create_load_balancer(&CreateLoadBalancerRequest {
+            address_type: Some(AddressType::Internet),
+            load_balancer_spec: Some("slb.s1.small".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .load_balancer_id;
+
+    let a = reusing("web", "11111111-0000-4000-8000-000000000001", &user_lb);
+    let want = desired(&a, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let outcome = sync(&cloud, want, None).await;
+    assert_eq!(outcome.load_balancer_id.as_deref(), Some(user_lb.as_str()));
+    let lb = cloud.observe(&user_lb).await.unwrap().unwrap();
+    assert_eq!(
+        lb.listeners.len(),
+        1,
+        "force-override-listeners lets the Service add its listener"
+    );
+    assert_eq!(
+        lb.tags.get("kubernetes.reused.by.user").map(String::as_str),
+        Some("true")
+    );
+
+    // A second Service wants the same port on the same CLB: refused before any call, naming both.
+    let b = reusing("shop", "22222222-0000-4000-8000-000000000002", &user_lb);
+    let want_b = desired(&b, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let err = cloud
+        .sync(want_b, None, &PlanOptions::default(), false)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.kind(), "PortConflict", "{text}");
+    assert!(
+        text.contains("default/web") && text.contains("default/shop"),
+        "{text}"
+    );
+
+    // Deleting the reusing Service removes what it created and keeps the user's CLB.
+    let mut gone = a.clone();
+    gone.metadata.deletion_timestamp = Some(Time(Default::default()));
+    let want = desired(&gone, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    sync(&cloud, want, Some(&user_lb)).await;
+    let lb = cloud
+        .observe(&user_lb)
+        .await
+        .unwrap()
+        .expect("a reused CLB is never deleted");
+    assert!(lb.listeners.is_empty(), "{:?}", lb.listeners);
+    assert!(lb.vserver_groups.is_empty(), "{:?}", lb.vserver_groups);
+}
+
+#[tokio::test]
+async fn reusing_a_clb_created_for_another_service_is_refused_with_the_faqs_message() {
+    let cloud = cloud();
+    let owner = desired(&service(), &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let created = sync(&cloud, owner, None).await.load_balancer_id.unwrap();
+
+    let thief = reusing("thief", "33333333-0000-4000-8000-000000000003", &created);
+    let want = desired(&thief, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let err = cloud
+        .sync(want, None, &PlanOptions::default(), false)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("can not be reused"),
+        "the FAQ's 'can not reuse loadbalancer created by kubernetes': {err}"
+    );
+    assert!(
+        err.remedy().is_some_and(|r| !r.is_empty()),
+        "with the FAQ's remedy"
+    );
+}
