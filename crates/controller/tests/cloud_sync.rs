@@ -21,16 +21,21 @@ const INVENTORY: &str = "instances:
 ";
 
 fn cloud() -> Cloud {
-    let config: LocalConfig = serde_yaml::from_str(INVENTORY).unwrap();
-    let engine = Arc::new(
+    let engine = engine_with(INVENTORY);
+    Cloud::new(engine.clone(), engine, "cn-hangzhou")
+}
+
+/// A local CLB engine in memory with the inventory in `yaml` (the local config format).
+fn engine_with(yaml: &str) -> Arc<Engine> {
+    let config: LocalConfig = serde_yaml::from_str(yaml).unwrap();
+    Arc::new(
         Engine::open(
             config,
             Box::new(MemoryStore::default()),
             Arc::new(NoopDataPlane),
         )
         .unwrap(),
-    );
-    Cloud::new(engine.clone(), engine, "cn-hangzhou")
+    )
 }
 
 fn context() -> ClusterContext {
@@ -247,15 +252,7 @@ async fn a_sync_interrupted_after_the_create_never_makes_a_second_clb() {
     use slb_openapi::Clb;
     use slb_openapi::clb::DescribeLoadBalancersRequest;
 
-    let config: LocalConfig = serde_yaml::from_str(INVENTORY).unwrap();
-    let engine = Arc::new(
-        Engine::open(
-            config,
-            Box::new(MemoryStore::default()),
-            Arc::new(NoopDataPlane),
-        )
-        .unwrap(),
-    );
+    let engine = engine_with(INVENTORY);
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
 
@@ -305,15 +302,7 @@ async fn eni_mode_resolves_pod_ips_to_enis_and_skips_ips_without_one() {
   - { NetworkInterfaceId: eni-a, PrivateIpAddresses: [10.244.0.0], VpcId: vpc-local }
   - { NetworkInterfaceId: eni-b, PrivateIpAddresses: [10.244.1.0, 10.244.1.1], VpcId: vpc-local }
 ";
-    let config: LocalConfig = serde_yaml::from_str(inventory).unwrap();
-    let engine = Arc::new(
-        Engine::open(
-            config,
-            Box::new(MemoryStore::default()),
-            Arc::new(NoopDataPlane),
-        )
-        .unwrap(),
-    );
+    let engine = engine_with(inventory);
     let cloud = Cloud::new(engine.clone(), engine, "cn-hangzhou");
     let mut svc = service();
     svc.metadata
@@ -381,15 +370,7 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
     use slb_openapi::clb::CreateLoadBalancerRequest;
     use slb_openapi::types::AddressType;
 
-    let config: LocalConfig = serde_yaml::from_str(INVENTORY).unwrap();
-    let engine = Arc::new(
-        Engine::open(
-            config,
-            Box::new(MemoryStore::default()),
-            Arc::new(NoopDataPlane),
-        )
-        .unwrap(),
-    );
+    let engine = engine_with(INVENTORY);
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     // A CLB the user made in the console: no Kubernetes tags.
     let user_lb = engine

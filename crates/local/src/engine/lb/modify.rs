@@ -11,6 +11,19 @@ use super::super::{Ctx, Outcome, State, find_lb_for_write};
 use super::{check_bandwidth, check_name, check_protection_reason, check_spec};
 use crate::model::LoadBalancer;
 /// Applies `f` to a copy of the (unlocked) LB and stores the copy.
+/// A billing change: the CLB must exist and be writable, then the account must be allowed to
+/// pay (arrears and balance faults), then `f` edits the CLB.
+fn billing_update(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+    f: impl FnOnce(&mut LoadBalancer, &ParamReader<'_>) -> Result<(), ApiError>,
+) -> Result<Outcome, ApiError> {
+    find_lb_for_write(state, params)?;
+    cx.check_billing()?;
+    update(state, params, f)
+}
+
 fn update(
     state: &State,
     params: &Params,
@@ -67,9 +80,7 @@ pub(crate) fn modify_internet_spec(
     cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    find_lb_for_write(state, params)?;
-    cx.check_billing()?;
-    let out = update(state, params, |lb, r| {
+    let out = billing_update(state, cx, params, |lb, r| {
         let charge: Option<InternetChargeType> = r.opt(&["InternetChargeType"])?;
         if let Some(charge) = charge {
             if lb.instance_charge_type == "PayByCLCU" && charge != InternetChargeType::PayByTraffic
@@ -93,9 +104,7 @@ pub(crate) fn modify_instance_spec(
     cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    find_lb_for_write(state, params)?;
-    cx.check_billing()?;
-    let out = update(state, params, |lb, r| {
+    let out = billing_update(state, cx, params, |lb, r| {
         let spec: String = r.req(&["LoadBalancerSpec"])?;
         if lb.instance_charge_type == "PayByCLCU" {
             return Err(codes::PAY_BY_CLCU.error());
@@ -113,9 +122,7 @@ pub(crate) fn modify_instance_charge_type(
     cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    find_lb_for_write(state, params)?;
-    cx.check_billing()?;
-    update(state, params, |lb, r| {
+    billing_update(state, cx, params, |lb, r| {
         let target: InstanceChargeType = r.req(&["InstanceChargeType"])?;
         match (lb.instance_charge_type.as_str(), target) {
             ("PayByCLCU", InstanceChargeType::PayBySpec) => Err(codes::LCU_TO_SPEC.error()),
