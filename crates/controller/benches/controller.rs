@@ -164,6 +164,7 @@ async fn main() {
         leader: None,
         admin_addr: None,
         namespace: Some("default".into()),
+        debounce: Duration::from_millis(500),
     };
     let stop = CancellationToken::new();
     tokio::spawn(run_controller(kube.clone(), cloud, settings, stop.clone()));

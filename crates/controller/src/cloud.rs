@@ -25,6 +25,8 @@ use slb_openapi::clb::{
     DescribeListenersRequest, DescribeLoadBalancerAttributeRequest, DescribeLoadBalancersRequest,
     DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, ListTagResourcesRequest,
 };
+use slb_openapi::metered::Metered;
+use slb_openapi::metrics::ApiMetrics;
 use slb_openapi::paginate::{
     describe_all_listeners, describe_all_load_balancers, describe_enis_by_ips,
     list_all_tag_resources,
@@ -133,18 +135,44 @@ pub struct Cloud {
     region: String,
     cache: Arc<Mutex<HashMap<String, Cached>>>,
     max_age: Duration,
+    metrics: ApiMetrics,
 }
 
 impl Cloud {
-    /// A cloud in `region` reached through `clb` and `ecs`.
+    /// A cloud in `region` reached through `clb` and `ecs`; every call they answer is
+    /// recorded in [`Cloud::api_metrics`].
     pub fn new(clb: Arc<dyn Clb>, ecs: Arc<dyn Ecs>, region: &str) -> Self {
+        let metrics = ApiMetrics::new();
+        Self::recorded(
+            Arc::new(Metered::new(clb, metrics.clone())),
+            Arc::new(Metered::new(ecs, metrics.clone())),
+            region,
+            metrics,
+        )
+    }
+
+    /// A cloud whose `clb` and `ecs` already record their calls into `metrics` (the HTTP
+    /// client built with `HttpClient::with_metrics`, which also counts retries and throttles).
+    pub fn recorded(
+        clb: Arc<dyn Clb>,
+        ecs: Arc<dyn Ecs>,
+        region: &str,
+        metrics: ApiMetrics,
+    ) -> Self {
         Self {
             clb,
             ecs,
             region: region.to_owned(),
             cache: Arc::default(),
             max_age: DEFAULT_MAX_AGE,
+            metrics,
         }
+    }
+
+    /// The cloud calls made so far, by action and outcome (export them with
+    /// `ApiMetrics::register`; read them in process with `ApiMetrics::stats`).
+    pub fn api_metrics(&self) -> &ApiMetrics {
+        &self.metrics
     }
 
     /// Trust cached observations for at most `max_age` (the drift-repair interval).

@@ -1,6 +1,7 @@
-//! The controller's own metrics (the OpenAPI client registers per-action call metrics of its
-//! own): reconciles by outcome, failures by error kind, reconcile duration, and the cloud calls
-//! that reconciles made. Labels are low-cardinality by construction: no object names.
+//! The controller's own metrics: reconciles, failures by error kind, reconcile duration and
+//! leadership. Cloud calls by action and outcome are the OpenAPI client's `ApiMetrics`,
+//! registered next to these as `slb_controller_openapi_*`. Labels are low-cardinality by
+//! construction: no object names.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -25,8 +26,6 @@ pub struct Metrics {
     pub failures: Family<KindLabel, Counter>,
     /// Reconcile duration in seconds.
     pub duration: Histogram,
-    /// Cloud calls made by reconciles (describes included).
-    pub cloud_calls: Counter,
     /// 1 while this replica leads (or runs without election).
     pub leader: Gauge,
 }
@@ -37,7 +36,6 @@ impl Default for Metrics {
             reconciles: Counter::default(),
             failures: Family::default(),
             duration: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
-            cloud_calls: Counter::default(),
             leader: Gauge::default(),
         }
     }
@@ -58,11 +56,6 @@ impl Metrics {
             "reconcile_duration_seconds",
             "Duration of one Service reconcile",
             m.duration.clone(),
-        );
-        sub.register(
-            "cloud_calls",
-            "Cloud API calls made by reconciles",
-            m.cloud_calls.clone(),
         );
         sub.register(
             "leader",
@@ -87,16 +80,11 @@ mod tests {
                 kind: "cloud_api".into(),
             })
             .inc();
-        m.cloud_calls.inc_by(6);
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
         assert!(text.contains("slb_controller_reconciles_total 1"), "{text}");
         assert!(
             text.contains("slb_controller_reconcile_failures_total{kind=\"cloud_api\"} 1"),
-            "{text}"
-        );
-        assert!(
-            text.contains("slb_controller_cloud_calls_total 6"),
             "{text}"
         );
     }

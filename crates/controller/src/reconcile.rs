@@ -72,6 +72,9 @@ pub enum Error {
     /// The Service lacks a namespace (never from the API server).
     #[error("the Service has no namespace")]
     NoNamespace,
+    /// The Node or EndpointSlice informer stopped before its first list.
+    #[error("the Node and EndpointSlice caches are not available")]
+    CachesGone,
 }
 
 impl Error {
@@ -82,6 +85,7 @@ impl Error {
             Error::UpdateService(_) => "update_service",
             Error::Sync(e) => e.kind(),
             Error::NoNamespace => "no_namespace",
+            Error::CachesGone => "caches_gone",
         }
     }
 }
@@ -115,6 +119,16 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
         return Ok(Action::await_change());
     }
     let ns = svc.namespace().ok_or(Error::NoNamespace)?;
+    // Never compute backends from a cache that has not listed yet: an empty Node cache would
+    // read as "no nodes" and empty every group.
+    ctx.nodes
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::CachesGone)?;
+    ctx.slices
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::CachesGone)?;
     let api: Api<Service> = Api::namespaced(ctx.client.clone(), &ns);
     let key = format!("{ns}/{}", svc.name_any());
 

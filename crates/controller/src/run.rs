@@ -3,12 +3,14 @@
 //! leader election and admin server ([`run_controller`]).
 //!
 //! Fan-out: an EndpointSlice change reconciles only its own Service; a Node change reconciles
-//! the LoadBalancer Services (kube-runtime coalesces the burst into one reconcile each). Every
-//! reconcile reads Nodes and EndpointSlices from the caches, never from the API server.
+//! only the Services whose backend set it changes ([`NodeFanout`]); requests for one Service
+//! are merged and debounced into one reconcile. Every reconcile reads Nodes and
+//! EndpointSlices from the caches, never from the API server.
 
 use crate::admin::{self, Readiness};
 use crate::backoff::Backoff;
 use crate::cloud::Cloud;
+use crate::fanout::NodeFanout;
 use crate::leader::{Elector, LeaderConfig};
 use crate::reconcile::{Context, SERVICE_NAME_LABEL, error_policy, reconcile};
 use futures::StreamExt;
@@ -23,6 +25,7 @@ use prometheus_client::registry::Registry;
 use slb_model::{ClusterContext, PlanOptions};
 use slb_openapi::HttpClient;
 use slb_openapi::config::{ClientConfig, CloudConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::metrics::ApiMetrics;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -82,6 +85,23 @@ pub struct ControllerArgs {
         default_value = "kube-system"
     )]
     pub leader_elect_namespace: String,
+    /// Seconds a lease stays valid without renewal (client-go's `--leader-elect-lease-duration`).
+    #[arg(
+        long,
+        env = "SLB_LEADER_ELECT_LEASE_DURATION_SECS",
+        default_value_t = 15
+    )]
+    pub leader_elect_lease_duration_secs: u64,
+    /// Seconds a leader keeps trying to renew before it steps down.
+    #[arg(
+        long,
+        env = "SLB_LEADER_ELECT_RENEW_DEADLINE_SECS",
+        default_value_t = 10
+    )]
+    pub leader_elect_renew_deadline_secs: u64,
+    /// Seconds between attempts to acquire or renew.
+    #[arg(long, env = "SLB_LEADER_ELECT_RETRY_PERIOD_SECS", default_value_t = 2)]
+    pub leader_elect_retry_period_secs: u64,
     /// Plan only: emit the plan as events and logs, change nothing.
     #[arg(long, env = "SLB_DRY_RUN")]
     pub dry_run: bool,
@@ -97,6 +117,10 @@ pub struct ControllerArgs {
     /// Watch only this namespace's Services (default: all namespaces).
     #[arg(long, env = "SLB_NAMESPACE")]
     pub namespace: Option<String>,
+    /// Coalesce bursts: changes to one Service (its slices, its nodes, its own writes)
+    /// arriving within this many milliseconds of each other cause one reconcile.
+    #[arg(long, env = "SLB_DEBOUNCE_MS", default_value_t = 500)]
+    pub debounce_ms: u64,
 }
 
 /// Why the controller stopped.
@@ -141,6 +165,8 @@ pub struct Settings {
     pub admin_addr: Option<SocketAddr>,
     /// Only Services and EndpointSlices of this namespace (all namespaces when `None`).
     pub namespace: Option<String>,
+    /// Requests for one Service within this long of each other run as one reconcile.
+    pub debounce: Duration,
 }
 
 impl ControllerArgs {
@@ -160,14 +186,24 @@ impl ControllerArgs {
             drift_interval: Duration::from_secs(self.drift_interval_secs.max(10)),
             concurrency: self.concurrency.max(1),
             leader: self.leader_elect.then(|| {
-                LeaderConfig::new(
+                let mut leader = LeaderConfig::new(
                     &self.leader_elect_namespace,
                     &self.leader_elect_name,
                     &identity,
-                )
+                );
+                // client-go requires lease > renew deadline > retry period; keep that order.
+                let retry = Duration::from_secs(self.leader_elect_retry_period_secs.max(1));
+                let renew =
+                    Duration::from_secs(self.leader_elect_renew_deadline_secs).max(retry * 2);
+                leader.retry_period = retry;
+                leader.renew_deadline = renew;
+                leader.lease_duration =
+                    Duration::from_secs(self.leader_elect_lease_duration_secs).max(renew + retry);
+                leader
             }),
             admin_addr: Some(self.metrics_addr),
             namespace: self.namespace.clone(),
+            debounce: Duration::from_millis(self.debounce_ms),
         }
     }
 
@@ -204,8 +240,15 @@ impl ControllerArgs {
                 scheme: Some(Scheme::Http),
             };
         }
-        let client = Arc::new(HttpClient::new(config).map_err(|e| bad(&e))?);
-        Ok(Cloud::new(client.clone(), client, &self.region))
+        let metrics = ApiMetrics::new();
+        let client =
+            Arc::new(HttpClient::with_metrics(config, metrics.clone()).map_err(|e| bad(&e))?);
+        Ok(Cloud::recorded(
+            client.clone(),
+            client,
+            &self.region,
+            metrics,
+        ))
     }
 
     /// The Kubernetes client these flags describe.
@@ -249,6 +292,10 @@ pub async fn run_controller(
     let readiness = Readiness::default();
     let mut registry = Registry::with_prefix("slb");
     let metrics = crate::metrics::Metrics::register(&mut registry);
+    // Cloud calls by action and outcome: slb_controller_openapi_calls_total{action,outcome}.
+    cloud
+        .api_metrics()
+        .register(registry.sub_registry_with_prefix("controller"));
     metrics.leader.set(i64::from(settings.leader.is_none()));
     let registry = Arc::new(registry);
     if let Some(addr) = settings.admin_addr {
@@ -286,8 +333,7 @@ pub async fn run_controller(
         node_writer,
         watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
     )
-    .default_backoff()
-    .touched_objects();
+    .default_backoff();
     let (slices, slice_writer) = reflector::store::<EndpointSlice>();
     let slice_events = reflector::reflector(
         slice_writer,
@@ -323,6 +369,17 @@ pub async fn run_controller(
         scoped::<Service>(&client, settings.namespace.as_deref()),
         watcher::Config::default(),
     );
+    let fanout = NodeFanout::new(controller.store(), slices.clone(), ctx.cluster.clone());
+    let node_triggers = node_events.flat_map(move |event| {
+        let refs = match event {
+            Ok(event) => fanout.on_event(&event),
+            Err(err) => {
+                tracing::warn!(error = %err, "watching Nodes");
+                Vec::new()
+            }
+        };
+        futures::stream::iter(refs)
+    });
     let services = controller.store();
     let stop = shutdown.clone();
     let lost_signal = lost.clone();
@@ -338,22 +395,17 @@ pub async fn run_controller(
         }
     });
     controller
-        .with_config(Config::default().concurrency(settings.concurrency))
+        .with_config(
+            Config::default()
+                .concurrency(settings.concurrency)
+                .debounce(settings.debounce),
+        )
         .watches_stream(slice_events, |slice: EndpointSlice| {
             let ns = slice.namespace()?;
             let name = slice.labels().get(SERVICE_NAME_LABEL)?.clone();
             Some(ObjectRef::<Service>::new(&name).within(&ns))
         })
-        .watches_stream(node_events, move |_node: Node| {
-            services
-                .state()
-                .iter()
-                .filter(|s| {
-                    s.spec.as_ref().and_then(|sp| sp.type_.as_deref()) == Some("LoadBalancer")
-                })
-                .map(|s| ObjectRef::from_obj(&**s))
-                .collect::<Vec<_>>()
-        })
+        .reconcile_on(node_triggers)
         .graceful_shutdown_on(async move {
             tokio::select! {
                 () = stop.cancelled() => {}

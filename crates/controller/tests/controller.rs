@@ -5,145 +5,24 @@
 //! every problem and no CLB.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use k8s_openapi::api::core::v1::{Event, Node, Service};
+mod support;
+
+use k8s_openapi::api::core::v1::{Event, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{DeleteParams, ListParams, PostParams};
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, ResourceExt};
 use serde::Deserialize;
-use slb_controller::cloud::Cloud;
-use slb_controller::run::{Settings, run_controller};
 use slb_controller::service_writes::{FINALIZER, LB_ID_LABEL};
-use slb_local::store::MemoryStore;
-use slb_local::{Engine, LocalConfig, NoopDataPlane};
-use slb_model::{ClusterContext, PlanOptions};
 use slb_testkit::ControlPlane;
-use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
-use std::future::Future;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
-
-struct Harness {
-    client: Client,
-    ns: String,
-    cloud: Cloud,
-    engine: std::sync::Arc<Engine>,
-    nodes: Vec<String>,
-    stop: CancellationToken,
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-/// A namespace, three Ready nodes (`<ns>-a/b/c` on 127.0.0.61–63) known to a fresh local CLB,
-/// and a controller for that namespace (as admin, or with `controller_client`), re-checking
-/// every Service each `drift`.
-async fn harness(prefix: &str) -> Harness {
-    harness_with(prefix, None, Duration::from_secs(600)).await
-}
-
-async fn harness_with(prefix: &str, controller_client: Option<Client>, drift: Duration) -> Harness {
-    let cp = ControlPlane::shared().await.unwrap();
-    let client = cp.client().await.unwrap();
-    let ns = cp.namespace(prefix).await.unwrap();
-    let nodes: Vec<String> = ["a", "b", "c"]
-        .iter()
-        .map(|n| format!("{ns}-{n}"))
-        .collect();
-    let mut inventory = String::from("instances:\n");
-    for (i, name) in nodes.iter().enumerate() {
-        let ip = format!("127.0.0.{}", 61 + i);
-        inventory.push_str(&format!(
-            "  - {{ InstanceId: i-local-{name}, PrivateIpAddress: {ip} }}\n"
-        ));
-        Api::<Node>::all(client.clone())
-            .create(&PostParams::default(), &node(name, &ip, None))
-            .await
-            .unwrap();
-    }
-    let config: LocalConfig = serde_yaml::from_str(&inventory).unwrap();
-    let engine = std::sync::Arc::new(
-        Engine::open(
-            config,
-            Box::new(MemoryStore::default()),
-            std::sync::Arc::new(NoopDataPlane),
-        )
-        .unwrap(),
-    );
-    let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
-    let mut cluster = ClusterContext::new("c-test", "cn-hangzhou", "vpc-local");
-    cluster.local_mode = true;
-    let settings = Settings {
-        plan_options: PlanOptions::from_context(&cluster),
-        cluster,
-        dry_run: false,
-        drift_interval: drift,
-        concurrency: 2,
-        leader: None,
-        admin_addr: None,
-        namespace: Some(ns.clone()),
-    };
-    let stop = CancellationToken::new();
-    let acting = controller_client.unwrap_or_else(|| client.clone());
-    tokio::spawn(run_controller(
-        acting,
-        cloud.clone(),
-        settings,
-        stop.clone(),
-    ));
-    Harness {
-        client,
-        ns,
-        cloud,
-        engine,
-        nodes,
-        stop,
-    }
-}
+use support::{Harness, Options, eventually, harness, harness_with, weights};
 
 fn local_service(ns: &str, annotations: &[(&str, &str)]) -> Service {
-    let mut svc = load_balancer_service(ns, "web", &[(80, 8080)]);
-    svc.spec.as_mut().unwrap().external_traffic_policy = Some("Local".into());
-    svc.metadata.annotations = Some(
-        annotations
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    );
-    svc
+    support::service(ns, "web", true, annotations)
 }
 
 fn slice(h: &Harness, pods: [usize; 3]) -> EndpointSlice {
-    let mut endpoints = Vec::new();
-    for (i, count) in pods.into_iter().enumerate() {
-        for p in 0..count {
-            endpoints.push(PodEndpoint::ready(&format!("10.244.{i}.{p}"), &h.nodes[i]));
-        }
-    }
-    endpoint_slice(&h.ns, "web", "web-1", ("p80", 8080), &endpoints)
-}
-
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    for _ in 0..150 {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-async fn weights(cloud: &Cloud, id: &str) -> Vec<u32> {
-    let lb = cloud.observe(id).await.unwrap().unwrap();
-    let mut members = lb.vserver_groups[0].backend_servers.clone();
-    members.sort_by(|a, b| a.server_id.cmp(&b.server_id));
-    members.iter().map(|m| m.weight).collect()
+    h.slice("web", pods)
 }
 
 #[tokio::test]
@@ -297,7 +176,14 @@ async fn a_change_made_in_the_console_is_repaired_by_the_periodic_drift_check() 
     use slb_openapi::Clb;
     use slb_openapi::clb::SetTcpListenerAttributeRequest;
     use slb_openapi::types::Scheduler;
-    let h = harness_with("drift", None, Duration::from_secs(1)).await;
+    let h = harness_with(
+        "drift",
+        Options {
+            drift: Duration::from_secs(1),
+            ..Options::default()
+        },
+    )
+    .await;
     let id = serve_web(&h).await;
     let scheduler = |h: &Harness, id: String| {
         let cloud = h.cloud.clone();
@@ -353,7 +239,14 @@ async fn the_controller_needs_no_more_than_the_cluster_role_in_deploy() {
         .client_for_cluster_role("slb-ccm-rbac-check", &name)
         .await
         .unwrap();
-    let h = harness_with("rbac", Some(restricted), Duration::from_secs(600)).await;
+    let h = harness_with(
+        "rbac",
+        Options {
+            controller_client: Some(restricted),
+            ..Options::default()
+        },
+    )
+    .await;
     let id = serve_web(&h).await;
     assert!(h.cloud.observe(&id).await.unwrap().is_some());
     let services: Api<Service> = Api::namespaced(h.client.clone(), &h.ns);

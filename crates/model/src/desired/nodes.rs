@@ -1,9 +1,12 @@
 //! Which nodes may be backends, and their ECS instance ids.
 
-use k8s_openapi::api::core::v1::Node;
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Node, Service};
 
 use super::ClusterContext;
-use crate::annotations::BackendConfig;
+use super::service::{is_deleting, wants_lb};
+use crate::annotations::{self, BackendConfig};
 
 /// Labels that keep a node out of every load balancer (reference list plus
 /// `node-role.kubernetes.io/control-plane`, which the reference misses).
@@ -181,4 +184,46 @@ fn check(
             provider_id: provider_id.to_owned(),
         }),
     }
+}
+
+/// Whether a change of one Node, from `before` to `after` (`None` = absent), can change the
+/// backends [`super::desired`] computes for `service`: the controller's filter for Node
+/// events, so a node joining, leaving or changing reconciles only the Services whose
+/// backend set it changes.
+///
+/// A node contributes to a Service's backends exactly its instance id while eligible, so the
+/// change matters when that contribution differs. It never matters to a Service that does
+/// not want a CLB, to ENI-mode Services (backends are pods), or, under
+/// `externalTrafficPolicy: Local`, when the node hosts none of the Service's endpoints
+/// (`hosts_endpoints`). Heartbeats, image lists and other status churn never matter.
+pub fn node_change_matters(
+    service: &Service,
+    before: Option<&Node>,
+    after: Option<&Node>,
+    hosts_endpoints: bool,
+    ctx: &ClusterContext,
+) -> bool {
+    if !wants_lb(service, ctx.load_balancer_class.as_deref()) || is_deleting(service) {
+        return false;
+    }
+    let empty = BTreeMap::new();
+    let raw = service.metadata.annotations.as_ref().unwrap_or(&empty);
+    let (config, _) = annotations::parse_lenient(raw);
+    if config.backend.eni.unwrap_or(ctx.default_eni) {
+        return false;
+    }
+    let local = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.external_traffic_policy.as_deref())
+        == Some("Local");
+    if local && !hosts_endpoints {
+        return false;
+    }
+    let contribution = |node: Option<&Node>| {
+        let node = node?;
+        let name = node.metadata.name.as_deref().unwrap_or_default();
+        check(node, name, &config.backend, ctx).ok()
+    };
+    contribution(before) != contribution(after)
 }

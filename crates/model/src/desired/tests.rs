@@ -491,3 +491,114 @@ fn spec_hash_covers_load_balancer_source_ranges() {
     ranged.spec.as_mut().unwrap().load_balancer_source_ranges = Some(vec!["10.0.0.0/8".into()]);
     assert_ne!(spec_hash(&svc), spec_hash(&ranged));
 }
+
+/// Node events the controller sees, and which Services each one must reconcile.
+#[test]
+fn a_node_change_matters_only_to_services_whose_backend_set_it_changes() {
+    let cluster = service(&[(80, 30080)]);
+    let mut pool_b = service(&[(80, 30080)]);
+    annotate(&mut pool_b, "backend-label", "pool=b");
+    let mut local_svc = service(&[(80, 30080)]);
+    local(&mut local_svc);
+    let mut eni = service(&[(80, 30080)]);
+    eni.metadata.annotations.get_or_insert_default().insert(
+        "service.beta.kubernetes.io/backend-type".into(),
+        "eni".into(),
+    );
+    let mut cordon_aware = service(&[(80, 30080)]);
+    annotate(&mut cordon_aware, "remove-unscheduled-backend", "on");
+
+    let plain = node("n");
+    let mut heartbeat = plain.clone();
+    heartbeat.metadata.resource_version = Some("2".into());
+    heartbeat.metadata.annotations =
+        Some([("node.alpha.kubernetes.io/ttl".to_owned(), "0".to_owned())].into());
+    let mut not_ready = plain.clone();
+    not_ready
+        .status
+        .as_mut()
+        .unwrap()
+        .conditions
+        .as_mut()
+        .unwrap()[0]
+        .status = "False".into();
+    let mut cordoned = plain.clone();
+    cordoned.spec.as_mut().unwrap().unschedulable = Some(true);
+    let in_pool_b = label(plain.clone(), "pool", "b");
+
+    let ctx = ctx();
+    // (what happened, before, after, hosts endpoints, [cluster, pool_b, local, eni, cordon_aware])
+    type Case<'a> = (&'a str, Option<&'a Node>, Option<&'a Node>, bool, [bool; 5]);
+    let cases: [Case<'_>; 7] = [
+        (
+            "joins",
+            None,
+            Some(&plain),
+            false,
+            [true, false, false, false, true],
+        ),
+        (
+            "joins, hosting pods",
+            None,
+            Some(&plain),
+            true,
+            [true, false, true, false, true],
+        ),
+        (
+            "leaves",
+            Some(&plain),
+            None,
+            false,
+            [true, false, false, false, true],
+        ),
+        (
+            "heartbeat",
+            Some(&plain),
+            Some(&heartbeat),
+            true,
+            [false; 5],
+        ),
+        (
+            "goes NotReady",
+            Some(&plain),
+            Some(&not_ready),
+            true,
+            [true, false, true, false, true],
+        ),
+        (
+            "is cordoned",
+            Some(&plain),
+            Some(&cordoned),
+            true,
+            [false, false, false, false, true],
+        ),
+        (
+            "gets pool=b",
+            Some(&plain),
+            Some(&in_pool_b),
+            false,
+            [false, true, false, false, false],
+        ),
+    ];
+    let services = [&cluster, &pool_b, &local_svc, &eni, &cordon_aware];
+    for (what, before, after, hosts, expected) in cases {
+        let got: Vec<bool> = services
+            .iter()
+            .map(|svc| node_change_matters(svc, before, after, hosts, &ctx))
+            .collect();
+        assert_eq!(got, expected, "node {what}");
+    }
+}
+
+#[test]
+fn a_node_change_never_matters_to_a_service_that_is_not_a_load_balancer() {
+    let mut svc = service(&[(80, 30080)]);
+    svc.spec.as_mut().unwrap().type_ = Some("ClusterIP".into());
+    assert!(!node_change_matters(
+        &svc,
+        None,
+        Some(&node("n")),
+        true,
+        &ctx()
+    ));
+}

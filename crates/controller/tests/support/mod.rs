@@ -1,0 +1,368 @@
+//! Shared harness of the controller's integration tests: a namespace on the shared real
+//! kube-apiserver (testkit), three Ready nodes known to a fresh in-process local CLB, and a
+//! controller for that namespace with its admin server on a free loopback port, so tests read
+//! cloud call counts from `/metrics` as an operator would.
+//!
+//! Nodes are cluster-scoped and every test of a binary shares one API server, so each node is
+//! labelled `slb-test=<namespace>`: Cluster-policy Services select their test's nodes with
+//! the `backend-label` annotation ([`Harness::own_nodes`]).
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use k8s_openapi::api::core::v1::{Event, Node, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::api::{ListParams, PostParams};
+use kube::{Api, Client, ResourceExt};
+use slb_controller::cloud::Cloud;
+use slb_controller::run::{Settings, run_controller};
+use slb_local::store::MemoryStore;
+use slb_local::{Engine, LocalConfig, NoopDataPlane};
+use slb_model::{ClusterContext, PlanOptions};
+use slb_testkit::ControlPlane;
+use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+/// Annotation prefix of every CLB annotation.
+pub const PREFIX: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-";
+/// Label every harness node carries, valued with the test's namespace.
+pub const NODE_LABEL: &str = "slb-test";
+
+/// A running controller and what it talks to; stops the controller on drop.
+pub struct Harness {
+    /// Admin client.
+    pub client: Client,
+    /// The test's namespace.
+    pub ns: String,
+    /// A cloud over the same local CLB for the test's own looks (its own cache and call
+    /// counts, so looking does not change what the controller's `/metrics` report).
+    pub cloud: Cloud,
+    /// The local CLB engine, for console-style changes behind the controller's back.
+    pub engine: Arc<Engine>,
+    /// Node names `<ns>-a/b/c`.
+    pub nodes: Vec<String>,
+    /// The controller's admin server.
+    pub admin: SocketAddr,
+    stop: CancellationToken,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// How to build a [`Harness`].
+pub struct Options {
+    /// Act as this client instead of the admin.
+    pub controller_client: Option<Client>,
+    /// Drift-repair interval.
+    pub drift: Duration,
+    /// Extra top-level YAML for the local CLB's config (e.g. a `faults:` section).
+    pub local_yaml: String,
+    /// Concurrent reconciles.
+    pub concurrency: u16,
+    /// Reach the local CLB through its signed HTTP API with the real OpenAPI client (governor,
+    /// retries with short test delays) instead of in process.
+    pub over_http: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            controller_client: None,
+            drift: Duration::from_secs(600),
+            local_yaml: String::new(),
+            concurrency: 2,
+            over_http: false,
+        }
+    }
+}
+
+/// [`harness_with`] with default options.
+pub async fn harness(prefix: &str) -> Harness {
+    harness_with(prefix, Options::default()).await
+}
+
+/// A namespace, three Ready nodes (`<ns>-a/b/c` on 127.0.0.61–63) known to a fresh local CLB
+/// (which also knows instance `i-local-<ns>-d` on 127.0.0.64 for a node that joins later),
+/// and a controller for that namespace.
+pub async fn harness_with(prefix: &str, options: Options) -> Harness {
+    let cp = ControlPlane::shared().await.unwrap();
+    let client = cp.client().await.unwrap();
+    let ns = cp.namespace(prefix).await.unwrap();
+    let nodes: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|n| format!("{ns}-{n}"))
+        .collect();
+    let mut yaml = String::from("instances:\n");
+    for (i, name) in nodes.iter().enumerate() {
+        let ip = format!("127.0.0.{}", 61 + i);
+        yaml.push_str(&instance_yaml(name, &ip));
+        create_node(&client, &ns, name, &ip).await;
+    }
+    // A spare instance for a node that joins later.
+    yaml.push_str(&instance_yaml(&format!("{ns}-d"), "127.0.0.64"));
+    yaml.push_str(&options.local_yaml);
+    let config: LocalConfig = serde_yaml::from_str(&yaml).unwrap();
+    let engine = Arc::new(
+        Engine::open(
+            config,
+            Box::new(MemoryStore::default()),
+            Arc::new(NoopDataPlane),
+        )
+        .unwrap(),
+    );
+    let controller_cloud = if options.over_http {
+        over_http(engine.clone()).await
+    } else {
+        Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou")
+    };
+    let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
+    let mut cluster = ClusterContext::new("c-test", "cn-hangzhou", "vpc-local");
+    cluster.local_mode = true;
+    let admin = free_port();
+    let settings = Settings {
+        plan_options: PlanOptions::from_context(&cluster),
+        cluster,
+        dry_run: false,
+        drift_interval: options.drift,
+        concurrency: options.concurrency,
+        leader: None,
+        admin_addr: Some(admin),
+        namespace: Some(ns.clone()),
+        debounce: Duration::from_millis(100),
+    };
+    let stop = CancellationToken::new();
+    let acting = options.controller_client.unwrap_or_else(|| client.clone());
+    tokio::spawn(run_controller(
+        acting,
+        controller_cloud,
+        settings,
+        stop.clone(),
+    ));
+    Harness {
+        client,
+        ns,
+        cloud,
+        engine,
+        nodes,
+        admin,
+        stop,
+    }
+}
+
+/// Serves `engine` on a loopback port and returns a cloud reaching it through the signed
+/// HTTP client, whose retries are shortened (20 ms doubling to 200 ms, 6 attempts when
+/// throttled) so a test sees many of them quickly.
+async fn over_http(engine: Arc<Engine>) -> Cloud {
+    use slb_local::server::{Credential, ServerConfig, app};
+    use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+    use slb_openapi::governor::RetryPolicy;
+    use slb_openapi::metrics::ApiMetrics;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = ServerConfig {
+        credentials: vec![Credential {
+            access_key_id: "test".into(),
+            access_key_secret: "test-secret".into(),
+        }],
+    };
+    tokio::spawn(async move { axum::serve(listener, app(engine, server)).await });
+    let mut config = ClientConfig::new("cn-hangzhou", Credentials::new("test", "test-secret"));
+    config.overrides = EndpointOverrides {
+        slb: Some(addr.clone()),
+        ecs: Some(addr),
+        scheme: Some(Scheme::Http),
+    };
+    config.governor.retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+        max_throttling_attempts: 6,
+    };
+    let metrics = ApiMetrics::new();
+    let http = Arc::new(slb_openapi::HttpClient::with_metrics(config, metrics.clone()).unwrap());
+    Cloud::recorded(http.clone(), http, "cn-hangzhou", metrics)
+}
+
+/// One `instances:` entry of the local CLB's config for node `name`.
+pub fn instance_yaml(name: &str, ip: &str) -> String {
+    format!("  - {{ InstanceId: i-local-{name}, PrivateIpAddress: {ip} }}\n")
+}
+
+/// Creates a Ready node labelled with the test's namespace.
+pub async fn create_node(client: &Client, ns: &str, name: &str, ip: &str) {
+    let mut n = node(name, ip, None);
+    n.metadata.labels = Some([(NODE_LABEL.to_owned(), ns.to_owned())].into());
+    Api::<Node>::all(client.clone())
+        .create(&PostParams::default(), &n)
+        .await
+        .unwrap();
+}
+
+fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+impl Harness {
+    /// Services API of the test's namespace.
+    pub fn services(&self) -> Api<Service> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    /// The `backend-label` annotation selecting only this test's nodes.
+    pub fn own_nodes(&self) -> (String, String) {
+        (
+            format!("{PREFIX}backend-label"),
+            format!("{NODE_LABEL}={}", self.ns),
+        )
+    }
+
+    /// The controller's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let mut conn = tokio::net::TcpStream::connect(self.admin).await.unwrap();
+        conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: test\r\n\r\n")
+            .await
+            .unwrap();
+        let mut text = String::new();
+        conn.read_to_string(&mut text).await.unwrap();
+        text
+    }
+
+    /// Cloud calls of `action` made by the controller so far, read from `/metrics`
+    /// (`slb_controller_openapi_calls_total{action, outcome}`, every outcome).
+    pub async fn calls(&self, action: &str) -> u64 {
+        let text = self.metrics().await;
+        sum_series(
+            &text,
+            "slb_controller_openapi_calls_total{",
+            &format!("action=\"{action}\""),
+        )
+    }
+
+    /// Every cloud call made so far, from `/metrics`.
+    pub async fn all_calls(&self) -> u64 {
+        sum_series(
+            &self.metrics().await,
+            "slb_controller_openapi_calls_total{",
+            "",
+        )
+    }
+
+    /// Reconciles run so far, from `/metrics`.
+    pub async fn reconciles(&self) -> u64 {
+        sum_series(&self.metrics().await, "slb_controller_reconciles_total", "")
+    }
+
+    /// The reason and message of every event in the namespace about Service `name`.
+    pub async fn events(&self, name: &str) -> Vec<(String, String)> {
+        let events: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);
+        events
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| e.involved_object.name.as_deref() == Some(name))
+            .map(|e| (e.reason.unwrap_or_default(), e.message.unwrap_or_default()))
+            .collect()
+    }
+
+    /// An EndpointSlice for Service `svc` with `pods[i]` ready pods on node `i`.
+    pub fn slice(&self, svc: &str, pods: [usize; 3]) -> EndpointSlice {
+        let mut endpoints = Vec::new();
+        for (i, count) in pods.into_iter().enumerate() {
+            for p in 0..count {
+                endpoints.push(PodEndpoint::ready(
+                    &format!("10.244.{i}.{p}"),
+                    &self.nodes[i],
+                ));
+            }
+        }
+        endpoint_slice(
+            &self.ns,
+            svc,
+            &format!("{svc}-1"),
+            ("p80", 8080),
+            &endpoints,
+        )
+    }
+
+    /// Waits for Service `name` to carry a CLB id label, and returns it.
+    pub async fn clb_id(&self, name: &str) -> String {
+        let services = self.services();
+        eventually(&format!("a CLB id on {name}"), || async {
+            services
+                .get(name)
+                .await
+                .unwrap()
+                .labels()
+                .get(slb_controller::service_writes::LB_ID_LABEL)
+                .cloned()
+        })
+        .await
+    }
+
+    /// Waits for Service `name` to get an ingress IP, and returns it.
+    pub async fn ingress_ip(&self, name: &str) -> String {
+        let services = self.services();
+        eventually(&format!("an ingress IP on {name}"), || async {
+            let svc = services.get(name).await.unwrap();
+            svc.status?.load_balancer?.ingress?.first()?.ip.clone()
+        })
+        .await
+    }
+}
+
+/// Sum of the values of the series starting with `prefix` whose line contains `needle`.
+pub fn sum_series(text: &str, prefix: &str, needle: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(prefix) && l.contains(needle))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+/// A LoadBalancer Service `name` (port 80 → 8080) with `annotations`; Local policy when
+/// `local`.
+pub fn service(ns: &str, name: &str, local: bool, annotations: &[(&str, &str)]) -> Service {
+    let mut svc = load_balancer_service(ns, name, &[(80, 8080)]);
+    if local {
+        svc.spec.as_mut().unwrap().external_traffic_policy = Some("Local".into());
+    }
+    svc.metadata.annotations = Some(
+        annotations
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    );
+    svc
+}
+
+/// Polls `probe` every 200 ms until it answers, for up to 60 s.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..300 {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The sorted weights of the first vServer group of CLB `id`.
+pub async fn weights(cloud: &Cloud, id: &str) -> Vec<u32> {
+    let lb = cloud.observe(id).await.unwrap().unwrap();
+    let mut members = lb.vserver_groups[0].backend_servers.clone();
+    members.sort_by(|a, b| a.server_id.cmp(&b.server_id));
+    members.iter().map(|m| m.weight).collect()
+}
