@@ -292,3 +292,42 @@ async fn changing_the_type_away_from_load_balancer_deletes_the_clb_and_releases_
         "the Service itself stays"
     );
 }
+
+#[tokio::test]
+async fn changing_annotations_modifies_the_same_clb_in_place() {
+    let h = harness("inplace").await;
+    let id = serve_web(&h).await;
+    let services = h.services();
+    let prefix = support::PREFIX;
+    let patch = serde_json::json!({"metadata": {"annotations": {
+        format!("{prefix}spec"): "slb.s2.small",
+        format!("{prefix}scheduler"): "rr",
+    }}});
+    services
+        .patch(
+            "web",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .unwrap();
+    let lb = eventually("the new spec and scheduler", || async {
+        let lb = h.cloud.observe(&id).await.unwrap()?;
+        let scheduler = lb.listeners.first()?.attributes.scheduler.clone()?;
+        (lb.load_balancer_spec == "slb.s2.small" && scheduler == "rr").then_some(lb)
+    })
+    .await;
+    assert_eq!(lb.load_balancer_id, id, "the same CLB, modified in place");
+    assert_eq!(lb.listeners.len(), 1);
+    let svc = services.get("web").await.unwrap();
+    assert_eq!(svc.labels()[LB_ID_LABEL], id);
+    support::settle(&h).await;
+    assert_eq!(
+        h.calls("CreateLoadBalancer").await,
+        1,
+        "no second CLB was created"
+    );
+    assert_eq!(h.calls("DeleteLoadBalancer").await, 0);
+    assert_eq!(h.calls("ModifyLoadBalancerInstanceSpec").await, 1);
+    assert_eq!(h.calls("SetLoadBalancerTCPListenerAttribute").await, 1);
+}

@@ -12,7 +12,6 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use std::collections::BTreeMap;
-use std::time::Duration;
 use support::{Harness, create_node, eventually, harness, service};
 
 /// Cloud calls by action and reconciles, from `/metrics`.
@@ -54,17 +53,10 @@ fn delta(before: &Counts, after: &Counts) -> (BTreeMap<String, u64>, u64) {
     (calls, after.reconciles - before.reconciles)
 }
 
-/// Waits until the counts stop moving for 1.5 s (three debounce periods and then some).
+/// Waits until the controller goes quiet, then reads the counts.
 async fn settle(h: &Harness) -> Counts {
-    let mut last = counts(h).await;
-    let mut quiet = 0;
-    while quiet < 6 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let now = counts(h).await;
-        quiet = if now == last { quiet + 1 } else { 0 };
-        last = now;
-    }
-    last
+    support::settle(h).await;
+    counts(h).await
 }
 
 async fn members(h: &Harness, id: &str) -> Vec<String> {

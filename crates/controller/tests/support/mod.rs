@@ -319,6 +319,23 @@ impl Harness {
     }
 }
 
+/// Waits (up to 60 s) until the controller's call and reconcile counts stop moving for
+/// 1.5 s, and returns `(calls, reconciles)`.
+pub async fn settle(h: &Harness) -> (u64, u64) {
+    let mut last = (h.all_calls().await, h.reconciles().await);
+    let mut quiet = 0;
+    for _ in 0..240 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = (h.all_calls().await, h.reconciles().await);
+        quiet = if now == last { quiet + 1 } else { 0 };
+        last = now;
+        if quiet >= 6 {
+            return last;
+        }
+    }
+    panic!("the controller never went quiet: {last:?}");
+}
+
 /// Sum of the values of the series starting with `prefix` whose line contains `needle`.
 pub fn sum_series(text: &str, prefix: &str, needle: &str) -> u64 {
     text.lines()
