@@ -68,6 +68,8 @@ pub struct Options {
     /// Reach the local CLB through its signed HTTP API with the real OpenAPI client (governor,
     /// retries with short test delays) instead of in process.
     pub over_http: bool,
+    /// Plan only.
+    pub dry_run: bool,
 }
 
 impl Default for Options {
@@ -78,6 +80,7 @@ impl Default for Options {
             local_yaml: String::new(),
             concurrency: 2,
             over_http: false,
+            dry_run: false,
         }
     }
 }
@@ -128,7 +131,7 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
     let settings = Settings {
         plan_options: PlanOptions::from_context(&cluster),
         cluster,
-        dry_run: false,
+        dry_run: options.dry_run,
         drift_interval: options.drift,
         concurrency: options.concurrency,
         leader: None,

@@ -1,0 +1,142 @@
+//! Modes of the controller through a real API server and the local CLB: ENI mode puts pod
+//! IPs (as their ENIs) on the targetPort; a Service of another `loadBalancerClass` is left
+//! entirely alone; dry-run reports the plan as an event and changes nothing, not even the
+//! Service.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::ResourceExt;
+use kube::api::{Api, PostParams};
+use slb_controller::service_writes::{FINALIZER, LB_ID_LABEL};
+use std::time::Duration;
+use support::{Options, eventually, harness, harness_with, service};
+
+#[tokio::test]
+async fn eni_mode_puts_the_pods_enis_on_the_target_port() {
+    let h = harness_with(
+        "eni",
+        Options {
+            local_yaml: "network_interfaces:\n  \
+                - { NetworkInterfaceId: eni-a, PrivateIpAddresses: [10.244.0.0], VpcId: vpc-local }\n  \
+                - { NetworkInterfaceId: eni-b, PrivateIpAddresses: [10.244.1.0, 10.244.1.1], VpcId: vpc-local }\n"
+                .into(),
+            ..Options::default()
+        },
+    )
+    .await;
+    let svc = service(
+        &h.ns,
+        "web",
+        false,
+        &[("service.beta.kubernetes.io/backend-type", "eni")],
+    );
+    h.services()
+        .create(&PostParams::default(), &svc)
+        .await
+        .unwrap();
+    Api::<EndpointSlice>::namespaced(h.client.clone(), &h.ns)
+        .create(&PostParams::default(), &h.slice("web", [1, 2, 0]))
+        .await
+        .unwrap();
+    let id = h.clb_id("web").await;
+    let members = eventually("three ENI members", || async {
+        let lb = h.cloud.observe(&id).await.unwrap()?;
+        let mut members: Vec<(String, String, String, u16)> = lb
+            .vserver_groups
+            .first()?
+            .backend_servers
+            .iter()
+            .map(|b| {
+                (
+                    b.server_id.clone(),
+                    format!("{:?}", b.r#type).to_lowercase(),
+                    b.server_ip.clone().unwrap_or_default(),
+                    b.port,
+                )
+            })
+            .collect();
+        members.sort();
+        (members.len() == 3).then_some(members)
+    })
+    .await;
+    let eni = |id: &str, ip: &str| (id.to_owned(), "eni".to_owned(), ip.to_owned(), 8080);
+    assert_eq!(
+        members,
+        [
+            eni("eni-a", "10.244.0.0"),
+            eni("eni-b", "10.244.1.0"),
+            eni("eni-b", "10.244.1.1"),
+        ],
+        "pod IPs as ENIs, on the targetPort 8080, no nodes"
+    );
+}
+
+#[tokio::test]
+async fn a_service_of_another_load_balancer_class_is_left_alone() {
+    let h = harness("class").await;
+    let mut svc = service(&h.ns, "theirs", false, &[]);
+    svc.spec.as_mut().unwrap().load_balancer_class = Some("example.com/other-lb".into());
+    h.services()
+        .create(&PostParams::default(), &svc)
+        .await
+        .unwrap();
+    // A Service of ours created after it proves the controller is running.
+    h.services()
+        .create(&PostParams::default(), &service(&h.ns, "ours", true, &[]))
+        .await
+        .unwrap();
+    h.ingress_ip("ours").await;
+    support::settle(&h).await;
+    let theirs = h.services().get("theirs").await.unwrap();
+    assert!(theirs.finalizers().is_empty(), "no finalizer on theirs");
+    assert!(theirs.labels().get(LB_ID_LABEL).is_none());
+    assert!(h.events("theirs").await.is_empty(), "no events on theirs");
+    assert_eq!(
+        h.engine.state().load_balancers.len(),
+        1,
+        "only our Service's CLB"
+    );
+}
+
+#[tokio::test]
+async fn dry_run_reports_the_plan_as_an_event_and_changes_nothing() {
+    let h = harness_with(
+        "dryrun",
+        Options {
+            dry_run: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    h.services()
+        .create(&PostParams::default(), &service(&h.ns, "web", true, &[]))
+        .await
+        .unwrap();
+    let message = eventually("a DryRun event", || async {
+        h.events("web")
+            .await
+            .into_iter()
+            .find(|(reason, _)| reason == "DryRun")
+            .map(|(_, m)| m)
+    })
+    .await;
+    assert!(
+        message.contains("CreateLoadBalancer") && message.contains("CreateVServerGroup"),
+        "{message}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(h.engine.state().load_balancers.is_empty(), "no CLB");
+    let svc = h.services().get("web").await.unwrap();
+    assert!(
+        !svc.finalizers().iter().any(|f| f == FINALIZER),
+        "the Service itself is not written either"
+    );
+    assert!(
+        svc.status
+            .and_then(|s| s.load_balancer)
+            .and_then(|l| l.ingress)
+            .is_none()
+    );
+}
