@@ -19,7 +19,8 @@ use kube::{Api, ResourceExt};
 use serde::Serialize;
 use slb_controller::cloud::{CloudError, SyncOutcome};
 use slb_controller::run::scoped;
-use slb_controller::run::{CloudKind, ControllerArgs};
+use slb_controller::run::{CloudArgs, CloudKind};
+use slb_model::PlanOptions;
 use std::path::PathBuf;
 
 /// Flags of `slb-ccm doctor`.
@@ -43,24 +44,9 @@ pub struct DoctorArgs {
     /// Cluster id (with --cloud).
     #[arg(long, env = "SLB_CLUSTER_ID", default_value = "")]
     pub cluster_id: String,
-    /// Region (with --cloud).
-    #[arg(long, env = "SLB_REGION", default_value = "cn-hangzhou")]
-    pub region: String,
-    /// The cluster's VPC (with --cloud).
-    #[arg(long, env = "SLB_VPC_ID", default_value = "")]
-    pub vpc_id: String,
-    /// Go-CCM cloud-config file (with --cloud alibaba).
-    #[arg(long, env = "SLB_CLOUD_CONFIG")]
-    pub cloud_config: Option<PathBuf>,
-    /// AccessKey id (with --cloud).
-    #[arg(long, env = "SLB_ACCESS_KEY_ID")]
-    pub access_key_id: Option<String>,
-    /// AccessKey secret (with --cloud).
-    #[arg(long, env = "SLB_ACCESS_KEY_SECRET", hide_env_values = true)]
-    pub access_key_secret: Option<String>,
-    /// The local CLB's address (with --cloud local).
-    #[arg(long, env = "SLB_LOCAL_ENDPOINT", default_value = "127.0.0.1:9700")]
-    pub local_endpoint: String,
+    /// Region, VPC, credentials and endpoints (as `controller` takes them).
+    #[command(flatten)]
+    pub connection: CloudArgs,
     /// Print the findings as JSON.
     #[arg(long)]
     pub json: bool,
@@ -231,28 +217,6 @@ fn local_port_range(args: &DoctorArgs) -> String {
     })
 }
 
-fn controller_args(args: &DoctorArgs, cloud: CloudKind) -> ControllerArgs {
-    ControllerArgs {
-        kubeconfig: args.kubeconfig.clone(),
-        cloud,
-        cluster_id: args.cluster_id.clone(),
-        region: args.region.clone(),
-        vpc_id: args.vpc_id.clone(),
-        cloud_config: args.cloud_config.clone(),
-        access_key_id: args.access_key_id.clone(),
-        access_key_secret: args.access_key_secret.clone(),
-        local_endpoint: args.local_endpoint.clone(),
-        leader_elect: false,
-        leader_elect_name: String::new(),
-        leader_elect_namespace: String::new(),
-        dry_run: true,
-        metrics_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        drift_interval_secs: 600,
-        concurrency: 1,
-        namespace: args.namespace.clone(),
-    }
-}
-
 /// `slb-ccm doctor`. Returns whether everything is healthy.
 ///
 /// # Errors
@@ -281,9 +245,9 @@ pub async fn run(args: &DoctorArgs) -> anyhow::Result<bool> {
     findings.extend(port_ranges(&args.node_port_range, &local_port_range(args)));
 
     if let Some(kind) = args.cloud {
-        let ca = controller_args(args, kind);
-        let cloud = ca.cloud()?;
-        let settings = ca.settings();
+        let cloud = args.connection.cloud(kind)?;
+        let cluster = args.connection.cluster(kind, &args.cluster_id);
+        let plan_options = PlanOptions::from_context(&cluster);
         let nodes: Vec<Node> = Api::<Node>::all(client.clone())
             .list(&ListParams::default())
             .await?
@@ -301,7 +265,7 @@ pub async fn run(args: &DoctorArgs) -> anyhow::Result<bool> {
                 })
                 .cloned()
                 .collect();
-            let desired = match slb_model::desired(svc, &nodes, &mine, &settings.cluster) {
+            let desired = match slb_model::desired(svc, &nodes, &mine, &cluster) {
                 Ok(d) => d,
                 Err(problems) => {
                     for p in problems {
@@ -320,7 +284,7 @@ pub async fn run(args: &DoctorArgs) -> anyhow::Result<bool> {
                 .get(slb_controller::service_writes::LB_ID_LABEL)
                 .cloned();
             let result = cloud
-                .sync(desired, known.as_deref(), &settings.plan_options, true)
+                .sync(desired, known.as_deref(), &plan_options, true)
                 .await;
             findings.extend(cloud_findings(svc, &result));
             let id = result
@@ -330,7 +294,7 @@ pub async fn run(args: &DoctorArgs) -> anyhow::Result<bool> {
             if let Some(id) = id
                 && let Some(observed) = cloud.observe(&id).await?
             {
-                findings.extend(quota(svc, &observed, settings.plan_options.backend_quota));
+                findings.extend(quota(svc, &observed, plan_options.backend_quota));
             }
         }
     }

@@ -165,13 +165,29 @@ async fn shutdown_signal() {
 async fn run_controller(args: slb_controller::run::ControllerArgs) -> anyhow::Result<()> {
     let client = args.kube_client().await?;
     let cloud = args.cloud()?;
+    let mut settings = args.settings();
+    if args.register_nodes {
+        anyhow::ensure!(
+            args.cloud == slb_controller::run::CloudKind::Local,
+            "--register-nodes works only with --cloud local: Alibaba Cloud's ECS inventory \
+             is not ours to write"
+        );
+        let (http, _) = args.connection.http_client(args.cloud)?;
+        settings.inventory = Some(slb_controller::inventory::Inventory(Arc::new(
+            ops::inventory::LocalInventory {
+                client: http,
+                vpc_id: args.connection.vpc_id.clone(),
+                endpoint: args.connection.local_endpoint.clone(),
+            },
+        )));
+    }
     let stop = tokio_util::sync::CancellationToken::new();
     let trigger = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         trigger.cancel();
     });
-    slb_controller::run::run_controller(client, cloud, args.settings(), stop).await?;
+    slb_controller::run::run_controller(client, cloud, settings, stop).await?;
     Ok(())
 }
 

@@ -165,6 +165,7 @@ async fn main() {
         admin_addr: None,
         namespace: Some("default".into()),
         debounce: Duration::from_millis(500),
+        inventory: None,
     };
     let stop = CancellationToken::new();
     tokio::spawn(run_controller(kube.clone(), cloud, settings, stop.clone()));

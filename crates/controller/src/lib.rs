@@ -12,6 +12,7 @@ pub mod admin;
 pub mod backoff;
 pub mod cloud;
 pub mod fanout;
+pub mod inventory;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;

@@ -55,6 +55,8 @@ pub struct Context {
     pub drift_interval: Duration,
     /// Reconcile metrics.
     pub metrics: crate::metrics::Metrics,
+    /// With `--register-nodes`: true once the nodes are in the local CLB's inventory.
+    pub inventory_ready: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// Why a reconcile failed.
@@ -129,6 +131,13 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
         .wait_until_ready()
         .await
         .map_err(|_| Error::CachesGone)?;
+    if let Some(ready) = &ctx.inventory_ready {
+        ready
+            .clone()
+            .wait_for(|r| *r)
+            .await
+            .map_err(|_| Error::CachesGone)?;
+    }
     let api: Api<Service> = Api::namespaced(ctx.client.clone(), &ns);
     let key = format!("{ns}/{}", svc.name_any());
 

@@ -11,6 +11,7 @@ use crate::admin::{self, Readiness};
 use crate::backoff::Backoff;
 use crate::cloud::Cloud;
 use crate::fanout::NodeFanout;
+use crate::inventory::{Inventory, InventorySync};
 use crate::leader::{Elector, LeaderConfig};
 use crate::reconcile::{Context, SERVICE_NAME_LABEL, error_policy, reconcile};
 use futures::StreamExt;
@@ -42,18 +43,9 @@ pub enum CloudKind {
     Local,
 }
 
-/// Flags of `slb-ccm controller`.
+/// How to reach the cloud: flags shared by `controller` and `doctor --cloud`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ControllerArgs {
-    /// Kubeconfig file; without it the in-cluster configuration (or $KUBECONFIG) is used.
-    #[arg(long, env = "KUBECONFIG")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The cloud to drive.
-    #[arg(long, env = "SLB_CLOUD", value_enum, default_value = "local")]
-    pub cloud: CloudKind,
-    /// Cluster id: in CLB names, vServer group names and the `ack.aliyun.com` tag.
-    #[arg(long, env = "SLB_CLUSTER_ID")]
-    pub cluster_id: String,
+pub struct CloudArgs {
     /// Region id, e.g. cn-hangzhou.
     #[arg(long, env = "SLB_REGION", default_value = "cn-hangzhou")]
     pub region: String,
@@ -72,6 +64,23 @@ pub struct ControllerArgs {
     /// With `--cloud local`: the local CLB's address (host:port).
     #[arg(long, env = "SLB_LOCAL_ENDPOINT", default_value = "127.0.0.1:9700")]
     pub local_endpoint: String,
+}
+
+/// Flags of `slb-ccm controller`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ControllerArgs {
+    /// Kubeconfig file; without it the in-cluster configuration (or $KUBECONFIG) is used.
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The cloud to drive.
+    #[arg(long, env = "SLB_CLOUD", value_enum, default_value = "local")]
+    pub cloud: CloudKind,
+    /// Cluster id: in CLB names, vServer group names and the `ack.aliyun.com` tag.
+    #[arg(long, env = "SLB_CLUSTER_ID")]
+    pub cluster_id: String,
+    /// Region, VPC, credentials and endpoints.
+    #[command(flatten)]
+    pub connection: CloudArgs,
     /// Run a Lease-based leader election before acting.
     #[arg(long, env = "SLB_LEADER_ELECT")]
     pub leader_elect: bool,
@@ -121,6 +130,10 @@ pub struct ControllerArgs {
     /// arriving within this many milliseconds of each other cause one reconcile.
     #[arg(long, env = "SLB_DEBOUNCE_MS", default_value_t = 500)]
     pub debounce_ms: u64,
+    /// With `--cloud local`: register every Node as an ECS instance of the local CLB
+    /// (`LocalPutInstances`), so its config need not list them.
+    #[arg(long, env = "SLB_REGISTER_NODES")]
+    pub register_nodes: bool,
 }
 
 /// Why the controller stopped.
@@ -167,13 +180,78 @@ pub struct Settings {
     pub namespace: Option<String>,
     /// Requests for one Service within this long of each other run as one reconcile.
     pub debounce: Duration,
+    /// With the local CLB: keep its ECS inventory in step with the Nodes.
+    pub inventory: Option<Inventory>,
+}
+
+impl CloudArgs {
+    /// The cluster context for `cluster_id` in this region and VPC (local mode with the local
+    /// CLB).
+    pub fn cluster(&self, kind: CloudKind, cluster_id: &str) -> ClusterContext {
+        let mut cluster = ClusterContext::new(cluster_id, &self.region, &self.vpc_id);
+        cluster.local_mode = kind == CloudKind::Local;
+        cluster
+    }
+
+    /// The cloud client these flags describe (credentials: flags, then cloud-config, then
+    /// `ACCESS_KEY_ID`/`ACCESS_KEY_SECRET`; endpoints: `SLB_ENDPOINT`, `ECS_ENDPOINT`,
+    /// `ALICLOUD_CLIENT_SCHEME` as the Go CCM reads them).
+    ///
+    /// # Errors
+    /// Unreadable cloud-config, missing credentials, bad endpoints.
+    pub fn cloud(&self, kind: CloudKind) -> Result<Cloud, RunError> {
+        let (client, metrics) = self.http_client(kind)?;
+        Ok(Cloud::recorded(
+            client.clone(),
+            client,
+            &self.region,
+            metrics,
+        ))
+    }
+
+    /// The signed OpenAPI client these flags describe (see [`CloudArgs::cloud`]) and the
+    /// metrics it records into.
+    ///
+    /// # Errors
+    /// Unreadable cloud-config, missing credentials, bad endpoints.
+    pub fn http_client(&self, kind: CloudKind) -> Result<(Arc<HttpClient>, ApiMetrics), RunError> {
+        let bad = |e: &dyn std::fmt::Display| RunError::CloudClient(e.to_string());
+        let cloud_config = match &self.cloud_config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| bad(&format!("{}: {e}", path.display())))?;
+                Some(CloudConfig::parse(&text).map_err(|e| bad(&e))?)
+            }
+            None => None,
+        };
+        let explicit = match (&self.access_key_id, &self.access_key_secret) {
+            (Some(id), Some(secret)) => Some(Credentials::new(id.clone(), secret.clone())),
+            _ => None,
+        };
+        let (credentials, _) =
+            Credentials::resolve(explicit, cloud_config.as_ref(), |k| std::env::var(k).ok())
+                .map_err(|e| bad(&e))?;
+        let mut config = ClientConfig::new(self.region.clone(), credentials);
+        config.overrides =
+            EndpointOverrides::from_lookup(|k| std::env::var(k).ok()).map_err(|e| bad(&e))?;
+        if kind == CloudKind::Local {
+            config.overrides = EndpointOverrides {
+                slb: Some(self.local_endpoint.clone()),
+                ecs: Some(self.local_endpoint.clone()),
+                scheme: Some(Scheme::Http),
+            };
+        }
+        let metrics = ApiMetrics::new();
+        let client =
+            Arc::new(HttpClient::with_metrics(config, metrics.clone()).map_err(|e| bad(&e))?);
+        Ok((client, metrics))
+    }
 }
 
 impl ControllerArgs {
     /// The settings these flags describe.
     pub fn settings(&self) -> Settings {
-        let mut cluster = ClusterContext::new(&self.cluster_id, &self.region, &self.vpc_id);
-        cluster.local_mode = self.cloud == CloudKind::Local;
+        let cluster = self.connection.cluster(self.cloud, &self.cluster_id);
         let identity = format!(
             "{}_{}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "slb-ccm".into()),
@@ -204,51 +282,16 @@ impl ControllerArgs {
             admin_addr: Some(self.metrics_addr),
             namespace: self.namespace.clone(),
             debounce: Duration::from_millis(self.debounce_ms),
+            inventory: None,
         }
     }
 
-    /// The cloud client these flags describe (credentials: flags, then cloud-config, then
-    /// `ACCESS_KEY_ID`/`ACCESS_KEY_SECRET`; endpoints: `SLB_ENDPOINT`, `ECS_ENDPOINT`,
-    /// `ALICLOUD_CLIENT_SCHEME` as the Go CCM reads them).
+    /// The cloud client these flags describe (see [`CloudArgs::cloud`]).
     ///
     /// # Errors
     /// Unreadable cloud-config, missing credentials, bad endpoints.
     pub fn cloud(&self) -> Result<Cloud, RunError> {
-        let bad = |e: &dyn std::fmt::Display| RunError::CloudClient(e.to_string());
-        let cloud_config = match &self.cloud_config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| bad(&format!("{}: {e}", path.display())))?;
-                Some(CloudConfig::parse(&text).map_err(|e| bad(&e))?)
-            }
-            None => None,
-        };
-        let explicit = match (&self.access_key_id, &self.access_key_secret) {
-            (Some(id), Some(secret)) => Some(Credentials::new(id.clone(), secret.clone())),
-            _ => None,
-        };
-        let (credentials, _) =
-            Credentials::resolve(explicit, cloud_config.as_ref(), |k| std::env::var(k).ok())
-                .map_err(|e| bad(&e))?;
-        let mut config = ClientConfig::new(self.region.clone(), credentials);
-        config.overrides =
-            EndpointOverrides::from_lookup(|k| std::env::var(k).ok()).map_err(|e| bad(&e))?;
-        if self.cloud == CloudKind::Local {
-            config.overrides = EndpointOverrides {
-                slb: Some(self.local_endpoint.clone()),
-                ecs: Some(self.local_endpoint.clone()),
-                scheme: Some(Scheme::Http),
-            };
-        }
-        let metrics = ApiMetrics::new();
-        let client =
-            Arc::new(HttpClient::with_metrics(config, metrics.clone()).map_err(|e| bad(&e))?);
-        Ok(Cloud::recorded(
-            client.clone(),
-            client,
-            &self.region,
-            metrics,
-        ))
+        self.connection.cloud(self.cloud)
     }
 
     /// The Kubernetes client these flags describe.
@@ -328,6 +371,10 @@ pub async fn run_controller(
         });
     }
 
+    let inventory = settings
+        .inventory
+        .clone()
+        .map(|i| Arc::new(InventorySync::new(i)));
     let (nodes, node_writer) = reflector::store::<Node>();
     let node_events = reflector::reflector(
         node_writer,
@@ -363,6 +410,7 @@ pub async fn run_controller(
         dry_run: settings.dry_run,
         drift_interval: settings.drift_interval,
         metrics,
+        inventory_ready: inventory.as_ref().map(|i| i.ready()),
     });
 
     let controller = Controller::new(
@@ -370,16 +418,27 @@ pub async fn run_controller(
         watcher::Config::default(),
     );
     let fanout = NodeFanout::new(controller.store(), slices.clone(), ctx.cluster.clone());
-    let node_triggers = node_events.flat_map(move |event| {
-        let refs = match event {
-            Ok(event) => fanout.on_event(&event),
-            Err(err) => {
-                tracing::warn!(error = %err, "watching Nodes");
-                Vec::new()
+    let node_triggers = node_events
+        .then(move |event| {
+            // Register before fanning out, so reconciles never name an unknown instance.
+            let inventory = inventory.clone();
+            async move {
+                if let (Some(inventory), Ok(event)) = (&inventory, &event) {
+                    inventory.on_event(event).await;
+                }
+                event
             }
-        };
-        futures::stream::iter(refs)
-    });
+        })
+        .flat_map(move |event| {
+            let refs = match event {
+                Ok(event) => fanout.on_event(&event),
+                Err(err) => {
+                    tracing::warn!(error = %err, "watching Nodes");
+                    Vec::new()
+                }
+            };
+            futures::stream::iter(refs)
+        });
     let services = controller.store();
     let stop = shutdown.clone();
     let lost_signal = lost.clone();

@@ -140,3 +140,46 @@ async fn dry_run_reports_the_plan_as_an_event_and_changes_nothing() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn with_register_nodes_a_local_clb_that_knew_no_nodes_gets_them_before_any_backend() {
+    let h = harness_with(
+        "register",
+        Options {
+            register_nodes: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    assert!(
+        h.engine.config().instances.is_empty(),
+        "the local CLB is configured without the nodes"
+    );
+    h.services()
+        .create(&PostParams::default(), &service(&h.ns, "web", true, &[]))
+        .await
+        .unwrap();
+    Api::<EndpointSlice>::namespaced(h.client.clone(), &h.ns)
+        .create(&PostParams::default(), &h.slice("web", [1, 2, 3]))
+        .await
+        .unwrap();
+    let id = h.clb_id("web").await;
+    eventually("1:2:3 weights", || async {
+        (support::weights(&h.cloud, &id).await == [1, 2, 3]).then_some(())
+    })
+    .await;
+    let instances = h.engine.state().instances;
+    for node in &h.nodes {
+        assert!(
+            instances.contains_key(&format!("i-local-{node}")),
+            "{node} is registered"
+        );
+    }
+    assert!(
+        !h.events("web")
+            .await
+            .iter()
+            .any(|(reason, _)| reason == "SyncLoadBalancerFailed"),
+        "no reconcile ever named an unknown instance"
+    );
+}

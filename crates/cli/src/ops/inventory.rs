@@ -2,13 +2,21 @@
 //! admin action `LocalPutInstances`, so `apply --endpoint … --register-nodes` works against a
 //! `slb-ccm local serve` that was started without them.
 //!
+//! The same action backs `controller --cloud local --register-nodes` through
+//! [`LocalInventory`], the controller's [`NodeInventory`].
+//!
 //! Only on request, never by default: Alibaba Cloud has no such action, and nothing
 //! local-only may be sent to it.
 
+use super::target::node_instances;
+use async_trait::async_trait;
+use k8s_openapi::api::core::v1::Node;
 use serde_json::Value;
+use slb_controller::inventory::NodeInventory;
 use slb_local::model::Instance;
 use slb_openapi::action::{Action, Product};
 use slb_openapi::{ApiError, HttpClient, Params};
+use std::sync::Arc;
 
 /// The local CLB's `LocalPutInstances`: insert or replace ECS instances.
 #[derive(Debug, Clone)]
@@ -58,6 +66,31 @@ pub async fn put(client: &HttpClient, instances: Vec<Instance>) -> Result<(), Ap
         .call(&LocalPutInstances { instances })
         .await
         .map(drop)
+}
+
+/// The controller's [`NodeInventory`] on a running local CLB.
+pub struct LocalInventory {
+    /// The local CLB's client.
+    pub client: Arc<HttpClient>,
+    /// The VPC the instances are put in.
+    pub vpc_id: String,
+    /// Where the client points, for messages.
+    pub endpoint: String,
+}
+
+#[async_trait]
+impl NodeInventory for LocalInventory {
+    async fn put(&self, nodes: &[Node]) -> Result<usize, String> {
+        let instances = node_instances(nodes, &self.vpc_id);
+        let count = instances.len();
+        put(&self.client, instances).await.map_err(|e| {
+            format!(
+                "LocalPutInstances at {}: {e} (only a local CLB server has this action)",
+                self.endpoint
+            )
+        })?;
+        Ok(count)
+    }
 }
 
 #[cfg(test)]

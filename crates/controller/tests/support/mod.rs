@@ -70,6 +70,9 @@ pub struct Options {
     pub over_http: bool,
     /// Plan only.
     pub dry_run: bool,
+    /// Start the local CLB without the nodes' instances and let the controller register
+    /// them (`--register-nodes`) through [`EngineInventory`].
+    pub register_nodes: bool,
 }
 
 impl Default for Options {
@@ -81,6 +84,7 @@ impl Default for Options {
             concurrency: 2,
             over_http: false,
             dry_run: false,
+            register_nodes: false,
         }
     }
 }
@@ -104,11 +108,15 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
     let mut yaml = String::from("instances:\n");
     for (i, name) in nodes.iter().enumerate() {
         let ip = format!("127.0.0.{}", 61 + i);
-        yaml.push_str(&instance_yaml(name, &ip));
+        if !options.register_nodes {
+            yaml.push_str(&instance_yaml(name, &ip));
+        }
         create_node(&client, &ns, name, &ip).await;
     }
-    // A spare instance for a node that joins later.
-    yaml.push_str(&instance_yaml(&format!("{ns}-d"), "127.0.0.64"));
+    if !options.register_nodes {
+        // A spare instance for a node that joins later.
+        yaml.push_str(&instance_yaml(&format!("{ns}-d"), "127.0.0.64"));
+    }
     yaml.push_str(&options.local_yaml);
     let config: LocalConfig = serde_yaml::from_str(&yaml).unwrap();
     let engine = Arc::new(
@@ -138,6 +146,9 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
         admin_addr: Some(admin),
         namespace: Some(ns.clone()),
         debounce: Duration::from_millis(100),
+        inventory: options.register_nodes.then(|| {
+            slb_controller::inventory::Inventory(Arc::new(EngineInventory(engine.clone())))
+        }),
     };
     let stop = CancellationToken::new();
     let acting = options.controller_client.unwrap_or_else(|| client.clone());
@@ -190,6 +201,34 @@ async fn over_http(engine: Arc<Engine>) -> Cloud {
     let metrics = ApiMetrics::new();
     let http = Arc::new(slb_openapi::HttpClient::with_metrics(config, metrics.clone()).unwrap());
     Cloud::recorded(http.clone(), http, "cn-hangzhou", metrics)
+}
+
+/// The binary's `--register-nodes` against an in-process engine: `LocalPutInstances` with
+/// each node's derived instance id and InternalIP.
+pub struct EngineInventory(pub Arc<Engine>);
+
+#[async_trait::async_trait]
+impl slb_controller::inventory::NodeInventory for EngineInventory {
+    async fn put(&self, nodes: &[Node]) -> Result<usize, String> {
+        let instances: Vec<serde_json::Value> = nodes
+            .iter()
+            .map(|n| {
+                let ip = &n.status.as_ref().unwrap().addresses.as_ref().unwrap()[0].address;
+                serde_json::json!({
+                    "InstanceId": slb_model::desired::local_instance_id(&n.name_any()),
+                    "PrivateIpAddress": ip,
+                })
+            })
+            .collect();
+        let params = std::collections::BTreeMap::from([(
+            "Instances".to_owned(),
+            serde_json::Value::Array(instances).to_string(),
+        )]);
+        self.0
+            .handle("LocalPutInstances", &params)
+            .map_err(|e| e.to_string())?;
+        Ok(nodes.len())
+    }
 }
 
 /// One `instances:` entry of the local CLB's config for node `name`.
