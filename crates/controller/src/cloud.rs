@@ -5,10 +5,11 @@
 //!
 //! Observations are cached per CLB: a sync plans against the cached state, so a reconcile
 //! with nothing to change makes no cloud call at all, and a backend-only change costs exactly
-//! its backend calls. After a successful plan that only changes existing resources the cache
-//! is advanced with slb-model's own simulator (`apply_to`); a plan that creates or deletes
-//! something, or any failure, drops the entry so the next sync observes afresh; and an entry
-//! older than the drift interval is refreshed, which is how console changes get repaired.
+//! its backend calls. After a successful plan the cache is advanced with slb-model's own
+//! simulator (`apply_to`) and the ids the cloud answered, creates included, so the reconcile
+//! after a create describes nothing; any failure drops the entry so the next sync observes
+//! afresh; and an entry older than the drift interval is refreshed, which is how console
+//! changes (and anything the simulation got wrong) get repaired.
 //!
 //! What this deliberately does not do: talk to Kubernetes or retry (the OpenAPI client's
 //! governor does).
@@ -110,6 +111,35 @@ impl CloudError {
 
 fn api(action: &'static str) -> impl FnOnce(ApiError) -> CloudError {
     move |source| CloudError::Api { action, source }
+}
+
+/// `lb` as simulated after a run, with the ids the cloud gave instead of the simulator's
+/// placeholders: the created CLB's id and address, the created groups' ids (matched by name)
+/// and the listeners' references to them. `None` when a placeholder would remain.
+fn with_real_ids(mut lb: ObservedLb, executed: &Executed) -> Option<ObservedLb> {
+    if let Some((id, address)) = &executed.created {
+        lb.load_balancer_id.clone_from(id);
+        lb.address.clone_from(address);
+    }
+    let mut renamed = HashMap::new();
+    for group in &mut lb.vserver_groups {
+        if let Some(real) = executed.groups.get(&group.vserver_group_name) {
+            let placeholder = std::mem::replace(&mut group.vserver_group_id, real.clone());
+            renamed.insert(placeholder, real.clone());
+        }
+    }
+    for listener in &mut lb.listeners {
+        if let Some(real) = renamed.get(&listener.vserver_group_id) {
+            listener.vserver_group_id.clone_from(real);
+        }
+    }
+    let placeholder = |id: &str| id.is_empty() || id.contains("-sim-");
+    let unresolved = placeholder(&lb.load_balancer_id)
+        || lb
+            .vserver_groups
+            .iter()
+            .any(|g| placeholder(&g.vserver_group_id));
+    (!unresolved).then_some(lb)
 }
 
 /// The result of one sync.
@@ -410,7 +440,7 @@ impl Cloud {
             }
         };
         outcome.calls += executed.calls;
-        self.advance_cache(id.as_deref(), observed.as_ref(), &outcome.plan);
+        self.advance_cache(id.as_deref(), observed.as_ref(), &outcome.plan, &executed);
         if let Some((id, address)) = executed.created {
             outcome.load_balancer_id = Some(id);
             outcome.address = Some(address);
@@ -427,33 +457,36 @@ impl Cloud {
         Ok(outcome)
     }
 
-    /// After a successful run: keep the cache exact without describing again when the plan only
-    /// changed existing resources; otherwise drop the entry.
-    fn advance_cache(&self, id: Option<&str>, observed: Option<&ObservedLb>, plan: &Plan) {
-        let Some(id) = id else { return };
-        let creates_or_deletes = plan.actions.iter().any(|a| {
-            use slb_model::Action as A;
-            a.is_listener_create()
-                || matches!(
-                    a,
-                    A::CreateLoadBalancer(_)
-                        | A::CreateVServerGroup { .. }
-                        | A::DeleteLoadBalancer { .. }
-                )
+    /// After a successful run: advance the cached observation with slb-model's simulator and
+    /// the ids the cloud answered, so the reconcile that follows (our own status write
+    /// triggers one) plans against it without describing again. A new CLB's entry ages from
+    /// now; an existing one keeps its age, so the drift check still re-observes on schedule
+    /// and repairs anything the simulation got wrong. Anything unexpected drops the entry.
+    fn advance_cache(
+        &self,
+        id: Option<&str>,
+        observed: Option<&ObservedLb>,
+        plan: &Plan,
+        executed: &Executed,
+    ) {
+        let next = slb_model::apply_to(plan, observed)
+            .ok()
+            .flatten()
+            .and_then(|next| with_real_ids(next, executed));
+        let at = id.and_then(|id| {
+            self.cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(id)
+                .map(|c| c.at)
         });
-        let entry = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .map(|c| c.at);
-        match (
-            creates_or_deletes,
-            entry,
-            slb_model::apply_to(plan, observed),
-        ) {
-            (false, Some(at), Ok(Some(next))) => self.remember(next, at),
-            _ => self.forget(id),
+        if let Some(id) = id {
+            self.forget(id);
+        }
+        match (next, at, id) {
+            (Some(next), Some(at), Some(_)) => self.remember(next, at),
+            (Some(next), _, None) => self.remember(next, Instant::now()),
+            _ => {}
         }
     }
 

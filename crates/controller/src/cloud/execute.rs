@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 pub struct Executed {
     /// Id and address of the CLB the plan created, if it did.
     pub created: Option<(String, String)>,
+    /// Ids of the vServer groups the plan created, by name.
+    pub groups: BTreeMap<String, String>,
     /// Calls made.
     pub calls: usize,
 }
@@ -49,7 +51,11 @@ pub async fn execute(clb: &dyn Clb, region: &str, plan: &Plan) -> Result<Execute
         run.record(action, &response);
     }
     let created = run.created.map(|lb| (lb.id, lb.address));
-    Ok(Executed { created, calls })
+    Ok(Executed {
+        created,
+        groups: run.groups,
+        calls,
+    })
 }
 
 struct CreatedLb {
