@@ -74,9 +74,6 @@ pub enum Error {
     /// The Service lacks a namespace (never from the API server).
     #[error("the Service has no namespace")]
     NoNamespace,
-    /// The Node or EndpointSlice informer stopped before its first list.
-    #[error("the Node and EndpointSlice caches are not available")]
-    CachesGone,
 }
 
 impl Error {
@@ -87,7 +84,6 @@ impl Error {
             Error::UpdateService(_) => "update_service",
             Error::Sync(e) => e.kind(),
             Error::NoNamespace => "no_namespace",
-            Error::CachesGone => "caches_gone",
         }
     }
 }
@@ -121,22 +117,12 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
         return Ok(Action::await_change());
     }
     let ns = svc.namespace().ok_or(Error::NoNamespace)?;
-    // Never compute backends from a cache that has not listed yet: an empty Node cache would
-    // read as "no nodes" and empty every group.
-    ctx.nodes
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::CachesGone)?;
-    ctx.slices
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::CachesGone)?;
-    if let Some(ready) = &ctx.inventory_ready {
-        ready
-            .clone()
-            .wait_for(|r| *r)
-            .await
-            .map_err(|_| Error::CachesGone)?;
+    // Never compute backends from a cache that has not listed yet (an empty Node cache would
+    // read as "no nodes" and empty every group), nor name nodes the local CLB does not know
+    // yet. Come back shortly instead of waiting here: a reconcile that waits cannot finish,
+    // and a graceful shutdown waits for running reconciles.
+    if !caches_ready(&ctx) {
+        return Ok(Action::requeue(Duration::from_secs(1)));
     }
     let api: Api<Service> = Api::namespaced(ctx.client.clone(), &ns);
     let key = format!("{ns}/{}", svc.name_any());
@@ -209,6 +195,16 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
         Intent::Delete => cleaned(&ctx, &api, &svc, &outcome).await?,
     }
     Ok(Action::requeue(jittered(ctx.drift_interval)))
+}
+
+/// The Node and EndpointSlice caches have listed, and (with `--register-nodes`) the nodes
+/// are registered.
+fn caches_ready(ctx: &Context) -> bool {
+    use futures::FutureExt as _;
+    let listed = |ready: Option<Result<(), _>>| matches!(ready, Some(Ok(())));
+    listed(ctx.nodes.wait_until_ready().now_or_never())
+        && listed(ctx.slices.wait_until_ready().now_or_never())
+        && ctx.inventory_ready.as_ref().is_none_or(|r| *r.borrow())
 }
 
 async fn ensured(

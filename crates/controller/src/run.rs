@@ -34,6 +34,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+/// How long a stopping controller waits for running reconciles.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 /// Which cloud the controller talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CloudKind {
@@ -354,13 +357,20 @@ pub async fn run_controller(
     }
 
     let lost = CancellationToken::new();
+    let mut elector = None;
     if let Some(leader) = settings.leader.clone() {
         let (tx, mut rx) = watch::channel(false);
-        tokio::spawn(Elector::new(client.clone(), leader).run(tx, shutdown.clone()));
-        tokio::select! {
-            _ = rx.wait_for(|l| *l) => {}
-            () = shutdown.cancelled() => return Ok(()),
+        let grace = leader.renew_deadline;
+        let task = tokio::spawn(Elector::new(client.clone(), leader).run(tx, shutdown.clone()));
+        let stopped = tokio::select! {
+            r = rx.wait_for(|l| *l) => { drop(r); false }
+            () = shutdown.cancelled() => true,
+        };
+        if stopped {
+            let _ = tokio::time::timeout(grace, task).await;
+            return Ok(());
         }
+        elector = Some((task, grace));
         metrics.leader.set(1);
         let lost = lost.clone();
         let gauge = metrics.leader.clone();
@@ -453,7 +463,7 @@ pub async fn run_controller(
             ready.set(true);
         }
     });
-    controller
+    let running = controller
         .with_config(
             Config::default()
                 .concurrency(settings.concurrency)
@@ -476,10 +486,31 @@ pub async fn run_controller(
             if let Err(err) = result {
                 tracing::debug!(error = %err, "reconcile loop");
             }
-        })
-        .await;
+        });
+    // A graceful shutdown lets running reconciles finish, but not forever: Kubernetes kills
+    // the pod after its termination grace period anyway.
+    let drain_limit = async {
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = lost.cancelled() => {}
+        }
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        () = running => {}
+        () = drain_limit => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "reconciles still running at shutdown; stopping anyway");
+        }
+    }
     if lost.is_cancelled() && !shutdown.is_cancelled() {
         return Err(RunError::LostLeadership);
+    }
+    // Let the elector release the Lease (so a standby takes over at once) before the
+    // process exits and drops the runtime with the task in it.
+    if let Some((task, grace)) = elector
+        && tokio::time::timeout(grace, task).await.is_err()
+    {
+        tracing::warn!("the leader election did not stop within its renew deadline");
     }
     Ok(())
 }
