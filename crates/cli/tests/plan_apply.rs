@@ -66,10 +66,10 @@ fn the_examples_plan_to_a_new_clb_per_service_with_pod_count_weights() {
     );
     let doc = json(&out);
     assert_eq!(doc["target"], "an empty in-memory local CLB");
+    // The group is created with its members in the same call (at most a batch of 20).
     let expected = [
         "CreateLoadBalancer",
         "CreateVServerGroup",
-        "AddVServerGroupBackendServers",
         "CreateLoadBalancerTCPListener",
         "StartLoadBalancerListener",
     ];
@@ -78,15 +78,17 @@ fn the_examples_plan_to_a_new_clb_per_service_with_pod_count_weights() {
         assert_eq!(calls(s), expected, "{name}");
         assert_eq!(s["errors"].as_array().unwrap().len(), 0, "{name}");
     }
-    let members = |name: &str| service(&doc, name)["actions"][2]["details"].clone();
+    let members = |name: &str| service(&doc, name)["actions"][1]["details"].clone();
     assert_eq!(
         members("default/web-local"),
-        "i-local-node-a:30080 w1, i-local-node-b:30080 w2, i-local-node-c:30080 w3",
+        "name k8s/30080/web-local/default/local, \
+         i-local-node-a:30080 w1, i-local-node-b:30080 w2, i-local-node-c:30080 w3",
         "Local: only nodes with pods, weighted by their pod count (the FAQ's 1:2:3)"
     );
     assert_eq!(
         members("default/web-cluster"),
-        "i-local-node-a:30081 w100, i-local-node-b:30081 w100, i-local-node-c:30081 w100",
+        "name k8s/30081/web-cluster/default/local, \
+         i-local-node-a:30081 w100, i-local-node-b:30081 w100, i-local-node-c:30081 w100",
         "Cluster: every Ready node at the default weight"
     );
 }
@@ -102,7 +104,7 @@ fn the_table_output_names_each_service_and_its_calls() {
     );
     assert!(
         text.contains(
-            "Service default/web-local (externalTrafficPolicy: Local)\n  5 call(s) would be made:"
+            "Service default/web-local (externalTrafficPolicy: Local)\n  4 call(s) would be made:"
         ),
         "{text}"
     );
@@ -229,7 +231,7 @@ fn a_second_apply_to_the_same_state_file_changes_nothing() {
     let second = apply();
     for name in ["default/web-local", "default/web-cluster"] {
         let (a, b) = (service(&first, name), service(&second, name));
-        assert_eq!(calls(a).len(), 5, "{name}: the first apply creates the CLB");
+        assert_eq!(calls(a).len(), 4, "{name}: the first apply creates the CLB");
         assert!(
             calls(b).is_empty(),
             "{name}: the second apply plans nothing: {b:#}"

@@ -171,7 +171,18 @@ pub fn describe(action: &Action) -> (String, String) {
         A::CreateVServerGroup {
             load_balancer,
             vserver_group_name,
-        } => (lb(load_balancer), format!("name {vserver_group_name}")),
+            backend_servers,
+        } if backend_servers.is_empty() => {
+            (lb(load_balancer), format!("name {vserver_group_name}"))
+        }
+        A::CreateVServerGroup {
+            load_balancer,
+            vserver_group_name,
+            backend_servers,
+        } => (
+            lb(load_balancer),
+            format!("name {vserver_group_name}, {}", members(backend_servers)),
+        ),
         A::AddVServerGroupBackendServers {
             vserver_group,
             backend_servers,

@@ -241,9 +241,13 @@ impl Run<'_> {
             Action::CreateVServerGroup {
                 load_balancer,
                 vserver_group_name,
+                backend_servers,
             } => {
                 set("LoadBalancerId", self.lb(load_balancer)?);
                 set("VServerGroupName", vserver_group_name.clone());
+                if !backend_servers.is_empty() {
+                    set("BackendServers", backend_servers_json(backend_servers));
+                }
             }
             Action::AddVServerGroupBackendServers {
                 vserver_group,

@@ -133,10 +133,12 @@ pub enum Action {
         load_balancer: LbRef,
         tag_keys: Vec<String>,
     },
-    /// `CreateVServerGroup` (created empty; members are added next).
+    /// `CreateVServerGroup` with the first batch of members (the Go CCM creates it empty and
+    /// adds every batch afterwards: one call more per group); further batches are added next.
     CreateVServerGroup {
         load_balancer: LbRef,
         vserver_group_name: String,
+        backend_servers: Vec<BackendServer>,
     },
     /// `AddVServerGroupBackendServers` (one batch).
     AddVServerGroupBackendServers {

@@ -144,18 +144,19 @@ fn diff<'a>(
 
 fn emit(scope: &Scope<'_>, d: GroupDiff<'_>, removes_first: bool, out: &mut Plan) {
     let size = scope.opts.batch_size;
+    let mut adds = batches(d.adds.into_iter().cloned(), size);
     if let (true, GroupRef::Pending(name)) = (d.create, &d.group) {
         out.actions.push(Action::CreateVServerGroup {
             load_balancer: scope.lb.clone(),
             vserver_group_name: name.clone(),
+            backend_servers: adds.next().unwrap_or_default(),
         });
     }
     let group = &d.group;
-    let adds =
-        batches(d.adds.into_iter().cloned(), size).map(|b| Action::AddVServerGroupBackendServers {
-            vserver_group: group.clone(),
-            backend_servers: b,
-        });
+    let adds = adds.map(|b| Action::AddVServerGroupBackendServers {
+        vserver_group: group.clone(),
+        backend_servers: b,
+    });
     let sets = batches(d.sets.into_iter(), size).map(|b| Action::SetVServerGroupAttribute {
         vserver_group: group.clone(),
         backend_servers: b,

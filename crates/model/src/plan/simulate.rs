@@ -164,15 +164,19 @@ impl Sim {
                 lb.tags.retain(|k, _| !tag_keys.contains(k));
             }
             Action::CreateVServerGroup {
-                vserver_group_name, ..
+                vserver_group_name,
+                backend_servers,
+                ..
             } => {
                 let id = format!("rsp-sim-{}", self.next_group);
                 self.next_group += 1;
                 self.pending.insert(vserver_group_name.clone(), id.clone());
+                let mut members_now = Vec::new();
+                members(action, &mut members_now, backend_servers);
                 lb.vserver_groups.push(ObservedVServerGroup {
                     vserver_group_id: id,
                     vserver_group_name: vserver_group_name.clone(),
-                    backend_servers: Vec::new(),
+                    backend_servers: members_now,
                 });
             }
             Action::AddVServerGroupBackendServers {
@@ -282,7 +286,7 @@ fn members(action: &Action, group: &mut Vec<BackendServer>, batch: &[BackendServ
     for b in batch {
         let key = b.key();
         match action {
-            Action::AddVServerGroupBackendServers { .. } => {
+            Action::AddVServerGroupBackendServers { .. } | Action::CreateVServerGroup { .. } => {
                 if !group.iter().any(|m| m.key() == key) {
                     group.push(b.clone());
                 }

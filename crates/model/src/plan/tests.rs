@@ -82,7 +82,7 @@ fn reusing(svc: &mut Service) {
 }
 
 #[test]
-fn a_new_service_creates_the_clb_then_group_members_then_a_started_listener() {
+fn a_new_service_creates_the_clb_then_its_group_with_members_then_a_started_listener() {
     let d = want(&service(&[(80, 30080)]), &nodes(2));
     let p = plan(&d, None, &opts()).unwrap();
     assert_eq!(
@@ -90,11 +90,17 @@ fn a_new_service_creates_the_clb_then_group_members_then_a_started_listener() {
         vec![
             "CreateLoadBalancer",
             "CreateVServerGroup",
-            "AddVServerGroupBackendServers",
             "CreateLoadBalancerTCPListener",
             "StartLoadBalancerListener",
         ]
     );
+    let Action::CreateVServerGroup {
+        backend_servers, ..
+    } = &p.actions[1]
+    else {
+        panic!()
+    };
+    assert_eq!(backend_servers.len(), 2, "members ride on the create");
     let Action::CreateLoadBalancer(c) = &p.actions[0] else {
         panic!()
     };
@@ -110,7 +116,7 @@ fn a_new_service_creates_the_clb_then_group_members_then_a_started_listener() {
     );
     assert_eq!(c.client_token, d.default_name);
     let name = "k8s/30080/web/ns/c1".to_owned();
-    let Some((_, listener)) = p.actions[3].listener_params() else {
+    let Some((_, listener)) = p.actions[2].listener_params() else {
         panic!()
     };
     assert_eq!(listener.vserver_group, Some(GroupRef::Pending(name)));
@@ -135,13 +141,17 @@ fn members_are_batched_by_20_by_default_and_up_to_40() {
         p.actions
             .iter()
             .filter_map(|a| match a {
-                Action::AddVServerGroupBackendServers {
+                Action::CreateVServerGroup {
+                    backend_servers, ..
+                }
+                | Action::AddVServerGroupBackendServers {
                     backend_servers, ..
                 } => Some(backend_servers.len()),
                 _ => None,
             })
             .collect()
     };
+    // The first batch rides on CreateVServerGroup, the rest are added.
     assert_eq!(sizes(&plan(&d, None, &opts()).unwrap()), vec![20, 20, 5]);
     let forty = PlanOptions {
         batch_size: 40,
@@ -414,14 +424,7 @@ fn a_reused_clb_gets_the_reuse_tag_and_keeps_its_own_settings() {
     let o = reused_lb();
     let d = want(&svc, &nodes(1));
     let p = plan(&d, Some(&o), &opts()).unwrap();
-    assert_eq!(
-        names(&p),
-        vec![
-            "TagResources",
-            "CreateVServerGroup",
-            "AddVServerGroupBackendServers"
-        ]
-    );
+    assert_eq!(names(&p), vec!["TagResources", "CreateVServerGroup"]);
     let Action::TagResources { tags, .. } = &p.actions[0] else {
         panic!()
     };
@@ -565,7 +568,6 @@ fn a_node_port_change_moves_the_listener_to_a_new_group_then_deletes_the_old_one
         names(&p),
         vec![
             "CreateVServerGroup",
-            "AddVServerGroupBackendServers",
             "SetLoadBalancerTCPListenerAttribute",
             "DeleteVServerGroup",
         ]
@@ -759,7 +761,7 @@ fn eni_members_must_be_resolved_before_planning() {
     d.resolve_enis(&[("10.0.0.1".to_owned(), "eni-1".to_owned())].into());
     let p = plan(&d, None, &opts()).unwrap();
     let added = p.actions.iter().find_map(|a| match a {
-        Action::AddVServerGroupBackendServers {
+        Action::CreateVServerGroup {
             backend_servers, ..
         } => Some(backend_servers),
         _ => None,
