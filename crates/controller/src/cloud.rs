@@ -220,6 +220,13 @@ impl Cloud {
             .map(|c| c.observed.clone())
     }
 
+    /// Whether CLB `id`'s observation is cached and younger than the max age (a sync would
+    /// plan against it without describing).
+    pub fn is_fresh(&self, id: &str) -> bool {
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(id).is_some_and(|c| c.at.elapsed() < self.max_age)
+    }
+
     fn remember(&self, observed: ObservedLb, at: Instant) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.insert(observed.load_balancer_id.clone(), Cached { observed, at });

@@ -16,7 +16,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use slb_model::{ClusterContext, node_change_matters};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::reconcile::SERVICE_NAME_LABEL;
 
@@ -26,6 +26,34 @@ pub struct NodeFanout {
     slices: Store<EndpointSlice>,
     cluster: ClusterContext,
     state: Mutex<Seen>,
+    epochs: Arc<NodeEpochs>,
+}
+
+/// Per Service (`namespace/name`), how many Node changes mattered to it: part of the
+/// reconcile's fast-path fingerprint, so node churn that does not concern a Service (most of
+/// it, in a big cluster) does not cost it a full reconcile.
+#[derive(Debug, Default)]
+pub struct NodeEpochs(Mutex<HashMap<String, u64>>);
+
+impl NodeEpochs {
+    /// The count for `key`.
+    pub fn get(&self, key: &str) -> u64 {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn bump(&self, key: String) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default() += 1;
+    }
 }
 
 /// The last version of each node this fan-out saw, and where a (re)list stands.
@@ -44,12 +72,14 @@ impl NodeFanout {
         services: Store<Service>,
         slices: Store<EndpointSlice>,
         cluster: ClusterContext,
+        epochs: Arc<NodeEpochs>,
     ) -> Self {
         Self {
             services,
             slices,
             cluster,
             state: Mutex::default(),
+            epochs,
         }
     }
 
@@ -137,6 +167,10 @@ impl NodeFanout {
             .collect();
         if !affected.is_empty() {
             tracing::debug!(node = %name, services = affected.len(), "node change reconciles");
+        }
+        for svc in &affected {
+            let ns = svc.namespace.clone().unwrap_or_default();
+            self.epochs.bump(format!("{ns}/{}", svc.name));
         }
         affected
     }

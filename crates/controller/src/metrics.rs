@@ -28,6 +28,8 @@ pub struct Metrics {
     pub duration: Histogram,
     /// 1 while this replica leads (or runs without election).
     pub leader: Gauge,
+    /// Reconciles that found nothing changed since the last successful sync.
+    pub fast_path: Counter,
 }
 
 impl Default for Metrics {
@@ -37,6 +39,7 @@ impl Default for Metrics {
             failures: Family::default(),
             duration: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             leader: Gauge::default(),
+            fast_path: Counter::default(),
         }
     }
 }
@@ -56,6 +59,12 @@ impl Metrics {
             "reconcile_duration_seconds",
             "Duration of one Service reconcile",
             m.duration.clone(),
+        );
+        sub.register(
+            "fast_path",
+            "Reconciles that found the Service, its EndpointSlices and the Nodes unchanged since \
+             the last successful sync and the cached CLB fresh, and did nothing",
+            m.fast_path.clone(),
         );
         sub.register(
             "leader",

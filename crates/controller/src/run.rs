@@ -421,13 +421,20 @@ pub async fn run_controller(
         drift_interval: settings.drift_interval,
         metrics,
         inventory_ready: inventory.as_ref().map(|i| i.ready()),
+        synced: std::sync::Mutex::default(),
+        node_epochs: Arc::default(),
     });
 
     let controller = Controller::new(
         scoped::<Service>(&client, settings.namespace.as_deref()),
         watcher::Config::default(),
     );
-    let fanout = NodeFanout::new(controller.store(), slices.clone(), ctx.cluster.clone());
+    let fanout = NodeFanout::new(
+        controller.store(),
+        slices.clone(),
+        ctx.cluster.clone(),
+        ctx.node_epochs.clone(),
+    );
     let node_triggers = node_events
         .then(move |event| {
             // Register before fanning out, so reconciles never name an unknown instance.

@@ -331,3 +331,50 @@ async fn changing_annotations_modifies_the_same_clb_in_place() {
     assert_eq!(h.calls("ModifyLoadBalancerInstanceSpec").await, 1);
     assert_eq!(h.calls("SetLoadBalancerTCPListenerAttribute").await, 1);
 }
+
+#[tokio::test]
+async fn an_unrelated_service_update_takes_the_fast_path_and_a_removed_label_is_restored() {
+    let h = harness("fastpath").await;
+    let id = serve_web(&h).await;
+    h.ingress_ip("web").await;
+    let (calls, _) = support::settle(&h).await;
+    let fast = |text: String| support::sum_series(&text, "slb_controller_fast_path_total", "");
+    let before = fast(h.metrics().await);
+    let services = h.services();
+    let patch = |labels: serde_json::Value| {
+        let services = services.clone();
+        async move {
+            services
+                .patch(
+                    "web",
+                    &kube::api::PatchParams::default(),
+                    &kube::api::Patch::Merge(&serde_json::json!({"metadata": {"labels": labels}})),
+                )
+                .await
+                .unwrap();
+        }
+    };
+    // Another tool labels the Service: nothing the CLB depends on changed.
+    patch(serde_json::json!({"team": "payments"})).await;
+    eventually("a fast-path reconcile", || async {
+        (fast(h.metrics().await) > before).then_some(())
+    })
+    .await;
+    assert_eq!(h.all_calls().await, calls, "the fast path calls nothing");
+    let svc = services.get("web").await.unwrap();
+    assert_eq!(
+        svc.labels()["service.beta.kubernetes.io/hash"],
+        slb_model::spec_hash(&svc),
+        "the reference's spec-hash label"
+    );
+
+    // Someone deletes the CLB-id label: that is an input, so the full path restores it,
+    // finding the CLB again by its tag (one describe) and planning against the cache.
+    let describes = h.calls("DescribeLoadBalancers").await;
+    patch(serde_json::json!({ LB_ID_LABEL: null })).await;
+    let restored = h.clb_id("web").await;
+    assert_eq!(restored, id);
+    support::settle(&h).await;
+    assert_eq!(h.all_calls().await, calls + 1);
+    assert_eq!(h.calls("DescribeLoadBalancers").await, describes + 1);
+}

@@ -46,7 +46,7 @@ fn fanout() -> NodeFanout {
     let (slices, _) = reflector::store::<EndpointSlice>();
     let mut cluster = ClusterContext::new("c1", "cn-hangzhou", "vpc-1");
     cluster.local_mode = true;
-    NodeFanout::new(services, slices, cluster)
+    NodeFanout::new(services, slices, cluster, Arc::default())
 }
 
 fn names(refs: &[ObjectRef<Service>]) -> Vec<String> {
