@@ -253,3 +253,53 @@ async fn every_forbidden_reuse_is_an_event_with_the_faqs_text_and_a_remedy_and_c
         assert_eq!(listeners(&h, id).await, was, "{id} is unchanged");
     }
 }
+
+#[tokio::test]
+async fn preserve_lb_on_delete_hands_the_clb_to_the_user_without_the_services_listener() {
+    let h = harness("preserve").await;
+    let services = h.services();
+    let keep = format!("{PREFIX}preserve-lb-on-delete");
+    services
+        .create(
+            &PostParams::default(),
+            &service(&h.ns, "web", true, &[(keep.as_str(), "true")]),
+        )
+        .await
+        .unwrap();
+    let id = h.clb_id("web").await;
+    h.ingress_ip("web").await;
+    services
+        .delete("web", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("web to go", || async {
+        services
+            .get_opt("web")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let lb = h
+        .cloud
+        .observe(&id)
+        .await
+        .unwrap()
+        .expect("the CLB is preserved");
+    assert!(lb.listeners.is_empty(), "{:?}", lb.listeners);
+    assert!(lb.vserver_groups.is_empty(), "{:?}", lb.vserver_groups);
+    assert!(
+        !lb.tags.contains_key("kubernetes.do.not.delete")
+            && !lb.tags.contains_key("ack.aliyun.com"),
+        "no longer marked as the cluster's: {:?}",
+        lb.tags
+    );
+    assert!(
+        h.events("web")
+            .await
+            .iter()
+            .any(|(reason, _)| reason == "CleanLoadBalancer"),
+        "the deletion says what it did"
+    );
+}
