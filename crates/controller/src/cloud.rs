@@ -166,6 +166,7 @@ pub struct Cloud {
     cache: Arc<Mutex<HashMap<String, Cached>>>,
     max_age: Duration,
     metrics: ApiMetrics,
+    locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Cloud {
@@ -196,6 +197,7 @@ impl Cloud {
             cache: Arc::default(),
             max_age: DEFAULT_MAX_AGE,
             metrics,
+            locks: Arc::default(),
         }
     }
 
@@ -218,6 +220,16 @@ impl Cloud {
             .get(id)
             .filter(|c| c.at.elapsed() < self.max_age)
             .map(|c| c.observed.clone())
+    }
+
+    /// The mutex serializing syncs of CLB `id` (or of the CLB a Service is about to create,
+    /// by its default name). Entries nobody holds are pruned as new ones are made.
+    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        if locks.len() > 1024 {
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        locks.entry(id.to_owned()).or_default().clone()
     }
 
     /// Whether CLB `id`'s observation is cached and younger than the max age (a sync would
@@ -408,6 +420,11 @@ impl Cloud {
         let skipped_backends = self.resolve_enis(&mut desired, &mut calls).await?;
         let (id, find_calls) = self.find_counted(&desired, known_id).await?;
         calls += find_calls;
+        // One sync at a time per CLB (Services sharing a reused CLB): observe, plan, execute
+        // and the cache update must not interleave, or one plan's cache update would
+        // overwrite the other's, and the CLB API refuses concurrent writes anyway.
+        let lock = self.lock_for(id.as_deref().unwrap_or(&desired.default_name));
+        let _serialized = lock.lock().await;
         let observed = match &id {
             Some(id) => match self.cached(id) {
                 Some(cached) => Some(cached),

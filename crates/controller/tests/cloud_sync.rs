@@ -568,3 +568,49 @@ async fn the_state_cached_after_a_create_plans_every_next_change_like_a_fresh_ob
     eprintln!("{extra_calls} extra calls over every case");
     assert!(extra_calls <= 8, "{extra_calls} extra calls");
 }
+
+/// Two Services sharing one reused CLB sync at the same moment (each call takes 5 ms, so
+/// they would interleave): syncs of one CLB are serialized, both listeners are made, and the
+/// shared cache ends up holding both, so neither Service plans its listener again.
+#[tokio::test]
+async fn concurrent_syncs_of_services_sharing_a_clb_do_not_lose_each_others_changes() {
+    use slb_openapi::Clb;
+    use slb_openapi::clb::CreateLoadBalancerRequest;
+    use slb_openapi::types::AddressType;
+
+    let engine = engine_with(&format!("{INVENTORY}faults: {{ latency_ms: 5 }}\n"));
+    let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
+    let user_lb = engine
+        .create_load_balancer(&CreateLoadBalancerRequest {
+            address_type: Some(AddressType::Internet),
+            load_balancer_spec: Some("slb.s1.small".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .load_balancer_id;
+    let a = reusing("web", "11111111-0000-4000-8000-000000000001", &user_lb);
+    let mut b = reusing("shop", "22222222-0000-4000-8000-000000000002", &user_lb);
+    b.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].port = 443;
+    let want_a = desired(&a, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let want_b = desired(&b, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let options = PlanOptions::default();
+    let (ra, rb) = tokio::join!(
+        cloud.sync(want_a.clone(), None, &options, false),
+        cloud.sync(want_b.clone(), None, &options, false),
+    );
+    ra.unwrap();
+    rb.unwrap();
+    for want in [want_a, want_b] {
+        let again = sync(&cloud, want, None).await;
+        assert!(
+            again.plan.is_empty(),
+            "the cache lost a change: {:?}",
+            again.plan.actions
+        );
+    }
+    let lb = cloud.observe(&user_lb).await.unwrap().unwrap();
+    let mut ports: Vec<u16> = lb.listeners.iter().map(|l| l.listener_port).collect();
+    ports.sort();
+    assert_eq!(ports, [80, 443]);
+}
