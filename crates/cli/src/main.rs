@@ -193,10 +193,16 @@ async fn run_controller(args: slb_controller::run::ControllerArgs) -> anyhow::Re
 
 /// `local serve`: the OpenAPI server feeding a real data plane, which stops with it.
 async fn serve_local(args: slb_local::ServeArgs) -> anyhow::Result<()> {
-    // The proxy's metrics registry; the local CLB has no metrics endpoint yet.
+    // The data plane's series, exported with the API's on --metrics-addr.
     let mut registry = prometheus_client::registry::Registry::default();
     let proxy = ProxyDataPlane::new(slb_dataplane::DataPlane::spawn(&mut registry));
-    let served = slb_local::run_with(args, Arc::new(proxy.clone()), shutdown_signal()).await;
+    let served = slb_local::serve::run_with_registry(
+        args,
+        Arc::new(proxy.clone()),
+        registry,
+        shutdown_signal(),
+    )
+    .await;
     proxy.handle().shutdown().await;
     Ok(served?)
 }

@@ -1,7 +1,8 @@
 //! `slb-ccm local serve` carries real traffic: a CLB configured through the signed OpenAPI
 //! forwards TCP connections on its VIP to three backends with the 1:2:3 weights of the FAQ's
 //! example, and after the server is stopped and started again on the same state file the
-//! listener is back and traffic flows with no further API call.
+//! listener is back and traffic flows with no further API call. `--metrics-addr` exports the
+//! API's requests and the data plane's connections.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -47,7 +48,7 @@ async fn backends() -> u16 {
     port
 }
 
-async fn spawn_server(state: &Path, config: &Path) -> (Child, String) {
+async fn spawn_server(state: &Path, config: &Path, metrics: SocketAddr) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_slb-ccm"))
         .args([
             "local",
@@ -69,6 +70,8 @@ async fn spawn_server(state: &Path, config: &Path) -> (Child, String) {
         .arg(state)
         .arg("--config")
         .arg(config)
+        .arg("--metrics-addr")
+        .arg(metrics.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -82,6 +85,22 @@ async fn spawn_server(state: &Path, config: &Path) -> (Child, String) {
         .expect("the server prints its address");
     let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
     (child, addr)
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// Sum of the series starting with `prefix` whose line contains `needle`.
+fn series(text: &str, prefix: &str, needle: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(prefix) && l.contains(needle))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
 }
 
 fn client(addr: &str) -> HttpClient {
@@ -198,10 +217,30 @@ async fn a_configured_listener_forwards_with_weights_and_survives_a_restart() {
     .unwrap();
     let node_port = backends().await;
 
-    let (mut server, addr) = spawn_server(&state, &config).await;
+    let metrics = free_addr();
+    let (mut server, addr) = spawn_server(&state, &config, metrics).await;
     let vip = configure(&client(&addr), node_port).await;
     wait_until_listening(vip).await;
     assert_one_two_three(&split(vip, CONNECTIONS).await);
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        series(
+            &text,
+            "slb_local_api_requests_total{",
+            "action=\"CreateLoadBalancer\",code=\"ok\""
+        ),
+        1,
+        "{text}"
+    );
+    assert!(
+        series(&text, "slb_dataplane_connections_total", "") >= CONNECTIONS as u64,
+        "{text}"
+    );
 
     // SIGTERM: the server stops and takes its listeners with it.
     Command::new("kill")
@@ -219,7 +258,7 @@ async fn a_configured_listener_forwards_with_weights_and_survives_a_restart() {
     );
 
     // Restart on the same state: the listener comes back by itself.
-    let (_server, _addr) = spawn_server(&state, &config).await;
+    let (_server, _addr) = spawn_server(&state, &config, free_addr()).await;
     wait_until_listening(vip).await;
     assert_one_two_three(&split(vip, CONNECTIONS).await);
 }

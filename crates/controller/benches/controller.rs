@@ -74,6 +74,7 @@ async fn start_local_clb(dir: &std::path::Path, nodes: usize, services: usize) -
         access_key_secret: "bench-secret".into(),
         vip_pool: Some("127.8.0.0/16".into()),
         config: Some(config),
+        metrics_addr: None,
     };
     tokio::spawn(slb_local::run(args, std::future::pending()));
     for _ in 0..100 {

@@ -12,8 +12,10 @@ use std::sync::Arc;
 use crate::config::{ConfigError, LocalConfig};
 use crate::dataplane::{DataPlane, NoopDataPlane};
 use crate::engine::{Engine, EngineError};
-use crate::server::{Credential, ServerConfig, app};
+use crate::server::{Credential, RequestMetrics, ServerConfig, app};
 use crate::store::{MemoryStore, SqliteStore, Store, StoreError};
+use axum::response::IntoResponse as _;
+use prometheus_client::registry::Registry;
 
 /// The `--state` value that keeps state in memory only (nothing survives a restart).
 pub const MEMORY_STATE: &str = ":memory:";
@@ -42,6 +44,10 @@ pub struct ServeArgs {
     /// YAML or JSON config file: vSwitches, ECS inventory, quotas, faults.
     #[arg(long, env = "SLB_LOCAL_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Serve Prometheus metrics (API requests by action and code, data plane traffic) on
+    /// `http://ADDR/metrics`.
+    #[arg(long, env = "SLB_LOCAL_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Why `run` failed.
@@ -132,6 +138,26 @@ pub async fn run_with(
     dataplane: Arc<dyn DataPlane>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    run_with_registry(args, dataplane, Registry::default(), shutdown).await
+}
+
+/// [`run_with`], also exporting the series already in `registry` (the data plane's) with the
+/// API's on `--metrics-addr`.
+///
+/// # Errors
+/// [`ServeError`] naming the step that failed.
+pub async fn run_with_registry(
+    args: ServeArgs,
+    dataplane: Arc<dyn DataPlane>,
+    mut registry: Registry,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let metrics = RequestMetrics::default();
+    metrics.register(&mut registry);
+    let metrics_server = match args.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, registry).await?),
+        None => None,
+    };
     let config = args.load_config()?;
     let store = args.open_store()?;
     let engine = Arc::new(Engine::open(config, store, dataplane)?);
@@ -147,6 +173,7 @@ pub async fn run_with(
             access_key_id: args.access_key_id.clone(),
             access_key_secret: args.access_key_secret.clone(),
         }],
+        metrics,
     };
     println!("slb-local listening on http://{addr}");
     tracing::info!(%addr, state = %args.state.display(), "local CLB serving");
@@ -154,6 +181,47 @@ pub async fn run_with(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServeError::Serve)?;
+    if let Some(task) = metrics_server {
+        task.abort();
+    }
     tracing::info!("local CLB stopped");
     Ok(())
+}
+
+/// Serves `registry` as Prometheus text on `http://addr/metrics` until aborted.
+async fn serve_metrics(
+    addr: SocketAddr,
+    registry: Registry,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let bound = listener.local_addr().map_err(ServeError::Serve)?;
+    tracing::info!(addr = %bound, "metrics on /metrics");
+    let registry = Arc::new(registry);
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let registry = registry.clone();
+            async move {
+                let mut text = String::new();
+                match prometheus_client::encoding::text::encode(&mut text, &registry) {
+                    Ok(()) => (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        text,
+                    )
+                        .into_response(),
+                    Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                }
+            }
+        }),
+    );
+    Ok(tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::warn!(error = %err, "metrics server stopped");
+        }
+    }))
 }

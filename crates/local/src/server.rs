@@ -25,14 +25,18 @@ use slb_openapi::sign::form_decode;
 use crate::engine::{Engine, lookup_action, new_request_id};
 
 pub mod auth;
+pub mod metrics;
 
 pub use auth::Credential;
+pub use metrics::RequestMetrics;
 
 /// What the server needs besides the engine.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Accepted AccessKey pairs.
     pub credentials: Vec<Credential>,
+    /// Where answered requests are counted.
+    pub metrics: RequestMetrics,
 }
 
 struct AppState {
@@ -85,7 +89,14 @@ async fn handle(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost")
         .to_owned();
-    let result = serve_one(&app, &method, &uri, &headers, &body).await;
+    let started = tokio::time::Instant::now();
+    let mut action = None;
+    let result = serve_one(&app, &method, &uri, &headers, &body, &mut action).await;
+    app.config.metrics.record(
+        action,
+        result.as_ref().err().map(|e| e.code.as_str()),
+        started.elapsed().as_secs_f64(),
+    );
     match result {
         Ok(mut body) => {
             if let Value::Object(m) = &mut body {
@@ -103,6 +114,7 @@ async fn serve_one(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    known_action: &mut Option<&'static str>,
 ) -> Result<Value, ApiError> {
     if method != Method::GET && method != Method::POST {
         return Err(ApiError::service(
@@ -128,6 +140,7 @@ async fn serve_one(
         .ok_or_else(|| ApiError::missing_parameter("Action"))?
         .clone();
     let info = lookup_action(&action).ok_or_else(|| codes::INVALID_ACTION_NOT_FOUND.error())?;
+    *known_action = Some(info.name);
     let version = params
         .get("Version")
         .filter(|v| !v.is_empty())

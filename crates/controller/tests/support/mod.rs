@@ -184,6 +184,7 @@ async fn over_http(engine: Arc<Engine>) -> Cloud {
             access_key_id: "test".into(),
             access_key_secret: "test-secret".into(),
         }],
+        metrics: Default::default(),
     };
     tokio::spawn(async move { axum::serve(listener, app(engine, server)).await });
     let mut config = ClientConfig::new("cn-hangzhou", Credentials::new("test", "test-secret"));

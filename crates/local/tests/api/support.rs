@@ -95,6 +95,7 @@ pub async fn start_with(config: LocalConfig, store: Box<dyn Store>) -> Harness {
                 access_key_id: AK_ID.into(),
                 access_key_secret: AK_SECRET.into(),
             }],
+            metrics: Default::default(),
         },
     );
     let task = tokio::spawn(async move {
