@@ -2,7 +2,8 @@
 //! only the Services whose backend set it changes, and costs exactly the backend calls of
 //! the groups it changes. A heartbeat costs nothing; a node joining adds itself to the
 //! Cluster-policy group only; a node leaving removes it from there only; a node going
-//! NotReady touches the Services it was a backend of and nothing else.
+//! NotReady touches the Services it was a backend of and nothing else. A burst of
+//! EndpointSlice updates is coalesced into few reconciles that end in the last state.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -200,4 +201,53 @@ async fn node_events_reconcile_only_the_services_whose_backends_they_change() {
         "NotReady costs the two groups it was in, one call each"
     );
     assert_eq!(members(&h, &pinned).await, vec![a.clone()]);
+}
+
+#[tokio::test]
+async fn a_burst_of_endpoint_changes_is_coalesced_into_few_reconciles_ending_in_the_last_state() {
+    let h = harness("burst").await;
+    let services = h.services();
+    services
+        .create(&PostParams::default(), &service(&h.ns, "web", true, &[]))
+        .await
+        .unwrap();
+    let slices: Api<EndpointSlice> = Api::namespaced(h.client.clone(), &h.ns);
+    slices
+        .create(&PostParams::default(), &h.slice("web", [1, 1, 1]))
+        .await
+        .unwrap();
+    let id = h.clb_id("web").await;
+    eventually("1:1:1", || async {
+        (support::weights(&h.cloud, &id).await == [1, 1, 1]).then_some(())
+    })
+    .await;
+    let start = settle(&h).await;
+
+    // A rollout: twelve EndpointSlice updates as fast as the API server takes them.
+    let mut last = [1, 1, 1];
+    for step in 0..12 {
+        last = [1 + step % 3, 2, 1 + step / 3];
+        let mut current = slices.get("web-1").await.unwrap();
+        current.endpoints = h.slice("web", last).endpoints;
+        slices
+            .replace("web-1", &PostParams::default(), &current)
+            .await
+            .unwrap();
+    }
+    let want: Vec<u32> = last.iter().map(|&p| p as u32).collect();
+    eventually("the last weights", || async {
+        (support::weights(&h.cloud, &id).await == want).then_some(())
+    })
+    .await;
+    let end = settle(&h).await;
+    let (calls, reconciles) = delta(&start, &end);
+    eprintln!("burst of 12 slice updates: {reconciles} reconciles, calls {calls:?}");
+    assert!(
+        reconciles < 12,
+        "{reconciles} reconciles for 12 updates: bursts are coalesced"
+    );
+    assert!(
+        calls.values().sum::<u64>() <= reconciles * 2,
+        "only backend calls, at most an add and a weight change per reconcile: {calls:?}"
+    );
 }
