@@ -166,12 +166,9 @@ async fn run_controller(args: slb_controller::run::ControllerArgs) -> anyhow::Re
     let client = args.kube_client().await?;
     let cloud = args.cloud()?;
     let mut settings = args.settings();
-    if args.register_nodes {
-        anyhow::ensure!(
-            args.cloud == slb_controller::run::CloudKind::Local,
-            "--register-nodes works only with --cloud local: Alibaba Cloud's ECS inventory \
-             is not ours to write"
-        );
+    // In local mode the controller keeps the local CLB's instance inventory in step with the
+    // Nodes (DESIGN.md, "Nodes and instances in local mode"); never against Alibaba Cloud.
+    if args.cloud == slb_controller::run::CloudKind::Local && !args.no_register_nodes {
         let (http, _) = args.connection.http_client(args.cloud)?;
         settings.inventory = Some(slb_controller::inventory::Inventory(Arc::new(
             ops::inventory::LocalInventory {

@@ -1,6 +1,7 @@
 //! End to end, with every part real and separate: a kube-apiserver (testkit), `slb-ccm local
 //! serve` (the local CLB with its data plane), and `slb-ccm controller`. A Local-policy Service
-//! gets an IP in its status, traffic sent to that IP reaches the pods' nodes in the FAQ's
+//! gets an IP in its status (the local CLB starts knowing no instance: the controller registers
+//! the Nodes), traffic sent to that IP reaches the pods' nodes in the FAQ's
 //! 1:2:3 ratio, and deleting the Service closes the VIP and releases the Service.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -38,14 +39,8 @@ async fn node_servers(names: &[String]) {
     }
 }
 
-async fn local_serve(dir: &std::path::Path, names: &[String]) -> (Child, String) {
-    let mut yaml = String::from("instances:\n");
-    for (name, ip) in names.iter().zip(IPS) {
-        yaml.push_str(&format!(
-            "  - {{ InstanceId: i-local-{name}, PrivateIpAddress: {ip} }}\n"
-        ));
-    }
-    std::fs::write(dir.join("local.yaml"), yaml).unwrap();
+/// `local serve` knowing no ECS instance: the controller registers the Nodes itself.
+async fn local_serve() -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_slb-ccm"))
         .args([
             "local",
@@ -62,8 +57,6 @@ async fn local_serve(dir: &std::path::Path, names: &[String]) -> (Child, String)
             "e2e-secret",
         ])
         .args(["--vip-pool", "127.5.9.0/24"])
-        .arg("--config")
-        .arg(dir.join("local.yaml"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -129,8 +122,7 @@ async fn a_service_gets_a_working_vip_with_the_faqs_weights_and_loses_it_on_dele
         .map(|n| format!("{ns}-{n}"))
         .collect();
     node_servers(&names).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (_local, endpoint) = local_serve(dir.path(), &names).await;
+    let (_local, endpoint) = local_serve().await;
     let _controller = controller(cp.kubeconfig_path(), &endpoint, &ns);
 
     for (name, ip) in names.iter().zip(IPS) {

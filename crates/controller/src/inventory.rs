@@ -1,5 +1,5 @@
-//! `--register-nodes` with `--cloud local`: keeps a local CLB's ECS inventory in step with the
-//! cluster's Nodes, so a kind or k3d cluster can use `slb-ccm local serve` without listing
+//! With `--cloud local` (unless `--no-register-nodes`): keeps a local CLB's ECS inventory in
+//! step with the cluster's Nodes, so a kind or k3d cluster can use `slb-ccm local serve` without listing
 //! its nodes in the server's config. A node becomes an instance (its providerID's id, or the
 //! id derived from its name in local mode) at its InternalIP.
 //!

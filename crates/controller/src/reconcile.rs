@@ -56,7 +56,7 @@ pub struct Context {
     pub drift_interval: Duration,
     /// Reconcile metrics.
     pub metrics: crate::metrics::Metrics,
-    /// With `--register-nodes`: true once the nodes are in the local CLB's inventory.
+    /// When registering nodes (local mode): true once they are in the local CLB's inventory.
     pub inventory_ready: Option<tokio::sync::watch::Receiver<bool>>,
     /// Per Service, the [`inputs_fingerprint`] of its last successful ensure.
     pub synced: std::sync::Mutex<std::collections::HashMap<String, u64>>,
@@ -218,7 +218,7 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     Ok(Action::requeue(jittered(ctx.drift_interval)))
 }
 
-/// The Node and EndpointSlice caches have listed, and (with `--register-nodes`) the nodes
+/// The Node and EndpointSlice caches have listed, and (when registering nodes) the nodes
 /// are registered.
 fn caches_ready(ctx: &Context) -> bool {
     use futures::FutureExt as _;

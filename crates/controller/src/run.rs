@@ -133,10 +133,10 @@ pub struct ControllerArgs {
     /// arriving within this many milliseconds of each other cause one reconcile.
     #[arg(long, env = "SLB_DEBOUNCE_MS", default_value_t = 500)]
     pub debounce_ms: u64,
-    /// With `--cloud local`: register every Node as an ECS instance of the local CLB
-    /// (`LocalPutInstances`), so its config need not list them.
-    #[arg(long, env = "SLB_REGISTER_NODES")]
-    pub register_nodes: bool,
+    /// With `--cloud local` the controller registers every Node as an ECS instance of the
+    /// local CLB (`LocalPutInstances`) so its config need not list them; this turns that off.
+    #[arg(long, env = "SLB_NO_REGISTER_NODES")]
+    pub no_register_nodes: bool,
 }
 
 /// Why the controller stopped.

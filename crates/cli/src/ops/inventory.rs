@@ -2,7 +2,7 @@
 //! admin action `LocalPutInstances`, so `apply --endpoint … --register-nodes` works against a
 //! `slb-ccm local serve` that was started without them.
 //!
-//! The same action backs `controller --cloud local --register-nodes` through
+//! The same action backs the node registration of `controller --cloud local` through
 //! [`LocalInventory`], the controller's [`NodeInventory`].
 //!
 //! Only on request, never by default: Alibaba Cloud has no such action, and nothing
