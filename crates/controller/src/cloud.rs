@@ -418,28 +418,39 @@ impl Cloud {
     ) -> Result<SyncOutcome, CloudError> {
         let mut calls = 0;
         let skipped_backends = self.resolve_enis(&mut desired, &mut calls).await?;
-        let (id, find_calls) = self.find_counted(&desired, known_id).await?;
-        calls += find_calls;
+        // The Service's label names its CLB: observing it is the existence check (no
+        // separate lookup, which saves a call per Service when a restarted controller
+        // observes everything afresh). Otherwise: the reuse id, or the lookup by tag.
+        let mut id = match (&desired.reuse_id, known_id) {
+            (None, Some(known)) => Some(known.to_owned()),
+            _ => {
+                let (id, n) = self.find_counted(&desired, known_id).await?;
+                calls += n;
+                id
+            }
+        };
         // One sync at a time per CLB (Services sharing a reused CLB): observe, plan, execute
         // and the cache update must not interleave, or one plan's cache update would
         // overwrite the other's, and the CLB API refuses concurrent writes anyway.
-        let lock = self.lock_for(id.as_deref().unwrap_or(&desired.default_name));
-        let _serialized = lock.lock().await;
-        let observed = match &id {
-            Some(id) => match self.cached(id) {
-                Some(cached) => Some(cached),
-                None => {
-                    let at = Instant::now();
-                    let (observed, n) = self.observe_counted(id).await?;
-                    calls += n;
-                    if let Some(o) = &observed {
-                        self.remember(o.clone(), at);
-                    }
-                    observed
-                }
-            },
-            None => None,
-        };
+        let mut serialized = self
+            .lock_for(id.as_deref().unwrap_or(&desired.default_name))
+            .lock_owned()
+            .await;
+        let mut observed = self.observe_cached(id.as_deref(), &mut calls).await?;
+        if observed.is_none() && desired.reuse_id.is_none() && known_id.is_some() {
+            // The labelled CLB is gone (deleted in the console): look it up by tag, as a
+            // Service without a label would be.
+            drop(serialized);
+            let (found, n) = self.find_counted(&desired, None).await?;
+            calls += n;
+            id = found;
+            serialized = self
+                .lock_for(id.as_deref().unwrap_or(&desired.default_name))
+                .lock_owned()
+                .await;
+            observed = self.observe_cached(id.as_deref(), &mut calls).await?;
+        }
+        let _serialized = serialized;
         let plan = slb_model::plan(&desired, observed.as_ref(), options)?;
         let mut outcome = SyncOutcome {
             load_balancer_id: observed.as_ref().map(|o| o.load_balancer_id.clone()),
@@ -479,6 +490,26 @@ impl Cloud {
             outcome.address = None;
         }
         Ok(outcome)
+    }
+
+    /// CLB `id` from the cache, else observed (and cached); `None` when there is no id or no
+    /// such CLB.
+    async fn observe_cached(
+        &self,
+        id: Option<&str>,
+        calls: &mut usize,
+    ) -> Result<Option<ObservedLb>, CloudError> {
+        let Some(id) = id else { return Ok(None) };
+        if let Some(cached) = self.cached(id) {
+            return Ok(Some(cached));
+        }
+        let at = Instant::now();
+        let (observed, n) = self.observe_counted(id).await?;
+        *calls += n;
+        if let Some(o) = &observed {
+            self.remember(o.clone(), at);
+        }
+        Ok(observed)
     }
 
     /// After a successful run: advance the cached observation with slb-model's simulator and

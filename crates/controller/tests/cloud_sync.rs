@@ -205,7 +205,50 @@ async fn a_stale_cache_is_refreshed_after_its_max_age() {
     let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
     let id = sync(&cloud, want.clone(), None).await.load_balancer_id;
     let again = sync(&cloud, want, id.as_deref()).await;
-    assert_eq!(again.calls, 6, "known id checked, then observed afresh");
+    assert_eq!(
+        again.calls, 5,
+        "observed afresh by its known id: attribute + tags + listeners + groups + one group"
+    );
+}
+
+/// The CLB the Service's label names was deleted in the console: the sync notices while
+/// observing it, looks for the Service's CLB by tag, finds none and creates a new one.
+#[tokio::test]
+async fn a_clb_deleted_behind_the_controllers_back_is_recreated() {
+    use slb_openapi::Clb;
+    use slb_openapi::clb::{DeleteLoadBalancerRequest, SetLoadBalancerDeleteProtectionRequest};
+    use slb_openapi::types::OnOff;
+
+    let engine = engine_with(INVENTORY);
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let first = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
+    let gone = sync(&first, want.clone(), None)
+        .await
+        .load_balancer_id
+        .unwrap();
+    engine
+        .set_load_balancer_delete_protection(&SetLoadBalancerDeleteProtectionRequest {
+            load_balancer_id: gone.clone(),
+            delete_protection: OnOff::Off,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    engine
+        .delete_load_balancer(&DeleteLoadBalancerRequest {
+            load_balancer_id: gone.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let restarted = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
+    let outcome = sync(&restarted, want, Some(&gone)).await;
+    let new = outcome.load_balancer_id.unwrap();
+    assert_ne!(new, gone);
+    let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
+    assert_eq!(names[0], "CreateLoadBalancer", "{names:?}");
+    assert!(restarted.observe(&new).await.unwrap().is_some());
 }
 
 #[tokio::test]
