@@ -15,24 +15,15 @@
 //! governor does).
 
 mod execute;
+mod observe;
 mod wire;
 
 pub use execute::{Executed, execute};
 
-use slb_model::observed::{ObservedListener, ObservedVServerGroup};
-use slb_model::types::{BackendServer, BackendType, Protocol};
 use slb_model::{DesiredLb, ObservedLb, Plan, PlanError, PlanOptions};
-use slb_openapi::clb::{
-    DescribeListenersRequest, DescribeLoadBalancerAttributeRequest, DescribeLoadBalancersRequest,
-    DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, ListTagResourcesRequest,
-};
 use slb_openapi::metered::Metered;
 use slb_openapi::metrics::ApiMetrics;
-use slb_openapi::paginate::{
-    describe_all_listeners, describe_all_load_balancers, describe_enis_by_ips,
-    list_all_tag_resources,
-};
-use slb_openapi::types::{InternetChargeType, ResourceType, TagKv};
+use slb_openapi::paginate::describe_enis_by_ips;
 use slb_openapi::{ApiError, Clb, Ecs};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -256,153 +247,6 @@ impl Cloud {
         &self.region
     }
 
-    /// Which CLB belongs to `desired`: the reuse id (`id` annotation), else `known_id` (the
-    /// Service's label or status) when that CLB still exists, else the CLB tagged
-    /// `kubernetes.do.not.delete = <default name>`.
-    ///
-    /// # Errors
-    /// A failed describe.
-    pub async fn find(
-        &self,
-        desired: &DesiredLb,
-        known_id: Option<&str>,
-    ) -> Result<Option<String>, CloudError> {
-        Ok(self.find_counted(desired, known_id).await?.0)
-    }
-
-    async fn find_counted(
-        &self,
-        desired: &DesiredLb,
-        known_id: Option<&str>,
-    ) -> Result<(Option<String>, usize), CloudError> {
-        if let Some(id) = &desired.reuse_id {
-            return Ok((Some(id.clone()), 0));
-        }
-        let mut calls = 0;
-        if let Some(id) = known_id {
-            if self.cached(id).is_some() {
-                return Ok((Some(id.to_owned()), 0));
-            }
-            let req = DescribeLoadBalancersRequest {
-                region_id: Some(self.region.clone()),
-                load_balancer_id: Some(id.to_owned()),
-                ..Default::default()
-            };
-            let found = describe_all_load_balancers(&*self.clb, &req)
-                .await
-                .map_err(api("DescribeLoadBalancers"))?;
-            calls += 1;
-            if found.iter().any(|lb| lb.load_balancer_id == id) {
-                return Ok((Some(id.to_owned()), calls));
-            }
-        }
-        let req = DescribeLoadBalancersRequest {
-            region_id: Some(self.region.clone()),
-            tags_json: Some(vec![TagKv {
-                tag_key: slb_model::naming::TAG_DO_NOT_DELETE.into(),
-                tag_value: desired.default_name.clone(),
-            }]),
-            ..Default::default()
-        };
-        let found = describe_all_load_balancers(&*self.clb, &req)
-            .await
-            .map_err(api("DescribeLoadBalancers"))?;
-        Ok((
-            found.into_iter().next().map(|lb| lb.load_balancer_id),
-            calls + 1,
-        ))
-    }
-
-    /// Everything on one CLB: attributes, tags, listeners, vServer groups and members.
-    /// `None` when it does not exist.
-    ///
-    /// # Errors
-    /// A failed describe.
-    pub async fn observe(&self, load_balancer_id: &str) -> Result<Option<ObservedLb>, CloudError> {
-        Ok(self.observe_counted(load_balancer_id).await?.0)
-    }
-
-    async fn observe_counted(&self, id: &str) -> Result<(Option<ObservedLb>, usize), CloudError> {
-        let region = Some(self.region.clone());
-        let req = DescribeLoadBalancerAttributeRequest {
-            region_id: region.clone(),
-            load_balancer_id: id.to_owned(),
-        };
-        let attr = match self.clb.describe_load_balancer_attribute(&req).await {
-            Ok(a) => a,
-            Err(e) if e.is_not_found() => return Ok((None, 1)),
-            Err(e) => return Err(api("DescribeLoadBalancerAttribute")(e)),
-        };
-        let mut observed = instance(&attr.summary);
-
-        let tags = ListTagResourcesRequest {
-            region_id: region.clone(),
-            resource_type: ResourceType::Instance,
-            resource_ids: vec![id.to_owned()],
-            ..Default::default()
-        };
-        observed.tags = list_all_tag_resources(&*self.clb, &tags)
-            .await
-            .map_err(api("ListTagResources"))?
-            .into_iter()
-            .map(|t| (t.tag_key, t.tag_value))
-            .collect();
-
-        let listeners = DescribeListenersRequest {
-            region_id: region.clone(),
-            load_balancer_ids: vec![id.to_owned()],
-            ..Default::default()
-        };
-        for item in describe_all_listeners(&*self.clb, &listeners)
-            .await
-            .map_err(api("DescribeLoadBalancerListeners"))?
-        {
-            let Some(protocol) = Protocol::parse(&item.listener_protocol) else {
-                continue;
-            };
-            let json = serde_json::to_value(&item).unwrap_or_default();
-            observed.listeners.push(ObservedListener {
-                listener_port: item.listener_port,
-                listener_protocol: protocol,
-                status: item.status,
-                description: item.description,
-                vserver_group_id: item.vserver_group_id,
-                bandwidth: Some(item.bandwidth),
-                attributes: wire::listener_attributes(protocol, &json),
-            });
-        }
-
-        let groups = DescribeVServerGroupsRequest {
-            region_id: region.clone(),
-            load_balancer_id: id.to_owned(),
-            ..Default::default()
-        };
-        let groups = self
-            .clb
-            .describe_vserver_groups(&groups)
-            .await
-            .map_err(api("DescribeVServerGroups"))?;
-        let mut calls = 4;
-        for g in groups.vserver_groups {
-            let req = DescribeVServerGroupAttributeRequest {
-                region_id: region.clone(),
-                vserver_group_id: g.vserver_group_id.clone(),
-            };
-            let attr = self
-                .clb
-                .describe_vserver_group_attribute(&req)
-                .await
-                .map_err(api("DescribeVServerGroupAttribute"))?;
-            calls += 1;
-            observed.vserver_groups.push(ObservedVServerGroup {
-                vserver_group_id: g.vserver_group_id,
-                vserver_group_name: g.vserver_group_name,
-                backend_servers: attr.backend_servers.iter().map(member).collect(),
-            });
-        }
-        Ok((Some(observed), calls))
-    }
-
     /// Brings the Service's CLB to `desired`: resolves ENI ids, finds and observes the CLB,
     /// plans, and executes the plan unless `dry_run`. A second sync with the same desired
     /// state plans nothing and makes only describe calls.
@@ -580,50 +424,5 @@ impl Cloud {
             })
             .collect();
         Ok(desired.resolve_enis(&by_ip))
-    }
-}
-
-fn instance(s: &slb_openapi::clb::LoadBalancerSummary) -> ObservedLb {
-    let internet_charge_type = InternetChargeType::from_describe_code(&s.internet_charge_type)
-        .map_or_else(
-            || s.internet_charge_type.to_lowercase(),
-            |t| t.as_str().to_owned(),
-        );
-    ObservedLb {
-        load_balancer_id: s.load_balancer_id.clone(),
-        load_balancer_name: s.load_balancer_name.clone(),
-        address: s.address.clone(),
-        address_type: s.address_type.clone(),
-        address_ip_version: s.address_ip_version.clone(),
-        network_type: s.network_type.clone(),
-        vpc_id: s.vpc_id.clone(),
-        vswitch_id: s.vswitch_id.clone(),
-        master_zone_id: s.master_zone_id.clone(),
-        slave_zone_id: s.slave_zone_id.clone(),
-        load_balancer_spec: s.load_balancer_spec.clone(),
-        instance_charge_type: s.instance_charge_type.clone(),
-        internet_charge_type,
-        bandwidth: u32::try_from(s.bandwidth).ok().filter(|b| *b > 0),
-        delete_protection: s.delete_protection == "on",
-        modification_protection_status: s.modification_protection_status.clone(),
-        modification_protection_reason: s.modification_protection_reason.clone(),
-        resource_group_id: s.resource_group_id.clone(),
-        ..Default::default()
-    }
-}
-
-fn member(b: &slb_openapi::types::BackendServer) -> BackendServer {
-    let r#type = match b.effective_type().as_str() {
-        "eni" => BackendType::Eni,
-        "eci" => BackendType::Eci,
-        _ => BackendType::Ecs,
-    };
-    BackendServer {
-        server_id: b.server_id.clone(),
-        r#type,
-        server_ip: (!b.server_ip.is_empty()).then(|| b.server_ip.clone()),
-        port: b.port.unwrap_or(0),
-        weight: b.weight.unwrap_or(100),
-        description: b.description.clone(),
     }
 }
