@@ -362,13 +362,18 @@ pub async fn run_controller(
         let (tx, mut rx) = watch::channel(false);
         let grace = leader.renew_deadline;
         let task = tokio::spawn(Elector::new(client.clone(), leader).run(tx, shutdown.clone()));
-        let stopped = tokio::select! {
-            r = rx.wait_for(|l| *l) => { drop(r); false }
-            () = shutdown.cancelled() => true,
+        let became_leader = tokio::select! {
+            r = rx.wait_for(|l| *l) => r.is_ok(),
+            () = shutdown.cancelled() => false,
         };
-        if stopped {
+        if !became_leader {
             let _ = tokio::time::timeout(grace, task).await;
-            return Ok(());
+            // Without a shutdown, the election itself ended: never act without the lease.
+            return if shutdown.is_cancelled() {
+                Ok(())
+            } else {
+                Err(RunError::LostLeadership)
+            };
         }
         elector = Some((task, grace));
         metrics.leader.set(1);
