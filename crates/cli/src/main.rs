@@ -168,7 +168,11 @@ async fn run_controller(args: slb_controller::run::ControllerArgs) -> anyhow::Re
     let mut settings = args.settings();
     // In local mode the controller keeps the local CLB's instance inventory in step with the
     // Nodes (DESIGN.md, "Nodes and instances in local mode"); never against Alibaba Cloud.
-    if args.cloud == slb_controller::run::CloudKind::Local && !args.no_register_nodes {
+    // Dry-run changes nothing, the local CLB's inventory included.
+    if args.cloud == slb_controller::run::CloudKind::Local
+        && !args.no_register_nodes
+        && !args.dry_run
+    {
         let (http, _) = args.connection.http_client(args.cloud)?;
         settings.inventory = Some(slb_controller::inventory::Inventory(Arc::new(
             ops::inventory::LocalInventory {

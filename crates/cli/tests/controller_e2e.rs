@@ -1,7 +1,7 @@
 //! End to end, with every part real and separate: a kube-apiserver (testkit), `slb-ccm local
 //! serve` (the local CLB with its data plane), and `slb-ccm controller`. A Local-policy Service
-//! gets an IP in its status (the local CLB starts knowing no instance: the controller registers
-//! the Nodes), traffic sent to that IP reaches the pods' nodes in the FAQ's
+//! gets an IP in its status (the controller starts before the local CLB is up, and the local
+//! CLB knows no instance: the controller registers the Nodes once it can), traffic sent to that IP reaches the pods' nodes in the FAQ's
 //! 1:2:3 ratio, and deleting the Service closes the VIP and releases the Service.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -39,17 +39,10 @@ async fn node_servers(names: &[String]) {
     }
 }
 
-/// `local serve` knowing no ECS instance: the controller registers the Nodes itself.
-async fn local_serve() -> (Child, String) {
+/// `local serve` on `listen`, knowing no ECS instance: the controller registers the Nodes.
+async fn local_serve(listen: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_slb-ccm"))
-        .args([
-            "local",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--state",
-            ":memory:",
-        ])
+        .args(["local", "serve", "--listen", listen, "--state", ":memory:"])
         .args([
             "--access-key-id",
             "e2e",
@@ -122,7 +115,12 @@ async fn a_service_gets_a_working_vip_with_the_faqs_weights_and_loses_it_on_dele
         .map(|n| format!("{ns}-{n}"))
         .collect();
     node_servers(&names).await;
-    let (_local, endpoint) = local_serve().await;
+    // The controller starts first, while nothing answers on the local CLB's address yet.
+    let endpoint = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
     let _controller = controller(cp.kubeconfig_path(), &endpoint, &ns);
 
     for (name, ip) in names.iter().zip(IPS) {
@@ -154,6 +152,11 @@ async fn a_service_gets_a_working_vip_with_the_faqs_weights_and_loses_it_on_dele
         )
         .await
         .unwrap();
+    // Registering the nodes and the first sync fail (connection refused) and back off; the
+    // local CLB comes up; the retry registers the nodes and builds the CLB.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_local, served) = local_serve(&endpoint).await;
+    assert_eq!(served, endpoint);
 
     let ip = ingress_ip(&services).await;
     let vip: SocketAddr = format!("{ip}:8080").parse().unwrap();

@@ -1,22 +1,24 @@
 //! With `--cloud local` (unless `--no-register-nodes`): keeps a local CLB's ECS inventory in
-//! step with the cluster's Nodes, so a kind or k3d cluster can use `slb-ccm local serve` without listing
-//! its nodes in the server's config. A node becomes an instance (its providerID's id, or the
-//! id derived from its name in local mode) at its InternalIP.
+//! step with the cluster's Nodes, so a kind or k3d cluster can use `slb-ccm local serve`
+//! without listing its nodes in the server's config. A node becomes an instance (its
+//! providerID's id, or the id derived from its name in local mode) at its InternalIP.
 //!
 //! The write itself sits behind [`NodeInventory`] (the binary implements it with the local
 //! CLB's admin action `LocalPutInstances`; Alibaba Cloud has no such thing, so it is never
-//! sent there). [`InventorySync`] decides what to send: every node once the first list is
-//! complete, then a node again only when its instance id or address changed. Instances of
-//! deleted nodes are kept (a stale instance is harmless; the node leaves the groups anyway).
-//! Reconciles wait for the first registration so they never name an unknown instance.
+//! sent there). [`InventorySync::ensure`] sends the nodes whose instance id or address
+//! changed since they were last sent. Two callers use it: the Node watch (every node once the
+//! first list is complete, then each changed node at once) and every reconcile before it
+//! computes backends — so a failure (say the local CLB was not up yet) is retried with the
+//! reconcile's backoff instead of waiting for the next Node event. Instances of deleted
+//! nodes are kept (a stale instance is harmless; the node leaves the groups anyway).
 
 use async_trait::async_trait;
-use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::api::core::v1::{Node, NodeAddress, NodeSpec, NodeStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::ResourceExt;
 use kube::runtime::watcher;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::watch;
 
 /// Where registered nodes go.
 #[async_trait]
@@ -38,6 +40,16 @@ impl std::fmt::Debug for Inventory {
     }
 }
 
+/// Registering the nodes failed.
+#[derive(Debug, thiserror::Error)]
+#[error("registering {count} node(s) with the local CLB: {reason}")]
+pub struct RegisterError {
+    /// Nodes that were to be sent.
+    pub count: usize,
+    /// The inventory's answer.
+    pub reason: String,
+}
+
 /// What identifies a node's instance: providerID and InternalIP.
 type Registered = (Option<String>, Option<String>);
 
@@ -52,145 +64,134 @@ fn registered(node: &Node) -> Registered {
     (provider, ip)
 }
 
-/// Registers nodes from Node watch events.
+/// Registers nodes, from Node watch events and before reconciles.
 pub struct InventorySync {
     inventory: Inventory,
-    state: Mutex<SyncState>,
-    ready: watch::Sender<bool>,
-}
-
-#[derive(Default)]
-struct SyncState {
     /// What was last sent successfully, by node name.
-    sent: HashMap<String, Registered>,
+    sent: Mutex<HashMap<String, Registered>>,
     /// Nodes of the list in progress.
-    listing: Option<Vec<Node>>,
+    listing: Mutex<Option<Vec<Node>>>,
+    /// One put at a time, so concurrent reconciles do not send the same nodes twice.
+    sending: tokio::sync::Mutex<()>,
 }
 
 impl InventorySync {
-    /// A sync writing to `inventory`; [`InventorySync::ready`] turns true after the first
-    /// registration attempt.
+    /// A sync writing to `inventory`.
     pub fn new(inventory: Inventory) -> Self {
         Self {
             inventory,
-            state: Mutex::default(),
-            ready: watch::channel(false).0,
+            sent: Mutex::default(),
+            listing: Mutex::default(),
+            sending: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// Turns true once the nodes of the first list were sent (or sending them failed: the
-    /// reconcile then reports the unknown instance and the next node event tries again).
-    pub fn ready(&self) -> watch::Receiver<bool> {
-        self.ready.subscribe()
+    fn unsent(&self, nodes: &[Node]) -> Vec<Node> {
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        nodes
+            .iter()
+            .filter(|n| sent.get(&n.name_any()) != Some(&registered(n)))
+            .map(trimmed)
+            .collect()
     }
 
-    /// The nodes `event` requires sending (pure bookkeeping; nothing is sent).
-    fn pending(&self, event: &watcher::Event<Node>) -> Option<Vec<Node>> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let changed = |state: &SyncState, node: &Node| {
-            state.sent.get(&node.name_any()) != Some(&registered(node))
-        };
-        match event {
+    /// Sends the nodes of `nodes` whose instance id or address changed since they were last
+    /// sent (usually none: then nothing is called).
+    ///
+    /// # Errors
+    /// The inventory's refusal; nothing is recorded as sent, so the next call tries again.
+    pub async fn ensure(&self, nodes: &[Node]) -> Result<(), RegisterError> {
+        if self.unsent(nodes).is_empty() {
+            return Ok(());
+        }
+        let _one_at_a_time = self.sending.lock().await;
+        let pending = self.unsent(nodes);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        match self.inventory.0.put(&pending).await {
+            Ok(count) => {
+                tracing::info!(count, "registered nodes with the local CLB");
+                let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+                for node in &pending {
+                    sent.insert(node.name_any(), registered(node));
+                }
+                Ok(())
+            }
+            Err(reason) => Err(RegisterError {
+                count: pending.len(),
+                reason,
+            }),
+        }
+    }
+
+    /// Registers promptly from the Node watch: every node once the (re)list is complete, and
+    /// each added or changed node; failures are logged (reconciles retry them).
+    pub async fn on_event(&self, event: &watcher::Event<Node>) {
+        let nodes = match event {
             watcher::Event::Init => {
-                state.listing = Some(Vec::new());
-                None
+                *self.listing.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+                return;
             }
             watcher::Event::InitApply(node) => {
-                if let Some(listing) = state.listing.as_mut() {
-                    listing.push(node.clone());
+                if let Some(listing) = self
+                    .listing
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .as_mut()
+                {
+                    listing.push(trimmed(node));
                 }
-                None
+                return;
             }
-            watcher::Event::InitDone => {
-                let listed = state.listing.take().unwrap_or_default();
-                Some(listed.into_iter().filter(|n| changed(&state, n)).collect())
-            }
-            watcher::Event::Apply(node) => changed(&state, node).then(|| vec![node.clone()]),
+            watcher::Event::InitDone => self
+                .listing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .unwrap_or_default(),
+            watcher::Event::Apply(node) => vec![node.clone()],
             watcher::Event::Delete(node) => {
-                state.sent.remove(&node.name_any());
-                None
+                self.sent
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&node.name_any());
+                return;
             }
+        };
+        if let Err(err) = self.ensure(&nodes).await {
+            tracing::warn!(error = %err, "registering nodes failed; reconciles will retry");
         }
     }
+}
 
-    /// Sends what `event` requires; failures are logged and retried with the next event.
-    pub async fn on_event(&self, event: &watcher::Event<Node>) {
-        let first_list_done = matches!(event, watcher::Event::InitDone);
-        if let Some(nodes) = self.pending(event).filter(|n| !n.is_empty()) {
-            match self.inventory.0.put(&nodes).await {
-                Ok(count) => {
-                    tracing::info!(count, "registered nodes with the local CLB");
-                    let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                    for node in &nodes {
-                        state.sent.insert(node.name_any(), registered(node));
-                    }
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, nodes = nodes.len(), "registering nodes failed");
-                }
-            }
-        }
-        if first_list_done {
-            self.ready.send_replace(true);
-        }
+/// What an instance is made of (name, zone label, providerID, addresses) and nothing else.
+fn trimmed(node: &Node) -> Node {
+    Node {
+        metadata: ObjectMeta {
+            name: node.metadata.name.clone(),
+            labels: node.metadata.labels.clone(),
+            ..ObjectMeta::default()
+        },
+        spec: Some(NodeSpec {
+            provider_id: node.spec.as_ref().and_then(|s| s.provider_id.clone()),
+            ..NodeSpec::default()
+        }),
+        status: Some(NodeStatus {
+            addresses: node.status.as_ref().and_then(|s| {
+                s.addresses.as_ref().map(|a| {
+                    a.iter()
+                        .map(|a| NodeAddress {
+                            type_: a.type_.clone(),
+                            address: a.address.clone(),
+                        })
+                        .collect()
+                })
+            }),
+            ..NodeStatus::default()
+        }),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use k8s_openapi::api::core::v1::{NodeAddress, NodeStatus};
-
-    #[derive(Default)]
-    struct Recorder {
-        puts: Mutex<Vec<Vec<String>>>,
-    }
-
-    #[async_trait]
-    impl NodeInventory for Recorder {
-        async fn put(&self, nodes: &[Node]) -> Result<usize, String> {
-            let names = nodes.iter().map(ResourceExt::name_any).collect();
-            self.puts.lock().unwrap().push(names);
-            Ok(nodes.len())
-        }
-    }
-
-    fn node(name: &str, ip: &str) -> Node {
-        let mut n = Node::default();
-        n.metadata.name = Some(name.into());
-        n.status = Some(NodeStatus {
-            addresses: Some(vec![NodeAddress {
-                type_: "InternalIP".into(),
-                address: ip.into(),
-            }]),
-            ..NodeStatus::default()
-        });
-        n
-    }
-
-    #[tokio::test]
-    async fn nodes_are_sent_once_after_the_first_list_and_again_only_when_their_address_changes() {
-        let recorder = Arc::new(Recorder::default());
-        let sync = InventorySync::new(Inventory(recorder.clone()));
-        let ready = sync.ready();
-        sync.on_event(&watcher::Event::Init).await;
-        sync.on_event(&watcher::Event::InitApply(node("a", "10.0.0.1")))
-            .await;
-        sync.on_event(&watcher::Event::InitApply(node("b", "10.0.0.2")))
-            .await;
-        assert!(!*ready.borrow(), "not before the list is complete");
-        sync.on_event(&watcher::Event::InitDone).await;
-        assert!(*ready.borrow());
-        sync.on_event(&watcher::Event::Apply(node("a", "10.0.0.1")))
-            .await;
-        sync.on_event(&watcher::Event::Apply(node("b", "10.0.0.9")))
-            .await;
-        sync.on_event(&watcher::Event::Apply(node("c", "10.0.0.3")))
-            .await;
-        assert_eq!(
-            *recorder.puts.lock().unwrap(),
-            [vec!["a", "b"], vec!["b"], vec!["c"]],
-            "a heartbeat of a sends nothing"
-        );
-    }
-}
+mod tests;

@@ -56,8 +56,8 @@ pub struct Context {
     pub drift_interval: Duration,
     /// Reconcile metrics.
     pub metrics: crate::metrics::Metrics,
-    /// When registering nodes (local mode): true once they are in the local CLB's inventory.
-    pub inventory_ready: Option<tokio::sync::watch::Receiver<bool>>,
+    /// When registering nodes (local mode): keeps the local CLB's inventory in step.
+    pub inventory: Option<Arc<crate::inventory::InventorySync>>,
     /// Per Service, the [`inputs_fingerprint`] of its last successful ensure.
     pub synced: std::sync::Mutex<std::collections::HashMap<String, u64>>,
     /// Per Service, the Node changes that mattered to it (kept by the node fan-out).
@@ -76,6 +76,9 @@ pub enum Error {
     /// The cloud sync failed.
     #[error(transparent)]
     Sync(#[from] CloudError),
+    /// The nodes could not be registered with the local CLB.
+    #[error(transparent)]
+    Register(#[from] crate::inventory::RegisterError),
     /// The Service lacks a namespace (never from the API server).
     #[error("the Service has no namespace")]
     NoNamespace,
@@ -88,6 +91,7 @@ impl Error {
             Error::Finalizer(_) => "finalizer",
             Error::UpdateService(_) => "update_service",
             Error::Sync(e) => e.kind(),
+            Error::Register(_) => "register_nodes",
             Error::NoNamespace => "no_namespace",
         }
     }
@@ -148,6 +152,10 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     }
 
     let nodes: Vec<Node> = ctx.nodes.state().iter().map(|n| (**n).clone()).collect();
+    if let Some(inventory) = &ctx.inventory {
+        // Backends must name instances the local CLB knows (usually nothing to send).
+        inventory.ensure(&nodes).await?;
+    }
     let slices: Vec<EndpointSlice> = ctx
         .slices
         .state()
@@ -218,14 +226,12 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     Ok(Action::requeue(jittered(ctx.drift_interval)))
 }
 
-/// The Node and EndpointSlice caches have listed, and (when registering nodes) the nodes
-/// are registered.
+/// The Node and EndpointSlice caches have listed.
 fn caches_ready(ctx: &Context) -> bool {
     use futures::FutureExt as _;
     let listed = |ready: Option<Result<(), _>>| matches!(ready, Some(Ok(())));
     listed(ctx.nodes.wait_until_ready().now_or_never())
         && listed(ctx.slices.wait_until_ready().now_or_never())
-        && ctx.inventory_ready.as_ref().is_none_or(|r| *r.borrow())
 }
 
 /// A fingerprint of everything one reconcile of `svc` reads: the spec hash, what the

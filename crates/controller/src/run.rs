@@ -425,7 +425,7 @@ pub async fn run_controller(
         dry_run: settings.dry_run,
         drift_interval: settings.drift_interval,
         metrics,
-        inventory_ready: inventory.as_ref().map(|i| i.ready()),
+        inventory: inventory.clone(),
         synced: std::sync::Mutex::default(),
         node_epochs: Arc::default(),
     });
