@@ -3,7 +3,8 @@
 //! over signed HTTP, with the client throttled like Alibaba's per-action limits.
 //!
 //! Prints: time to converge (every Service has an IP), cloud calls by action, the calls one
-//! node joining causes, and this process's peak RSS (controller + local CLB; the API server
+//! node joining causes, the calls of a controller restart (empty cache, nothing to change),
+//! and this process's peak RSS (controller + local CLB; the API server
 //! runs as its own process). Sizes and the rate come from the environment:
 //! `SLB_BENCH_SERVICES` (1000), `SLB_BENCH_NODES` (100), `SLB_BENCH_RATE` (20 calls/s/action).
 //!
@@ -169,7 +170,12 @@ async fn main() {
         inventory: None,
     };
     let stop = CancellationToken::new();
-    tokio::spawn(run_controller(kube.clone(), cloud, settings, stop.clone()));
+    tokio::spawn(run_controller(
+        kube.clone(),
+        cloud,
+        settings.clone(),
+        stop.clone(),
+    ));
 
     let started = Instant::now();
     let svc_api: Api<Service> = Api::namespaced(kube.clone(), "default");
@@ -249,6 +255,26 @@ async fn main() {
         "calls caused by the node join, by action:",
         &http.stats().snapshot(),
     );
+
+    // A restart: a new controller with an empty cache observes every CLB once.
+    stop.cancel();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    http.stats().reset();
+    let restarted = Instant::now();
+    let stop = CancellationToken::new();
+    let fresh = Cloud::new(http.clone(), http.clone(), "cn-hangzhou");
+    tokio::spawn(run_controller(kube.clone(), fresh, settings, stop.clone()));
+    while http.stats().total_calls() == 0 && restarted.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let total = wait_quiet(&http, "restart").await;
+    eprintln!();
+    println!(
+        "a restart: {total} calls in {:.1} s ({:.2} per Service), nothing to change",
+        restarted.elapsed().as_secs_f64() - 3.0,
+        total as f64 / services as f64
+    );
+    print_calls("calls of the restart, by action:", &http.stats().snapshot());
     println!(
         "peak RSS of controller + local CLB process: {:.0} MiB",
         peak_rss_mib()
