@@ -17,6 +17,7 @@ use k8s_openapi::api::core::v1::{Node, NodeAddress, NodeSpec, NodeStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::ResourceExt;
 use kube::runtime::watcher;
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -86,10 +87,11 @@ impl InventorySync {
         }
     }
 
-    fn unsent(&self, nodes: &[Node]) -> Vec<Node> {
+    fn unsent<N: Borrow<Node>>(&self, nodes: &[N]) -> Vec<Node> {
         let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         nodes
             .iter()
+            .map(Borrow::borrow)
             .filter(|n| sent.get(&n.name_any()) != Some(&registered(n)))
             .map(trimmed)
             .collect()
@@ -100,7 +102,7 @@ impl InventorySync {
     ///
     /// # Errors
     /// The inventory's refusal; nothing is recorded as sent, so the next call tries again.
-    pub async fn ensure(&self, nodes: &[Node]) -> Result<(), RegisterError> {
+    pub async fn ensure<N: Borrow<Node>>(&self, nodes: &[N]) -> Result<(), RegisterError> {
         if self.unsent(nodes).is_empty() {
             return Ok(());
         }

@@ -151,7 +151,7 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
         svc = add_finalizer(&api, &svc).await.map_err(Error::Finalizer)?;
     }
 
-    let nodes: Vec<Node> = ctx.nodes.state().iter().map(|n| (**n).clone()).collect();
+    let nodes = ctx.nodes.state();
     if let Some(inventory) = &ctx.inventory {
         // Backends must name instances the local CLB knows (usually nothing to send).
         inventory.ensure(&nodes).await?;

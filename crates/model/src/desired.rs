@@ -222,9 +222,12 @@ pub struct DesiredGroup {
 /// Every validation problem at once (annotations, ports, certificates, ENI target ports).
 /// Annotation warnings alone do not fail; they are in [`DesiredLb::annotation_warnings`]
 /// (and in the error list when something else fails).
-pub fn desired(
+///
+/// `nodes` may be owned or shared (`&[Node]`, or an informer cache's `&[Arc<Node>]` without
+/// copying every node for every reconcile).
+pub fn desired<N: std::borrow::Borrow<Node>>(
     service: &Service,
-    nodes: &[Node],
+    nodes: &[N],
     slices: &[EndpointSlice],
     ctx: &ClusterContext,
 ) -> Result<DesiredLb, Vec<ModelError>> {

@@ -16,6 +16,9 @@ use crate::desired::ClusterContext;
 
 pub const UID: &str = "3f2c8a9e-1b2d-4c5e-8f90-a1b2c3d4e5f6";
 
+/// No nodes (an empty slice whose element type `desired` can infer).
+pub const NO_NODES: &[Node] = &[];
+
 pub fn ctx() -> ClusterContext {
     ClusterContext::new("c1", "cn-hangzhou", "vpc-cluster")
 }

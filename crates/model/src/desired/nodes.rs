@@ -118,14 +118,15 @@ pub fn local_instance_id(node_name: &str) -> String {
 }
 
 /// Splits nodes into eligible backends and skipped ones, in input order.
-pub(crate) fn eligible(
-    nodes: &[Node],
+pub(crate) fn eligible<N: std::borrow::Borrow<Node>>(
+    nodes: &[N],
     config: &BackendConfig,
     ctx: &ClusterContext,
 ) -> (Vec<EligibleNode>, Vec<SkippedNode>) {
     let mut ok = Vec::new();
     let mut skipped = Vec::new();
     for node in nodes {
+        let node: &Node = node.borrow();
         let name = node.metadata.name.clone().unwrap_or_default();
         match check(node, &name, config, ctx) {
             Ok(instance_id) => ok.push(EligibleNode { name, instance_id }),

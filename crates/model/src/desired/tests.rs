@@ -103,7 +103,7 @@ fn eni_mode_uses_pod_ips_on_the_target_port() {
         ],
         &[("p80", 8080)],
     );
-    let mut lb = desired(&svc, &[], &[eps], &ctx()).unwrap();
+    let mut lb = desired(&svc, NO_NODES, &[eps], &ctx()).unwrap();
     let g = &lb.groups[0];
     assert_eq!(g.target, GroupTarget::Owned("k8s/8080/web/ns/c1".into()));
     assert_eq!(g.backends.len(), 1);
@@ -125,7 +125,7 @@ fn eni_mode_resolves_a_named_target_port_from_the_slice() {
     svc.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].target_port =
         Some(IntOrString::String("http".into()));
     let eps = slice(&[("10.0.0.1", "a", Ep::Ready)], &[("p80", 8081)]);
-    let lb = desired(&svc, &[], &[eps], &ctx()).unwrap();
+    let lb = desired(&svc, NO_NODES, &[eps], &ctx()).unwrap();
     assert_eq!(lb.groups[0].backends[0].port, 8081);
     assert_eq!(
         lb.groups[0].target,
@@ -139,7 +139,7 @@ fn eni_mode_with_an_unresolvable_named_target_port_gives_the_faq_error() {
     annotate(&mut svc, "service.beta.kubernetes.io/backend-type", "eni");
     svc.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].target_port =
         Some(IntOrString::String("http".into()));
-    let errors = desired(&svc, &[], &[], &ctx()).unwrap_err();
+    let errors = desired(&svc, NO_NODES, &[], &ctx()).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0]
@@ -304,7 +304,7 @@ fn annotation_and_port_problems_are_all_reported_together() {
 fn sctp_ports_are_refused() {
     let mut svc = service(&[(80, 30080)]);
     svc.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].protocol = Some("SCTP".into());
-    let errors = desired(&svc, &[], &[], &ctx()).unwrap_err();
+    let errors = desired(&svc, NO_NODES, &[], &ctx()).unwrap_err();
     assert_eq!(errors[0].kind(), "UnsupportedProtocol");
 }
 
@@ -328,7 +328,7 @@ fn vgroup_port_for_a_port_the_service_lacks_is_an_error() {
     let mut svc = service(&[(80, 30080)]);
     annotate(&mut svc, "id", "lb-user");
     annotate(&mut svc, "vgroup-port", "rsp-user:81");
-    let errors = desired(&svc, &[], &[], &ctx()).unwrap_err();
+    let errors = desired(&svc, NO_NODES, &[], &ctx()).unwrap_err();
     assert_eq!(errors[0].kind(), "UnknownVGroupPort");
 }
 
@@ -349,7 +349,7 @@ fn type_change_away_from_load_balancer_means_delete() {
     let mut svc = service(&[(80, 30080)]);
     svc.spec.as_mut().unwrap().type_ = Some("NodePort".into());
     assert_eq!(
-        desired(&svc, &[], &[], &ctx()).unwrap().intent,
+        desired(&svc, NO_NODES, &[], &ctx()).unwrap().intent,
         Intent::Delete
     );
 }
@@ -416,7 +416,7 @@ fn intranet_clbs_get_the_cluster_vpc_and_default_vswitch() {
     annotate(&mut svc, "address-type", "intranet");
     let mut c = ctx();
     c.vswitch_id = Some("vsw-default".into());
-    let lb = desired(&svc, &[], &[], &c).unwrap();
+    let lb = desired(&svc, NO_NODES, &[], &c).unwrap();
     assert_eq!(lb.instance.vpc_id.as_deref(), Some("vpc-cluster"));
     assert_eq!(lb.instance.vswitch_id.as_deref(), Some("vsw-default"));
     assert_eq!(
@@ -442,7 +442,7 @@ fn annotation_warnings_do_not_block_the_sync() {
 fn a_spec_annotation_means_pay_by_spec_unless_billing_is_named() {
     let mut svc = service(&[(80, 30080)]);
     assert_eq!(
-        desired(&svc, &[], &[], &ctx())
+        desired(&svc, NO_NODES, &[], &ctx())
             .unwrap()
             .instance
             .instance_charge_type,
@@ -450,7 +450,7 @@ fn a_spec_annotation_means_pay_by_spec_unless_billing_is_named() {
     );
     annotate(&mut svc, "spec", "slb.s1.small");
     assert_eq!(
-        desired(&svc, &[], &[], &ctx())
+        desired(&svc, NO_NODES, &[], &ctx())
             .unwrap()
             .instance
             .instance_charge_type,
@@ -458,7 +458,7 @@ fn a_spec_annotation_means_pay_by_spec_unless_billing_is_named() {
     );
     annotate(&mut svc, "instance-charge-type", "PayByCLCU");
     assert_eq!(
-        desired(&svc, &[], &[], &ctx())
+        desired(&svc, NO_NODES, &[], &ctx())
             .unwrap()
             .instance
             .instance_charge_type,
@@ -473,7 +473,7 @@ fn health_check_switch_applies_to_layer4_and_flag_to_layer7_listeners() {
     annotate(&mut svc, "health-check-switch", "off");
     annotate(&mut svc, "health-check-flag", "on");
     annotate(&mut svc, "health-check-connect-timeout", "5");
-    let lb = desired(&svc, &[], &[], &ctx()).unwrap();
+    let lb = desired(&svc, NO_NODES, &[], &ctx()).unwrap();
     let by_port = |p: u16| lb.listeners.iter().find(|l| l.listener_port == p).unwrap();
     assert_eq!(by_port(80).attributes.health_check, Some(true));
     assert_eq!(by_port(80).attributes.health_check_connect_timeout, None);

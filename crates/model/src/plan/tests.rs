@@ -750,7 +750,7 @@ fn eni_members_must_be_resolved_before_planning() {
     let mut svc = service(&[(80, 30080)]);
     annotate(&mut svc, "service.beta.kubernetes.io/backend-type", "eni");
     let eps = slice(&[("10.0.0.1", "a", Ep::Ready)], &[]);
-    let mut d = desired::desired(&svc, &[], &[eps], &ctx()).unwrap();
+    let mut d = desired::desired(&svc, NO_NODES, &[eps], &ctx()).unwrap();
     let err = plan(&d, None, &opts()).unwrap_err();
     assert_eq!(
         err,
