@@ -9,7 +9,7 @@ mod support;
 
 use k8s_openapi::api::core::v1::{Event, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::api::{ListParams, PostParams};
 use kube::{Api, ResourceExt};
 use serde::Deserialize;
 use slb_controller::service_writes::{FINALIZER, LB_ID_LABEL};
@@ -80,19 +80,7 @@ async fn a_service_gets_a_clb_whose_weights_follow_its_pods_and_loses_it_on_dele
     })
     .await;
 
-    services
-        .delete("web", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("the Service to go", || async {
-        services
-            .get_opt("web")
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    h.delete_and_wait("web").await;
     assert!(
         h.cloud.observe(&id).await.unwrap().is_none(),
         "the CLB it created is deleted"

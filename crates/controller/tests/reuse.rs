@@ -146,19 +146,7 @@ async fn a_reused_console_clb_serves_the_service_keeps_user_listeners_and_surviv
         .await
         .unwrap();
 
-    services
-        .delete("web", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("web to go", || async {
-        services
-            .get_opt("web")
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    h.delete_and_wait("web").await;
     assert_eq!(
         listeners(&h, &id).await,
         [(443, "user-443".to_owned())],
@@ -268,19 +256,7 @@ async fn preserve_lb_on_delete_hands_the_clb_to_the_user_without_the_services_li
         .unwrap();
     let id = h.clb_id("web").await;
     h.ingress_ip("web").await;
-    services
-        .delete("web", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("web to go", || async {
-        services
-            .get_opt("web")
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    h.delete_and_wait("web").await;
     let lb = h
         .cloud
         .observe(&id)

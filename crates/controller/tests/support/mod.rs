@@ -351,6 +351,24 @@ impl Harness {
         .await
     }
 
+    /// Deletes Service `name` and waits until it is gone (the controller released it).
+    pub async fn delete_and_wait(&self, name: &str) {
+        let services = self.services();
+        services
+            .delete(name, &kube::api::DeleteParams::default())
+            .await
+            .unwrap();
+        eventually(&format!("{name} to go"), || async {
+            services
+                .get_opt(name)
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        })
+        .await;
+    }
+
     /// Waits for Service `name` to get an ingress IP, and returns it.
     pub async fn ingress_ip(&self, name: &str) -> String {
         let services = self.services();
