@@ -127,9 +127,8 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     }
     let ns = svc.namespace().ok_or(Error::NoNamespace)?;
     // Never compute backends from a cache that has not listed yet (an empty Node cache would
-    // read as "no nodes" and empty every group), nor name nodes the local CLB does not know
-    // yet. Come back shortly instead of waiting here: a reconcile that waits cannot finish,
-    // and a graceful shutdown waits for running reconciles.
+    // read as "no nodes" and empty every group). Come back shortly instead of waiting here:
+    // a reconcile that waits cannot finish, and a graceful shutdown waits for running ones.
     if !caches_ready(&ctx) {
         return Ok(Action::requeue(Duration::from_secs(1)));
     }
@@ -139,15 +138,14 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     // Fast path: nothing this Service's CLB depends on changed since its last successful
     // sync, and the cached observation is still fresh (the drift check does not take it).
     let ensuring = wants && svc.metadata.deletion_timestamp.is_none() && !ctx.dry_run;
-    let fingerprint = inputs_fingerprint(&svc, &ctx);
-    if ensuring && unchanged_since_last_sync(&ctx, &key, fingerprint, &svc) {
+    if ensuring && unchanged_since_last_sync(&ctx, &key, &svc) {
         ctx.metrics.fast_path.inc();
         return Ok(Action::requeue(jittered(ctx.drift_interval)));
     }
     forget_sync(&ctx, &key);
 
     let mut svc = (*svc).clone();
-    if wants && svc.metadata.deletion_timestamp.is_none() && !ctx.dry_run {
+    if ensuring {
         svc = add_finalizer(&api, &svc).await.map_err(Error::Finalizer)?;
     }
 
@@ -263,14 +261,14 @@ fn inputs_fingerprint(svc: &Service, ctx: &Context) -> u64 {
     h.finish()
 }
 
-fn unchanged_since_last_sync(ctx: &Context, key: &str, fingerprint: u64, svc: &Service) -> bool {
+fn unchanged_since_last_sync(ctx: &Context, key: &str, svc: &Service) -> bool {
     let last = ctx
         .synced
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(key)
         .copied();
-    last == Some(fingerprint)
+    last.is_some_and(|last| last == inputs_fingerprint(svc, ctx))
         && svc
             .labels()
             .get(LB_ID_LABEL)
