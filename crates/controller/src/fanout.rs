@@ -46,6 +46,11 @@ impl NodeEpochs {
             .unwrap_or(0)
     }
 
+    /// Forgets `key` (its Service is no longer ours).
+    pub fn remove(&self, key: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
     fn bump(&self, key: String) {
         *self
             .0

@@ -122,10 +122,14 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     let class = ctx.cluster.load_balancer_class.as_deref();
     let wants = slb_model::wants_lb(&svc, class);
     let cleanup = slb_model::needs_cleanup(&svc, class);
+    let ns = svc.namespace().ok_or(Error::NoNamespace)?;
+    let key = format!("{ns}/{}", svc.name_any());
     if !wants && !cleanup {
+        // Not ours (any more): keep no per-Service state for it.
+        forget_sync(&ctx, &key);
+        ctx.node_epochs.remove(&key);
         return Ok(Action::await_change());
     }
-    let ns = svc.namespace().ok_or(Error::NoNamespace)?;
     // Never compute backends from a cache that has not listed yet (an empty Node cache would
     // read as "no nodes" and empty every group). Come back shortly instead of waiting here:
     // a reconcile that waits cannot finish, and a graceful shutdown waits for running ones.
@@ -133,7 +137,6 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
         return Ok(Action::requeue(Duration::from_secs(1)));
     }
     let api: Api<Service> = Api::namespaced(ctx.client.clone(), &ns);
-    let key = format!("{ns}/{}", svc.name_any());
 
     // Fast path: nothing this Service's CLB depends on changed since its last successful
     // sync, and the cached observation is still fresh (the drift check does not take it).
@@ -219,7 +222,10 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(key, inputs_fingerprint(&svc, &ctx));
         }
-        Intent::Delete => cleaned(&ctx, &api, &svc, &outcome).await?,
+        Intent::Delete => {
+            cleaned(&ctx, &api, &svc, &outcome).await?;
+            ctx.node_epochs.remove(&key);
+        }
     }
     Ok(Action::requeue(jittered(ctx.drift_interval)))
 }
