@@ -160,6 +160,21 @@ async fn a_service_gets_a_working_vip_with_the_faqs_weights_and_loses_it_on_dele
 
     let ip = ingress_ip(&services).await;
     let vip: SocketAddr = format!("{ip}:8080").parse().unwrap();
+    // The IP is written when the first sync is done; a node the controller's cache saw late
+    // joins the group a reconcile later. Measure once every node answers.
+    let mut warm: std::collections::BTreeSet<String> = Default::default();
+    for _ in 0..300 {
+        if let Ok(mut conn) = TcpStream::connect(vip).await {
+            let mut who = String::new();
+            conn.read_to_string(&mut who).await.unwrap();
+            warm.insert(who);
+        }
+        if warm.len() == names.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(warm.len(), names.len(), "every node answers: {warm:?}");
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for attempt in 0..600 {
         match TcpStream::connect(vip).await {

@@ -128,12 +128,27 @@ impl InventorySync {
     }
 
     /// Registers promptly from the Node watch: every node once the (re)list is complete, and
-    /// each added or changed node; failures are logged (reconciles retry them).
-    pub async fn on_event(&self, event: &watcher::Event<Node>) {
+    /// each added or changed node. The sending runs in the background, so a slow or absent
+    /// local CLB never holds up the Node events (and the fan-out behind them); failures are
+    /// logged, and reconciles retry them.
+    pub fn on_event(self: &Arc<Self>, event: &watcher::Event<Node>) {
+        let Some(nodes) = self.to_send(event) else {
+            return;
+        };
+        let sync = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(err) = sync.ensure(&nodes).await {
+                tracing::warn!(error = %err, "registering nodes failed; reconciles will retry");
+            }
+        });
+    }
+
+    /// The nodes `event` asks to send, if any (bookkeeping of the list in progress).
+    fn to_send(&self, event: &watcher::Event<Node>) -> Option<Vec<Node>> {
         let nodes = match event {
             watcher::Event::Init => {
                 *self.listing.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
-                return;
+                return None;
             }
             watcher::Event::InitApply(node) => {
                 if let Some(listing) = self
@@ -144,7 +159,7 @@ impl InventorySync {
                 {
                     listing.push(trimmed(node));
                 }
-                return;
+                return None;
             }
             watcher::Event::InitDone => self
                 .listing
@@ -158,12 +173,10 @@ impl InventorySync {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(&node.name_any());
-                return;
+                return None;
             }
         };
-        if let Err(err) = self.ensure(&nodes).await {
-            tracing::warn!(error = %err, "registering nodes failed; reconciles will retry");
-        }
+        Some(nodes)
     }
 }
 

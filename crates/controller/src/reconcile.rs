@@ -58,8 +58,8 @@ pub struct Context {
     pub metrics: crate::metrics::Metrics,
     /// When registering nodes (local mode): keeps the local CLB's inventory in step.
     pub inventory: Option<Arc<crate::inventory::InventorySync>>,
-    /// Per Service, the [`inputs_fingerprint`] of its last successful ensure.
-    pub synced: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    /// Per Service, the [`Fingerprint`] of its last successful ensure.
+    pub synced: std::sync::Mutex<std::collections::HashMap<String, Fingerprint>>,
     /// Per Service, the Node changes that mattered to it (kept by the node fan-out).
     pub node_epochs: Arc<crate::fanout::NodeEpochs>,
 }
@@ -141,7 +141,8 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     // Fast path: nothing this Service's CLB depends on changed since its last successful
     // sync, and the cached observation is still fresh (the drift check does not take it).
     let ensuring = wants && svc.metadata.deletion_timestamp.is_none() && !ctx.dry_run;
-    if ensuring && unchanged_since_last_sync(&ctx, &key, &svc) {
+    let inputs = inputs_fingerprint(&svc, &ctx);
+    if ensuring && unchanged_since_last_sync(&ctx, &key, &svc, inputs) {
         ctx.metrics.fast_path.inc();
         return Ok(Action::requeue(jittered(ctx.drift_interval)));
     }
@@ -217,10 +218,14 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     match intent {
         Intent::Ensure => {
             let svc = ensured(&ctx, &api, &svc, &outcome).await?;
+            let done = Fingerprint {
+                inputs,
+                written: written_fingerprint(&svc),
+            };
             ctx.synced
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(key, inputs_fingerprint(&svc, &ctx));
+                .insert(key, done);
         }
         Intent::Delete => {
             cleaned(&ctx, &api, &svc, &outcome).await?;
@@ -238,21 +243,25 @@ fn caches_ready(ctx: &Context) -> bool {
         && listed(ctx.slices.wait_until_ready().now_or_never())
 }
 
-/// A fingerprint of everything one reconcile of `svc` reads: the spec hash, what the
-/// controller wrote on the Service (CLB id label, ingress, finalizer), the versions of its
-/// EndpointSlices and the count of Node changes that mattered to it. Equal fingerprints mean
-/// an equal desired CLB.
+/// What a successful reconcile of a Service depended on: its inputs as read *before* the
+/// desired CLB was computed (so a change arriving during the reconcile never hides behind
+/// it), and what the controller wrote on the Service afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    inputs: u64,
+    written: u64,
+}
+
+/// The spec hash, the versions of the Service's EndpointSlices and the count of Node changes
+/// that mattered to it. Read before the caches are used: anything newer makes it differ.
 fn inputs_fingerprint(svc: &Service, ctx: &Context) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     slb_model::spec_hash(svc).hash(&mut h);
-    svc.labels().get(LB_ID_LABEL).hash(&mut h);
-    svc.finalizers().iter().any(|f| f == FINALIZER).hash(&mut h);
-    serde_json::to_string(&svc.status)
-        .unwrap_or_default()
-        .hash(&mut h);
     let ns = svc.namespace();
     let name = svc.name_any();
+    let key = format!("{}/{name}", ns.as_deref().unwrap_or_default());
+    ctx.node_epochs.get(&key).hash(&mut h);
     let mut slices: Vec<(String, String)> = ctx
         .slices
         .state()
@@ -262,19 +271,33 @@ fn inputs_fingerprint(svc: &Service, ctx: &Context) -> u64 {
         .collect();
     slices.sort();
     slices.hash(&mut h);
-    let key = format!("{}/{name}", ns.unwrap_or_default());
-    ctx.node_epochs.get(&key).hash(&mut h);
     h.finish()
 }
 
-fn unchanged_since_last_sync(ctx: &Context, key: &str, svc: &Service) -> bool {
+/// What the controller writes on the Service: CLB id label, finalizer, status.
+fn written_fingerprint(svc: &Service) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    svc.labels().get(LB_ID_LABEL).hash(&mut h);
+    svc.finalizers().iter().any(|f| f == FINALIZER).hash(&mut h);
+    serde_json::to_string(&svc.status)
+        .unwrap_or_default()
+        .hash(&mut h);
+    h.finish()
+}
+
+fn unchanged_since_last_sync(ctx: &Context, key: &str, svc: &Service, inputs: u64) -> bool {
     let last = ctx
         .synced
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(key)
         .copied();
-    last.is_some_and(|last| last == inputs_fingerprint(svc, ctx))
+    let now = Fingerprint {
+        inputs,
+        written: written_fingerprint(svc),
+    };
+    last == Some(now)
         && svc
             .labels()
             .get(LB_ID_LABEL)

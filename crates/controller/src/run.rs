@@ -441,14 +441,10 @@ pub async fn run_controller(
         ctx.node_epochs.clone(),
     );
     let node_triggers = node_events
-        .then(move |event| {
-            // Register before fanning out, so reconciles never name an unknown instance.
-            let inventory = inventory.clone();
-            async move {
-                if let (Some(inventory), Ok(event)) = (&inventory, &event) {
-                    inventory.on_event(event).await;
-                }
-                event
+        .inspect(move |event| {
+            // Prompt registration in the background; reconciles make sure of it themselves.
+            if let (Some(inventory), Ok(event)) = (&inventory, event) {
+                inventory.on_event(event);
             }
         })
         .flat_map(move |event| {

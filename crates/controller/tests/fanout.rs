@@ -251,3 +251,63 @@ async fn a_burst_of_endpoint_changes_is_coalesced_into_few_reconciles_ending_in_
         "only backend calls, at most an add and a weight change per reconcile: {calls:?}"
     );
 }
+
+/// A node becomes Ready while the Service's first sync is still creating its CLB (every call
+/// takes 300 ms): the change is not lost behind that sync, and the node joins the group.
+#[tokio::test]
+async fn a_node_change_that_lands_during_a_sync_is_applied_after_it() {
+    let h = support::harness_with(
+        "midsync",
+        support::Options {
+            local_yaml: "faults: { latency_ms: 300 }\n".into(),
+            ..support::Options::default()
+        },
+    )
+    .await;
+    let nodes: Api<Node> = Api::all(h.client.clone());
+    let ready = |status: &str| serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": status}]}});
+    nodes
+        .patch_status(
+            &h.nodes[2],
+            &PatchParams::default(),
+            &Patch::Strategic(&ready("False")),
+        )
+        .await
+        .unwrap();
+    h.services()
+        .create(&PostParams::default(), &service(&h.ns, "web", true, &[]))
+        .await
+        .unwrap();
+    Api::<EndpointSlice>::namespaced(h.client.clone(), &h.ns)
+        .create(&PostParams::default(), &h.slice("web", [1, 1, 1]))
+        .await
+        .unwrap();
+    // As soon as the CLB exists the sync is mid-way (group, listener and start still to
+    // come, 300 ms each): node c becomes Ready now.
+    eventually("the CLB to be created", || async {
+        (!h.engine.state().load_balancers.is_empty()).then_some(())
+    })
+    .await;
+    nodes
+        .patch_status(
+            &h.nodes[2],
+            &PatchParams::default(),
+            &Patch::Strategic(&ready("True")),
+        )
+        .await
+        .unwrap();
+    let id = h.clb_id("web").await;
+    let c = instance(&h, "c");
+    // Read the local CLB's state directly: describing through the 300 ms latency would make
+    // a failure take minutes to report.
+    eventually("node c in the group", || async {
+        let state = h.engine.state();
+        let group = state.load_balancers.get(&id)?.vserver_groups.first()?;
+        group
+            .backends
+            .iter()
+            .any(|b| b.server_id == c)
+            .then_some(())
+    })
+    .await;
+}

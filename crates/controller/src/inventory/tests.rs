@@ -19,6 +19,13 @@ impl NodeInventory for Recorder {
     }
 }
 
+/// What `on_event` does, in the foreground.
+async fn feed(sync: &InventorySync, event: &watcher::Event<Node>) {
+    if let Some(nodes) = sync.to_send(event) {
+        let _ = sync.ensure(&nodes).await;
+    }
+}
+
 fn node(name: &str, ip: &str) -> Node {
     let mut n = Node::default();
     n.metadata.name = Some(name.into());
@@ -36,22 +43,17 @@ fn node(name: &str, ip: &str) -> Node {
 async fn nodes_are_sent_once_after_the_first_list_and_again_only_when_their_address_changes() {
     let recorder = Arc::new(Recorder::default());
     let sync = InventorySync::new(Inventory(recorder.clone()));
-    sync.on_event(&watcher::Event::Init).await;
-    sync.on_event(&watcher::Event::InitApply(node("a", "10.0.0.1")))
-        .await;
-    sync.on_event(&watcher::Event::InitApply(node("b", "10.0.0.2")))
-        .await;
+    feed(&sync, &watcher::Event::Init).await;
+    feed(&sync, &watcher::Event::InitApply(node("a", "10.0.0.1"))).await;
+    feed(&sync, &watcher::Event::InitApply(node("b", "10.0.0.2"))).await;
     assert!(
         recorder.puts.lock().unwrap().is_empty(),
         "not before the list is complete"
     );
-    sync.on_event(&watcher::Event::InitDone).await;
-    sync.on_event(&watcher::Event::Apply(node("a", "10.0.0.1")))
-        .await;
-    sync.on_event(&watcher::Event::Apply(node("b", "10.0.0.9")))
-        .await;
-    sync.on_event(&watcher::Event::Apply(node("c", "10.0.0.3")))
-        .await;
+    feed(&sync, &watcher::Event::InitDone).await;
+    feed(&sync, &watcher::Event::Apply(node("a", "10.0.0.1"))).await;
+    feed(&sync, &watcher::Event::Apply(node("b", "10.0.0.9"))).await;
+    feed(&sync, &watcher::Event::Apply(node("c", "10.0.0.3"))).await;
     sync.ensure(&[node("a", "10.0.0.1"), node("c", "10.0.0.3")])
         .await
         .unwrap();
@@ -69,10 +71,9 @@ async fn a_failed_registration_is_retried_by_the_next_reconcile() {
         .down
         .store(true, std::sync::atomic::Ordering::SeqCst);
     let sync = InventorySync::new(Inventory(recorder.clone()));
-    sync.on_event(&watcher::Event::Init).await;
-    sync.on_event(&watcher::Event::InitApply(node("a", "10.0.0.1")))
-        .await;
-    sync.on_event(&watcher::Event::InitDone).await;
+    feed(&sync, &watcher::Event::Init).await;
+    feed(&sync, &watcher::Event::InitApply(node("a", "10.0.0.1"))).await;
+    feed(&sync, &watcher::Event::InitDone).await;
     let nodes = [node("a", "10.0.0.1")];
     let err = sync.ensure(&nodes).await.unwrap_err();
     assert!(err.to_string().contains("connection refused"), "{err}");
