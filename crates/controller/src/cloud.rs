@@ -124,7 +124,7 @@ fn with_real_ids(mut lb: ObservedLb, executed: &Executed) -> Option<ObservedLb> 
             listener.vserver_group_id.clone_from(real);
         }
     }
-    let placeholder = |id: &str| id.is_empty() || id.contains("-sim-");
+    let placeholder = |id: &str| id.is_empty() || slb_model::plan::is_simulated_id(id);
     let unresolved = placeholder(&lb.load_balancer_id)
         || lb
             .vserver_groups

@@ -56,12 +56,7 @@ type Registered = (Option<String>, Option<String>);
 
 fn registered(node: &Node) -> Registered {
     let provider = node.spec.as_ref().and_then(|s| s.provider_id.clone());
-    let ip = node
-        .status
-        .as_ref()
-        .and_then(|s| s.addresses.as_ref())
-        .and_then(|a| a.iter().find(|a| a.type_ == "InternalIP"))
-        .map(|a| a.address.clone());
+    let ip = slb_model::desired::internal_ip(node).map(str::to_owned);
     (provider, ip)
 }
 

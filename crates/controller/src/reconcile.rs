@@ -141,7 +141,11 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     // Fast path: nothing this Service's CLB depends on changed since its last successful
     // sync, and the cached observation is still fresh (the drift check does not take it).
     let ensuring = wants && svc.metadata.deletion_timestamp.is_none() && !ctx.dry_run;
-    let inputs = inputs_fingerprint(&svc, &ctx);
+    // The inputs, read once: the fingerprint and the desired CLB see the same slices, and the
+    // node-change count is read before the Node cache (a change landing later makes it differ).
+    let node_epoch = ctx.node_epochs.get(&key);
+    let slices = service_slices(&svc, &ctx);
+    let inputs = inputs_fingerprint(&svc, node_epoch, &slices);
     if ensuring && unchanged_since_last_sync(&ctx, &key, &svc, inputs) {
         ctx.metrics.fast_path.inc();
         return Ok(Action::requeue(jittered(ctx.drift_interval)));
@@ -158,16 +162,6 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
         // Backends must name instances the local CLB knows (usually nothing to send).
         inventory.ensure(&nodes).await?;
     }
-    let slices: Vec<EndpointSlice> = ctx
-        .slices
-        .state()
-        .iter()
-        .filter(|s| {
-            s.namespace().as_deref() == Some(ns.as_str())
-                && s.labels().get(SERVICE_NAME_LABEL) == Some(&svc.name_any())
-        })
-        .map(|s| (**s).clone())
-        .collect();
     let desired = match slb_model::desired(&svc, &nodes, &slices, &ctx.cluster) {
         Ok(d) => d,
         Err(problems) => {
@@ -252,25 +246,31 @@ pub struct Fingerprint {
     written: u64,
 }
 
-/// The spec hash, the versions of the Service's EndpointSlices and the count of Node changes
-/// that mattered to it. Read before the caches are used: anything newer makes it differ.
-fn inputs_fingerprint(svc: &Service, ctx: &Context) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    slb_model::spec_hash(svc).hash(&mut h);
+/// The Service's EndpointSlices from the informer cache.
+fn service_slices(svc: &Service, ctx: &Context) -> Vec<EndpointSlice> {
     let ns = svc.namespace();
     let name = svc.name_any();
-    let key = format!("{}/{name}", ns.as_deref().unwrap_or_default());
-    ctx.node_epochs.get(&key).hash(&mut h);
-    let mut slices: Vec<(String, String)> = ctx
-        .slices
+    ctx.slices
         .state()
         .iter()
         .filter(|s| s.namespace() == ns && s.labels().get(SERVICE_NAME_LABEL) == Some(&name))
+        .map(|s| (**s).clone())
+        .collect()
+}
+
+/// The spec hash, the count of Node changes that mattered to the Service and the versions of
+/// its EndpointSlices: everything the desired CLB is computed from besides the Node cache.
+fn inputs_fingerprint(svc: &Service, node_epoch: u64, slices: &[EndpointSlice]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    slb_model::spec_hash(svc).hash(&mut h);
+    node_epoch.hash(&mut h);
+    let mut versions: Vec<(String, String)> = slices
+        .iter()
         .map(|s| (s.name_any(), s.resource_version().unwrap_or_default()))
         .collect();
-    slices.sort();
-    slices.hash(&mut h);
+    versions.sort();
+    versions.hash(&mut h);
     h.finish()
 }
 

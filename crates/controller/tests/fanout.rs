@@ -23,24 +23,10 @@ struct Counts {
 }
 
 async fn counts(h: &Harness) -> Counts {
-    let text = h.metrics().await;
-    let mut calls = BTreeMap::new();
-    for line in text
-        .lines()
-        .filter(|l| l.starts_with("slb_controller_openapi_calls_total{"))
-    {
-        let action = line
-            .split("action=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-        *calls.entry(action.to_owned()).or_default() += value as u64;
+    Counts {
+        calls: h.calls_by_action().await,
+        reconciles: h.reconciles().await,
     }
-    let reconciles = support::sum_series(&text, "slb_controller_reconciles_total", "");
-    Counts { calls, reconciles }
 }
 
 /// What happened between two readings: calls by action and reconciles.

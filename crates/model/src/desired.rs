@@ -28,7 +28,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 pub use error::ModelError;
 pub use nodes::{
     EXCLUDE_LABELS, LOCAL_INSTANCE_PREFIX, NodeSkipReason, SkippedNode, TO_BE_DELETED_TAINT,
-    instance_id, local_instance_id, node_change_matters,
+    instance_id, internal_ip, local_instance_id, node_change_matters,
 };
 pub use service::{is_deleting, needs_cleanup, service_key, spec_hash, wants_lb};
 

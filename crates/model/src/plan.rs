@@ -19,7 +19,7 @@ mod simulate;
 use std::fmt;
 
 pub use action::{Action, CreateLoadBalancer, GroupRef, LbRef, ListenerParams};
-pub use simulate::{SimulateError, apply_to};
+pub use simulate::{SimulateError, apply_to, is_simulated_id};
 
 use crate::desired::{
     DEFAULT_BACKEND_QUOTA, DEFAULT_BATCH_SIZE, DesiredLb, Intent, MAX_BATCH_SIZE,

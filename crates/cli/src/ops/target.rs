@@ -121,13 +121,7 @@ pub fn node_instances(nodes: &[Node], vpc_id: &str) -> Vec<slb_local::model::Ins
 
 /// A Node's `InternalIP` address.
 pub fn internal_ip(node: &Node) -> Option<String> {
-    node.status
-        .as_ref()?
-        .addresses
-        .as_ref()?
-        .iter()
-        .find(|a| a.type_ == "InternalIP")
-        .map(|a| a.address.clone())
+    slb_model::desired::internal_ip(node).map(str::to_owned)
 }
 
 impl Target {

@@ -290,11 +290,28 @@ impl Harness {
 
     /// Every cloud call made so far, from `/metrics`.
     pub async fn all_calls(&self) -> u64 {
-        sum_series(
-            &self.metrics().await,
-            "slb_controller_openapi_calls_total{",
-            "",
-        )
+        self.calls_by_action().await.values().sum()
+    }
+
+    /// Cloud calls made so far by action (every outcome), from `/metrics`.
+    pub async fn calls_by_action(&self) -> std::collections::BTreeMap<String, u64> {
+        let text = self.metrics().await;
+        let mut calls = std::collections::BTreeMap::new();
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("slb_controller_openapi_calls_total{"))
+        {
+            let action = line
+                .split("action=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            *calls.entry(action.to_owned()).or_default() += value as u64;
+        }
+        calls
     }
 
     /// Reconciles run so far, from `/metrics`.

@@ -96,6 +96,17 @@ pub fn instance_id(provider_id: &str) -> Option<&str> {
     (ok(region) && ok(id)).then_some(id)
 }
 
+/// A Node's `InternalIP` address (what the local CLB's inventory maps its instance to).
+pub fn internal_ip(node: &Node) -> Option<&str> {
+    node.status
+        .as_ref()?
+        .addresses
+        .as_ref()?
+        .iter()
+        .find(|a| a.type_ == "InternalIP")
+        .map(|a| a.address.as_str())
+}
+
 /// The stable instance id of a node without an Alibaba providerID in local mode:
 /// `i-local-` + the node name lowercased, every character outside `[a-z0-9-]` replaced by `-`.
 ///

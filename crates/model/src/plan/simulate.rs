@@ -34,6 +34,17 @@ pub enum SimulateError {
     },
 }
 
+/// Prefix of the CLB id the simulator gives a created CLB.
+const SIM_LB_PREFIX: &str = "lb-sim-";
+/// Prefix of the group ids the simulator gives created groups.
+const SIM_GROUP_PREFIX: &str = "rsp-sim-";
+
+/// Whether `id` is a placeholder the simulator made up for something the plan creates (to
+/// be replaced by the id the cloud answers before the result is trusted).
+pub fn is_simulated_id(id: &str) -> bool {
+    id.starts_with(SIM_LB_PREFIX) || id.starts_with(SIM_GROUP_PREFIX)
+}
+
 struct Sim {
     lb: Option<ObservedLb>,
     pending: BTreeMap<String, String>,
@@ -71,7 +82,7 @@ impl Sim {
         };
         if let Action::CreateLoadBalancer(c) = action {
             self.lb = Some(ObservedLb {
-                load_balancer_id: format!("lb-sim-{}", c.client_token),
+                load_balancer_id: format!("{SIM_LB_PREFIX}{}", c.client_token),
                 load_balancer_name: c.load_balancer_name.clone(),
                 address: "192.0.2.1".to_owned(),
                 address_type: c.address_type.clone(),
@@ -168,7 +179,7 @@ impl Sim {
                 backend_servers,
                 ..
             } => {
-                let id = format!("rsp-sim-{}", self.next_group);
+                let id = format!("{SIM_GROUP_PREFIX}{}", self.next_group);
                 self.next_group += 1;
                 self.pending.insert(vserver_group_name.clone(), id.clone());
                 let mut members_now = Vec::new();
