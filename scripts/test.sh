@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace, with the real Kubernetes control plane available.
+# Runs every test of the workspace, with the real Kubernetes components available.
 #
-# 1. Builds kube-apiserver and etcd from their Go modules (cached under
-#    $HOME/.cache/k8s-testbin/<version>; instant when cached). If that fails, this script fails:
-#    tests that need the API server never silently skip.
-# 2. Runs `cargo test --workspace --locked` with SLB_TESTKIT_BIN_DIR pointing at them.
+# 1. Installs the Debian packages the real-cluster tests need when missing (containerd, runc,
+#    CNI plugins, iptables, conntrack, socat, iproute2, openssl).
+# 2. Builds kube-apiserver and etcd (tools/k8s-testbin/build.sh) and kubelet, kube-proxy,
+#    kube-controller-manager, kube-scheduler and kubectl (tools/k8s-node/build.sh) from their Go
+#    modules, cached under $HOME/.cache; instant when cached. If a build fails, this script
+#    fails: tests that need them never silently skip.
+# 3. Runs `cargo test --workspace --locked` with SLB_TESTKIT_BIN_DIR and
+#    SLB_TESTKIT_NODE_BIN_DIR pointing at them, then prints the real-cluster test's figures.
 # Extra arguments go to cargo test (e.g. `./scripts/test.sh -p slb-model`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 start=$(date +%s)
+./scripts/install-node-packages.sh
 if ! bin_dir="$(./tools/k8s-testbin/build.sh)"; then
   echo "scripts/test.sh: building the test control plane failed (log above)." >&2
   echo "  Needs Go >= 1.26 and the Go module proxy; see tools/k8s-testbin/build.sh." >&2
   exit 1
 fi
-export SLB_TESTKIT_BIN_DIR="$bin_dir"
-echo "scripts/test.sh: control plane from $bin_dir ($(( $(date +%s) - start )) s)" >&2
+if ! node_bin_dir="$(./tools/k8s-node/build.sh)"; then
+  echo "scripts/test.sh: building the node binaries failed (log above); see tools/k8s-node/build.sh." >&2
+  exit 1
+fi
+export SLB_TESTKIT_BIN_DIR="$bin_dir" SLB_TESTKIT_NODE_BIN_DIR="$node_bin_dir"
+echo "scripts/test.sh: Kubernetes binaries from $bin_dir and $node_bin_dir ($(( $(date +%s) - start )) s)" >&2
 
 cargo test --workspace --locked "$@"
+target="${CARGO_TARGET_DIR:-target}"
+report="$target/tmp/real-cluster-report.txt"
+if [[ -f $report ]] && [[ $(stat -c %Y "$report") -ge $start ]]; then
+  echo "scripts/test.sh: figures of the real-cluster test ($report):" >&2
+  sed 's/^/  /' "$report" >&2
+fi
 echo "scripts/test.sh: all tests passed in $(( $(date +%s) - start )) s" >&2

@@ -144,7 +144,7 @@ impl ControlPlane {
     /// # Errors
     /// When the kubeconfig cannot be read or the client cannot be built.
     pub async fn client(&self) -> Result<Client> {
-        client_from(&self.admin_kubeconfig).await
+        client_from_kubeconfig(&self.admin_kubeconfig).await
     }
 
     /// A kubeconfig file for `user`, who belongs to no group and so may do only what RBAC
@@ -195,7 +195,7 @@ impl ControlPlane {
             .await
             .with_context(|| format!("binding {user} to {cluster_role}"))?;
         wait_until_authorized(&admin, user, &role).await?;
-        client_from(&self.user_kubeconfig(user)?).await
+        client_from_kubeconfig(&self.user_kubeconfig(user)?).await
     }
 
     /// Creates a namespace with a unique name starting with `prefix`, for one test.
@@ -349,7 +349,7 @@ fn write_kubeconfig(dir: &Path, server: &str, user: &str, cert: &CertPair) -> Re
     Ok(path)
 }
 
-async fn client_from(kubeconfig: &Path) -> Result<Client> {
+pub(crate) async fn client_from_kubeconfig(kubeconfig: &Path) -> Result<Client> {
     let kubeconfig = Kubeconfig::read_from(kubeconfig)
         .with_context(|| format!("reading {}", kubeconfig.display()))?;
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
@@ -407,7 +407,7 @@ fn scratch_root() -> Result<PathBuf> {
     Ok(dir.keep())
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free loopback port")?;
     Ok(listener
         .local_addr()

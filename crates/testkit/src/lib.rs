@@ -16,10 +16,14 @@
 //! started with [`ControlPlane::start`] does the same at once.
 
 mod binaries;
+mod cluster;
 mod control_plane;
 pub mod fixtures;
+pub mod images;
+pub mod netns;
 mod pki;
 mod process;
 
 pub use binaries::{BIN_DIR_ENV, K8S_VERSION, binary_dir};
+pub use cluster::{ClusterOptions, RealCluster, node_binary_dir, repo_root};
 pub use control_plane::ControlPlane;
