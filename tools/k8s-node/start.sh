@@ -134,7 +134,7 @@ record ETCD_PID $!
   --kubelet-client-certificate="$P/apiserver-kubelet-client.crt" --kubelet-client-key="$P/apiserver-kubelet-client.key" \
   --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-  --service-cluster-ip-range="$SERVICE_CIDR" --authorization-mode=Node,RBAC \
+  --service-cluster-ip-range="$SERVICE_CIDR" --authorization-mode=Node,RBAC --kubelet-preferred-address-types=InternalIP \
   --enable-admission-plugins=NodeRestriction --allow-privileged=true --profiling=false \
   >"$D/kube-apiserver.log" 2>&1 &
 record APISERVER_PID $!

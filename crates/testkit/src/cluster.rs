@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Where holders register their clusters, and the machine-wide lock.
 const RUN_DIR: &str = "/run/slb-testkit";
@@ -28,7 +29,7 @@ const RUN_DIR: &str = "/run/slb-testkit";
 const WATCHDOG: &str = r#"
 trap '' INT HUP
 cat >/dev/null
-"$1/stop.sh" >"$1.stop.log" 2>&1
+"$1/stop.sh" >/run/slb-testkit/last-stop.log 2>&1
 rm -f "$2"
 "#;
 
@@ -62,7 +63,8 @@ impl RealCluster {
         preflight()?;
         std::fs::create_dir_all(RUN_DIR).context("creating /run/slb-testkit")?;
         let lock = File::create(Path::new(RUN_DIR).join("cluster.lock"))?;
-        lock.lock().context("waiting for the machine-wide cluster lock")?;
+        lock.lock()
+            .context("waiting for the machine-wide cluster lock")?;
         reap_abandoned()?;
         let k8s_bins = crate::binaries::binary_dir()?;
         let node_bins = node_binary_dir()?;
@@ -96,12 +98,18 @@ impl RealCluster {
             .env("IMAGES_DIR", &images_dir)
             .env(
                 "CLOUD_PROVIDER",
-                if options.cloud_provider_external { "external" } else { "" },
+                if options.cloud_provider_external {
+                    "external"
+                } else {
+                    ""
+                },
             )
             .output()
             .context("running tools/k8s-node/start.sh")?;
         cluster.env = read_env(&dir.join("env")).unwrap_or_default();
-        if !output.status.success() || cluster.env.get("STATUS").map(String::as_str) != Some("ready") {
+        if !output.status.success()
+            || cluster.env.get("STATUS").map(String::as_str) != Some("ready")
+        {
             bail!(
                 "the real cluster did not start ({}):\n{}\n{}",
                 output.status,
@@ -181,8 +189,15 @@ impl RealCluster {
     /// The last lines of every component's log, for failure messages.
     pub fn logs_tail(&self, lines: usize) -> String {
         let mut out = String::new();
-        for name in ["kube-apiserver", "kube-controller-manager", "kubelet", "kube-proxy", "containerd"] {
-            let text = std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
+        for name in [
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kubelet",
+            "kube-proxy",
+            "containerd",
+        ] {
+            let text =
+                std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
             let all: Vec<&str> = text.lines().collect();
             out.push_str(&format!("--- {name}.log (last {lines} lines)\n"));
             out.push_str(&all[all.len().saturating_sub(lines)..].join("\n"));
@@ -214,10 +229,22 @@ fn preflight() -> Result<()> {
     if !rustix::process::geteuid().is_root() {
         bail!("the real cluster needs root (network namespaces, mounts, cgroups)");
     }
-    let missing: Vec<&str> = ["containerd", "ctr", "runc", "socat", "iptables", "conntrack", "nsenter", "ip", "openssl", "python3", "gcc"]
-        .into_iter()
-        .filter(|tool| !on_path(tool))
-        .collect();
+    let missing: Vec<&str> = [
+        "containerd",
+        "ctr",
+        "runc",
+        "socat",
+        "iptables",
+        "conntrack",
+        "nsenter",
+        "ip",
+        "openssl",
+        "python3",
+        "gcc",
+    ]
+    .into_iter()
+    .filter(|tool| !on_path(tool))
+    .collect();
     if !missing.is_empty() {
         bail!(
             "the real cluster needs {} on PATH: scripts/test.sh installs the Debian packages \
@@ -229,16 +256,18 @@ fn preflight() -> Result<()> {
 }
 
 fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join(tool).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
 }
 
 /// The watchdog that runs stop.sh once our end of its stdin closes.
 fn spawn_watchdog(dir: &Path) -> Result<(Child, ChildStdin)> {
     let entry = Path::new(RUN_DIR).join(format!("holder-{}-{}", std::process::id(), dir_id(dir)));
-    std::fs::write(&entry, format!("{}\n{}\n", std::process::id(), dir.display()))
-        .context("registering the cluster")?;
+    std::fs::write(
+        &entry,
+        format!("{}\n{}\n", std::process::id(), dir.display()),
+    )
+    .context("registering the cluster")?;
     let mut child = Command::new("bash")
         .arg("-c")
         .arg(WATCHDOG)
@@ -255,7 +284,8 @@ fn spawn_watchdog(dir: &Path) -> Result<(Child, ChildStdin)> {
 }
 
 fn dir_id(dir: &Path) -> String {
-    dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().replace('.', "-"))
+    dir.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().replace('.', "-"))
 }
 
 /// Stops clusters whose holder process is gone but whose watchdog never ran (e.g. both were
@@ -316,7 +346,9 @@ pub fn node_binary_dir() -> Result<PathBuf> {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+    Ok(PathBuf::from(
+        String::from_utf8_lossy(&output.stdout).trim(),
+    ))
 }
 
 /// The repository root (tools/ and deploy/ live there).

@@ -27,7 +27,13 @@ pub fn build_base_images(dir: &Path) -> Result<()> {
     mkimage(PAUSE_IMAGE, &pause, "/pause", "0:0", &dir.join("pause.tar"))?;
     std::fs::remove_file(&pause).ok();
     let echo = echo_binary()?;
-    mkimage(ECHO_IMAGE, &echo, "/usr/local/bin/slb-testkit-echo", "65532:65532", &dir.join("echo.tar"))
+    mkimage(
+        ECHO_IMAGE,
+        &echo,
+        "/usr/local/bin/slb-testkit-echo",
+        "65532:65532",
+        &dir.join("echo.tar"),
+    )
 }
 
 /// Packs one executable (and the shared libraries it links) as an image.
@@ -54,16 +60,22 @@ fn echo_binary() -> Result<PathBuf> {
         .take(2)
         .map(|dir| dir.join("slb-testkit-echo"))
         .collect();
-    candidates.iter().find(|p| p.is_file()).cloned().with_context(|| {
-        format!(
-            "slb-testkit-echo is not built (looked at {candidates:?}); \
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .with_context(|| {
+            format!(
+                "slb-testkit-echo is not built (looked at {candidates:?}); \
              `cargo build -p slb-testkit --bins` builds it, and `cargo test --workspace` does too"
-        )
-    })
+            )
+        })
 }
 
 fn run(command: &mut Command) -> Result<()> {
-    let output = command.output().with_context(|| format!("running {command:?}"))?;
+    let output = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
     if !output.status.success() {
         bail!(
             "{command:?} failed ({}): {}",

@@ -26,8 +26,8 @@ where
 {
     let path = Path::new("/run/netns").join(netns);
     std::thread::spawn(move || {
-        let file = std::fs::File::open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
+        let file =
+            std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
         move_into_link_name_space(file.as_fd(), Some(LinkNameSpaceType::Network))
             .with_context(|| format!("setns into {} (needs root)", path.display()))?;
         Ok(work())
@@ -105,7 +105,9 @@ impl Forward {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        Err(anyhow!("the forward of {target} in {netns} did not open {addr}"))
+        Err(anyhow!(
+            "the forward of {target} in {netns} did not open {addr}"
+        ))
     }
 
     /// The host address that reaches the target.

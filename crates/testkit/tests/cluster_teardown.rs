@@ -7,7 +7,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 fn leftovers(dir: &Path, netns: &[String], pids: &[u32]) -> Vec<String> {
     let mut found = Vec::new();
@@ -32,7 +33,12 @@ fn leftovers(dir: &Path, netns: &[String], pids: &[u32]) -> Vec<String> {
     }
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let prefix = dir.display().to_string();
-    found.extend(mounts.lines().filter(|l| l.contains(&prefix)).map(|l| format!("mount {l}")));
+    found.extend(
+        mounts
+            .lines()
+            .filter(|l| l.contains(&prefix))
+            .map(|l| format!("mount {l}")),
+    );
     found
 }
 
@@ -60,7 +66,10 @@ fn a_cluster_is_cleaned_up_when_its_holder_is_killed() {
         .filter_map(|l| l.split_once('=')?.1.parse().ok())
         .collect();
     assert!(pids.len() >= 8, "every component recorded its pid: {env}");
-    assert!(leftovers(&dir, &netns, &[]).len() >= 3, "the cluster is there to be cleaned up");
+    assert!(
+        leftovers(&dir, &netns, &[]).len() >= 3,
+        "the cluster is there to be cleaned up"
+    );
 
     child.kill().unwrap(); // SIGKILL: no destructor runs
     child.wait().unwrap();
@@ -70,7 +79,10 @@ fn a_cluster_is_cleaned_up_when_its_holder_is_killed() {
         if left.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "left behind after 60 s: {left:#?}");
+        assert!(
+            Instant::now() < deadline,
+            "left behind after 60 s: {left:#?}"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
 }

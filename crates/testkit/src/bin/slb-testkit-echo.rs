@@ -46,7 +46,10 @@ async fn serve() -> Result<()> {
             _ = term.recv() => break,
         }
     }
-    println!("slb-testkit-echo: SIGTERM, finishing {} connection(s)", tasks.len());
+    println!(
+        "slb-testkit-echo: SIGTERM, finishing {} connection(s)",
+        tasks.len()
+    );
     tasks.close();
     let _ = tokio::time::timeout(Duration::from_secs(10), tasks.wait()).await;
     Ok(())
