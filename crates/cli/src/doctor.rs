@@ -2,8 +2,8 @@
 //! Each finding names the Service, the problem and the FAQ's remedy.
 //!
 //! Cluster checks (read only): Services stuck Pending and why (their newest failure event);
-//! Local-policy Services reachable from inside the cluster without `ipMode: Proxy` (hairpin);
-//! a NodePort range that overlaps `net.ipv4.ip_local_port_range`. Cloud checks (with
+//! Services whose status says `ipMode: Proxy`, which sends in-cluster traffic through the CLB
+//! (hairpin); a NodePort range that overlaps `net.ipv4.ip_local_port_range`. Cloud checks (with
 //! `--cloud`): what a sync would change (drift from the Service, as a dry run), refusals such
 //! as reusing a cluster-created CLB, and backend quota headroom per CLB.
 //!
@@ -99,9 +99,11 @@ pub fn pending(svc: &Service, events: &[Event]) -> Option<Finding> {
     })
 }
 
-/// A Local-policy Service whose address kube-proxy would short-circuit inside the cluster.
+/// A Service whose ingress says `ipMode: Proxy`: kube-proxy then no longer short-circuits
+/// in-cluster traffic to the address, so pods reach it through the CLB, which refuses hairpin
+/// traffic (a backend as the client) on intranet layer-4 listeners, and bills internet traffic.
+/// With no `ipMode` (slb-ccm's default, as the reference CCM) kube-proxy routes it directly.
 pub fn hairpin(svc: &Service) -> Option<Finding> {
-    let local = svc.spec.as_ref()?.external_traffic_policy.as_deref() == Some("Local");
     let ingress = svc
         .status
         .as_ref()?
@@ -109,18 +111,20 @@ pub fn hairpin(svc: &Service) -> Option<Finding> {
         .as_ref()?
         .ingress
         .as_ref()?;
-    let vip_mode = ingress
+    let proxy = ingress
         .iter()
-        .any(|i| i.ip.is_some() && i.ip_mode.as_deref() != Some("Proxy"));
-    (local && vip_mode).then(|| Finding {
+        .any(|i| i.ip.is_some() && i.ip_mode.as_deref() == Some("Proxy"));
+    proxy.then(|| Finding {
         check: "hairpin",
         service: key(svc),
-        problem: "externalTrafficPolicy: Local with ipMode VIP: pods on nodes without a backend \
-                  pod cannot reach the CLB address from inside the cluster"
+        problem: "ipMode: Proxy: kube-proxy does not short-circuit in-cluster traffic to the CLB \
+                  address, so pods go through the CLB, which refuses hairpin traffic on intranet \
+                  layer-4 listeners when the client is also a backend, and bills internet \
+                  traffic"
             .into(),
-        remedy: "Use the ClusterIP or Service name inside the cluster, or set \
-                 externalTrafficPolicy: Cluster, or ENI backends (FAQ: cluster cannot access the \
-                 IP address of the SLB instance)."
+        remedy: "Drop ipMode: run slb-ccm with the default --ingress-ip-mode none (it rewrites \
+                 the status), so kube-proxy routes in-cluster traffic to the LB IP directly (FAQ: \
+                 why does the cluster fail to access the IP address of an SLB instance)."
             .into(),
     })
 }
@@ -339,19 +343,31 @@ mod tests {
     }
 
     #[test]
-    fn local_policy_without_proxy_ip_mode_is_a_hairpin_finding() {
-        let vip = svc(
-            "Local",
+    fn a_proxy_ip_mode_is_a_hairpin_finding_whatever_the_policy() {
+        for policy in ["Local", "Cluster"] {
+            let proxy = svc(
+                policy,
+                serde_json::json!([{"ip": "127.0.1.2", "ipMode": "Proxy"}]),
+            );
+            let f = hairpin(&proxy).unwrap();
+            assert_eq!(f.service, "shop/web");
+            assert!(f.remedy.contains("--ingress-ip-mode none"), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn no_ip_mode_or_vip_is_no_hairpin_finding() {
+        for ingress in [
+            serde_json::json!([{"ip": "127.0.1.2"}]),
             serde_json::json!([{"ip": "127.0.1.2", "ipMode": "VIP"}]),
-        );
-        assert_eq!(hairpin(&vip).unwrap().service, "shop/web");
-        let proxy = svc(
-            "Local",
-            serde_json::json!([{"ip": "127.0.1.2", "ipMode": "Proxy"}]),
-        );
-        assert!(hairpin(&proxy).is_none());
-        let cluster = svc("Cluster", serde_json::json!([{"ip": "127.0.1.2"}]));
-        assert!(hairpin(&cluster).is_none());
+            serde_json::json!([{"hostname": "lb.example.com"}]),
+            serde_json::json!([]),
+        ] {
+            assert!(
+                hairpin(&svc("Local", ingress.clone())).is_none(),
+                "{ingress}"
+            );
+        }
     }
 
     #[test]

@@ -161,6 +161,7 @@ async fn main() {
         },
         cluster,
         dry_run: false,
+        ingress_ip_mode: Default::default(),
         drift_interval: Duration::from_secs(3600),
         concurrency: 16,
         leader: None,

@@ -11,8 +11,8 @@
 use crate::backoff::Backoff;
 use crate::cloud::{Cloud, CloudError, SyncOutcome};
 use crate::service_writes::{
-    FINALIZER, HASH_LABEL, LB_ID_LABEL, add_finalizer, ingress, remove_finalizer, set_ingress,
-    set_labels,
+    FINALIZER, HASH_LABEL, IngressIpMode, LB_ID_LABEL, add_finalizer, ingress, remove_finalizer,
+    set_ingress, set_labels,
 };
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -52,6 +52,8 @@ pub struct Context {
     pub backoff: Backoff,
     /// Plan only: emit the plan as events and logs, change nothing.
     pub dry_run: bool,
+    /// The `ipMode` written with the CLB's IP (none by default, as the reference).
+    pub ingress_ip_mode: IngressIpMode,
     /// Requeue interval after a success (drift repair), before jitter.
     pub drift_interval: Duration,
     /// Reconcile metrics.
@@ -328,7 +330,7 @@ async fn ensured(
         .annotations()
         .get(HOSTNAME_ANNOTATION)
         .map(String::as_str);
-    let wanted = ingress(outcome.address.as_deref(), hostname, "Proxy");
+    let wanted = ingress(outcome.address.as_deref(), hostname, ctx.ingress_ip_mode);
     let mut svc = svc;
     if set_ingress(api, &svc, wanted.clone())
         .await

@@ -14,6 +14,7 @@ use crate::fanout::NodeFanout;
 use crate::inventory::{Inventory, InventorySync};
 use crate::leader::{Elector, LeaderConfig};
 use crate::reconcile::{Context, SERVICE_NAME_LABEL, error_policy, reconcile};
+use crate::service_writes::IngressIpMode;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -117,6 +118,17 @@ pub struct ControllerArgs {
     /// Plan only: emit the plan as events and logs, change nothing.
     #[arg(long, env = "SLB_DRY_RUN")]
     pub dry_run: bool,
+    /// `ipMode` of the CLB's IP in the Service status: `none` (as the reference CCM: kube-proxy
+    /// routes in-cluster traffic for the IP straight to the endpoints), `proxy` (in-cluster
+    /// traffic goes out through the CLB, which refuses hairpin traffic on intranet layer-4
+    /// listeners and bills internet traffic) or `vip` (as `none`, written explicitly).
+    #[arg(
+        long,
+        env = "SLB_INGRESS_IP_MODE",
+        value_enum,
+        default_value_t = IngressIpMode::None
+    )]
+    pub ingress_ip_mode: IngressIpMode,
     /// Address of /metrics, /livez and /readyz.
     #[arg(long, env = "SLB_METRICS_ADDR", default_value = "127.0.0.1:10258")]
     pub metrics_addr: SocketAddr,
@@ -171,6 +183,8 @@ pub struct Settings {
     pub plan_options: PlanOptions,
     /// Plan only.
     pub dry_run: bool,
+    /// The `ipMode` written with a CLB's IP.
+    pub ingress_ip_mode: IngressIpMode,
     /// Drift-repair interval.
     pub drift_interval: Duration,
     /// Concurrent reconciles.
@@ -264,6 +278,7 @@ impl ControllerArgs {
             plan_options: PlanOptions::from_context(&cluster),
             cluster,
             dry_run: self.dry_run,
+            ingress_ip_mode: self.ingress_ip_mode,
             drift_interval: Duration::from_secs(self.drift_interval_secs.max(10)),
             concurrency: self.concurrency.max(1),
             leader: self.leader_elect.then(|| {
@@ -423,6 +438,7 @@ pub async fn run_controller(
         recorder: Recorder::new(client.clone(), reporter),
         backoff: Backoff::default(),
         dry_run: settings.dry_run,
+        ingress_ip_mode: settings.ingress_ip_mode,
         drift_interval: settings.drift_interval,
         metrics,
         inventory: inventory.clone(),

@@ -1,6 +1,7 @@
 //! The few writes the controller makes to a Service, each minimal and conflict-safe:
 //! the finalizer (added before any cloud change, removed last), the status
-//! (`status.loadBalancer.ingress`, patched only when it changed) and the reference CCM's labels
+//! (`status.loadBalancer.ingress`, patched only when it changed; no `ipMode` unless
+//! `--ingress-ip-mode` asks for one) and the reference CCM's labels
 //! (`service.k8s.alibaba/loadbalancer-id`, the spec hash).
 //!
 //! Finalizer and label writes are JSON merge patches that carry the `resourceVersion` they were
@@ -77,14 +78,40 @@ pub async fn set_labels(
     patch_metadata(api, svc, json!({ "labels": changes })).await
 }
 
-/// The ingress list for a CLB: its address, or only the hostname when the `hostname`
-/// annotation is set (as the reference does). `ip_mode` is `Proxy` where the load balancer
-/// proxies (so kube-proxy does not short-circuit in-cluster traffic, the FAQ's hairpin case),
-/// or `VIP`.
+/// What `status.loadBalancer.ingress[].ipMode` says for an IP (`--ingress-ip-mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum IngressIpMode {
+    /// No `ipMode`, as the reference CCM (the API server records it as `VIP`): kube-proxy
+    /// sends in-cluster traffic for the CLB's IP straight to the Service's endpoints.
+    #[default]
+    None,
+    /// `Proxy`: kube-proxy stops short-circuiting the IP, so pods go out through the CLB,
+    /// which refuses hairpin traffic on intranet layer-4 listeners and bills internet traffic.
+    Proxy,
+    /// `VIP`, written explicitly: the same routing as `none`.
+    Vip,
+}
+
+impl IngressIpMode {
+    /// The value written to the status, if any.
+    pub fn as_status(self) -> Option<&'static str> {
+        match self {
+            IngressIpMode::None => None,
+            IngressIpMode::Proxy => Some("Proxy"),
+            IngressIpMode::Vip => Some(VIP),
+        }
+    }
+}
+
+/// The API server's default `ipMode` for an ingress entry with an IP (Kubernetes 1.30+).
+const VIP: &str = "VIP";
+
+/// The ingress list for a CLB: its address (with `ip_mode`'s `ipMode`, if any), or only the
+/// hostname when the `hostname` annotation is set (as the reference does).
 pub fn ingress(
     address: Option<&str>,
     hostname: Option<&str>,
-    ip_mode: &str,
+    ip_mode: IngressIpMode,
 ) -> Vec<LoadBalancerIngress> {
     match (hostname, address) {
         (Some(host), _) => vec![LoadBalancerIngress {
@@ -93,15 +120,34 @@ pub fn ingress(
         }],
         (None, Some(ip)) => vec![LoadBalancerIngress {
             ip: Some(ip.into()),
-            ip_mode: Some(ip_mode.into()),
+            ip_mode: ip_mode.as_status().map(Into::into),
             ..Default::default()
         }],
         (None, None) => Vec::new(),
     }
 }
 
-/// Patches `status.loadBalancer.ingress` to `ingress` unless it already is exactly that.
-/// Returns whether a write happened.
+/// Whether the stored ingress list already says what `wanted` says. `ipMode` counts (a
+/// `Proxy` left by an older slb-ccm must be rewritten), but an absent `ipMode` on an entry
+/// with an IP equals `VIP`: the API server stores it so, and comparing literally would
+/// rewrite the status on every reconcile.
+pub fn same_ingress(current: &[LoadBalancerIngress], wanted: &[LoadBalancerIngress]) -> bool {
+    let normal = |i: &LoadBalancerIngress| {
+        let mut i = i.clone();
+        if i.ip.is_some() && i.ip_mode.is_none() {
+            i.ip_mode = Some(VIP.to_owned());
+        }
+        i
+    };
+    current.len() == wanted.len()
+        && current
+            .iter()
+            .zip(wanted)
+            .all(|(c, w)| normal(c) == normal(w))
+}
+
+/// Patches `status.loadBalancer.ingress` to `ingress` unless it already says that (see
+/// [`same_ingress`]). Returns whether a write happened.
 ///
 /// # Errors
 /// The API error.
@@ -116,9 +162,10 @@ pub async fn set_ingress(
         .and_then(|s| s.load_balancer.as_ref())
         .and_then(|lb| lb.ingress.clone())
         .unwrap_or_default();
-    if current == ingress {
+    if same_ingress(&current, &ingress) {
         return Ok(false);
     }
+    // A merge patch replaces the list whole: an `ipMode` no longer wanted goes with it.
     let status = LoadBalancerStatus {
         ingress: Some(ingress),
     };
@@ -147,4 +194,94 @@ async fn patch_metadata(
         &Patch::Merge(&patch),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(ip: Option<&str>, hostname: Option<&str>, mode: Option<&str>) -> LoadBalancerIngress {
+        LoadBalancerIngress {
+            ip: ip.map(Into::into),
+            hostname: hostname.map(Into::into),
+            ip_mode: mode.map(Into::into),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_ingress_carries_the_ip_with_the_configured_ip_mode_or_only_the_hostname() {
+        let ip = Some("47.1.2.3");
+        let host = Some("lb.example.com");
+        let cases = [
+            (ip, None, IngressIpMode::None, vec![entry(ip, None, None)]),
+            (
+                ip,
+                None,
+                IngressIpMode::Proxy,
+                vec![entry(ip, None, Some("Proxy"))],
+            ),
+            (
+                ip,
+                None,
+                IngressIpMode::Vip,
+                vec![entry(ip, None, Some("VIP"))],
+            ),
+            (
+                ip,
+                host,
+                IngressIpMode::Proxy,
+                vec![entry(None, host, None)],
+            ),
+            (
+                None,
+                host,
+                IngressIpMode::None,
+                vec![entry(None, host, None)],
+            ),
+            (None, None, IngressIpMode::Proxy, vec![]),
+        ];
+        for (address, hostname, mode, want) in cases {
+            assert_eq!(
+                ingress(address, hostname, mode),
+                want,
+                "{address:?} {hostname:?} {mode:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_absent_ip_mode_is_the_api_servers_vip_but_proxy_is_a_change() {
+        let ip = Some("47.1.2.3");
+        let stored_vip = [entry(ip, None, Some("VIP"))];
+        let stored_proxy = [entry(ip, None, Some("Proxy"))];
+        let none = ingress(ip, None, IngressIpMode::None);
+        let proxy = ingress(ip, None, IngressIpMode::Proxy);
+        assert!(
+            same_ingress(&stored_vip, &none),
+            "as stored after our write"
+        );
+        assert!(same_ingress(&none, &none));
+        assert!(
+            !same_ingress(&stored_proxy, &none),
+            "an older slb-ccm's Proxy"
+        );
+        assert!(!same_ingress(&stored_vip, &proxy), "opting in to Proxy");
+        assert!(same_ingress(&stored_proxy, &proxy));
+        assert!(!same_ingress(&[], &none));
+        assert!(!same_ingress(&stored_vip, &[]));
+        let host = [entry(None, Some("lb.example.com"), None)];
+        assert!(!same_ingress(&stored_vip, &host), "a hostname is no IP");
+    }
+
+    #[test]
+    fn the_flag_takes_none_proxy_and_vip() {
+        use clap::ValueEnum;
+        let names: Vec<String> = IngressIpMode::value_variants()
+            .iter()
+            .filter_map(|v| Some(v.to_possible_value()?.get_name().to_owned()))
+            .collect();
+        assert_eq!(names, ["none", "proxy", "vip"]);
+        assert_eq!(IngressIpMode::default(), IngressIpMode::None);
+    }
 }

@@ -1,13 +1,15 @@
 //! The controller's writes to a Service against a real kube-apiserver: the finalizer is added
 //! once and removed without touching anyone else's, a stale write is refused rather than
 //! undoing a concurrent change, labels are set and cleared, and the status is written only when
-//! it changes.
+//! it changes (the API server's `VIP` default for an absent `ipMode` counts as no change, a
+//! `Proxy` left by an older slb-ccm does not).
 
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{LoadBalancerIngress, Service};
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use slb_controller::service_writes::{
-    FINALIZER, LB_ID_LABEL, add_finalizer, ingress, remove_finalizer, set_ingress, set_labels,
+    FINALIZER, IngressIpMode, LB_ID_LABEL, add_finalizer, ingress, remove_finalizer, set_ingress,
+    set_labels,
 };
 use slb_testkit::ControlPlane;
 use slb_testkit::fixtures::load_balancer_service;
@@ -77,33 +79,66 @@ async fn labels_are_set_and_cleared_on_the_main_resource() {
     assert!(!cleared.labels().contains_key(LB_ID_LABEL));
 }
 
+/// The Service's stored ingress list.
+async fn stored_ingress(api: &Api<Service>, name: &str) -> Vec<LoadBalancerIngress> {
+    let svc = api.get(name).await.expect("get");
+    svc.status
+        .and_then(|s| s.load_balancer?.ingress)
+        .expect("an ingress list")
+}
+
 #[tokio::test]
 async fn the_status_is_written_only_when_it_changes() {
     let (api, svc) = service("status").await;
-    let want = ingress(Some("127.0.1.7"), None, "Proxy");
+    let want = ingress(Some("127.0.1.7"), None, IngressIpMode::None);
+    assert_eq!(want[0].ip_mode, None, "slb-ccm writes no ipMode");
     assert!(
         set_ingress(&api, &svc, want.clone()).await.unwrap(),
         "first write"
     );
+    let got = stored_ingress(&api, "status").await;
+    assert_eq!(got[0].ip.as_deref(), Some("127.0.1.7"));
+    assert_eq!(
+        got[0].ip_mode.as_deref(),
+        Some("VIP"),
+        "the API server records an absent ipMode as VIP"
+    );
     let svc = api.get("status").await.unwrap();
-    let got = svc
-        .status
-        .clone()
-        .unwrap()
-        .load_balancer
-        .unwrap()
-        .ingress
-        .unwrap();
-    assert_eq!(got, want);
     assert!(
         !set_ingress(&api, &svc, want).await.unwrap(),
-        "nothing to write"
+        "nothing to write: the defaulted VIP is what was asked for"
     );
 
-    let host = ingress(Some("127.0.1.7"), Some("lb.example.com"), "Proxy");
+    let host = ingress(
+        Some("127.0.1.7"),
+        Some("lb.example.com"),
+        IngressIpMode::None,
+    );
     assert!(set_ingress(&api, &svc, host).await.unwrap());
-    let svc = api.get("status").await.unwrap();
-    let got = svc.status.unwrap().load_balancer.unwrap().ingress.unwrap();
+    let got = stored_ingress(&api, "status").await;
     assert_eq!(got[0].hostname.as_deref(), Some("lb.example.com"));
     assert_eq!(got[0].ip, None, "the hostname annotation replaces the IP");
+}
+
+#[tokio::test]
+async fn a_proxy_ip_mode_left_by_an_older_slb_ccm_is_rewritten() {
+    let (api, svc) = service("old-proxy").await;
+    let old = ingress(Some("127.0.1.8"), None, IngressIpMode::Proxy);
+    assert!(set_ingress(&api, &svc, old).await.unwrap());
+    assert_eq!(
+        stored_ingress(&api, "old-proxy").await[0]
+            .ip_mode
+            .as_deref(),
+        Some("Proxy")
+    );
+
+    let svc = api.get("old-proxy").await.unwrap();
+    let want = ingress(Some("127.0.1.8"), None, IngressIpMode::None);
+    assert!(
+        set_ingress(&api, &svc, want).await.unwrap(),
+        "same IP, different ipMode: a change"
+    );
+    let got = stored_ingress(&api, "old-proxy").await;
+    assert_eq!(got[0].ip.as_deref(), Some("127.0.1.8"));
+    assert_eq!(got[0].ip_mode.as_deref(), Some("VIP"), "Proxy is gone");
 }

@@ -73,6 +73,8 @@ pub struct Options {
     /// Start the local CLB without the nodes' instances and let the controller register
     /// them (`--register-nodes`) through [`EngineInventory`].
     pub register_nodes: bool,
+    /// The `ipMode` written with the CLB's IP.
+    pub ingress_ip_mode: slb_controller::service_writes::IngressIpMode,
 }
 
 impl Default for Options {
@@ -85,6 +87,7 @@ impl Default for Options {
             over_http: false,
             dry_run: false,
             register_nodes: false,
+            ingress_ip_mode: Default::default(),
         }
     }
 }
@@ -140,6 +143,7 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
         plan_options: PlanOptions::from_context(&cluster),
         cluster,
         dry_run: options.dry_run,
+        ingress_ip_mode: options.ingress_ip_mode,
         drift_interval: options.drift,
         concurrency: options.concurrency,
         leader: None,
