@@ -1,7 +1,8 @@
 //! The admin HTTP server every replica runs: `/metrics` (Prometheus text from the registry the
 //! rest of the process registered into), `/livez` (the process serves), `/readyz` (the
-//! controller's caches are synced). Standbys are ready too: readiness says "able to take over",
-//! not "is the leader"; leadership is exported as the `slb_controller_leader` gauge instead.
+//! Service, Node and EndpointSlice caches have listed: [`crate::caches`] sets the flag).
+//! Standbys keep their caches too and are ready as well: readiness says "able to act", not
+//! "is the leader"; leadership is exported as the `slb_controller_leader` gauge instead.
 
 use axum::Router;
 use axum::extract::State;
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// Shared readiness flag, set by the controller once its caches have synced.
+/// Shared readiness flag, set once the replica's caches have listed.
 #[derive(Clone, Debug, Default)]
 pub struct Readiness(Arc<AtomicBool>);
 

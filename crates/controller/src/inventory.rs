@@ -7,8 +7,8 @@
 //! CLB's admin action `LocalPutInstances`; Alibaba Cloud has no such thing, so it is never
 //! sent there). [`InventorySync::ensure`] sends the nodes whose instance id or address
 //! changed since they were last sent. Two callers use it: the Node watch (every node once the
-//! first list is complete, then each changed node at once) and every reconcile before it
-//! computes backends — so a failure (say the local CLB was not up yet) is retried with the
+//! first list is complete, then each changed node at once; only while the replica leads, see
+//! [`InventorySync::activate`]) and every reconcile before it computes backends — so a failure (say the local CLB was not up yet) is retried with the
 //! reconcile's backoff instead of waiting for the next Node event. Instances of deleted
 //! nodes are kept (a stale instance is harmless; the node leaves the groups anyway).
 
@@ -19,6 +19,7 @@ use kube::ResourceExt;
 use kube::runtime::watcher;
 use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Where registered nodes go.
@@ -69,6 +70,9 @@ pub struct InventorySync {
     listing: Mutex<Option<Vec<Node>>>,
     /// One put at a time, so concurrent reconciles do not send the same nodes twice.
     sending: tokio::sync::Mutex<()>,
+    /// Whether Node events send (the replica leads) or only keep the bookkeeping (a standby
+    /// never calls the cloud).
+    active: AtomicBool,
 }
 
 impl InventorySync {
@@ -79,6 +83,7 @@ impl InventorySync {
             sent: Mutex::default(),
             listing: Mutex::default(),
             sending: tokio::sync::Mutex::new(()),
+            active: AtomicBool::new(false),
         }
     }
 
@@ -122,14 +127,33 @@ impl InventorySync {
         }
     }
 
+    /// Starts sending: the replica now leads. `cached` (the Node cache as it is) is sent at
+    /// once in the background; from now on Node events send what they ask for.
+    pub fn activate(self: &Arc<Self>, cached: Vec<Node>) {
+        self.active.store(true, Ordering::Release);
+        if !cached.is_empty() {
+            self.send_in_background(cached);
+        }
+    }
+
     /// Registers promptly from the Node watch: every node once the (re)list is complete, and
-    /// each added or changed node. The sending runs in the background, so a slow or absent
+    /// each added or changed node, once [`InventorySync::activate`]d (before, only the
+    /// bookkeeping of the list runs). The sending runs in the background, so a slow or absent
     /// local CLB never holds up the Node events (and the fan-out behind them); failures are
     /// logged, and reconciles retry them.
     pub fn on_event(self: &Arc<Self>, event: &watcher::Event<Node>) {
-        let Some(nodes) = self.to_send(event) else {
-            return;
-        };
+        if let Some(nodes) = self.wanted(event) {
+            self.send_in_background(nodes);
+        }
+    }
+
+    /// The nodes `event` asks to send now: none unless active.
+    fn wanted(&self, event: &watcher::Event<Node>) -> Option<Vec<Node>> {
+        let nodes = self.to_send(event)?;
+        self.active.load(Ordering::Acquire).then_some(nodes)
+    }
+
+    fn send_in_background(self: &Arc<Self>, nodes: Vec<Node>) {
         let sync = Arc::clone(self);
         tokio::spawn(async move {
             if let Err(err) = sync.ensure(&nodes).await {

@@ -2,14 +2,16 @@
 //! EndpointSlices and keeps each LoadBalancer Service's CLB as its spec and annotations say,
 //! through the `Clb`/`Ecs` traits of slb-openapi and the decisions of slb-model.
 //!
-//! Built so far: the operational pieces every controller replica needs — Lease-based leader
-//! election compatible with client-go's ([`leader`]), the admin server with `/metrics`,
-//! `/livez` and `/readyz` ([`admin`]), the per-Service retry backoff ([`backoff`]), and the
-//! conflict-safe writes to a Service: finalizer, labels, status ([`service_writes`]). The
-//! reconcile loop itself arrives with the controller issue.
+//! Parts: the informer caches every replica keeps, standbys included ([`caches`]); Lease-based
+//! leader election compatible with client-go's ([`leader`]); the admin server with
+//! `/metrics`, `/livez` and `/readyz` ([`admin`]); the reconcile of one Service
+//! ([`reconcile`]) through the cloud bridge ([`cloud`]); the Node fan-out ([`fanout`]); the
+//! per-Service retry backoff ([`backoff`]); the conflict-safe writes to a Service: finalizer,
+//! labels, status ([`service_writes`]); and the wiring of one replica ([`run`]).
 
 pub mod admin;
 pub mod backoff;
+pub mod caches;
 pub mod cloud;
 pub mod fanout;
 pub mod inventory;

@@ -46,6 +46,8 @@ pub struct Context {
     pub nodes: Store<Node>,
     /// Informer cache of EndpointSlices.
     pub slices: Store<EndpointSlice>,
+    /// Which caches have listed.
+    pub listed: crate::caches::Listed,
     /// Event publisher.
     pub recorder: Recorder,
     /// Per-Service retry delays.
@@ -231,12 +233,11 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     Ok(Action::requeue(jittered(ctx.drift_interval)))
 }
 
-/// The Node and EndpointSlice caches have listed.
+/// The Node and EndpointSlice caches have listed. (Never polled through
+/// `Store::wait_until_ready`: its single waker would be taken from whoever else waits.)
 fn caches_ready(ctx: &Context) -> bool {
-    use futures::FutureExt as _;
-    let listed = |ready: Option<Result<(), _>>| matches!(ready, Some(Ok(())));
-    listed(ctx.nodes.wait_until_ready().now_or_never())
-        && listed(ctx.slices.wait_until_ready().now_or_never())
+    use crate::caches::Cache;
+    ctx.listed.has(Cache::Nodes) && ctx.listed.has(Cache::EndpointSlices)
 }
 
 /// What a successful reconcile of a Service depended on: its inputs as read *before* the

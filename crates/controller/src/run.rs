@@ -1,28 +1,28 @@
 //! Wiring: the `slb-ccm controller` command's flags ([`ControllerArgs`]), the cloud client
-//! they describe, and the kube-runtime controller with its informer caches, targeted fan-out,
-//! leader election and admin server ([`run_controller`]).
+//! they describe, and one replica's life ([`run_controller`]): admin server, informer caches
+//! from the start ([`Caches`], so a standby is Ready), leader election, and, once leading,
+//! the kube-runtime controller that reconciles.
 //!
-//! Fan-out: an EndpointSlice change reconciles only its own Service; a Node change reconciles
-//! only the Services whose backend set it changes ([`NodeFanout`]); requests for one Service
-//! are merged and debounced into one reconcile. Every reconcile reads Nodes and
-//! EndpointSlices from the caches, never from the API server.
+//! Fan-out (done by the caches): an EndpointSlice change reconciles only its own Service; a
+//! Node change reconciles only the Services whose backend set it changes
+//! ([`crate::fanout::NodeFanout`]); requests for one Service are merged and debounced into one
+//! reconcile. Every reconcile reads Nodes and EndpointSlices from the caches, never from the
+//! API server.
 
 use crate::admin::{self, Readiness};
 use crate::backoff::Backoff;
+use crate::caches::{CacheOptions, Caches};
 use crate::cloud::Cloud;
-use crate::fanout::NodeFanout;
 use crate::inventory::{Inventory, InventorySync};
 use crate::leader::{Elector, LeaderConfig};
-use crate::reconcile::{Context, SERVICE_NAME_LABEL, error_policy, reconcile};
+use crate::reconcile::{Context, error_policy, reconcile};
 use crate::service_writes::IngressIpMode;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::core::v1::Service;
 use kube::runtime::controller::{Config, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, ObjectRef};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client, ResourceExt};
+use kube::runtime::watcher;
+use kube::{Api, Client};
 use prometheus_client::registry::Registry;
 use slb_model::{ClusterContext, PlanOptions};
 use slb_openapi::HttpClient;
@@ -342,6 +342,10 @@ pub async fn kube_client(kubeconfig: Option<&std::path::Path>) -> Result<Client,
 
 /// Runs the Service controller until `shutdown` is cancelled (or leadership is lost).
 ///
+/// Every replica serves the admin endpoints and keeps the informer caches from the start, so
+/// it is Ready once they have listed; with leader election only the Lease holder reconciles
+/// and calls the cloud.
+///
 /// # Errors
 /// See [`RunError`].
 pub async fn run_controller(
@@ -351,6 +355,56 @@ pub async fn run_controller(
     shutdown: CancellationToken,
 ) -> Result<(), RunError> {
     let readiness = Readiness::default();
+    let metrics = serve_admin(&cloud, &settings, &readiness, &shutdown).await?;
+    // The caches run until this function returns, whatever the reason.
+    let caches_stop = shutdown.child_token();
+    let _stop_caches = caches_stop.clone().drop_guard();
+    let inventory = settings
+        .inventory
+        .clone()
+        .map(|i| Arc::new(InventorySync::new(i)));
+    let options = CacheOptions {
+        namespace: settings.namespace.clone(),
+        cluster: settings.cluster.clone(),
+        readiness,
+        inventory: inventory.clone(),
+    };
+    let caches = Caches::start(&client, &options, &caches_stop);
+
+    let lost = CancellationToken::new();
+    let elector = match settings.leader.clone() {
+        Some(leader) => match lead(&client, leader, &shutdown, &lost, &metrics).await? {
+            Some(elector) => Some(elector),
+            None => return Ok(()),
+        },
+        None => None,
+    };
+    if let Some(inventory) = &inventory {
+        let cached = caches.nodes.state().iter().map(|n| (**n).clone()).collect();
+        inventory.activate(cached);
+    }
+    let ctx = context(client, cloud, &settings, &caches, metrics, inventory);
+    reconcile_until_stopped(ctx, &caches, &settings, &shutdown, &lost).await;
+    if lost.is_cancelled() && !shutdown.is_cancelled() {
+        return Err(RunError::LostLeadership);
+    }
+    // Let the elector release the Lease (so a standby takes over at once) before the
+    // process exits and drops the runtime with the task in it.
+    if let Some((task, grace)) = elector
+        && tokio::time::timeout(grace, task).await.is_err()
+    {
+        tracing::warn!("the leader election did not stop within its renew deadline");
+    }
+    Ok(())
+}
+
+/// Registers the metrics and, when configured, serves `/metrics`, `/livez` and `/readyz`.
+async fn serve_admin(
+    cloud: &Cloud,
+    settings: &Settings,
+    readiness: &Readiness,
+    shutdown: &CancellationToken,
+) -> Result<crate::metrics::Metrics, RunError> {
     let mut registry = Registry::with_prefix("slb");
     let metrics = crate::metrics::Metrics::register(&mut registry);
     // Cloud calls by action and outcome: slb_controller_openapi_calls_total{action,outcome}.
@@ -358,147 +412,118 @@ pub async fn run_controller(
         .api_metrics()
         .register(registry.sub_registry_with_prefix("controller"));
     metrics.leader.set(i64::from(settings.leader.is_none()));
-    let registry = Arc::new(registry);
     if let Some(addr) = settings.admin_addr {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| RunError::Admin { addr, source })?;
         tokio::spawn(admin::serve(
             listener,
-            registry,
+            Arc::new(registry),
             readiness.clone(),
             shutdown.clone(),
         ));
     }
+    Ok(metrics)
+}
 
-    let lost = CancellationToken::new();
-    let mut elector = None;
-    if let Some(leader) = settings.leader.clone() {
-        let (tx, mut rx) = watch::channel(false);
-        let grace = leader.renew_deadline;
-        let task = tokio::spawn(Elector::new(client.clone(), leader).run(tx, shutdown.clone()));
-        let became_leader = tokio::select! {
-            r = rx.wait_for(|l| *l) => r.is_ok(),
-            () = shutdown.cancelled() => false,
+/// The running election and how long to give it to release the Lease.
+type RunningElection = (tokio::task::JoinHandle<()>, Duration);
+
+/// Runs the election until this replica leads: then sets the leader gauge and arranges for
+/// `lost` to be cancelled (and the gauge reset) when leadership goes. `Ok(None)` when
+/// `shutdown` came first.
+///
+/// # Errors
+/// [`RunError::LostLeadership`] when the election ended by itself: never act without the
+/// lease.
+async fn lead(
+    client: &Client,
+    leader: LeaderConfig,
+    shutdown: &CancellationToken,
+    lost: &CancellationToken,
+    metrics: &crate::metrics::Metrics,
+) -> Result<Option<RunningElection>, RunError> {
+    let (tx, mut rx) = watch::channel(false);
+    let grace = leader.renew_deadline;
+    let task = tokio::spawn(Elector::new(client.clone(), leader).run(tx, shutdown.clone()));
+    let became_leader = tokio::select! {
+        r = rx.wait_for(|l| *l) => r.is_ok(),
+        () = shutdown.cancelled() => false,
+    };
+    if !became_leader {
+        let _ = tokio::time::timeout(grace, task).await;
+        return if shutdown.is_cancelled() {
+            Ok(None)
+        } else {
+            Err(RunError::LostLeadership)
         };
-        if !became_leader {
-            let _ = tokio::time::timeout(grace, task).await;
-            // Without a shutdown, the election itself ended: never act without the lease.
-            return if shutdown.is_cancelled() {
-                Ok(())
-            } else {
-                Err(RunError::LostLeadership)
-            };
-        }
-        elector = Some((task, grace));
-        metrics.leader.set(1);
-        let lost = lost.clone();
-        let gauge = metrics.leader.clone();
-        tokio::spawn(async move {
-            let _ = rx.wait_for(|l| !*l).await;
-            gauge.set(0);
-            lost.cancel();
-        });
     }
+    metrics.leader.set(1);
+    let lost = lost.clone();
+    let gauge = metrics.leader.clone();
+    tokio::spawn(async move {
+        let _ = rx.wait_for(|l| !*l).await;
+        gauge.set(0);
+        lost.cancel();
+    });
+    Ok(Some((task, grace)))
+}
 
-    let inventory = settings
-        .inventory
-        .clone()
-        .map(|i| Arc::new(InventorySync::new(i)));
-    let (nodes, node_writer) = reflector::store::<Node>();
-    let node_events = reflector::reflector(
-        node_writer,
-        watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff();
-    let (slices, slice_writer) = reflector::store::<EndpointSlice>();
-    let slice_events = reflector::reflector(
-        slice_writer,
-        watcher(
-            scoped::<EndpointSlice>(&client, settings.namespace.as_deref()),
-            watcher::Config::default(),
-        ),
-    )
-    .default_backoff()
-    .touched_objects();
-
+/// What every reconcile shares: the clients, the settings and the caches' stores.
+fn context(
+    client: Client,
+    cloud: Cloud,
+    settings: &Settings,
+    caches: &Caches,
+    metrics: crate::metrics::Metrics,
+    inventory: Option<Arc<InventorySync>>,
+) -> Arc<Context> {
     // Refresh cached observations before each drift check comes round (requeues are ±10 %).
     let cloud = cloud.with_max_age(settings.drift_interval.mul_f64(0.8));
     let reporter = Reporter {
         controller: "slb-ccm".into(),
         instance: std::env::var("HOSTNAME").ok(),
     };
-    let ctx = Arc::new(Context {
+    Arc::new(Context {
         client: client.clone(),
         cloud,
-        cluster: settings.cluster,
+        cluster: settings.cluster.clone(),
         plan_options: settings.plan_options,
-        nodes: nodes.clone(),
-        slices: slices.clone(),
-        recorder: Recorder::new(client.clone(), reporter),
+        nodes: caches.nodes.clone(),
+        slices: caches.slices.clone(),
+        listed: caches.listed.clone(),
+        recorder: Recorder::new(client, reporter),
         backoff: Backoff::default(),
         dry_run: settings.dry_run,
         ingress_ip_mode: settings.ingress_ip_mode,
         drift_interval: settings.drift_interval,
         metrics,
-        inventory: inventory.clone(),
+        inventory,
         synced: std::sync::Mutex::default(),
-        node_epochs: Arc::default(),
-    });
+        node_epochs: caches.node_epochs.clone(),
+    })
+}
 
-    let controller = Controller::new(
-        scoped::<Service>(&client, settings.namespace.as_deref()),
-        watcher::Config::default(),
-    );
-    let fanout = NodeFanout::new(
-        controller.store(),
-        slices.clone(),
-        ctx.cluster.clone(),
-        ctx.node_epochs.clone(),
-    );
-    let node_triggers = node_events
-        .inspect(move |event| {
-            // Prompt registration in the background; reconciles make sure of it themselves.
-            if let (Some(inventory), Ok(event)) = (&inventory, event) {
-                inventory.on_event(event);
-            }
-        })
-        .flat_map(move |event| {
-            let refs = match event {
-                Ok(event) => fanout.on_event(&event),
-                Err(err) => {
-                    tracing::warn!(error = %err, "watching Nodes");
-                    Vec::new()
-                }
-            };
-            futures::stream::iter(refs)
-        });
-    let services = controller.store();
-    let stop = shutdown.clone();
-    let lost_signal = lost.clone();
-    let ready = readiness.clone();
-    let caches = (services.clone(), nodes.clone(), slices.clone());
-    tokio::spawn(async move {
-        let (a, b, c) = caches;
-        if a.wait_until_ready().await.is_ok()
-            && b.wait_until_ready().await.is_ok()
-            && c.wait_until_ready().await.is_ok()
-        {
-            ready.set(true);
-        }
-    });
-    let running = controller
+/// The reconciling part, run by the leader (or the only replica): the kube-runtime
+/// controller over the caches' Service store, fed by their triggers, until `shutdown` or
+/// `lost`, with a bounded drain.
+async fn reconcile_until_stopped(
+    ctx: Arc<Context>,
+    caches: &Caches,
+    settings: &Settings,
+    shutdown: &CancellationToken,
+    lost: &CancellationToken,
+) {
+    let (stop, lost_signal) = (shutdown.clone(), lost.clone());
+    // Every request comes from the caches' triggers; the Service store is the caches' own.
+    let no_own_watch = futures::stream::pending::<Result<Service, watcher::Error>>();
+    let running = Controller::for_stream(no_own_watch, caches.services.clone())
         .with_config(
             Config::default()
                 .concurrency(settings.concurrency)
                 .debounce(settings.debounce),
         )
-        .watches_stream(slice_events, |slice: EndpointSlice| {
-            let ns = slice.namespace()?;
-            let name = slice.labels().get(SERVICE_NAME_LABEL)?.clone();
-            Some(ObjectRef::<Service>::new(&name).within(&ns))
-        })
-        .reconcile_on(node_triggers)
+        .reconcile_on(caches.triggers())
         .graceful_shutdown_on(async move {
             tokio::select! {
                 () = stop.cancelled() => {}
@@ -526,17 +551,6 @@ pub async fn run_controller(
             tracing::warn!(grace = ?SHUTDOWN_GRACE, "reconciles still running at shutdown; stopping anyway");
         }
     }
-    if lost.is_cancelled() && !shutdown.is_cancelled() {
-        return Err(RunError::LostLeadership);
-    }
-    // Let the elector release the Lease (so a standby takes over at once) before the
-    // process exits and drops the runtime with the task in it.
-    if let Some((task, grace)) = elector
-        && tokio::time::timeout(grace, task).await.is_err()
-    {
-        tracing::warn!("the leader election did not stop within its renew deadline");
-    }
-    Ok(())
 }
 
 /// An API for `K` in `namespace`, or across all namespaces when `None`.

@@ -21,9 +21,16 @@ impl NodeInventory for Recorder {
 
 /// What `on_event` does, in the foreground.
 async fn feed(sync: &InventorySync, event: &watcher::Event<Node>) {
-    if let Some(nodes) = sync.to_send(event) {
+    if let Some(nodes) = sync.wanted(event) {
         let _ = sync.ensure(&nodes).await;
     }
+}
+
+/// A sync of a replica that leads.
+fn active(recorder: &Arc<Recorder>) -> Arc<InventorySync> {
+    let sync = Arc::new(InventorySync::new(Inventory(recorder.clone())));
+    sync.active.store(true, Ordering::Release);
+    sync
 }
 
 fn node(name: &str, ip: &str) -> Node {
@@ -42,7 +49,7 @@ fn node(name: &str, ip: &str) -> Node {
 #[tokio::test]
 async fn nodes_are_sent_once_after_the_first_list_and_again_only_when_their_address_changes() {
     let recorder = Arc::new(Recorder::default());
-    let sync = InventorySync::new(Inventory(recorder.clone()));
+    let sync = active(&recorder);
     feed(&sync, &watcher::Event::Init).await;
     feed(&sync, &watcher::Event::InitApply(node("a", "10.0.0.1"))).await;
     feed(&sync, &watcher::Event::InitApply(node("b", "10.0.0.2"))).await;
@@ -70,7 +77,7 @@ async fn a_failed_registration_is_retried_by_the_next_reconcile() {
     recorder
         .down
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let sync = InventorySync::new(Inventory(recorder.clone()));
+    let sync = active(&recorder);
     feed(&sync, &watcher::Event::Init).await;
     feed(&sync, &watcher::Event::InitApply(node("a", "10.0.0.1"))).await;
     feed(&sync, &watcher::Event::InitDone).await;
@@ -82,4 +89,32 @@ async fn a_failed_registration_is_retried_by_the_next_reconcile() {
         .store(false, std::sync::atomic::Ordering::SeqCst);
     sync.ensure(&nodes).await.unwrap();
     assert_eq!(*recorder.puts.lock().unwrap(), [vec!["a"]]);
+}
+
+#[tokio::test]
+async fn a_standby_sends_nothing_until_it_leads_and_then_sends_the_cached_nodes() {
+    let recorder = Arc::new(Recorder::default());
+    let sync = Arc::new(InventorySync::new(Inventory(recorder.clone())));
+    feed(&sync, &watcher::Event::Init).await;
+    feed(&sync, &watcher::Event::InitApply(node("a", "10.0.0.1"))).await;
+    feed(&sync, &watcher::Event::InitDone).await;
+    feed(&sync, &watcher::Event::Apply(node("b", "10.0.0.2"))).await;
+    assert!(
+        recorder.puts.lock().unwrap().is_empty(),
+        "a standby never calls the cloud"
+    );
+
+    sync.activate(vec![node("a", "10.0.0.1"), node("b", "10.0.0.2")]);
+    for _ in 0..100 {
+        if !recorder.puts.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    feed(&sync, &watcher::Event::Apply(node("c", "10.0.0.3"))).await;
+    assert_eq!(
+        *recorder.puts.lock().unwrap(),
+        [vec!["a", "b"], vec!["c"]],
+        "on leading: the cache at once, then each change"
+    );
 }

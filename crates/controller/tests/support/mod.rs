@@ -1,7 +1,9 @@
 //! Shared harness of the controller's integration tests: a namespace on the shared real
 //! kube-apiserver (testkit), three Ready nodes known to a fresh in-process local CLB, and a
 //! controller for that namespace with its admin server on a free loopback port, so tests read
-//! cloud call counts from `/metrics` as an operator would.
+//! cloud call counts from `/metrics` (and readiness from `/readyz`) as an operator would. With
+//! a leader identity, replicas share a Lease in the test's namespace
+//! ([`Harness::start_replica`] starts another one).
 //!
 //! Nodes are cluster-scoped and every test of a binary shares one API server, so each node is
 //! labelled `slb-test=<namespace>`: Cluster-policy Services select their test's nodes with
@@ -13,6 +15,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use slb_controller::cloud::Cloud;
+use slb_controller::leader::LeaderConfig;
 use slb_controller::run::{Settings, run_controller};
 use slb_local::store::MemoryStore;
 use slb_local::{Engine, LocalConfig, NoopDataPlane};
@@ -46,7 +49,24 @@ pub struct Harness {
     pub nodes: Vec<String>,
     /// The controller's admin server.
     pub admin: SocketAddr,
+    /// What the controller was started with, for more replicas.
+    settings: Settings,
+    /// The client the controller acts as.
+    acting: Client,
     stop: CancellationToken,
+}
+
+/// Another controller replica ([`Harness::start_replica`]); stops on drop.
+pub struct Replica {
+    /// Its admin server.
+    pub admin: SocketAddr,
+    stop: CancellationToken,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
 }
 
 impl Drop for Harness {
@@ -73,8 +93,23 @@ pub struct Options {
     /// Start the local CLB without the nodes' instances and let the controller register
     /// them (`--register-nodes`) through [`EngineInventory`].
     pub register_nodes: bool,
+    /// Run a leader election as this identity ([`LEASE`] in the test's namespace).
+    pub leader_identity: Option<String>,
     /// The `ipMode` written with the CLB's IP.
     pub ingress_ip_mode: slb_controller::service_writes::IngressIpMode,
+}
+
+/// Name of the Lease replicas of a harness share.
+pub const LEASE: &str = "slb-ccm";
+
+/// Election timings short enough for tests (client-go's order: lease > renew > retry).
+pub fn fast_election(ns: &str, identity: &str) -> LeaderConfig {
+    LeaderConfig {
+        lease_duration: Duration::from_secs(4),
+        renew_deadline: Duration::from_secs(3),
+        retry_period: Duration::from_millis(500),
+        ..LeaderConfig::new(ns, LEASE, identity)
+    }
 }
 
 impl Default for Options {
@@ -87,6 +122,7 @@ impl Default for Options {
             over_http: false,
             dry_run: false,
             register_nodes: false,
+            leader_identity: None,
             ingress_ip_mode: Default::default(),
         }
     }
@@ -146,7 +182,10 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
         ingress_ip_mode: options.ingress_ip_mode,
         drift_interval: options.drift,
         concurrency: options.concurrency,
-        leader: None,
+        leader: options
+            .leader_identity
+            .as_deref()
+            .map(|id| fast_election(&ns, id)),
         admin_addr: Some(admin),
         namespace: Some(ns.clone()),
         debounce: Duration::from_millis(100),
@@ -157,9 +196,9 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
     let stop = CancellationToken::new();
     let acting = options.controller_client.unwrap_or_else(|| client.clone());
     tokio::spawn(run_controller(
-        acting,
+        acting.clone(),
         controller_cloud,
-        settings,
+        settings.clone(),
         stop.clone(),
     ));
     Harness {
@@ -169,6 +208,8 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
         engine,
         nodes,
         admin,
+        settings,
+        acting,
         stop,
     }
 }
@@ -251,12 +292,44 @@ pub async fn create_node(client: &Client, ns: &str, name: &str, ip: &str) {
         .unwrap();
 }
 
+/// `GET path` on an admin server: the HTTP status code and the whole response, or `None`
+/// while nothing listens there yet.
+pub async fn admin_get(admin: SocketAddr, path: &str) -> Option<(u16, String)> {
+    let mut conn = tokio::net::TcpStream::connect(admin).await.ok()?;
+    let request = format!("GET {path} HTTP/1.0\r\nHost: test\r\n\r\n");
+    conn.write_all(request.as_bytes()).await.ok()?;
+    let mut text = String::new();
+    conn.read_to_string(&mut text).await.ok()?;
+    let code = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some((code, text))
+}
+
 fn free_port() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap()
 }
 
 impl Harness {
+    /// Starts another replica of the controller: same namespace, local CLB (in process, its
+    /// own call counts) and settings, its own admin server, and the election as `identity`.
+    pub fn start_replica(&self, identity: &str) -> Replica {
+        let admin = free_port();
+        let settings = Settings {
+            admin_addr: Some(admin),
+            leader: Some(fast_election(&self.ns, identity)),
+            ..self.settings.clone()
+        };
+        let cloud = Cloud::new(self.engine.clone(), self.engine.clone(), "cn-hangzhou");
+        let stop = CancellationToken::new();
+        tokio::spawn(run_controller(
+            self.acting.clone(),
+            cloud,
+            settings,
+            stop.clone(),
+        ));
+        Replica { admin, stop }
+    }
+
     /// Services API of the test's namespace.
     pub fn services(&self) -> Api<Service> {
         Api::namespaced(self.client.clone(), &self.ns)
@@ -272,13 +345,7 @@ impl Harness {
 
     /// The controller's `/metrics` text.
     pub async fn metrics(&self) -> String {
-        let mut conn = tokio::net::TcpStream::connect(self.admin).await.unwrap();
-        conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: test\r\n\r\n")
-            .await
-            .unwrap();
-        let mut text = String::new();
-        conn.read_to_string(&mut text).await.unwrap();
-        text
+        admin_get(self.admin, "/metrics").await.unwrap().1
     }
 
     /// Cloud calls of `action` made by the controller so far, read from `/metrics`
