@@ -1,5 +1,6 @@
-//! The API governor shared by every call of one client: per-action token buckets, a bound
-//! on concurrent requests, and retries with jittered exponential backoff.
+//! The API governor shared by every call of one client: per-action token buckets whose rate
+//! adapts to the cloud's throttling ([`aimd`]), a bound on concurrent requests, and retries
+//! with jittered exponential backoff.
 //!
 //! Retry rule: an error is retried when [`ApiError::is_retryable`] says so and the attempt
 //! budget allows. A resource-creating action without a `ClientToken` is retried only after a
@@ -16,6 +17,10 @@ use tokio::sync::Semaphore;
 use tokio::time::{Duration, Instant};
 
 use crate::error::ApiError;
+
+pub mod aimd;
+
+use aimd::{AimdConfig, AimdState};
 
 /// A token-bucket rate: `per_second` sustained, `burst` at once. `per_second <= 0` means
 /// unlimited.
@@ -39,7 +44,8 @@ impl RateLimit {
         Self { per_second, burst }
     }
 
-    fn is_unlimited(&self) -> bool {
+    /// Whether this is no limit at all.
+    pub fn is_unlimited(&self) -> bool {
         self.per_second <= 0.0 || !self.per_second.is_finite()
     }
 }
@@ -73,26 +79,59 @@ impl Default for RetryPolicy {
 pub struct GovernorConfig {
     /// Most requests in flight at once, across all actions (at least 1).
     pub max_concurrency: usize,
-    /// Limit for actions without their own entry.
+    /// Limit (the ceiling, when adaptive) for actions without a more specific entry.
     pub default_rate: RateLimit,
+    /// Limit for reads (`Describe*`, `List*`) without their own entry; else `default_rate`.
+    pub read_rate: Option<RateLimit>,
+    /// Limit for writes (every other action) without their own entry; else `default_rate`.
+    pub write_rate: Option<RateLimit>,
     /// Per-action limits, by action name (e.g. `DescribeLoadBalancers`).
     pub per_action: HashMap<String, RateLimit>,
+    /// Adapt each action's rate to throttling answers below its limit; `None` keeps the
+    /// limits fixed.
+    pub adaptive: Option<AimdConfig>,
     /// Retry settings.
     pub retry: RetryPolicy,
 }
 
 impl Default for GovernorConfig {
-    /// 10 concurrent requests, 20 requests/s (burst 40) per action, default retries. CLB's
-    /// published per-API quotas are tens of calls per second per account; staying below
-    /// them leaves room for other clients of the same account.
+    /// 10 concurrent requests, no fixed rate limit, adaptive rates, default retries: the
+    /// client goes as fast as the cloud allows and slows down per action when the cloud
+    /// answers `Throttling*` (the account's quotas are the cloud's to state, not ours to
+    /// guess).
     fn default() -> Self {
         Self {
             max_concurrency: 10,
-            default_rate: RateLimit::new(20.0, 40),
+            default_rate: RateLimit::UNLIMITED,
+            read_rate: None,
+            write_rate: None,
             per_action: HashMap::new(),
+            adaptive: Some(AimdConfig::default()),
             retry: RetryPolicy::default(),
         }
     }
+}
+
+impl GovernorConfig {
+    /// The limit for `action`: its own entry, else its class's (read or write), else the
+    /// default.
+    pub fn limit_for(&self, action: &str) -> RateLimit {
+        let class = if is_read(action) {
+            self.read_rate
+        } else {
+            self.write_rate
+        };
+        self.per_action
+            .get(action)
+            .copied()
+            .or(class)
+            .unwrap_or(self.default_rate)
+    }
+}
+
+/// Whether `action` only reads (`Describe*`, `List*`).
+pub fn is_read(action: &str) -> bool {
+    action.starts_with("Describe") || action.starts_with("List")
 }
 
 /// What kind of outcome an attempt may have had, for the retry decision.
@@ -148,47 +187,81 @@ pub fn jitter(ceiling: Duration, unit: f64) -> Duration {
 /// reserves the next one and waits for it, so waiters are paced exactly at the rate.
 #[derive(Debug)]
 pub struct TokenBucket {
-    limit: RateLimit,
     state: Mutex<BucketState>,
 }
 
 #[derive(Debug)]
 struct BucketState {
+    limit: RateLimit,
     tokens: f64,
     last: Instant,
+}
+
+impl BucketState {
+    /// Adds what the rate earned since `last` (up to the burst).
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        let cap = f64::from(self.limit.burst.max(1));
+        if !self.limit.is_unlimited() {
+            self.tokens = (self.tokens + elapsed * self.limit.per_second).min(cap);
+        }
+        self.last = now;
+    }
 }
 
 impl TokenBucket {
     /// A full bucket.
     pub fn new(limit: RateLimit) -> Self {
         Self {
-            limit,
             state: Mutex::new(BucketState {
+                limit,
                 tokens: f64::from(limit.burst.max(1)),
                 last: Instant::now(),
             }),
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, BucketState> {
+        // A poisoned lock only means another thread panicked mid-update; the state is a few
+        // numbers and stays usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current limit.
+    pub fn limit(&self) -> RateLimit {
+        self.lock().limit
+    }
+
+    /// Changes the rate from now on. Tokens earned so far are kept up to the new burst; a
+    /// bucket that was unlimited starts with one token (the retry of the call that was
+    /// refused may go once its backoff is over, no sooner than the rate allows after that).
+    pub fn set_limit(&self, limit: RateLimit) {
+        let mut state = self.lock();
+        if state.limit == limit {
+            return;
+        }
+        state.refill(Instant::now());
+        state.tokens = if state.limit.is_unlimited() {
+            1.0
+        } else {
+            state.tokens.min(f64::from(limit.burst.max(1)))
+        };
+        state.limit = limit;
+    }
+
     /// How long the caller must wait for its token (zero when one was available). The token
     /// is taken (or reserved) by this call.
     pub fn reserve(&self) -> Duration {
-        if self.limit.is_unlimited() {
+        let mut state = self.lock();
+        if state.limit.is_unlimited() {
             return Duration::ZERO;
         }
-        let now = Instant::now();
-        // A poisoned lock only means another thread panicked mid-update; the state is two
-        // numbers and stays usable.
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let elapsed = now.saturating_duration_since(state.last).as_secs_f64();
-        let cap = f64::from(self.limit.burst.max(1));
-        state.tokens = (state.tokens + elapsed * self.limit.per_second).min(cap);
-        state.last = now;
+        state.refill(Instant::now());
         state.tokens -= 1.0;
         if state.tokens >= 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(-state.tokens / self.limit.per_second)
+            Duration::from_secs_f64(-state.tokens / state.limit.per_second)
         }
     }
 
@@ -235,7 +308,63 @@ pub struct Governor {
 struct GovernorInner {
     config: GovernorConfig,
     semaphore: Semaphore,
-    buckets: Mutex<HashMap<String, Arc<TokenBucket>>>,
+    buckets: Mutex<HashMap<String, Arc<ActionLimiter>>>,
+}
+
+/// One action's bucket and, when adaptive, the state that sets its rate.
+#[derive(Debug)]
+struct ActionLimiter {
+    bucket: TokenBucket,
+    /// The configured burst (the bucket's, at the ceiling).
+    burst: u32,
+    aimd: Option<(AimdConfig, Mutex<AimdState>)>,
+}
+
+impl ActionLimiter {
+    fn new(limit: RateLimit, adaptive: Option<AimdConfig>) -> Self {
+        Self {
+            bucket: TokenBucket::new(limit),
+            burst: limit.burst,
+            aimd: adaptive.map(|c| (c, Mutex::new(AimdState::new(limit, Instant::now())))),
+        }
+    }
+
+    async fn acquire(&self) {
+        self.bucket.acquire().await;
+        self.update(|s, _| aimd::on_admit(s, Instant::now()));
+    }
+
+    /// Feeds an attempt's outcome to the adaptive rate and applies the new rate.
+    fn outcome(&self, throttled: bool) {
+        self.update(|s, c| {
+            if throttled {
+                aimd::on_throttle(s, c, Instant::now())
+            } else {
+                aimd::on_success(s, c)
+            }
+        });
+    }
+
+    fn update(&self, step: impl FnOnce(AimdState, &AimdConfig) -> AimdState) {
+        let Some((config, state)) = &self.aimd else {
+            return;
+        };
+        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+        let before = state.rate;
+        *state = step(*state, config);
+        if state.rate != before {
+            self.bucket
+                .set_limit(aimd::bucket_limit(&state, self.burst));
+        }
+    }
+
+    /// The current rate (infinite when unlimited).
+    fn rate(&self) -> f64 {
+        match &self.aimd {
+            Some((_, state)) => state.lock().unwrap_or_else(|p| p.into_inner()).rate,
+            None => aimd::ceiling_of(self.bucket.limit()),
+        }
+    }
 }
 
 impl Governor {
@@ -256,18 +385,20 @@ impl Governor {
         &self.inner.config
     }
 
-    fn bucket(&self, action: &str) -> Arc<TokenBucket> {
+    fn limiter(&self, action: &str) -> Arc<ActionLimiter> {
         let mut buckets = self.inner.buckets.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(buckets.entry(action.to_owned()).or_insert_with(|| {
-            let limit = self
-                .inner
-                .config
-                .per_action
-                .get(action)
-                .copied()
-                .unwrap_or(self.inner.config.default_rate);
-            Arc::new(TokenBucket::new(limit))
+            let config = &self.inner.config;
+            Arc::new(ActionLimiter::new(
+                config.limit_for(action),
+                config.adaptive,
+            ))
         }))
+    }
+
+    /// The rate `action` is currently allowed, in calls per second (infinite when unlimited).
+    pub fn current_rate(&self, action: &str) -> f64 {
+        self.limiter(action).rate()
     }
 
     /// Runs `attempt` (given the 1-based attempt number) under the rate limit and the
@@ -287,10 +418,10 @@ impl Governor {
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, AttemptError>>,
     {
-        let bucket = self.bucket(action);
+        let limiter = self.limiter(action);
         let mut n = 1;
         loop {
-            bucket.acquire().await;
+            limiter.acquire().await;
             let result =
                 {
                     let _permit =
@@ -300,9 +431,15 @@ impl Governor {
                     attempt(n).await
                 };
             let failed = match result {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    limiter.outcome(false);
+                    return Ok(v);
+                }
                 Err(failed) => failed,
             };
+            if failed.error.is_throttling() {
+                limiter.outcome(true);
+            }
             let policy = &self.inner.config.retry;
             match retry_delay(&failed.error, n, policy, safety, failed.retry_after) {
                 None => return Err(failed.error),

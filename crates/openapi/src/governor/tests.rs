@@ -2,6 +2,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::*;
 use crate::error::codes;
+use aimd::AimdConfig;
 
 fn policy() -> RetryPolicy {
     RetryPolicy {
@@ -277,4 +278,145 @@ async fn concurrency_is_bounded_across_actions() {
         t.await.unwrap().unwrap();
     }
     assert_eq!(peak.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn limits_come_from_the_action_then_its_class_then_the_default() {
+    let mut config = GovernorConfig {
+        default_rate: RateLimit::new(50.0, 50),
+        read_rate: Some(RateLimit::new(30.0, 30)),
+        write_rate: Some(RateLimit::new(10.0, 10)),
+        ..GovernorConfig::default()
+    };
+    config
+        .per_action
+        .insert("DescribeLoadBalancers".into(), RateLimit::new(5.0, 5));
+    assert_eq!(config.limit_for("DescribeLoadBalancers").per_second, 5.0);
+    assert_eq!(config.limit_for("ListTagResources").per_second, 30.0);
+    assert_eq!(config.limit_for("CreateLoadBalancer").per_second, 10.0);
+    config.write_rate = None;
+    assert_eq!(config.limit_for("CreateLoadBalancer").per_second, 50.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_governor_has_no_fixed_limit() {
+    let gov = Governor::new(GovernorConfig::default());
+    assert!(gov.current_rate("CreateLoadBalancer").is_infinite());
+    let start = Instant::now();
+    for _ in 0..100 {
+        gov.run(
+            "CreateLoadBalancer",
+            RepeatSafety::Safe,
+            &NoObserver,
+            |_| async { Ok::<_, AttemptError>(()) },
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttling_answer_lowers_that_actions_rate_only() {
+    let gov = Governor::new(GovernorConfig {
+        default_rate: RateLimit::new(8.0, 8),
+        retry: policy(),
+        ..GovernorConfig::default()
+    });
+    gov.run(
+        "AddVServerGroupBackendServers",
+        RepeatSafety::Safe,
+        &NoObserver,
+        |n| async move {
+            if n == 1 {
+                Err(AttemptError::from(codes::THROTTLING_USER.error()))
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .await
+    .unwrap();
+    // Cut to 4, then the retry's success added 1/4.
+    assert_eq!(gov.current_rate("AddVServerGroupBackendServers"), 4.25);
+    assert_eq!(gov.current_rate("CreateVServerGroup"), 8.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cut_rate_paces_the_calls_that_follow() {
+    let gov = Governor::new(GovernorConfig {
+        default_rate: RateLimit::new(4.0, 4),
+        adaptive: Some(AimdConfig {
+            increase: 0.0,
+            ..AimdConfig::default()
+        }),
+        retry: policy(),
+        ..GovernorConfig::default()
+    });
+    let throttle_once = AtomicU32::new(0);
+    gov.run(
+        "DeleteVServerGroup",
+        RepeatSafety::Safe,
+        &NoObserver,
+        |_| {
+            let first = throttle_once.fetch_add(1, Ordering::SeqCst) == 0;
+            async move {
+                if first {
+                    Err(AttemptError::from(codes::THROTTLING_USER.error()))
+                } else {
+                    Ok(())
+                }
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(gov.current_rate("DeleteVServerGroup"), 2.0);
+    let start = Instant::now();
+    for _ in 0..4 {
+        gov.run(
+            "DeleteVServerGroup",
+            RepeatSafety::Safe,
+            &NoObserver,
+            |_| async { Ok::<_, AttemptError>(()) },
+        )
+        .await
+        .unwrap();
+    }
+    // At 2 calls/s with a bucket of 2: whatever is left of it, then 0.5 s apart.
+    assert!(
+        start.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        start.elapsed() <= Duration::from_millis(2000),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn fixed_limits_stay_fixed_without_adaptation() {
+    let gov = Governor::new(GovernorConfig {
+        default_rate: RateLimit::new(8.0, 8),
+        adaptive: None,
+        retry: policy(),
+        ..GovernorConfig::default()
+    });
+    gov.run(
+        "DeleteVServerGroup",
+        RepeatSafety::Safe,
+        &NoObserver,
+        |n| async move {
+            if n == 1 {
+                Err(AttemptError::from(codes::THROTTLING_USER.error()))
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(gov.current_rate("DeleteVServerGroup"), 8.0);
 }

@@ -131,6 +131,9 @@ impl TestServer {
                 max_delay: Duration::from_secs(2),
                 max_throttling_attempts: 5,
             },
+            // The wire tests pin retry timings; adaptation has its own tests in the governor.
+            adaptive: None,
+            ..GovernorConfig::default()
         };
         cfg
     }
