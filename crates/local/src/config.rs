@@ -19,6 +19,9 @@
 //!   latency_ms: 0
 //!   throttle: { DescribeLoadBalancers: 0.5 }   # fraction of calls answered Throttling.User
 //!   instance_charge_type: PayBySpec            # what a create without InstanceChargeType gets
+//! rate_limits:                      # flow control per account and action (none by default)
+//!   "*": { calls: 90, seconds: 60 }          # Throttling.User beyond 90 calls per 60 s
+//!   DescribeLoadBalancers: { calls: 10, seconds: 1, burst: 20 }
 //! ```
 //!
 //! This module only parses and validates; the engine applies it.
@@ -59,6 +62,8 @@ pub struct LocalConfig {
     pub quotas: Quotas,
     /// Faults to inject.
     pub faults: FaultConfig,
+    /// Flow control per account and action, as Alibaba's (none unless configured).
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 /// One vSwitch.
@@ -148,6 +153,7 @@ impl Default for LocalConfig {
             network_interfaces: Vec::new(),
             quotas: Quotas::default(),
             faults: FaultConfig::default(),
+            rate_limits: crate::ratelimit::RateLimits::new(),
         }
     }
 }
@@ -232,6 +238,8 @@ impl LocalConfig {
                 )));
             }
         }
+        crate::ratelimit::validate(&self.rate_limits)
+            .map_err(|e| ConfigError::Invalid(format!("rate_limits.{e}")))?;
         Ok(())
     }
 

@@ -203,6 +203,7 @@ struct Inner {
     state: State,
     store: Box<dyn Store>,
     faults: Faults,
+    rate_limiter: crate::ratelimit::RateLimiter,
 }
 
 /// The local CLB engine. Cheap to share behind an `Arc`.
@@ -251,6 +252,7 @@ impl Engine {
                 state,
                 store,
                 faults,
+                rate_limiter: crate::ratelimit::RateLimiter::new(config.rate_limits.clone()),
             }),
             config,
             dataplane,
@@ -292,6 +294,10 @@ impl Engine {
         let now_ms = now_ms();
         let mut inner = self.lock();
         inner.faults.admit(action)?;
+        let account = params.get("AccessKeyId").map_or("", |k| k.as_str());
+        inner
+            .rate_limiter
+            .admit(account, action, std::time::Instant::now())?;
         let cx = Ctx {
             config: &self.config,
             faults: &inner.faults,

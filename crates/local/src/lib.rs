@@ -7,6 +7,8 @@
 //! - [`store`]: durable SQLite state (WAL, one transaction per change);
 //! - [`config`]: the configuration file (VIP pool, vSwitches, inventory, quotas, faults);
 //! - [`faults`]: throttling, arrears and latency injection;
+//! - [`ratelimit`]: per-account, per-action token buckets answering `Throttling.User`, as
+//!   Alibaba's flow control does;
 //! - [`dataplane`]: the [`DataPlane`] hook receiving every forwarding listener;
 //! - [`traits`]: the engine as `slb_openapi::{Clb, Ecs}` in process;
 //! - [`server`]: the axum HTTP server with signature checks;
@@ -20,6 +22,7 @@ pub mod dataplane;
 pub mod engine;
 pub mod faults;
 pub mod model;
+pub mod ratelimit;
 pub mod serve;
 pub mod server;
 pub mod store;
