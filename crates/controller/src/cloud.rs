@@ -133,6 +133,15 @@ fn with_real_ids(mut lb: ObservedLb, executed: &Executed) -> Option<ObservedLb> 
     (!unresolved).then_some(lb)
 }
 
+/// How a sync finds the Service's CLB.
+#[derive(Debug, Clone, Copy)]
+enum Lookup<'a> {
+    /// By the reuse id, else the known id (label), else by tag.
+    Known(Option<&'a str>),
+    /// The Service never had the finalizer: by the reuse id only.
+    New,
+}
+
 /// The result of one sync.
 #[derive(Debug)]
 pub struct SyncOutcome {
@@ -158,6 +167,8 @@ pub struct Cloud {
     max_age: Duration,
     metrics: ApiMetrics,
     locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Default names of the Services [`Cloud::sync_new`] went ahead for without a lookup.
+    created_for: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Cloud {
@@ -189,6 +200,7 @@ impl Cloud {
             max_age: DEFAULT_MAX_AGE,
             metrics,
             locks: Arc::default(),
+            created_for: Arc::default(),
         }
     }
 
@@ -255,18 +267,68 @@ impl Cloud {
     /// A refused plan (nothing called) or the first failing call.
     pub async fn sync(
         &self,
-        mut desired: DesiredLb,
+        desired: DesiredLb,
         known_id: Option<&str>,
+        options: &PlanOptions,
+        dry_run: bool,
+    ) -> Result<SyncOutcome, CloudError> {
+        self.sync_with(desired, Lookup::Known(known_id), options, dry_run)
+            .await
+    }
+
+    /// [`Cloud::sync`] for a Service that has never carried the finalizer: the controller
+    /// adds it before any cloud change, so no CLB can have been created for this Service and
+    /// the lookup by tag is skipped (a new Service costs its creates only). The lookup is
+    /// still made when this `Cloud` already went ahead for the same Service (a reconcile
+    /// reading a Service from a cache that has not seen our finalizer yet).
+    ///
+    /// # Errors
+    /// As [`Cloud::sync`].
+    pub async fn sync_new(
+        &self,
+        desired: DesiredLb,
+        options: &PlanOptions,
+        dry_run: bool,
+    ) -> Result<SyncOutcome, CloudError> {
+        let first = self
+            .created_for
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(desired.default_name.clone());
+        let lookup = if first {
+            Lookup::New
+        } else {
+            Lookup::Known(None)
+        };
+        self.sync_with(desired, lookup, options, dry_run).await
+    }
+
+    async fn sync_with(
+        &self,
+        mut desired: DesiredLb,
+        lookup: Lookup<'_>,
         options: &PlanOptions,
         dry_run: bool,
     ) -> Result<SyncOutcome, CloudError> {
         let mut calls = 0;
         let skipped_backends = self.resolve_enis(&mut desired, &mut calls).await?;
+        if desired.intent == slb_model::Intent::Delete {
+            self.created_for
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&desired.default_name);
+        }
+        let known_id = match lookup {
+            Lookup::Known(id) => id,
+            Lookup::New => None,
+        };
         // The Service's label names its CLB: observing it is the existence check (no
         // separate lookup, which saves a call per Service when a restarted controller
-        // observes everything afresh). Otherwise: the reuse id, or the lookup by tag.
-        let mut id = match (&desired.reuse_id, known_id) {
-            (None, Some(known)) => Some(known.to_owned()),
+        // observes everything afresh). A new Service has none to find. Otherwise: the reuse
+        // id, or the lookup by tag.
+        let mut id = match (&desired.reuse_id, known_id, lookup) {
+            (None, Some(known), _) => Some(known.to_owned()),
+            (None, None, Lookup::New) => None,
             _ => {
                 let (id, n) = self.find_counted(&desired, known_id).await?;
                 calls += n;

@@ -157,6 +157,8 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     forget_sync(&ctx, &key);
 
     let mut svc = (*svc).clone();
+    // Finalizer first: a Service that never carried it cannot have a CLB of ours yet.
+    let new_service = ensuring && !svc.finalizers().iter().any(|f| f == FINALIZER);
     if ensuring {
         svc = add_finalizer(&api, &svc).await.map_err(Error::Finalizer)?;
     }
@@ -187,11 +189,16 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     };
     let intent = desired.intent;
     let known_id = svc.labels().get(LB_ID_LABEL).cloned();
-    let outcome = match ctx
-        .cloud
-        .sync(desired, known_id.as_deref(), &ctx.plan_options, ctx.dry_run)
-        .await
-    {
+    let synced = if new_service && known_id.is_none() {
+        ctx.cloud
+            .sync_new(desired, &ctx.plan_options, ctx.dry_run)
+            .await
+    } else {
+        ctx.cloud
+            .sync(desired, known_id.as_deref(), &ctx.plan_options, ctx.dry_run)
+            .await
+    };
+    let outcome = match synced {
         Ok(outcome) => outcome,
         Err(err) => {
             let remedy = err
