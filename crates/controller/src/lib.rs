@@ -10,6 +10,7 @@
 //! labels, status ([`service_writes`]); and the wiring of one replica ([`run`]).
 
 pub mod admin;
+pub mod api_limits;
 pub mod backoff;
 pub mod caches;
 pub mod cloud;

@@ -68,6 +68,9 @@ pub struct CloudArgs {
     /// With `--cloud local`: the local CLB's address (host:port).
     #[arg(long, env = "SLB_LOCAL_ENDPOINT", default_value = "127.0.0.1:9700")]
     pub local_endpoint: String,
+    /// Ceilings on the rate of cloud calls (none by default: the rate adapts to throttling).
+    #[command(flatten)]
+    pub api_limits: crate::api_limits::ApiLimitArgs,
 }
 
 /// Flags of `slb-ccm controller`.
@@ -249,6 +252,7 @@ impl CloudArgs {
             Credentials::resolve(explicit, cloud_config.as_ref(), |k| std::env::var(k).ok())
                 .map_err(|e| bad(&e))?;
         let mut config = ClientConfig::new(self.region.clone(), credentials);
+        self.api_limits.apply(&mut config.governor);
         config.overrides =
             EndpointOverrides::from_lookup(|k| std::env::var(k).ok()).map_err(|e| bad(&e))?;
         if kind == CloudKind::Local {
