@@ -169,6 +169,8 @@ async fn main() {
         namespace: Some("default".into()),
         debounce: Duration::from_millis(500),
         inventory: None,
+        services: true,
+        nodes: None,
     };
     let stop = CancellationToken::new();
     tokio::spawn(run_controller(

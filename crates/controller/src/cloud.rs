@@ -204,6 +204,11 @@ impl Cloud {
         }
     }
 
+    /// The ECS client (counted in [`Cloud::api_metrics`]), for the node controller.
+    pub fn ecs(&self) -> Arc<dyn Ecs> {
+        Arc::clone(&self.ecs)
+    }
+
     /// The cloud calls made so far, by action and outcome (export them with
     /// `ApiMetrics::register`; read them in process with `ApiMetrics::stats`).
     pub fn api_metrics(&self) -> &ApiMetrics {

@@ -1,7 +1,8 @@
 //! With `--cloud local` (unless `--no-register-nodes`): keeps a local CLB's ECS inventory in
 //! step with the cluster's Nodes, so a kind or k3d cluster can use `slb-ccm local serve`
 //! without listing its nodes in the server's config. A node becomes an instance (its
-//! providerID's id, or the id derived from its name in local mode) at its InternalIP.
+//! providerID's id, or the id derived from its name in local mode) at its InternalIP, or at
+//! the kubelet's provided node IP while the Node has no addresses yet ([`registration_ip`]).
 //!
 //! The write itself sits behind [`NodeInventory`] (the binary implements it with the local
 //! CLB's admin action `LocalPutInstances`; Alibaba Cloud has no such thing, so it is never
@@ -57,8 +58,16 @@ type Registered = (Option<String>, Option<String>);
 
 fn registered(node: &Node) -> Registered {
     let provider = node.spec.as_ref().and_then(|s| s.provider_id.clone());
-    let ip = slb_model::desired::internal_ip(node).map(str::to_owned);
+    let ip = registration_ip(node).map(str::to_owned);
     (provider, ip)
+}
+
+/// The IP a node's instance is registered at: its InternalIP, else the kubelet's
+/// `alpha.kubernetes.io/provided-node-ip` (a kubelet with `--cloud-provider=external`
+/// registers its Node without addresses until a cloud controller initializes it, and the
+/// node controller finds the instance by this IP).
+pub fn registration_ip(node: &Node) -> Option<&str> {
+    crate::node::rules::lookup_ip(node)
 }
 
 /// Registers nodes, from Node watch events and before reconciles.
@@ -205,6 +214,10 @@ fn trimmed(node: &Node) -> Node {
         metadata: ObjectMeta {
             name: node.metadata.name.clone(),
             labels: node.metadata.labels.clone(),
+            annotations: node.metadata.annotations.as_ref().and_then(|a| {
+                let ip = a.get(crate::node::rules::PROVIDED_NODE_IP)?;
+                Some([(crate::node::rules::PROVIDED_NODE_IP.to_owned(), ip.clone())].into())
+            }),
             ..ObjectMeta::default()
         },
         spec: Some(NodeSpec {

@@ -7,17 +7,20 @@
 //! `/metrics`, `/livez` and `/readyz` ([`admin`]); the reconcile of one Service
 //! ([`reconcile`]) through the cloud bridge ([`cloud`]); the Node fan-out ([`fanout`]); the
 //! per-Service retry backoff ([`backoff`]); the conflict-safe writes to a Service: finalizer,
-//! labels, status ([`service_writes`]); and the wiring of one replica ([`run`]).
+//! labels, status ([`service_writes`]); the node controller: initialization, address and
+//! label sync, lifecycle ([`node`]); and the wiring of one replica ([`run`]).
 
 pub mod admin;
 pub mod api_limits;
 pub mod backoff;
 pub mod caches;
 pub mod cloud;
+pub mod controllers;
 pub mod fanout;
 pub mod inventory;
 pub mod leader;
 pub mod metrics;
+pub mod node;
 pub mod reconcile;
 pub mod run;
 pub mod service_writes;

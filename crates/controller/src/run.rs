@@ -13,8 +13,11 @@ use crate::admin::{self, Readiness};
 use crate::backoff::Backoff;
 use crate::caches::{CacheOptions, Caches};
 use crate::cloud::Cloud;
+use crate::controllers::Enabled;
 use crate::inventory::{Inventory, InventorySync};
 use crate::leader::{Elector, LeaderConfig};
+use crate::node::writes::NodeWriter;
+use crate::node::{NodeController, NodeSettings};
 use crate::reconcile::{Context, error_policy, reconcile};
 use crate::service_writes::IngressIpMode;
 use futures::StreamExt;
@@ -152,6 +155,27 @@ pub struct ControllerArgs {
     /// local CLB (`LocalPutInstances`) so its config need not list them; this turns that off.
     #[arg(long, env = "SLB_NO_REGISTER_NODES")]
     pub no_register_nodes: bool,
+    /// Controllers to run: `service`, `node`, `route` (and the reference's `nlb`, accepted
+    /// and ignored), `*` for all, `-name` to leave one out.
+    #[arg(
+        long,
+        env = "SLB_CONTROLLERS",
+        value_delimiter = ',',
+        default_value = crate::controllers::DEFAULT,
+        value_parser = clap::builder::PossibleValuesParser::new([
+            "service", "node", "route", "nlb", "*", "-service", "-node", "-route", "-nlb",
+        ])
+    )]
+    pub controllers: Vec<String>,
+    /// Maintain VPC routes for the Nodes' pod CIDRs (the `route` controller).
+    #[arg(long, env = "SLB_CONFIGURE_CLOUD_ROUTES")]
+    pub configure_cloud_routes: bool,
+    /// The node controller's full sync (addresses, labels, lifecycle) runs this often.
+    #[arg(long, env = "SLB_NODE_SYNC_PERIOD_SECS", default_value_t = 300)]
+    pub node_sync_period_secs: u64,
+    /// Nodes per `DescribeInstances` batch of the node controller (1–100).
+    #[arg(long, env = "SLB_NODE_RECONCILE_BATCH_SIZE", default_value_t = 100)]
+    pub node_reconcile_batch_size: usize,
 }
 
 /// Why the controller stopped.
@@ -202,6 +226,10 @@ pub struct Settings {
     pub debounce: Duration,
     /// With the local CLB: keep its ECS inventory in step with the Nodes.
     pub inventory: Option<Inventory>,
+    /// Run the Service controller.
+    pub services: bool,
+    /// Run the node controller, with these settings.
+    pub nodes: Option<NodeSettings>,
 }
 
 impl CloudArgs {
@@ -272,6 +300,19 @@ impl CloudArgs {
 impl ControllerArgs {
     /// The settings these flags describe.
     pub fn settings(&self) -> Settings {
+        let enabled = self.enabled();
+        if enabled.nlb {
+            tracing::warn!(
+                "--controllers: nlb is accepted for the reference's command line and ignored: slb-ccm serves CLB only"
+            );
+        }
+        if enabled.route && self.configure_cloud_routes {
+            tracing::error!(
+                "--configure-cloud-routes: this version has no route controller; VPC routes for \
+                 pod CIDRs are not maintained (keep the reference CCM's route controller, or use a \
+                 CNI that needs no VPC routes)"
+            );
+        }
         let cluster = self.connection.cluster(self.cloud, &self.cluster_id);
         let identity = format!(
             "{}_{}",
@@ -305,7 +346,26 @@ impl ControllerArgs {
             namespace: self.namespace.clone(),
             debounce: Duration::from_millis(self.debounce_ms),
             inventory: None,
+            services: enabled.service,
+            nodes: enabled.node.then(|| self.node_settings()),
         }
+    }
+
+    /// The controllers `--controllers` selects (clap has checked the names).
+    pub fn enabled(&self) -> Enabled {
+        Enabled::parse(&self.controllers).unwrap_or(Enabled {
+            service: true,
+            node: true,
+            route: false,
+            nlb: false,
+        })
+    }
+
+    fn node_settings(&self) -> NodeSettings {
+        let mut nodes = NodeSettings::new(&self.connection.region, &self.connection.vpc_id);
+        nodes.sync_period = Duration::from_secs(self.node_sync_period_secs.max(5));
+        nodes.batch_size = self.node_reconcile_batch_size.clamp(1, 100);
+        nodes
     }
 
     /// The cloud client these flags describe (see [`CloudArgs::cloud`]).
@@ -387,8 +447,17 @@ pub async fn run_controller(
         let cached = caches.nodes.state().iter().map(|n| (**n).clone()).collect();
         inventory.activate(cached);
     }
-    let ctx = context(client, cloud, &settings, &caches, metrics, inventory);
-    reconcile_until_stopped(ctx, &caches, &settings, &shutdown, &lost).await;
+    let nodes_stop = start_node_controller(&client, &cloud, &settings, &caches, &lost, &shutdown);
+    let _stop_nodes = nodes_stop.drop_guard();
+    if settings.services {
+        let ctx = context(client, cloud, &settings, &caches, metrics, inventory);
+        reconcile_until_stopped(ctx, &caches, &settings, &shutdown, &lost).await;
+    } else {
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = lost.cancelled() => {}
+        }
+    }
     if lost.is_cancelled() && !shutdown.is_cancelled() {
         return Err(RunError::LostLeadership);
     }
@@ -400,6 +469,47 @@ pub async fn run_controller(
         tracing::warn!("the leader election did not stop within its renew deadline");
     }
     Ok(())
+}
+
+/// Starts the node controller (when enabled) on the leader; it stops with `shutdown`, with
+/// `lost`, or when the returned token is cancelled.
+fn start_node_controller(
+    client: &Client,
+    cloud: &Cloud,
+    settings: &Settings,
+    caches: &Caches,
+    lost: &CancellationToken,
+    shutdown: &CancellationToken,
+) -> CancellationToken {
+    let stop = shutdown.child_token();
+    let Some(node_settings) = settings.nodes.clone() else {
+        return stop;
+    };
+    let reporter = Reporter {
+        controller: "slb-ccm-node".into(),
+        instance: std::env::var("HOSTNAME").ok(),
+    };
+    let writer = NodeWriter::new(client.clone(), Recorder::new(client.clone(), reporter));
+    let controller = NodeController::new(
+        cloud.ecs(),
+        writer,
+        (caches.nodes.clone(), caches.listed.clone()),
+        node_settings,
+    );
+    let (stop_run, lost) = (stop.clone(), lost.clone());
+    tokio::spawn(async move {
+        let both = CancellationToken::new();
+        let relay = both.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = stop_run.cancelled() => {}
+                () = lost.cancelled() => {}
+            }
+            relay.cancel();
+        });
+        controller.run(both).await;
+    });
+    stop
 }
 
 /// Registers the metrics and, when configured, serves `/metrics`, `/livez` and `/readyz`.

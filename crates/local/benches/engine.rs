@@ -31,6 +31,7 @@ fn engine(store: Box<dyn Store>) -> Engine {
                 zone_id: String::new(),
                 instance_name: String::new(),
                 status: "Running".into(),
+                details: Default::default(),
             })
             .collect(),
         quotas: slb_local::config::Quotas {

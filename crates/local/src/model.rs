@@ -163,9 +163,33 @@ pub struct Instance {
     /// `InstanceName` (defaults to the id).
     #[serde(default)]
     pub instance_name: String,
-    /// `Status` (default `Running`).
+    /// `Status` (default `Running`; `Stopped` drives the node controller's shutdown taint).
     #[serde(default = "running")]
     pub status: String,
+    /// What the node controller reads besides the address: type, charge, public IPs, tags.
+    #[serde(flatten, default)]
+    pub details: InstanceDetails,
+}
+
+/// The attributes of an instance the node controller turns into labels and addresses
+/// (all optional: an empty one renders as the local default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct InstanceDetails {
+    /// `InstanceType` (rendered `ecs.local` when empty).
+    pub instance_type: String,
+    /// `InstanceChargeType` (rendered `PostPaid` when empty).
+    pub instance_charge_type: String,
+    /// `SpotStrategy` (rendered `NoSpot` when empty).
+    pub spot_strategy: String,
+    /// `HostName` (rendered as the instance name when empty).
+    pub host_name: String,
+    /// `PublicIpAddress.IpAddress[]`.
+    pub public_ip_addresses: Vec<String>,
+    /// `EipAddress.IpAddress` (empty when none).
+    pub eip_address: String,
+    /// `Tags.Tag[]`, e.g. `ack.alibabacloud.com/nodepool-id`.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// One elastic network interface of the local inventory.

@@ -108,6 +108,7 @@ mod tests {
                 zone_id: "cn-hangzhou-a".into(),
                 instance_name: "node-a".into(),
                 status: "Running".into(),
+                details: Default::default(),
             }],
         };
         let params = action.to_params();

@@ -92,7 +92,7 @@ pub fn node_instances(nodes: &[Node], vpc_id: &str) -> Vec<slb_local::model::Ins
         .iter()
         .filter_map(|node| {
             let name = node.metadata.name.clone()?;
-            let ip = internal_ip(node)?;
+            let ip = slb_controller::inventory::registration_ip(node)?.to_owned();
             let id = node
                 .spec
                 .as_ref()
@@ -114,6 +114,7 @@ pub fn node_instances(nodes: &[Node], vpc_id: &str) -> Vec<slb_local::model::Ins
                 zone_id: zone,
                 instance_name: name,
                 status: "Running".to_owned(),
+                details: Default::default(),
             })
         })
         .collect()

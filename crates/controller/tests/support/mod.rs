@@ -192,6 +192,8 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
         inventory: options.register_nodes.then(|| {
             slb_controller::inventory::Inventory(Arc::new(EngineInventory(engine.clone())))
         }),
+        services: true,
+        nodes: None,
     };
     let stop = CancellationToken::new();
     let acting = options.controller_client.unwrap_or_else(|| client.clone());

@@ -3,7 +3,7 @@
 //!
 //! | Action | Parameters | Effect |
 //! |---|---|---|
-//! | `LocalPutInstances` | `Instances`: JSON `[{"InstanceId","PrivateIpAddress","VpcId","VSwitchId","ZoneId","InstanceName","Status"}]` | insert or replace ECS instances |
+//! | `LocalPutInstances` | `Instances`: JSON `[{"InstanceId","PrivateIpAddress","VpcId","VSwitchId","ZoneId","InstanceName","Status","InstanceType","InstanceChargeType","SpotStrategy","HostName","PublicIpAddresses":[…],"EipAddress","Tags":{…}}]` | insert or replace ECS instances |
 //! | `LocalDeleteInstances` | `InstanceIds`: JSON `["i-…"]` | remove instances (unknown ids ignored) |
 //! | `LocalPutNetworkInterfaces` | `NetworkInterfaces`: JSON `[{"NetworkInterfaceId","PrivateIpAddresses":[…],"VpcId",…}]` | insert or replace ENIs |
 //! | `LocalDeleteNetworkInterfaces` | `NetworkInterfaceIds`: JSON `["eni-…"]` | remove ENIs |

@@ -56,35 +56,42 @@ fn paged(
 }
 
 fn instance_json(i: &Instance, region: &str) -> Value {
-    let name = if i.instance_name.is_empty() {
-        &i.instance_id
-    } else {
-        &i.instance_name
-    };
+    let name = or(&i.instance_name, &i.instance_id);
+    let d = &i.details;
+    let tags: Vec<Value> = d
+        .tags
+        .iter()
+        .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
+        .collect();
     json!({
         "InstanceId": i.instance_id,
         "RegionId": region,
         "ZoneId": i.zone_id,
-        "InstanceType": "ecs.local",
+        "InstanceType": or(&d.instance_type, "ecs.local"),
         "InstanceName": name,
-        "HostName": name,
+        "HostName": or(&d.host_name, name),
         "Status": i.status,
         "InstanceNetworkType": "vpc",
-        "InstanceChargeType": "PostPaid",
-        "SpotStrategy": "NoSpot",
+        "InstanceChargeType": or(&d.instance_charge_type, "PostPaid"),
+        "SpotStrategy": or(&d.spot_strategy, "NoSpot"),
         "VpcAttributes": {
             "VpcId": i.vpc_id, "VSwitchId": i.vswitch_id, "NatIpAddress": "",
             "PrivateIpAddress": {"IpAddress": [i.private_ip_address]},
         },
         "InnerIpAddress": {"IpAddress": []},
-        "PublicIpAddress": {"IpAddress": []},
-        "EipAddress": {"IpAddress": "", "AllocationId": "", "Bandwidth": 0, "InternetChargeType": ""},
+        "PublicIpAddress": {"IpAddress": d.public_ip_addresses},
+        "EipAddress": {"IpAddress": d.eip_address, "AllocationId": "", "Bandwidth": 0, "InternetChargeType": ""},
         "NetworkInterfaces": {"NetworkInterface": [{
             "Type": "Primary", "NetworkInterfaceId": "", "PrimaryIpAddress": i.private_ip_address,
             "MacAddress": "", "PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": i.private_ip_address, "Primary": true}]},
         }]},
-        "Tags": {"Tag": []},
+        "Tags": {"Tag": tags},
     })
+}
+
+/// `value`, or `default` when it is empty.
+fn or<'a>(value: &'a str, default: &'a str) -> &'a str {
+    if value.is_empty() { default } else { value }
 }
 
 /// `DescribeInstances`.
@@ -190,4 +197,36 @@ pub(crate) fn describe_network_interfaces(
         "NetworkInterfaceSets",
         "NetworkInterfaceSet",
     ))
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+
+    #[test]
+    fn an_instance_renders_every_field_the_node_controller_reads() {
+        let mut i: Instance = serde_json::from_value(json!({
+            "InstanceId": "i-1", "PrivateIpAddress": "10.0.0.1", "ZoneId": "cn-hangzhou-b",
+            "Status": "Stopped", "InstanceType": "ecs.g7.large", "InstanceChargeType": "PrePaid",
+            "SpotStrategy": "SpotAsPriceGo", "HostName": "host-1",
+            "PublicIpAddresses": ["47.0.0.1"], "EipAddress": "47.0.0.2",
+            "Tags": {"ack.alibabacloud.com/nodepool-id": "np-1"},
+        }))
+        .unwrap();
+        let v = instance_json(&i, "cn-hangzhou");
+        assert_eq!(v["InstanceType"], "ecs.g7.large");
+        assert_eq!(v["InstanceChargeType"], "PrePaid");
+        assert_eq!(v["SpotStrategy"], "SpotAsPriceGo");
+        assert_eq!(v["HostName"], "host-1");
+        assert_eq!(v["Status"], "Stopped");
+        assert_eq!(v["PublicIpAddress"]["IpAddress"][0], "47.0.0.1");
+        assert_eq!(v["EipAddress"]["IpAddress"], "47.0.0.2");
+        let tag = &v["Tags"]["Tag"][0];
+        assert_eq!(tag["TagKey"], "ack.alibabacloud.com/nodepool-id");
+        i.details = Default::default();
+        let v = instance_json(&i, "cn-hangzhou");
+        let default = "empty fields render the local defaults";
+        assert_eq!(v["InstanceType"], "ecs.local", "{default}");
+        assert_eq!(v["HostName"], "i-1");
+    }
 }

@@ -40,6 +40,7 @@ fn instance(id: &str) -> Instance {
         zone_id: String::new(),
         instance_name: String::new(),
         status: "Running".into(),
+        details: Default::default(),
     }
 }
 

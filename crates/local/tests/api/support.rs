@@ -47,6 +47,7 @@ fn instance(id: &str, ip: &str, vpc: &str) -> Instance {
         zone_id: "cn-hangzhou-a".into(),
         instance_name: String::new(),
         status: "Running".into(),
+        details: Default::default(),
     }
 }
 
