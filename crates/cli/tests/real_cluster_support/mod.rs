@@ -74,6 +74,11 @@ pub struct Env {
 impl Env {
     /// Builds slb-ccm's image, starts the cluster with it and the local CLB in the cloud.
     pub async fn start() -> Env {
+        Self::start_with(ClusterOptions::default()).await
+    }
+
+    /// [`Env::start`] with `options` (the images are added to them).
+    pub async fn start_with(options: ClusterOptions) -> Env {
         let work = tempfile::Builder::new()
             .prefix("slb-e2e")
             .tempdir()
@@ -96,10 +101,8 @@ impl Env {
             "build-image.sh: {}",
             String::from_utf8_lossy(&built.stderr)
         );
-        let options = ClusterOptions {
-            images: vec![image],
-            ..ClusterOptions::default()
-        };
+        let mut options = options;
+        options.images.push(image);
         let cluster = tokio::task::spawn_blocking(move || RealCluster::start(&options))
             .await
             .unwrap()
@@ -128,6 +131,15 @@ impl Env {
     /// `kubectl apply -k` of an overlay on `deploy/`: the user's image, `SLB_CLOUD=local` at
     /// the local CLB, credentials in the Secret (README, "Install in a cluster").
     pub fn install_slb_ccm(&self) {
+        self.install_slb_ccm_with(&[]);
+    }
+
+    /// [`Env::install_slb_ccm`] with more settings in the ConfigMap (`SLB_…` variables).
+    pub fn install_slb_ccm_with(&self, settings: &[(&str, &str)]) {
+        let extra: String = settings
+            .iter()
+            .map(|(k, v)| format!("      - {{op: add, path: /data/{k}, value: \"{v}\"}}\n"))
+            .collect();
         let overlay = self.work.path().join("overlay");
         std::fs::create_dir_all(&overlay).unwrap();
         let deploy = slb_testkit::repo_root()
@@ -153,7 +165,7 @@ patches:
       - {{op: add, path: /data/SLB_LOCAL_ENDPOINT, value: "{cloud_ip}:9700"}}
       - {{op: replace, path: /data/SLB_CLUSTER_ID, value: c-e2e}}
       - {{op: replace, path: /data/SLB_VPC_ID, value: vpc-local}}
-  - target: {{kind: Secret, name: slb-ccm-credentials}}
+{extra}  - target: {{kind: Secret, name: slb-ccm-credentials}}
     patch: |
       - {{op: replace, path: /stringData/SLB_ACCESS_KEY_ID, value: {KEY_ID}}}
       - {{op: replace, path: /stringData/SLB_ACCESS_KEY_SECRET, value: {KEY_SECRET}}}
@@ -428,6 +440,45 @@ patches:
         calls
     }
 
+    /// Every call the local CLB answered so far, by action (its `/metrics`).
+    pub async fn api_calls(&self) -> BTreeMap<String, u64> {
+        let text = reqwest::get(format!("http://{}/metrics", self.metrics.addr()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut calls = BTreeMap::new();
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("slb_local_api_requests_total{"))
+        {
+            let action = line
+                .split("action=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next());
+            let count: f64 = line
+                .rsplit(' ')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0);
+            *calls.entry(action.unwrap_or("").to_owned()).or_default() += count as u64;
+        }
+        calls
+    }
+
+    /// Inserts or replaces instances of the local CLB (`instances`: their JSON objects).
+    pub async fn put_instances(&self, instances: serde_json::Value) {
+        let mut params = slb_openapi::Params::new();
+        params.insert("Instances".into(), instances.to_string());
+        self.clb.call(&LocalPutInstances(params)).await.unwrap();
+    }
+
+    /// The local CLB's ECS client, for describes.
+    pub fn ecs(&self) -> &HttpClient {
+        &self.clb
+    }
+
     /// A pod that sends `n` requests to `ip:80` from inside the cluster; its output.
     pub async fn in_cluster_get(&self, svc: &str, ip: &str, n: usize) -> String {
         let name = format!("client-{svc}");
@@ -589,4 +640,30 @@ spec:
   ports: [{{name: http, port: 80, targetPort: 8080}}]
 "#
     )
+}
+
+/// The local CLB's `LocalPutInstances` with raw parameters (`Instances`: JSON).
+#[derive(Debug, Clone)]
+pub struct LocalPutInstances(pub slb_openapi::Params);
+
+impl slb_openapi::Action for LocalPutInstances {
+    const NAME: &'static str = "LocalPutInstances";
+    const PRODUCT: slb_openapi::Product = slb_openapi::Product::Ecs;
+    type Response = serde_json::Value;
+
+    fn region_id(&self) -> Option<&str> {
+        None
+    }
+
+    fn to_params(&self) -> slb_openapi::Params {
+        self.0.clone()
+    }
+
+    fn from_params(params: &slb_openapi::Params) -> Result<Self, slb_openapi::ApiError> {
+        Ok(Self(params.clone()))
+    }
+
+    fn creates_resource() -> bool {
+        false
+    }
 }
