@@ -29,9 +29,10 @@ echo "scripts/test.sh: Kubernetes binaries from $bin_dir and $node_bin_dir ($(( 
 
 cargo test --workspace --locked "$@"
 target="${CARGO_TARGET_DIR:-target}"
-report="$target/tmp/real-cluster-report.txt"
-if [[ -f $report ]] && [[ $(stat -c %Y "$report") -ge $start ]]; then
-  echo "scripts/test.sh: figures of the real-cluster test ($report):" >&2
-  sed 's/^/  /' "$report" >&2
-fi
+for report in "$target"/tmp/real-cluster-report-*.txt; do
+  if [[ -f $report ]] && [[ $(stat -c %Y "$report") -ge $start ]]; then
+    echo "scripts/test.sh: figures of a real-cluster test ($report):" >&2
+    sed 's/^/  /' "$report" >&2
+  fi
+done
 echo "scripts/test.sh: all tests passed in $(( $(date +%s) - start )) s" >&2

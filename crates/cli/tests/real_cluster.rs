@@ -10,7 +10,7 @@
 //! scales; `kubectl rollout restart` of slb-ccm moves the Lease and changes nothing; a rollout
 //! of the pods behind a draining Service loses no request; a pod reaches both LB IPs from
 //! inside the cluster. The figures go to stdout and to
-//! `$CARGO_TARGET_TMPDIR/real-cluster-report.txt` (scripts/test.sh prints it).
+//! `$CARGO_TARGET_TMPDIR/real-cluster-report-services.txt` (scripts/test.sh prints it).
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slb_ccm_installed_from_deploy_serves_a_real_cluster() {
-    let mut report = Report::default();
+    let mut report = Report::new("services");
     let t = Instant::now();
     let env = Env::start().await;
     report.line(format!(

@@ -131,7 +131,7 @@ fn describes(calls: &BTreeMap<String, u64>) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slb_ccm_initializes_an_external_cloud_provider_node() {
-    let mut report = Report::default();
+    let mut report = Report::new("nodes");
     let options = ClusterOptions {
         cloud_provider_external: true,
         ..ClusterOptions::default()

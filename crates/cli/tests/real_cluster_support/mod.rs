@@ -42,20 +42,31 @@ const REGION: &str = "cn-hangzhou";
 const IMAGE: &str = "localhost/slb-ccm:e2e";
 const LB_ID_LABEL: &str = "service.k8s.alibaba/loadbalancer-id";
 
-/// The figures of the run: printed as they come and written to a file at the end.
-#[derive(Default)]
-pub struct Report(Vec<String>);
+/// The figures of the run: printed as they come and written at the end to
+/// `$CARGO_TARGET_TMPDIR/real-cluster-report-<name>.txt` (scripts/test.sh prints them).
+pub struct Report {
+    name: &'static str,
+    lines: Vec<String>,
+}
 
 impl Report {
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            lines: Vec::new(),
+        }
+    }
+
     pub fn line(&mut self, line: String) {
-        println!("real-cluster: {line}");
-        self.0.push(line);
+        println!("real-cluster {}: {line}", self.name);
+        self.lines.push(line);
     }
 
     pub fn finish(&self) {
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("real-cluster-report.txt");
+        let file = format!("real-cluster-report-{}.txt", self.name);
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(file);
         let mut file = std::fs::File::create(&path).unwrap();
-        for line in &self.0 {
+        for line in &self.lines {
             writeln!(file, "{line}").unwrap();
         }
     }
