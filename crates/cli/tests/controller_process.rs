@@ -289,6 +289,7 @@ async fn local_serve(config: &Path, net: u8, log: std::fs::File) -> (Child, Stri
 fn clb_client(addr: &str) -> HttpClient {
     let mut cfg = ClientConfig::new(REGION, Credentials::new(KEY_ID, KEY_SECRET));
     cfg.overrides = EndpointOverrides {
+        vpc: Some(addr.into()),
         slb: Some(addr.into()),
         ecs: Some(addr.into()),
         scheme: Some(Scheme::Http),

@@ -69,6 +69,7 @@ async fn spawn_server(state: &Path, config: &Path) -> (Child, String) {
 fn client(addr: &str) -> HttpClient {
     let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
     cfg.overrides = EndpointOverrides {
+        vpc: Some(addr.into()),
         slb: Some(addr.into()),
         ecs: Some(addr.into()),
         scheme: Some(Scheme::Http),

@@ -106,6 +106,7 @@ fn series(text: &str, prefix: &str, needle: &str) -> u64 {
 fn client(addr: &str) -> HttpClient {
     let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
     cfg.overrides = EndpointOverrides {
+        vpc: Some(addr.into()),
         slb: Some(addr.into()),
         ecs: Some(addr.into()),
         scheme: Some(Scheme::Http),

@@ -132,6 +132,7 @@ async fn main() {
     let endpoint = start_local_clb(dir.path(), nodes, services).await;
     let mut config = ClientConfig::new("cn-hangzhou", Credentials::new("bench", "bench-secret"));
     config.overrides = EndpointOverrides {
+        vpc: Some(endpoint.clone()),
         slb: Some(endpoint.clone()),
         ecs: Some(endpoint),
         scheme: Some(Scheme::Http),

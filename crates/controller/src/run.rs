@@ -287,6 +287,7 @@ impl CloudArgs {
             config.overrides = EndpointOverrides {
                 slb: Some(self.local_endpoint.clone()),
                 ecs: Some(self.local_endpoint.clone()),
+                vpc: Some(self.local_endpoint.clone()),
                 scheme: Some(Scheme::Http),
             };
         }

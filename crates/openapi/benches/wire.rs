@@ -62,6 +62,7 @@ fn bench_loopback_call(c: &mut Criterion) {
         cfg.overrides = EndpointOverrides {
             slb: Some(addr.to_string()),
             ecs: None,
+            vpc: None,
             scheme: Some(Scheme::Http),
         };
         cfg.governor = GovernorConfig {

@@ -10,13 +10,15 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::params::Params;
 
-/// The two products this crate speaks.
+/// The products this crate speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Product {
     /// Classic Load Balancer, `Slb` 2014-05-15.
     Slb,
     /// Elastic Compute Service, `Ecs` 2014-05-26.
     Ecs,
+    /// Virtual Private Cloud (route tables), `Vpc` 2016-04-28.
+    Vpc,
 }
 
 impl Product {
@@ -25,14 +27,16 @@ impl Product {
         match self {
             Self::Slb => "2014-05-15",
             Self::Ecs => "2014-05-26",
+            Self::Vpc => "2016-04-28",
         }
     }
 
-    /// The lowercase product code used in endpoints (`slb`, `ecs`).
+    /// The lowercase product code used in endpoints (`slb`, `ecs`, `vpc`).
     pub fn endpoint_code(self) -> &'static str {
         match self {
             Self::Slb => "slb",
             Self::Ecs => "ecs",
+            Self::Vpc => "vpc",
         }
     }
 }
@@ -72,6 +76,7 @@ macro_rules! field_ty {
     (opt $t:ty) => { Option<$t> };
     (list $t:ty) => { Vec<$t> };
     (tags $t:ty) => { Vec<$t> };
+    (items $t:ty) => { Vec<$t> };
     (json $t:ty) => { $t };
     (optjson $t:ty) => { Option<$t> };
 }
@@ -79,7 +84,8 @@ macro_rules! field_ty {
 /// Declares a request struct and its [`Action`] impl.
 ///
 /// Field syntax: `name: kind Type = "WireName" | "AltSpelling"`, where kind is `req`, `opt`,
-/// `list` (`Name.N`), `tags` (`Name.N.Key/Value`), `json` or `optjson` (JSON string).
+/// `list` (`Name.N`), `tags` (`Name.N.Key/Value`), `items` (`Name.N.Field` of a
+/// [`crate::params::ParamItem`]), `json` or `optjson` (JSON string).
 /// Every request also gets `region_id: Option<String>` (`RegionId`).
 macro_rules! rpc_request {
     (

@@ -1,13 +1,13 @@
-//! The `Clb` and `Ecs` traits: the only way the controller reaches a cloud. Three kinds of
+//! The `Clb`, `Ecs` and `Vpc` traits: the only way the controller reaches a cloud. Three kinds of
 //! implementation exist: the HTTP client (Alibaba or the local CLB server), the local engine
 //! in process, and test fakes.
 //!
 //! Every method takes its typed request by reference (read-only) and returns the typed
 //! response or an [`ApiError`]. The per-action contract (idempotency, `ClientToken`, what a
-//! not-found means) is documented on each request type. [`dispatch_clb`] / [`dispatch_ecs`]
+//! not-found means) is documented on each request type. [`dispatch_clb`] / [`dispatch_ecs`] / [`dispatch_vpc`]
 //! route a parsed `Action` + parameter map to a trait object, which is what a server needs.
 //!
-//! The action lists live in one macro each (`clb_actions!`, `ecs_actions!`) so the trait,
+//! The action lists live in one macro each (`clb_actions!`, `ecs_actions!`, `vpc_actions!`) so the trait,
 //! the dispatcher, the `Arc` forwarding impl and the HTTP client cannot drift apart.
 
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use crate::clb::*;
 use crate::ecs::*;
 use crate::error::{ApiError, codes};
 use crate::params::Params;
+use crate::vpc::*;
 
 /// Calls `$m! { <args> ; method: Request, … }` with every CLB action.
 #[macro_export]
@@ -80,6 +81,22 @@ macro_rules! ecs_actions {
         $m! { $($args)* ;
             describe_instances: DescribeInstancesRequest,
             describe_network_interfaces: DescribeNetworkInterfacesRequest,
+        }
+    };
+}
+
+/// Calls `$m! { <args> ; method: Request, … }` with every VPC action.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! vpc_actions {
+    ($m:ident ! { $($args:tt)* }) => {
+        $m! { $($args)* ;
+            describe_route_table_list: DescribeRouteTableListRequest,
+            describe_route_entry_list: DescribeRouteEntryListRequest,
+            create_route_entry: CreateRouteEntryRequest,
+            create_route_entries: CreateRouteEntriesRequest,
+            delete_route_entry: DeleteRouteEntryRequest,
+            delete_route_entries: DeleteRouteEntriesRequest,
         }
     };
 }
@@ -162,4 +179,9 @@ clb_actions!(define_trait! {
 ecs_actions!(define_trait! {
     /// Elastic Compute Service (Ecs 2014-05-26), read-only node/pod lookups.
     Ecs, dispatch_ecs, ECS_ACTIONS
+});
+
+vpc_actions!(define_trait! {
+    /// Virtual Private Cloud (Vpc 2016-04-28): route tables and entries for pod CIDRs.
+    Vpc, dispatch_vpc, VPC_ACTIONS
 });

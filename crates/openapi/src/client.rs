@@ -13,7 +13,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use tokio::time::{Duration, Instant};
 
 use crate::action::{Action, Product};
-use crate::api::{Clb, Ecs};
+use crate::api::{Clb, Ecs, Vpc};
 use crate::clb::*;
 use crate::config::{ClientConfig, Credentials};
 use crate::ecs::*;
@@ -22,6 +22,7 @@ use crate::governor::{AttemptError, Governor, RepeatSafety};
 use crate::metrics::{ApiMetrics, CallStats};
 use crate::params::Params;
 use crate::sign;
+use crate::vpc::*;
 
 /// Why the client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -324,6 +325,7 @@ macro_rules! impl_http {
 
 crate::clb_actions!(impl_http! { Clb });
 crate::ecs_actions!(impl_http! { Ecs });
+crate::vpc_actions!(impl_http! { Vpc });
 
 #[cfg(test)]
 mod tests;

@@ -277,12 +277,14 @@ pub struct EndpointOverrides {
     pub slb: Option<String>,
     /// `ECS_ENDPOINT`.
     pub ecs: Option<String>,
+    /// `VPC_ENDPOINT` (route tables).
+    pub vpc: Option<String>,
     /// `ALICLOUD_CLIENT_SCHEME`.
     pub scheme: Option<Scheme>,
 }
 
 impl EndpointOverrides {
-    /// Reads `SLB_ENDPOINT`, `ECS_ENDPOINT` and `ALICLOUD_CLIENT_SCHEME` through `lookup`
+    /// Reads `SLB_ENDPOINT`, `ECS_ENDPOINT`, `VPC_ENDPOINT` and `ALICLOUD_CLIENT_SCHEME` through `lookup`
     /// (pass `|k| std::env::var(k).ok()` for the process environment).
     ///
     /// # Errors
@@ -309,6 +311,7 @@ impl EndpointOverrides {
         Ok(Self {
             slb: endpoint("SLB_ENDPOINT")?,
             ecs: endpoint("ECS_ENDPOINT")?,
+            vpc: endpoint("VPC_ENDPOINT")?,
             scheme,
         })
     }
@@ -387,6 +390,7 @@ impl ClientConfig {
         let host = match product {
             Product::Slb => self.overrides.slb.clone(),
             Product::Ecs => self.overrides.ecs.clone(),
+            Product::Vpc => self.overrides.vpc.clone(),
         }
         .unwrap_or_else(|| default_host(product, &self.region_id, self.network));
         let scheme = self.overrides.scheme.unwrap_or_default();

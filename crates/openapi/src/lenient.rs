@@ -195,5 +195,9 @@ pub mod wrap {
         private_ip_set => "PrivateIpSet",
         ipv6_set => "Ipv6Set",
         security_group_id => "SecurityGroupId",
+        router_table_list_type => "RouterTableListType",
+        route_entry => "RouteEntry",
+        next_hop => "NextHop",
+        vswitch_id => "VSwitchId",
     }
 }

@@ -1,12 +1,12 @@
-//! slb-openapi: Alibaba Cloud's signed RPC OpenAPI for CLB (Slb 2014-05-15) and ECS
-//! (2014-05-26): the signer, typed requests and responses, the `Clb`/`Ecs` traits that are the
+//! slb-openapi: Alibaba Cloud's signed RPC OpenAPI for CLB (Slb 2014-05-15), ECS
+//! (2014-05-26) and VPC route tables (2016-04-28): the signer, typed requests and responses, the `Clb`/`Ecs` traits that are the
 //! controller's only way to a cloud, and the HTTP client that implements them.
 //!
 //! Map of the crate:
 //! - [`sign`]: signature V2 (sign and verify) and V3, percent/form encoding.
 //! - [`params`]: the flat parameter map and its typed writer/reader.
 //! - [`types`]: shared wire enums, tags, backend servers.
-//! - [`clb`], [`ecs`]: one typed request/response pair per action.
+//! - [`clb`], [`ecs`], [`vpc`]: one typed request/response pair per action.
 //! - [`action`]: the [`Action`] trait tying a request to its name and response.
 //! - [`api`]: the [`Clb`] and [`Ecs`] traits and the server-side dispatchers.
 //! - [`error`]: [`ApiError`] and the documented error codes.
@@ -54,9 +54,10 @@ pub mod paginate;
 pub mod params;
 pub mod sign;
 pub mod types;
+pub mod vpc;
 
 pub use action::{Action, EmptyResponse, Product};
-pub use api::{Clb, Ecs, dispatch_clb, dispatch_ecs};
+pub use api::{Clb, Ecs, Vpc, dispatch_clb, dispatch_ecs, dispatch_vpc};
 pub use client::HttpClient;
 pub use config::{ClientConfig, Credentials};
 pub use error::{ApiError, ErrorDetail, ErrorOrigin};

@@ -14,11 +14,12 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use crate::action::Action;
-use crate::api::{Clb, Ecs};
+use crate::api::{Clb, Ecs, Vpc};
 use crate::clb::*;
 use crate::ecs::*;
 use crate::error::ApiError;
 use crate::metrics::ApiMetrics;
+use crate::vpc::*;
 
 /// A [`Clb`]/[`Ecs`] that records every call of the implementation it wraps.
 #[derive(Clone)]
@@ -65,6 +66,7 @@ macro_rules! impl_metered {
 
 crate::clb_actions!(impl_metered! { Clb });
 crate::ecs_actions!(impl_metered! { Ecs });
+crate::vpc_actions!(impl_metered! { Vpc });
 
 #[cfg(test)]
 mod tests {

@@ -85,6 +85,18 @@ impl JsonParam for Vec<String> {
     }
 }
 
+/// A struct that travels as a repeat list of fields, `Name.N.Field` (VPC `RouteEntries`).
+pub trait ParamItem: Sized {
+    /// The field names and values of one item (empty values are omitted on the wire).
+    fn fields(&self) -> Vec<(&'static str, String)>;
+    /// Builds one item from its fields; `get(field)` is the non-empty value of
+    /// `Name.N.field`. The error names the missing field.
+    ///
+    /// # Errors
+    /// The name of a required field that is absent.
+    fn from_fields(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, &'static str>;
+}
+
 /// Builds a [`Params`] map. Empty values are omitted, like the Go SDK does.
 #[derive(Debug, Default)]
 pub struct ParamWriter {
@@ -127,6 +139,15 @@ impl ParamWriter {
         for (i, tag) in tags.iter().enumerate() {
             self.put(&format!("{name}.{}.Key", i + 1), tag.key.clone());
             self.put(&format!("{name}.{}.Value", i + 1), tag.value.clone());
+        }
+    }
+
+    /// A repeat list of structs: `Name.1.Field`, … .
+    pub fn items<T: ParamItem>(&mut self, name: &str, items: &[T]) {
+        for (i, item) in items.iter().enumerate() {
+            for (field, value) in item.fields() {
+                self.put(&format!("{name}.{}.{field}", i + 1), value);
+            }
         }
     }
 
@@ -257,6 +278,28 @@ impl<'a> ParamReader<'a> {
                 }),
                 None => return Err(ApiError::missing_parameter(&format!("{name}.{n}.Key"))),
             }
+        }
+        Ok(out)
+    }
+
+    /// A repeat list of structs `Name.N.Field` in index order.
+    ///
+    /// # Errors
+    /// `InvalidParameter` for a bad index, `MissingParameter` naming `Name.N.Field` for a
+    /// required field that is absent.
+    pub fn items<T: ParamItem>(&self, names: &[&str]) -> Result<Vec<T>, ApiError> {
+        let name = names.first().copied().unwrap_or("");
+        let mut out = Vec::new();
+        for n in self.indices(name)? {
+            let get = |field: &str| {
+                self.params
+                    .get(&format!("{name}.{n}.{field}"))
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+            };
+            let item = T::from_fields(&get)
+                .map_err(|field| ApiError::missing_parameter(&format!("{name}.{n}.{field}")))?;
+            out.push(item);
         }
         Ok(out)
     }

@@ -203,6 +203,7 @@ impl Target {
                 None => host.clone(),
             };
             config.overrides = EndpointOverrides {
+                vpc: Some(host.clone()),
                 slb: Some(host),
                 ecs: Some(ecs),
                 scheme: Some(scheme),

@@ -591,6 +591,7 @@ fn clb_client(addr: SocketAddr) -> HttpClient {
     cfg.overrides = EndpointOverrides {
         slb: Some(addr.to_string()),
         ecs: Some(addr.to_string()),
+        vpc: Some(addr.to_string()),
         scheme: Some(Scheme::Http),
     };
     HttpClient::new(cfg).unwrap()

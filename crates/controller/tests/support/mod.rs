@@ -236,6 +236,7 @@ async fn over_http(engine: Arc<Engine>) -> Cloud {
     tokio::spawn(async move { axum::serve(listener, app(engine, server)).await });
     let mut config = ClientConfig::new("cn-hangzhou", Credentials::new("test", "test-secret"));
     config.overrides = EndpointOverrides {
+        vpc: Some(addr.clone()),
         slb: Some(addr.clone()),
         ecs: Some(addr),
         scheme: Some(Scheme::Http),

@@ -115,6 +115,7 @@ pub async fn start_with(config: LocalConfig, store: Box<dyn Store>) -> Harness {
 pub fn client_for(addr: SocketAddr) -> HttpClient {
     let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(AK_ID, AK_SECRET));
     cfg.overrides = EndpointOverrides {
+        vpc: Some(addr.to_string()),
         slb: Some(addr.to_string()),
         ecs: Some(addr.to_string()),
         scheme: Some(Scheme::Http),

@@ -117,7 +117,8 @@ impl TestServer {
         let host = self.addr.to_string();
         cfg.overrides = EndpointOverrides {
             slb: Some(host.clone()),
-            ecs: Some(host),
+            ecs: Some(host.clone()),
+            vpc: Some(host),
             scheme: Some(Scheme::Http),
         };
         cfg.timeout = Duration::from_secs(2);
