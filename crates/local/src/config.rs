@@ -22,6 +22,8 @@
 //! rate_limits:                      # flow control per account and action (none by default)
 //!   "*": { calls: 90, seconds: 60 }          # Throttling.User beyond 90 calls per 60 s
 //!   DescribeLoadBalancers: { calls: 10, seconds: 1, burst: 20 }
+//! route_tables:                     # optional: each VPC of the vSwitches has a System table
+//!   - { id: vtb-custom, vpc_id: vpc-local, table_type: Custom, vswitch_ids: [vsw-local] }
 //! ```
 //!
 //! This module only parses and validates; the engine applies it.
@@ -64,6 +66,28 @@ pub struct LocalConfig {
     pub faults: FaultConfig,
     /// Flow control per account and action, as Alibaba's (none unless configured).
     pub rate_limits: crate::ratelimit::RateLimits,
+    /// VPC route tables (optional: every VPC of `vswitches` gets its `System` table anyway).
+    pub route_tables: Vec<RouteTableConfig>,
+}
+
+/// A route table of the config file; its entries live in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTableConfig {
+    /// `vtb-…`.
+    pub id: String,
+    /// The VPC it belongs to.
+    pub vpc_id: String,
+    /// `System` or `Custom` (default `Custom`).
+    #[serde(default = "custom_table")]
+    pub table_type: String,
+    /// vSwitches bound to it.
+    #[serde(default)]
+    pub vswitch_ids: Vec<String>,
+}
+
+fn custom_table() -> String {
+    "Custom".to_owned()
 }
 
 /// One vSwitch.
@@ -154,6 +178,7 @@ impl Default for LocalConfig {
             quotas: Quotas::default(),
             faults: FaultConfig::default(),
             rate_limits: crate::ratelimit::RateLimits::new(),
+            route_tables: Vec::new(),
         }
     }
 }

@@ -20,7 +20,7 @@ use slb_openapi::params::{ParamReader, Params};
 use crate::config::LocalConfig;
 use crate::dataplane::{DataPlane, snapshot};
 use crate::faults::Faults;
-use crate::model::{Instance, LoadBalancer, NetworkInterface, VServerGroup};
+use crate::model::{Instance, LoadBalancer, NetworkInterface, RouteTable, VServerGroup};
 use crate::store::{Change, Store, StoreError};
 
 mod admin;
@@ -31,6 +31,7 @@ mod listener;
 mod render;
 mod tags;
 mod vgroup;
+mod vpc;
 
 pub use dispatch::{ActionInfo, Family, action_names, lookup_action};
 
@@ -51,6 +52,8 @@ pub struct State {
     pub instances: BTreeMap<String, Instance>,
     /// ENIs by id.
     pub network_interfaces: BTreeMap<String, NetworkInterface>,
+    /// VPC route tables by id.
+    pub route_tables: BTreeMap<String, RouteTable>,
 }
 
 impl State {
@@ -74,6 +77,10 @@ impl State {
         }
         for id in &change.delete_network_interfaces {
             self.network_interfaces.remove(id);
+        }
+        for t in &change.put_route_tables {
+            self.route_tables
+                .insert(t.route_table_id.clone(), t.clone());
         }
     }
 
@@ -237,10 +244,12 @@ impl Engine {
             load_balancers: stored.load_balancers,
             instances: stored.instances,
             network_interfaces: stored.network_interfaces,
+            route_tables: stored.route_tables,
         };
         let seed = Change {
             put_instances: config.instances.clone(),
             put_network_interfaces: config.network_interfaces.clone(),
+            put_route_tables: vpc::seed_route_tables(&config, &state.route_tables),
             ..Change::default()
         };
         store.commit(&seed).map_err(EngineError::SeedInventory)?;

@@ -1,5 +1,5 @@
 //! The records the local CLB keeps: load balancers with their listeners, vServer groups and
-//! tags, and the ECS inventory (instances and ENIs). They are plain serde values so the store
+//! tags, the ECS inventory (instances and ENIs) and the VPC route tables (`route`). They are plain serde values so the store
 //! can persist each load balancer as one document and restore it unchanged.
 //!
 //! No rules live here (see `engine`), and no wire rendering (see `engine::render`).
@@ -7,6 +7,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+mod route;
+pub use route::{RouteEntryRecord, RouteTable};
 
 /// One CLB instance with everything that belongs to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

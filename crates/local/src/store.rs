@@ -16,7 +16,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::model::{Instance, LoadBalancer, NetworkInterface};
+use crate::model::{Instance, LoadBalancer, NetworkInterface, RouteTable};
 
 /// The schema version this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 1;
@@ -30,6 +30,8 @@ pub struct StoredState {
     pub instances: BTreeMap<String, Instance>,
     /// ENIs by id.
     pub network_interfaces: BTreeMap<String, NetworkInterface>,
+    /// VPC route tables by id.
+    pub route_tables: BTreeMap<String, RouteTable>,
 }
 
 /// One atomic change: everything one API call modified.
@@ -47,6 +49,8 @@ pub struct Change {
     pub put_network_interfaces: Vec<NetworkInterface>,
     /// ENI ids to delete.
     pub delete_network_interfaces: Vec<String>,
+    /// Route tables (with their entries) to insert or replace.
+    pub put_route_tables: Vec<RouteTable>,
 }
 
 impl Change {
@@ -162,6 +166,9 @@ impl Store for MemoryStore {
         for id in &change.delete_network_interfaces {
             s.network_interfaces.remove(id);
         }
+        for t in &change.put_route_tables {
+            s.route_tables.insert(t.route_table_id.clone(), t.clone());
+        }
         Ok(())
     }
 }
@@ -174,10 +181,11 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
-const TABLES: [(&str, &str); 3] = [
+const TABLES: [(&str, &str); 4] = [
     ("load_balancers", "load balancer"),
     ("instances", "instance"),
     ("network_interfaces", "network interface"),
+    ("route_tables", "route table"),
 ];
 
 impl SqliteStore {
@@ -215,6 +223,12 @@ impl SqliteStore {
             ddl.push_str(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"));
             conn.execute_batch(&ddl).map_err(open_err)?;
         }
+        // Added after schema 1 without a version bump: older builds ignore the table, and a
+        // database they wrote simply gains it here.
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS route_tables (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
+        )
+        .map_err(open_err)?;
         Ok(Self { conn })
     }
 
@@ -293,6 +307,7 @@ impl Store for SqliteStore {
             load_balancers: self.load_table(TABLES[0].0, TABLES[0].1)?,
             instances: self.load_table(TABLES[1].0, TABLES[1].1)?,
             network_interfaces: self.load_table(TABLES[2].0, TABLES[2].1)?,
+            route_tables: self.load_table(TABLES[3].0, TABLES[3].1)?,
         })
     }
 
@@ -328,6 +343,14 @@ impl Store for SqliteStore {
                 .map(|e| (e.network_interface_id.clone(), e)),
         )?;
         delete_rows(&tx, "network_interfaces", &change.delete_network_interfaces)?;
+        put_rows(
+            &tx,
+            "route_tables",
+            change
+                .put_route_tables
+                .iter()
+                .map(|t| (t.route_table_id.clone(), t)),
+        )?;
         // Dropping `tx` without commit rolls back, so an early `?` above leaves no trace.
         tx.commit().map_err(StoreError::Commit)
     }

@@ -1,4 +1,4 @@
-//! The engine as the `slb_openapi::{Clb, Ecs}` traits, in process: each typed request is
+//! The engine as the `slb_openapi::{Clb, Ecs, Vpc}` traits, in process: each typed request is
 //! flattened to its parameter map, answered by [`Engine::handle`] exactly as the HTTP server
 //! would, and the JSON body is decoded into the typed response. The controller can then hold
 //! an `Arc<dyn Clb>` that is either the HTTP client or this engine, with identical behaviour.
@@ -7,10 +7,11 @@
 
 use async_trait::async_trait;
 use slb_openapi::action::Action;
-use slb_openapi::api::{Clb, Ecs};
+use slb_openapi::api::{Clb, Ecs, Vpc};
 use slb_openapi::clb::*;
 use slb_openapi::ecs::*;
 use slb_openapi::error::ApiError;
+use slb_openapi::vpc::*;
 
 use crate::engine::Engine;
 
@@ -49,3 +50,4 @@ macro_rules! impl_api {
 
 slb_openapi::clb_actions!(impl_api! { Clb });
 slb_openapi::ecs_actions!(impl_api! { Ecs });
+slb_openapi::vpc_actions!(impl_api! { Vpc });

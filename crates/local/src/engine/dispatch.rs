@@ -3,7 +3,7 @@
 //!
 //! This module holds no rules; it only routes.
 
-use super::{Handler, admin, ecs, lb, listener, tags, vgroup};
+use super::{Handler, admin, ecs, lb, listener, tags, vgroup, vpc};
 
 /// Which API an action belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +12,8 @@ pub enum Family {
     Slb,
     /// ECS, `Version=2014-05-26`.
     Ecs,
+    /// VPC route tables, `Version=2016-04-28`.
+    Vpc,
     /// Local-only administration (`Local…`); accepts either version. Never an Alibaba action.
     Admin,
 }
@@ -22,6 +24,7 @@ impl Family {
         match self {
             Self::Slb => &["2014-05-15"],
             Self::Ecs => &["2014-05-26"],
+            Self::Vpc => &["2016-04-28"],
             Self::Admin => &["2014-05-15", "2014-05-26"],
         }
     }
@@ -89,6 +92,12 @@ table! {
     Slb "DescribeTags" => tags::describe_tags,
     Ecs "DescribeInstances" => ecs::describe_instances,
     Ecs "DescribeNetworkInterfaces" => ecs::describe_network_interfaces,
+    Vpc "DescribeRouteTableList" => vpc::describe_route_table_list,
+    Vpc "DescribeRouteEntryList" => vpc::describe_route_entry_list,
+    Vpc "CreateRouteEntry" => vpc::create_route_entry,
+    Vpc "CreateRouteEntries" => vpc::create_route_entries,
+    Vpc "DeleteRouteEntry" => vpc::delete_route_entry,
+    Vpc "DeleteRouteEntries" => vpc::delete_route_entries,
     Admin "LocalPutInstances" => admin::put_instances,
     Admin "LocalDeleteInstances" => admin::delete_instances,
     Admin "LocalPutNetworkInterfaces" => admin::put_network_interfaces,

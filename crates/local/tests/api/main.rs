@@ -13,4 +13,5 @@ mod restart;
 mod support;
 mod tags;
 mod vgroup;
+mod vpc;
 mod wire;

@@ -1,0 +1,611 @@
+//! VPC route tables (spec `ccm-nodes-routes.md` §6.2): list tables, list entries, create and
+//! delete custom entries one at a time or in batches of up to 50, with the service's rules —
+//! a destination is unique per table, may not equal or fall inside one of the VPC's vSwitch
+//! CIDRs or `100.64.0.0/10`, a table holds at most 200 custom entries, an `Instance` next
+//! hop must exist — and its error codes (batch items fail one by one in
+//! `FailedRouteEntries`, with the `VPC_ROUTE_ENTRY_*` codes the reference checks).
+//!
+//! Every VPC of the configured vSwitches has a `System` table (seeded at start); the config
+//! file may add more. Entries are `Available` at once: the real service's short `Pending`
+//! phase is not modelled. Parameters other than the ones modelled here are refused with an
+//! `InvalidParameter` naming them, so a test never passes on a silently ignored filter.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+use slb_openapi::Action;
+use slb_openapi::error::ApiError;
+use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::vpc::{
+    CreateRouteEntriesRequest, DeleteRouteEntriesRequest, MAX_ROUTE_ENTRIES_PER_CALL,
+    ROUTE_ENTRY_CIDR_BLOCK_DUPLICATE, ROUTER_ENTRY_NOT_EXIST, RouteEntryItem,
+};
+
+use super::{Ctx, Outcome, State};
+use crate::address::Cidr;
+use crate::config::LocalConfig;
+use crate::model::{RouteEntryRecord, RouteTable};
+use crate::store::Change;
+
+/// Custom entries one table holds.
+pub const MAX_CUSTOM_ENTRIES: usize = 200;
+/// The carrier-grade NAT range a VPC reserves.
+const RESERVED: &str = "100.64.0.0/10";
+
+/// Signing and routing parameters every action carries.
+const COMMON: &[&str] = &[
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Timestamp",
+    "Signature",
+    "SecurityToken",
+    "RegionId",
+];
+
+/// Tables to write at start: the config file's (entries kept from the store) and a `System`
+/// table for every VPC of the vSwitches that has none.
+pub(crate) fn seed_route_tables(
+    config: &LocalConfig,
+    stored: &BTreeMap<String, RouteTable>,
+) -> Vec<RouteTable> {
+    let mut out: Vec<RouteTable> = config
+        .route_tables
+        .iter()
+        .map(|c| RouteTable {
+            route_table_id: c.id.clone(),
+            vpc_id: c.vpc_id.clone(),
+            route_table_type: c.table_type.clone(),
+            route_table_name: String::new(),
+            vswitch_ids: c.vswitch_ids.clone(),
+            creation_time: String::new(),
+            entries: stored
+                .get(&c.id)
+                .map(|t| t.entries.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    for vsw in &config.vswitches {
+        let has_system = stored
+            .values()
+            .chain(out.iter())
+            .any(|t| t.vpc_id == vsw.vpc_id && t.route_table_type == "System");
+        if !has_system {
+            let suffix = vsw.vpc_id.strip_prefix("vpc-").unwrap_or(&vsw.vpc_id);
+            out.push(RouteTable {
+                route_table_id: format!("vtb-{suffix}"),
+                vpc_id: vsw.vpc_id.clone(),
+                route_table_type: "System".to_owned(),
+                route_table_name: String::new(),
+                vswitch_ids: Vec::new(),
+                creation_time: String::new(),
+                entries: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// Refuses a parameter this module does not model.
+fn only(
+    params: &Params,
+    modelled: &[&str],
+    items: Option<(&str, &[&str])>,
+) -> Result<(), ApiError> {
+    for key in params.keys() {
+        let in_items = items.is_some_and(|(prefix, fields)| {
+            key.strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix('.'))
+                .and_then(|r| r.split_once('.'))
+                .is_some_and(|(n, f)| n.parse::<u32>().is_ok() && fields.contains(&f))
+        });
+        if !(COMMON.contains(&key.as_str()) || modelled.contains(&key.as_str()) || in_items) {
+            return Err(ApiError::invalid_parameter(
+                key,
+                "is not modelled by the local CLB's VPC actions",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn table_not_found() -> ApiError {
+    ApiError::service(
+        "InvalidRouteTableId.NotFound",
+        404,
+        "The specified route table does not exist.",
+    )
+}
+
+fn find_table<'s>(state: &'s State, id: &str) -> Result<&'s RouteTable, ApiError> {
+    state.route_tables.get(id).ok_or_else(table_not_found)
+}
+
+/// `DescribeRouteTableList`: by `VpcId` and/or `RouteTableId`, paged (default 10, ≤ 50).
+pub(crate) fn describe_route_table_list(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    only(
+        params,
+        &["VpcId", "RouteTableId", "PageNumber", "PageSize"],
+        None,
+    )?;
+    let r = ParamReader::new(params);
+    let vpc: Option<String> = r.opt(&["VpcId"])?;
+    let id: Option<String> = r.opt(&["RouteTableId"])?;
+    let page: u32 = r.opt(&["PageNumber"])?.unwrap_or(1).max(1);
+    let size: u32 = r.opt(&["PageSize"])?.unwrap_or(10).clamp(1, 50);
+    let all: Vec<&RouteTable> = state
+        .route_tables
+        .values()
+        .filter(|t| vpc.as_ref().is_none_or(|v| *v == t.vpc_id))
+        .filter(|t| id.as_ref().is_none_or(|i| *i == t.route_table_id))
+        .collect();
+    let skip = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);
+    let items: Vec<Value> = all
+        .iter()
+        .skip(skip)
+        .take(size as usize)
+        .map(|t| {
+            json!({
+                "RouteTableId": t.route_table_id, "VpcId": t.vpc_id,
+                "RouteTableType": t.route_table_type, "RouteTableName": t.route_table_name,
+                "RouterId": format!("vrt-{}", t.vpc_id.trim_start_matches("vpc-")),
+                "RouterType": "VRouter", "Status": "Available",
+                "CreationTime": t.creation_time, "Description": "",
+                "VSwitchIds": {"VSwitchId": t.vswitch_ids}, "Tags": {"Tag": []},
+            })
+        })
+        .collect();
+    Ok(Outcome::read(Map::new())
+        .with("PageNumber", page)
+        .with("PageSize", size)
+        .with("TotalCount", all.len())
+        .with("RouterTableList", json!({ "RouterTableListType": items })))
+}
+
+/// The entries of `table` as the service lists them: the system routes of its VPC's
+/// vSwitches (for a `System` table), then the custom ones.
+fn rendered_entries(cx: &Ctx<'_>, table: &RouteTable) -> Vec<Value> {
+    let mut out = Vec::new();
+    if table.route_table_type == "System" {
+        for vsw in cx
+            .config
+            .vswitches
+            .iter()
+            .filter(|v| v.vpc_id == table.vpc_id)
+        {
+            out.push(json!({
+                "RouteEntryId": format!("rte-sys-{}", vsw.id), "RouteTableId": table.route_table_id,
+                "DestinationCidrBlock": vsw.cidr, "Type": "System", "Status": "Available",
+                "IpVersion": "ipv4", "NextHops": {"NextHop": [{"NextHopType": "local", "NextHopId": "", "Enabled": 1, "Weight": 0}]},
+            }));
+        }
+    }
+    for e in &table.entries {
+        out.push(json!({
+            "RouteEntryId": e.route_entry_id, "RouteTableId": table.route_table_id,
+            "DestinationCidrBlock": e.destination_cidr_block, "Type": "Custom",
+            "Status": "Available", "RouteEntryName": e.route_entry_name,
+            "Description": e.description, "IpVersion": "ipv4",
+            "NextHops": {"NextHop": [{"NextHopType": e.next_hop_type, "NextHopId": e.next_hop_id, "Enabled": 1, "Weight": 0}]},
+        }));
+    }
+    out
+}
+
+fn field<'v>(v: &'v Value, pointer: &str) -> &'v str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// `DescribeRouteEntryList`: a table's entries, filtered, paged by `MaxResult`/`NextToken`.
+pub(crate) fn describe_route_entry_list(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    only(
+        params,
+        &[
+            "RouteTableId",
+            "RouteEntryType",
+            "NextHopType",
+            "NextHopId",
+            "DestinationCidrBlock",
+            "RouteEntryId",
+            "MaxResult",
+            "NextToken",
+        ],
+        None,
+    )?;
+    let r = ParamReader::new(params);
+    let table = find_table(state, &r.req::<String>(&["RouteTableId"])?)?;
+    let filters: [(&str, Option<String>, &str); 5] = [
+        ("/Type", r.opt(&["RouteEntryType"])?, ""),
+        (
+            "/NextHops/NextHop/0/NextHopType",
+            r.opt(&["NextHopType"])?,
+            "",
+        ),
+        ("/NextHops/NextHop/0/NextHopId", r.opt(&["NextHopId"])?, ""),
+        (
+            "/DestinationCidrBlock",
+            r.opt(&["DestinationCidrBlock"])?,
+            "",
+        ),
+        ("/RouteEntryId", r.opt(&["RouteEntryId"])?, ""),
+    ];
+    let max: usize = r.opt::<u32>(&["MaxResult"])?.unwrap_or(50).clamp(1, 500) as usize;
+    let start: usize = match r.opt::<String>(&["NextToken"])? {
+        Some(t) => t.parse().map_err(|_| {
+            ApiError::invalid_parameter("NextToken", "is not a token this service issued")
+        })?,
+        None => 0,
+    };
+    let matching: Vec<Value> = rendered_entries(cx, table)
+        .into_iter()
+        .filter(|e| {
+            filters.iter().all(|(ptr, want, _)| {
+                want.as_ref()
+                    .is_none_or(|w| field(e, ptr).eq_ignore_ascii_case(w))
+            })
+        })
+        .collect();
+    let page: Vec<Value> = matching.iter().skip(start).take(max).cloned().collect();
+    let next = if start + page.len() < matching.len() {
+        (start + page.len()).to_string()
+    } else {
+        String::new()
+    };
+    Ok(Outcome::read(Map::new())
+        .with("NextToken", next)
+        .with("RouteEntrys", json!({ "RouteEntry": page })))
+}
+
+/// Why one entry cannot be created: the single call's error and the batch item's code.
+struct Refusal {
+    error: ApiError,
+    batch_code: &'static str,
+}
+
+impl Refusal {
+    fn new(code: &'static str, status: u16, message: &str, batch_code: &'static str) -> Self {
+        Self {
+            error: ApiError::service(code, status, message),
+            batch_code,
+        }
+    }
+}
+
+/// Checks one new entry against `table` (as already modified by earlier items of a batch).
+fn admit(
+    state: &State,
+    cx: &Ctx<'_>,
+    table: &RouteTable,
+    (cidr, hop_type, hop): (&str, &str, &str),
+) -> Result<RouteEntryRecord, Refusal> {
+    let dest = Cidr::parse(cidr).map_err(|e| Refusal {
+        error: ApiError::invalid_parameter("DestinationCidrBlock", &e),
+        batch_code: "InvalidDestinationCidrBlock.Malformed",
+    })?;
+    let normalized = format!("{}/{}", dest.network, dest.prefix);
+    if table
+        .entries
+        .iter()
+        .any(|e| e.destination_cidr_block == normalized)
+    {
+        return Err(Refusal::new(
+            "InvalidCIDRBlock.Duplicate",
+            400,
+            "Specified CIDR block is already exists.",
+            ROUTE_ENTRY_CIDR_BLOCK_DUPLICATE,
+        ));
+    }
+    let reserved = cx
+        .config
+        .vswitches
+        .iter()
+        .filter(|v| v.vpc_id == table.vpc_id)
+        .map(|v| v.cidr.as_str())
+        .chain([RESERVED])
+        .filter_map(|c| Cidr::parse(c).ok())
+        .find(|c| c.prefix <= dest.prefix && c.contains(dest.network));
+    if let Some(c) = reserved {
+        let message = format!(
+            "The destination CIDR block {normalized} overlaps with {}/{}, a vSwitch or reserved range of the VPC.",
+            c.network, c.prefix
+        );
+        return Err(Refusal::new(
+            "InvalidCIDRBlock.Overlapped",
+            400,
+            &message,
+            "InvalidCIDRBlock.Overlapped",
+        ));
+    }
+    if table.entries.len() >= MAX_CUSTOM_ENTRIES {
+        return Err(Refusal::new(
+            "QuotaExceeded",
+            400,
+            "Route entry quota exceeded in this route table.",
+            "VPC_ROUTE_ENTRY_QUOTA_EXCEEDED",
+        ));
+    }
+    if !hop_type.eq_ignore_ascii_case("Instance") {
+        let message =
+            format!("NextHopType {hop_type:?} is not modelled by the local CLB; use Instance.");
+        return Err(Refusal {
+            error: ApiError::invalid_parameter("NextHopType", &message),
+            batch_code: "InvalidNextHopType",
+        });
+    }
+    if !state.instances.contains_key(hop) {
+        return Err(Refusal::new(
+            "InvalidInstanceId.NotFound",
+            404,
+            "The specified instance does not exist.",
+            "InvalidInstanceId.NotFound",
+        ));
+    }
+    Ok(RouteEntryRecord {
+        route_entry_id: Ctx::new_id("rte"),
+        destination_cidr_block: normalized,
+        next_hop_type: "Instance".to_owned(),
+        next_hop_id: hop.to_owned(),
+        route_entry_name: String::new(),
+        description: String::new(),
+    })
+}
+
+fn put_tables(tables: BTreeMap<String, RouteTable>) -> Change {
+    Change {
+        put_route_tables: tables.into_values().collect(),
+        ..Change::default()
+    }
+}
+
+/// `CreateRouteEntry`: one custom entry.
+pub(crate) fn create_route_entry(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    only(
+        params,
+        &[
+            "RouteTableId",
+            "DestinationCidrBlock",
+            "NextHopType",
+            "NextHopId",
+            "RouteEntryName",
+            "Description",
+        ],
+        None,
+    )?;
+    let r = ParamReader::new(params);
+    let mut table = find_table(state, &r.req::<String>(&["RouteTableId"])?)?.clone();
+    let cidr: String = r.req(&["DestinationCidrBlock"])?;
+    let hop_type: String = r
+        .opt(&["NextHopType"])?
+        .unwrap_or_else(|| "Instance".to_owned());
+    let hop: String = r.req(&["NextHopId"])?;
+    let mut entry = admit(state, cx, &table, (&cidr, &hop_type, &hop)).map_err(|r| r.error)?;
+    entry.route_entry_name = r.opt(&["RouteEntryName"])?.unwrap_or_default();
+    entry.description = r.opt(&["Description"])?.unwrap_or_default();
+    let id = entry.route_entry_id.clone();
+    table.entries.push(entry);
+    let change = put_tables([(table.route_table_id.clone(), table)].into());
+    Ok(Outcome {
+        change,
+        ..Outcome::default()
+    }
+    .with("RouteEntryId", id))
+}
+
+fn failed(item: &RouteEntryItem, code: &str, message: &str) -> Value {
+    json!({"DstCidrBlock": item.dst_cidr_block, "NextHop": item.next_hop, "FailedCode": code, "FailedMessage": message})
+}
+
+fn batch_items<A: Action>(
+    params: &Params,
+    fields: &[&str],
+    read: fn(&A) -> &[RouteEntryItem],
+) -> Result<Vec<RouteEntryItem>, ApiError> {
+    only(params, &[], Some(("RouteEntries", fields)))?;
+    let req = A::from_params(params)?;
+    let items = read(&req).to_vec();
+    if items.is_empty() || items.len() > MAX_ROUTE_ENTRIES_PER_CALL {
+        return Err(ApiError::invalid_parameter(
+            "RouteEntries",
+            "takes 1 to 50 entries per call",
+        ));
+    }
+    Ok(items)
+}
+
+/// `CreateRouteEntries`: up to 50 entries; each succeeds or fails on its own.
+pub(crate) fn create_route_entries(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let fields = [
+        "RouteTableId",
+        "DstCidrBlock",
+        "NextHop",
+        "NextHopType",
+        "Name",
+        "Description",
+    ];
+    let items = batch_items::<CreateRouteEntriesRequest>(params, &fields, |r| &r.route_entries)?;
+    let (mut tables, mut ids, mut failures) = (BTreeMap::new(), Vec::new(), Vec::new());
+    for item in &items {
+        let Some(table) = tables
+            .get(&item.route_table_id)
+            .or_else(|| state.route_tables.get(&item.route_table_id))
+            .cloned()
+        else {
+            failures.push(failed(
+                item,
+                "InvalidRouteTableId.NotFound",
+                "The specified route table does not exist.",
+            ));
+            continue;
+        };
+        let hop_type = if item.next_hop_type.is_empty() {
+            "Instance"
+        } else {
+            &item.next_hop_type
+        };
+        match admit(
+            state,
+            cx,
+            &table,
+            (&item.dst_cidr_block, hop_type, &item.next_hop),
+        ) {
+            Ok(mut entry) => {
+                entry.route_entry_name.clone_from(&item.name);
+                entry.description.clone_from(&item.description);
+                ids.push(entry.route_entry_id.clone());
+                let mut table = table;
+                table.entries.push(entry);
+                tables.insert(table.route_table_id.clone(), table);
+            }
+            Err(refusal) => failures.push(failed(item, refusal.batch_code, &refusal.error.message)),
+        }
+    }
+    let outcome = Outcome {
+        change: put_tables(tables),
+        ..Outcome::default()
+    };
+    Ok(outcome
+        .with("SuccessCount", ids.len())
+        .with("FailedCount", failures.len())
+        .with("RouteEntryIds", ids)
+        .with("FailedRouteEntries", failures))
+}
+
+fn entry_not_found() -> ApiError {
+    ApiError::service(
+        "InvalidRouteEntry.NotFound",
+        404,
+        "The specified route entry does not exist.",
+    )
+}
+
+/// Index of the entry matching (destination, next hop if given) or the entry id.
+fn position(
+    table: &RouteTable,
+    cidr: Option<&str>,
+    hop: Option<&str>,
+    id: Option<&str>,
+) -> Option<usize> {
+    let cidr = cidr
+        .and_then(|c| Cidr::parse(c).ok())
+        .map(|c| format!("{}/{}", c.network, c.prefix));
+    table.entries.iter().position(|e| {
+        id.is_none_or(|i| e.route_entry_id == i)
+            && cidr.as_ref().is_none_or(|c| e.destination_cidr_block == *c)
+            && hop.is_none_or(|h| e.next_hop_id == h)
+    })
+}
+
+/// `DeleteRouteEntry`: by `RouteEntryId`, or by table + destination (+ next hop).
+pub(crate) fn delete_route_entry(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    only(
+        params,
+        &[
+            "RouteTableId",
+            "DestinationCidrBlock",
+            "NextHopId",
+            "RouteEntryId",
+        ],
+        None,
+    )?;
+    let r = ParamReader::new(params);
+    let (table_id, cidr, hop, id): (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = (
+        r.opt(&["RouteTableId"])?,
+        r.opt(&["DestinationCidrBlock"])?,
+        r.opt(&["NextHopId"])?,
+        r.opt(&["RouteEntryId"])?,
+    );
+    if id.is_none() && (table_id.is_none() || cidr.is_none()) {
+        return Err(ApiError::missing_parameter("RouteEntryId"));
+    }
+    let table = state
+        .route_tables
+        .values()
+        .filter(|t| table_id.as_ref().is_none_or(|i| *i == t.route_table_id))
+        .find(|t| position(t, cidr.as_deref(), hop.as_deref(), id.as_deref()).is_some());
+    let Some(table) = table else {
+        return match table_id {
+            Some(t) if !state.route_tables.contains_key(&t) => Err(table_not_found()),
+            _ => Err(entry_not_found()),
+        };
+    };
+    let mut table = table.clone();
+    if let Some(i) = position(&table, cidr.as_deref(), hop.as_deref(), id.as_deref()) {
+        table.entries.remove(i);
+    }
+    let change = put_tables([(table.route_table_id.clone(), table)].into());
+    Ok(Outcome {
+        change,
+        ..Outcome::default()
+    })
+}
+
+/// `DeleteRouteEntries`: up to 50 entries by (table, destination, next hop).
+pub(crate) fn delete_route_entries(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let fields = ["RouteTableId", "DstCidrBlock", "NextHop"];
+    let items = batch_items::<DeleteRouteEntriesRequest>(params, &fields, |r| &r.route_entries)?;
+    let (mut tables, mut done, mut failures) = (BTreeMap::new(), 0usize, Vec::new());
+    for item in &items {
+        let table = tables
+            .get(&item.route_table_id)
+            .or_else(|| state.route_tables.get(&item.route_table_id))
+            .cloned();
+        let hop = Some(item.next_hop.as_str()).filter(|h| !h.is_empty());
+        let found = table.as_ref().and_then(|t| {
+            position(t, Some(&item.dst_cidr_block), hop, None).map(|i| (t.clone(), i))
+        });
+        match found {
+            Some((mut table, i)) => {
+                table.entries.remove(i);
+                tables.insert(table.route_table_id.clone(), table);
+                done += 1;
+            }
+            None => failures.push(failed(
+                item,
+                ROUTER_ENTRY_NOT_EXIST,
+                "The specified route entry does not exist.",
+            )),
+        }
+    }
+    let outcome = Outcome {
+        change: put_tables(tables),
+        ..Outcome::default()
+    };
+    Ok(outcome
+        .with("SuccessCount", done)
+        .with("FailedCount", failures.len())
+        .with("FailedRouteEntries", failures))
+}
