@@ -196,7 +196,21 @@ async fn run_controller(args: slb_controller::run::ControllerArgs) -> anyhow::Re
 async fn serve_local(args: slb_local::ServeArgs) -> anyhow::Result<()> {
     // The data plane's series, exported with the API's on --metrics-addr.
     let mut registry = prometheus_client::registry::Registry::default();
-    let proxy = ProxyDataPlane::new(slb_dataplane::DataPlane::spawn(&mut registry));
+    // The proxy leaves room for every API connection the server may hold, on top of its own
+    // reserve (an invalid config file is reported by `run_with_registry` below).
+    let api_connections = args
+        .load_config()
+        .map_or(slb_local::server::listen::MAX_CONNECTIONS, |c| {
+            c.api.max_connections
+        });
+    let options = slb_dataplane::Options {
+        fd_reserve: slb_dataplane::fds::DEFAULT_RESERVE + api_connections as u64,
+        ..slb_dataplane::Options::default()
+    };
+    let proxy = ProxyDataPlane::new(slb_dataplane::DataPlane::spawn_with_options(
+        &mut registry,
+        options,
+    ));
     let served = slb_local::serve::run_with_registry(
         args,
         Arc::new(proxy.clone()),

@@ -6,7 +6,8 @@
 //! [`DataPlaneConfig`] snapshots through a [`DataPlaneHandle`] (a `watch` channel underneath)
 //! and applies each one live. Decisions live in pure modules (`select`, `health`,
 //! `udp::flow`, `ppv2`); sockets live in `tcp`, `udp`, `health::probe` and the I/O threads
-//! (one `SO_REUSEPORT` socket per thread per TCP listener). It does not
+//! (one `SO_REUSEPORT` socket per thread per TCP listener). Descriptors are budgeted
+//! (`fds`): at the budget the proxy stops accepting rather than fail on `EMFILE`. It does not
 //! persist anything and does not terminate TLS or parse HTTP traffic.
 //!
 //! ```no_run
@@ -22,6 +23,7 @@
 //! ```
 
 pub mod config;
+pub mod fds;
 pub mod health;
 pub mod metrics;
 pub mod plane;

@@ -34,6 +34,12 @@ pub struct Metrics {
     flows_evicted: Family<KindLabel, Counter>,
     hairpin: Family<ListenerLabel, Counter>,
     health: Family<KindLabel, Counter>,
+    /// Descriptors proxied connections and flows may hold (see `fds`).
+    pub fd_budget: Gauge,
+    /// Descriptors they hold now.
+    pub fds_in_use: Gauge,
+    /// Times an accept loop waited for descriptors.
+    pub fd_budget_waits: Counter,
 }
 
 /// One listener's metric handles, cheap to clone.
@@ -83,7 +89,7 @@ impl Metrics {
         );
         r.register(
             "connect_errors",
-            "Connections or flows not forwarded, by kind (no_backend, refused, timeout, io, flow_table_full)",
+            "Connections or flows not forwarded, by kind (no_backend, refused, timeout, io, flow_table_full, fd_budget)",
             m.connect_errors.clone(),
         );
         r.register(
@@ -105,6 +111,21 @@ impl Metrics {
             "health_transitions",
             "Backend health changes, by new state (kind = healthy or unhealthy)",
             m.health.clone(),
+        );
+        r.register(
+            "fd_budget",
+            "File descriptors proxied connections and UDP flows may hold together",
+            m.fd_budget.clone(),
+        );
+        r.register(
+            "fds_in_use",
+            "File descriptors held by proxied connections and UDP flows",
+            m.fds_in_use.clone(),
+        );
+        r.register(
+            "fd_budget_waits",
+            "Times accepting stopped because the descriptor budget was spent (backpressure)",
+            m.fd_budget_waits.clone(),
         );
         m
     }

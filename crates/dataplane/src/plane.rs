@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{DataPlaneConfig, ListenerConfig, ListenerKey, Protocol};
+use crate::fds::{self, FdBudget};
 use crate::health::probe::spawn_prober;
 use crate::metrics::Metrics;
 use crate::pool::{Backend, Pool};
@@ -36,6 +37,12 @@ pub struct Options {
     pub io_threads: usize,
     /// Upstream dialer.
     pub connector: Arc<dyn Connect>,
+    /// Descriptors kept for everything but proxied connections (API, store, listening
+    /// sockets, health probes, pooled pipes). Default [`fds::DEFAULT_RESERVE`].
+    pub fd_reserve: u64,
+    /// The descriptor limit to plan with; `None` raises the soft `RLIMIT_NOFILE` to the hard
+    /// limit and uses that (tests pass a small number to exercise backpressure).
+    pub fd_limit: Option<u64>,
 }
 
 impl Default for Options {
@@ -44,6 +51,8 @@ impl Default for Options {
         Self {
             io_threads: cpus,
             connector: Arc::new(TcpConnect),
+            fd_reserve: fds::DEFAULT_RESERVE,
+            fd_limit: None,
         }
     }
 }
@@ -52,6 +61,8 @@ impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Options")
             .field("io_threads", &self.io_threads)
+            .field("fd_reserve", &self.fd_reserve)
+            .field("fd_limit", &self.fd_limit)
             .finish_non_exhaustive()
     }
 }
@@ -119,6 +130,7 @@ struct RunningListener {
 struct Worker {
     metrics: Metrics,
     connector: Arc<dyn Connect>,
+    budget: FdBudget,
     running: HashMap<ListenerKey, RunningListener>,
     shutdown: CancellationToken,
     io: IoWorkers,
@@ -155,14 +167,18 @@ impl DataPlane {
         let Options {
             io_threads,
             connector,
+            fd_reserve,
+            fd_limit,
         } = options;
         let metrics = Metrics::register(registry);
+        let budget = descriptor_budget(&metrics, fd_limit, fd_reserve);
         let (config_tx, config_rx) = watch::channel(Snapshot::default());
         let (status_tx, status_rx) = watch::channel(ApplyStatus::default());
         let shutdown = CancellationToken::new();
         let worker = Worker {
             metrics,
             connector,
+            budget,
             running: HashMap::new(),
             shutdown: shutdown.clone(),
             io: IoWorkers::start(io_threads),
@@ -176,6 +192,27 @@ impl DataPlane {
             }),
         }
     }
+}
+
+/// Raises the descriptor limit (unless one is given), plans it and sizes the pipe pool.
+fn descriptor_budget(metrics: &Metrics, limit: Option<u64>, reserve: u64) -> FdBudget {
+    let limit = limit.unwrap_or_else(|| fds::raise_nofile_limit().soft);
+    let plan = fds::plan(limit, reserve);
+    #[cfg(target_os = "linux")]
+    crate::tcp::splice::set_pool_capacity(plan.pooled_pipes);
+    metrics.fd_budget.set(i64::from(plan.budget));
+    tracing::info!(
+        limit,
+        reserve,
+        budget = plan.budget,
+        tcp_connections = plan.budget / fds::TCP_CONNECTION_FDS,
+        "data plane descriptor budget"
+    );
+    FdBudget::new(
+        plan.budget,
+        metrics.fds_in_use.clone(),
+        metrics.fd_budget_waits.clone(),
+    )
 }
 
 // === impl DataPlaneHandle ===
@@ -318,8 +355,11 @@ impl Worker {
         let pool = Arc::new(Pool::new(cfg, self.metrics.listener(&cfg.id)));
         let stop = self.shutdown.child_token();
         let (bound, serve) = match cfg.protocol {
-            Protocol::Tcp => self.io.serve_tcp(addr, &pool, &self.connector, &stop)?,
-            Protocol::Udp => self.io.serve_udp(addr, &pool, &stop)?,
+            Protocol::Tcp => {
+                self.io
+                    .serve_tcp(addr, &pool, &self.connector, &self.budget, &stop)?
+            }
+            Protocol::Udp => self.io.serve_udp(addr, &pool, &self.budget, &stop)?,
         };
         tracing::info!(listener = %cfg.id, %bound, protocol = ?cfg.protocol, description = %cfg.description, "listener started");
         let mut running = RunningListener {

@@ -5,6 +5,10 @@
 //! Byte moving is zero-copy `splice(2)` through a pipe on Linux ([`splice`]), and a
 //! fixed-buffer copy elsewhere. One task per connection, never a thread. Backend choice and
 //! draining are decided in `pool`; this module only obeys them.
+//!
+//! Each connection's descriptors come from the [`FdBudget`], taken *before* `accept`: when
+//! the budget is spent the loop waits, and new connections queue in the kernel's backlog
+//! until one ends (each waiting loop holds one connection's share for its next accept).
 
 #[cfg(target_os = "linux")]
 pub mod splice;
@@ -23,6 +27,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::fds::{FdBudget, FdPermit};
 use crate::metrics::ListenerMetrics;
 use crate::pool::{ActiveGuard, ConnSettings, Pool};
 use crate::ppv2;
@@ -82,11 +87,13 @@ impl ConnError {
     }
 }
 
-/// Accepts until `stop` fires; every connection gets its own task.
+/// Accepts until `stop` fires, within the descriptor budget; every connection gets its own
+/// task.
 pub(crate) async fn serve(
     listener: TcpListener,
     pool: Arc<Pool>,
     connector: Arc<dyn Connect>,
+    budget: FdBudget,
     stop: CancellationToken,
 ) {
     // The listener is bound to one VIP:port, so this is every connection's destination.
@@ -94,6 +101,10 @@ pub(crate) async fn serve(
         return;
     };
     loop {
+        let fds = tokio::select! {
+            () = stop.cancelled() => return,
+            p = budget.acquire_tcp() => p,
+        };
         let accepted = tokio::select! {
             () = stop.cancelled() => return,
             r = listener.accept() => r,
@@ -101,7 +112,8 @@ pub(crate) async fn serve(
         let (client, peer) = match accepted {
             Ok(x) => x,
             Err(e) => {
-                // EMFILE and friends: back off briefly instead of spinning.
+                // Only when something outside the budget took the descriptors (or the
+                // system table is full): back off briefly instead of spinning.
                 tracing::warn!(listener = %pool.id, error = %e, "accept failed");
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
@@ -124,6 +136,7 @@ pub(crate) async fn serve(
         let backend = guard.backend().addr;
         let span = tracing::debug_span!("conn", listener = %pool.id, client = %peer, %backend);
         let task = async move {
+            let _fds: FdPermit = fds;
             if let Err(e) = handle(
                 client,
                 peer,

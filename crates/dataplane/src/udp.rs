@@ -3,7 +3,8 @@
 //!
 //! The main loop receives client datagrams and forwards them; each flow has a task that
 //! relays replies back through the listening socket and reports activity. Hairpin refusal
-//! and backend choice come from the pool. Datagrams are never reassembled or inspected.
+//! and backend choice come from the pool; a new flow takes its upstream descriptor from the
+//! budget or its datagram is dropped (`connect_errors{kind="fd_budget"}`). Datagrams are never reassembled or inspected.
 
 pub mod flow;
 
@@ -17,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::fds::{FdBudget, FdPermit};
 use crate::pool::{ActiveGuard, Pool};
 use crate::ppv2;
 use flow::{DEFAULT_MAX_FLOWS, FlowTable, Inbound};
@@ -39,7 +41,12 @@ struct FlowHandle {
 }
 
 /// Serves one UDP listener until `stop` fires.
-pub(crate) async fn serve(socket: UdpSocket, pool: Arc<Pool>, stop: CancellationToken) {
+pub(crate) async fn serve(
+    socket: UdpSocket,
+    pool: Arc<Pool>,
+    budget: FdBudget,
+    stop: CancellationToken,
+) {
     let socket = Arc::new(socket);
     let local = socket.local_addr().ok();
     let mut table = FlowTable::new(pool.settings().udp_idle_timeout, DEFAULT_MAX_FLOWS);
@@ -81,7 +88,7 @@ pub(crate) async fn serve(socket: UdpSocket, pool: Arc<Pool>, stop: Cancellation
                         continue;
                     }
                     Inbound::NewFlow => {
-                        let Some(h) = open_flow(&socket, local, client, &pool, &events_tx) else { continue };
+                        let Some(h) = open_flow(&socket, local, client, &pool, &budget, &events_tx) else { continue };
                         table.open(now, client, h.upstream.peer_addr().unwrap_or(client));
                         flows.insert(client, h);
                     }
@@ -131,6 +138,7 @@ fn open_flow(
     local: Option<SocketAddr>,
     client: SocketAddr,
     pool: &Arc<Pool>,
+    budget: &FdBudget,
     events: &mpsc::UnboundedSender<FlowEvent>,
 ) -> Option<FlowHandle> {
     if pool.is_hairpin(client.ip()) {
@@ -138,6 +146,10 @@ fn open_flow(
         tracing::debug!(listener = %pool.id, %client, "hairpin flow refused");
         return None;
     }
+    let Some(fds) = budget.try_acquire_udp() else {
+        pool.metrics.connect_error("fd_budget");
+        return None;
+    };
     let Some(guard) = pool.pick(client, local.unwrap_or(client)) else {
         pool.metrics.connect_error("no_backend");
         return None;
@@ -164,6 +176,7 @@ fn open_flow(
     });
     let cancel = CancellationToken::new();
     let task = FlowTask {
+        _fds: fds,
         up: Arc::clone(&upstream),
         down: Arc::clone(down),
         client,
@@ -194,6 +207,8 @@ fn connect_upstream(backend: SocketAddr) -> std::io::Result<UdpSocket> {
 
 /// The reply side of one flow.
 struct FlowTask {
+    /// The flow's upstream descriptor, returned to the budget when the task ends.
+    _fds: FdPermit,
     up: Arc<UdpSocket>,
     down: Arc<UdpSocket>,
     client: SocketAddr,
@@ -210,6 +225,7 @@ impl FlowTask {
     /// socket fails.
     async fn run(self) {
         let Self {
+            _fds,
             up,
             down,
             client,

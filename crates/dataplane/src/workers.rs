@@ -17,6 +17,7 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use crate::fds::FdBudget;
 use crate::pool::Pool;
 use crate::tcp::Connect;
 use crate::{tcp, udp};
@@ -69,6 +70,7 @@ impl IoWorkers {
         addr: SocketAddr,
         pool: &Arc<Pool>,
         connector: &Arc<dyn Connect>,
+        budget: &FdBudget,
         stop: &CancellationToken,
     ) -> io::Result<(SocketAddr, Vec<JoinHandle<()>>)> {
         let mut bound = addr;
@@ -103,6 +105,7 @@ impl IoWorkers {
                     listener,
                     pool,
                     Arc::clone(connector),
+                    budget.clone(),
                     stop.clone(),
                 ))
             })
@@ -115,6 +118,7 @@ impl IoWorkers {
         &self,
         addr: SocketAddr,
         pool: &Arc<Pool>,
+        budget: &FdBudget,
         stop: &CancellationToken,
     ) -> io::Result<(SocketAddr, Vec<JoinHandle<()>>)> {
         let std_sock = std::net::UdpSocket::bind(addr)?;
@@ -129,7 +133,12 @@ impl IoWorkers {
         };
         Ok((
             bound,
-            vec![handle.spawn(udp::serve(socket, Arc::clone(pool), stop.clone()))],
+            vec![handle.spawn(udp::serve(
+                socket,
+                Arc::clone(pool),
+                budget.clone(),
+                stop.clone(),
+            ))],
         ))
     }
 }

@@ -24,6 +24,10 @@
 //!   DescribeLoadBalancers: { calls: 10, seconds: 1, burst: 20 }
 //! route_tables:                     # optional: each VPC of the vSwitches has a System table
 //!   - { id: vtb-custom, vpc_id: vpc-local, table_type: Custom, vswitch_ids: [vsw-local] }
+//! api:                              # bounds on the OpenAPI server's connections
+//!   max_connections: 256            # served at once; more wait in the listen backlog
+//!   header_read_timeout_ms: 10000   # to send a request head (and keep-alive idle limit)
+//!   idle_timeout_ms: 120000         # with no byte moving either way
 //! ```
 //!
 //! This module only parses and validates; the engine applies it.
@@ -36,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::Cidr;
 use crate::model::{Instance, NetworkInterface};
+use crate::server::ConnectionLimits;
 
 /// The default internet VIP pool: loopback, so traffic works on one machine.
 pub const DEFAULT_VIP_POOL: &str = "127.0.1.0/24";
@@ -66,6 +71,8 @@ pub struct LocalConfig {
     pub faults: FaultConfig,
     /// Flow control per account and action, as Alibaba's (none unless configured).
     pub rate_limits: crate::ratelimit::RateLimits,
+    /// Bounds on the OpenAPI server's connections.
+    pub api: ApiConfig,
     /// VPC route tables (optional: every VPC of `vswitches` gets its `System` table anyway).
     pub route_tables: Vec<RouteTableConfig>,
 }
@@ -88,6 +95,62 @@ pub struct RouteTableConfig {
 
 fn custom_table() -> String {
     "Custom".to_owned()
+}
+
+/// Bounds on the OpenAPI server's connections (see `server::listen`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Milliseconds a client has to send a complete request head; also how long a
+    /// keep-alive connection may idle between requests.
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds a connection may pass with no byte moving either way.
+    pub idle_timeout_ms: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        let d = ConnectionLimits::default();
+        Self {
+            max_connections: d.max_connections,
+            header_read_timeout_ms: millis(d.header_read_timeout),
+            idle_timeout_ms: millis(d.idle_timeout),
+        }
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl ApiConfig {
+    /// The limits the server applies.
+    pub fn limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: self.max_connections,
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
+            idle_timeout: std::time::Duration::from_millis(self.idle_timeout_ms),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.max_connections == 0 {
+            return Err("api.max_connections: 0 would refuse every client; use at least 1".into());
+        }
+        for (name, ms) in [
+            ("header_read_timeout_ms", self.header_read_timeout_ms),
+            ("idle_timeout_ms", self.idle_timeout_ms),
+        ] {
+            if ms == 0 {
+                return Err(format!(
+                    "api.{name}: 0 would cut every connection; use at least 1"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One vSwitch.
@@ -141,13 +204,43 @@ pub struct FaultConfig {
     pub arrears: bool,
     /// The balance is insufficient: billing calls answer `PAY.INSUFFICIENT_BALANCE`.
     pub insufficient_balance: bool,
-    /// Added latency before every call, in milliseconds.
+    /// Added latency before every call but the `Local*` admin actions, in milliseconds (at
+    /// most [`MAX_LATENCY_MS`]).
     pub latency_ms: u64,
     /// Per action (or `*` for all), the fraction 0.0–1.0 of calls answered `Throttling.User`.
     /// The rejection is deterministic: with 0.5 every second call is rejected.
     pub throttle: BTreeMap<String, f64>,
     /// The charge type a create without `InstanceChargeType` gets (`PayBySpec`, as Alibaba).
     pub instance_charge_type: String,
+}
+
+/// Largest injected latency: enough to exceed a client's timeout (20 s in the SDKs), short of
+/// wedging anything. Admin actions are never delayed, so a fault can always be lifted.
+pub const MAX_LATENCY_MS: u64 = 60_000;
+
+impl FaultConfig {
+    /// Checks the latency bound and the throttle fractions.
+    ///
+    /// # Errors
+    /// The field, the bad value and what is allowed.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.latency_ms > MAX_LATENCY_MS {
+            return Err(format!(
+                "latency_ms: {} is more than the {MAX_LATENCY_MS} ms allowed",
+                self.latency_ms
+            ));
+        }
+        if let Some((action, rate)) = self
+            .throttle
+            .iter()
+            .find(|(_, r)| !(0.0..=1.0).contains(*r))
+        {
+            return Err(format!(
+                "throttle.{action}: {rate} is not a fraction between 0.0 and 1.0"
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for FaultConfig {
@@ -178,6 +271,7 @@ impl Default for LocalConfig {
             quotas: Quotas::default(),
             faults: FaultConfig::default(),
             rate_limits: crate::ratelimit::RateLimits::new(),
+            api: ApiConfig::default(),
             route_tables: Vec::new(),
         }
     }
@@ -231,7 +325,7 @@ impl LocalConfig {
         Ok(config)
     }
 
-    /// Checks CIDRs, vSwitch uniqueness, instance IPs and throttle fractions.
+    /// Checks CIDRs, vSwitch uniqueness, instance IPs, faults and API bounds.
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] naming the field and the fix.
@@ -256,13 +350,10 @@ impl LocalConfig {
                 ))
             })?;
         }
-        for (action, rate) in &self.faults.throttle {
-            if !(0.0..=1.0).contains(rate) {
-                return Err(ConfigError::Invalid(format!(
-                    "faults.throttle.{action}: {rate} is not a fraction between 0.0 and 1.0"
-                )));
-            }
-        }
+        self.faults
+            .validate()
+            .map_err(|e| ConfigError::Invalid(format!("faults.{e}")))?;
+        self.api.validate().map_err(ConfigError::Invalid)?;
         crate::ratelimit::validate(&self.rate_limits)
             .map_err(|e| ConfigError::Invalid(format!("rate_limits.{e}")))?;
         Ok(())

@@ -33,6 +33,7 @@ mod tags;
 mod vgroup;
 mod vpc;
 
+pub use admin::MAX_ITEMS_PER_CALL;
 pub use dispatch::{ActionInfo, Family, action_names, lookup_action};
 
 /// The listener's protocol settings with defaults filled in (health check, draining, …).
@@ -306,7 +307,7 @@ impl Engine {
         let account = params.get("AccessKeyId").map_or("", |k| k.as_str());
         inner
             .rate_limiter
-            .admit(account, action, std::time::Instant::now())?;
+            .admit(account, action, tokio::time::Instant::now())?;
         let cx = Ctx {
             config: &self.config,
             faults: &inner.faults,
@@ -330,8 +331,12 @@ impl Engine {
         Ok(Value::Object(body))
     }
 
-    /// The latency currently injected before each call.
-    pub fn injected_latency(&self) -> std::time::Duration {
+    /// The latency currently injected before a call of `action`: none for the `Local*`
+    /// admin actions, so the fault that set it can always be lifted.
+    pub fn injected_latency(&self, action: &str) -> std::time::Duration {
+        if action.starts_with(ADMIN_PREFIX) {
+            return std::time::Duration::ZERO;
+        }
         std::time::Duration::from_millis(self.lock().faults.config().latency_ms)
     }
 

@@ -11,7 +11,7 @@
 //! [`RateLimiter::admit`] with the time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Instant;
+use tokio::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use slb_openapi::error::{ApiError, codes};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::config::{ConfigError, LocalConfig};
 use crate::dataplane::{DataPlane, NoopDataPlane};
 use crate::engine::{Engine, EngineError};
-use crate::server::{Credential, RequestMetrics, ServerConfig, app};
+use crate::server::{Credential, RequestMetrics, ServerConfig, app, serve_connections};
 use crate::store::{MemoryStore, SqliteStore, Store, StoreError};
 use axum::response::IntoResponse as _;
 use prometheus_client::registry::Registry;
@@ -159,6 +159,7 @@ pub async fn run_with_registry(
         None => None,
     };
     let config = args.load_config()?;
+    let limits = config.api.limits();
     let store = args.open_store()?;
     let engine = Arc::new(Engine::open(config, store, dataplane)?);
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -177,8 +178,7 @@ pub async fn run_with_registry(
     };
     println!("slb-local listening on http://{addr}");
     tracing::info!(%addr, state = %args.state.display(), "local CLB serving");
-    axum::serve(listener, app(engine, server))
-        .with_graceful_shutdown(shutdown)
+    serve_connections(listener, app(engine, server), limits, shutdown)
         .await
         .map_err(ServeError::Serve)?;
     if let Some(task) = metrics_server {

@@ -6,28 +6,34 @@
 //! # Guarantees
 //! No input makes the handler panic: malformed encodings, bodies and parameters all end in
 //! a 4xx error body. 5xx is reserved for store failures, whose detail is logged, not echoed.
+//! Every request is bounded before it is authenticated ([`limits`]: body, query, parameter
+//! count, token lengths, body read time); connections are bounded by [`listen`] (count,
+//! header read and idle timeouts). Injected latency never delays the `Local*` admin actions,
+//! so a fault can always be lifted.
 //!
 //! Not here: the rules (see `engine`) and process wiring (see `serve`).
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::Value;
 use slb_openapi::error::{ApiError, ErrorBody, codes};
-use slb_openapi::sign::form_decode;
 
 use crate::engine::{Engine, lookup_action, new_request_id};
 
 pub mod auth;
+pub mod limits;
+pub mod listen;
 pub mod metrics;
 
 pub use auth::Credential;
+pub use limits::RequestLimits;
+pub use listen::{ConnectionLimits, serve_connections};
 pub use metrics::RequestMetrics;
 
 /// What the server needs besides the engine.
@@ -42,34 +48,59 @@ pub struct ServerConfig {
 struct AppState {
     engine: Arc<Engine>,
     config: ServerConfig,
+    limits: RequestLimits,
     nonces: Mutex<auth::NonceCache>,
 }
 
-/// The axum application serving the OpenAPI on `/`.
+/// The axum application serving the OpenAPI on `/`, with the default [`RequestLimits`].
 pub fn app(engine: Arc<Engine>, config: ServerConfig) -> Router {
+    app_with_limits(engine, config, RequestLimits::default())
+}
+
+/// [`app`] with explicit per-request limits.
+pub fn app_with_limits(engine: Arc<Engine>, config: ServerConfig, limits: RequestLimits) -> Router {
     let state = Arc::new(AppState {
         engine,
         config,
+        limits,
         nonces: Mutex::new(auth::NonceCache::default()),
     });
     Router::new().route("/", any(handle)).with_state(state)
 }
 
-/// Merges the form-decoded query and form body; a body parameter wins over a query one.
-fn parameters(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> BTreeMap<String, String> {
-    let mut params: BTreeMap<String, String> =
-        form_decode(uri.query().unwrap_or("")).into_iter().collect();
-    let is_form = headers
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| {
             ct.to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")
-        });
-    if is_form && !body.is_empty() {
-        params.extend(form_decode(&String::from_utf8_lossy(body)));
+        })
+}
+
+/// The body, read within the size and time limits.
+async fn read_body(body: Body, limits: &RequestLimits) -> Result<Bytes, ApiError> {
+    let read = axum::body::to_bytes(body, limits.max_body_bytes);
+    match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(ApiError::service(
+            "InvalidParameter",
+            400,
+            format!(
+                "The request body could not be read within {} bytes ({e}). Send fewer items \
+                 per call.",
+                limits.max_body_bytes
+            ),
+        )),
+        Err(_) => Err(ApiError::service(
+            "RequestTimeout",
+            408,
+            format!(
+                "The request body did not arrive within {} ms; send it at once.",
+                limits.body_timeout.as_millis()
+            ),
+        )),
     }
-    params
 }
 
 fn unix_now() -> i64 {
@@ -81,7 +112,7 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let request_id = new_request_id();
     let host = headers
@@ -91,7 +122,7 @@ async fn handle(
         .to_owned();
     let started = tokio::time::Instant::now();
     let mut action = None;
-    let result = serve_one(&app, &method, &uri, &headers, &body, &mut action).await;
+    let result = serve_one(&app, &method, &uri, &headers, body, &mut action).await;
     app.config.metrics.record(
         action,
         result.as_ref().err().map(|e| e.code.as_str()),
@@ -113,7 +144,7 @@ async fn serve_one(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Body,
     known_action: &mut Option<&'static str>,
 ) -> Result<Value, ApiError> {
     if method != Method::GET && method != Method::POST {
@@ -123,7 +154,9 @@ async fn serve_one(
             format!("The HTTP method {method} is not supported; use GET or POST."),
         ));
     }
-    let params = parameters(uri, headers, body);
+    let body = read_body(body, &app.limits).await?;
+    let query = uri.query().unwrap_or("");
+    let params = limits::decode(query, is_form(headers), &body, &app.limits)?;
     let now = unix_now();
     let nonce = auth::verify(method.as_str(), &params, &app.config.credentials, now)?;
     let fresh = app
@@ -148,7 +181,7 @@ async fn serve_one(
     if !info.family.versions().contains(&version.as_str()) {
         return Err(codes::INVALID_VERSION.error());
     }
-    let latency = app.engine.injected_latency();
+    let latency = app.engine.injected_latency(info.name);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

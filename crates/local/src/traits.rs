@@ -3,7 +3,8 @@
 //! would, and the JSON body is decoded into the typed response. The controller can then hold
 //! an `Arc<dyn Clb>` that is either the HTTP client or this engine, with identical behaviour.
 //!
-//! Signatures are not checked here (there is no wire); injected latency is applied.
+//! Signatures are not checked here (there is no wire); injected latency is applied (except
+//! to the `Local*` admin actions).
 
 use async_trait::async_trait;
 use slb_openapi::action::Action;
@@ -22,7 +23,7 @@ impl Engine {
     /// The engine's [`ApiError`], or `SDK.InvalidResponse` if the body does not decode into
     /// the typed response (a bug in either crate).
     pub async fn call<A: Action>(&self, req: &A) -> Result<A::Response, ApiError> {
-        let latency = self.injected_latency();
+        let latency = self.injected_latency(A::NAME);
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }

@@ -9,12 +9,14 @@
 //! This module does not decide what a value means for the cloud (that is `desired`), and it
 //! does not compare with a previous value (immutability is enforced by the plan).
 
+mod bounds;
 mod config;
 mod table;
 mod value;
 
 use std::collections::BTreeMap;
 
+pub use bounds::{MAX_NAME_LEN, MAX_TAG_LEN};
 pub use config::{BackendConfig, InstanceConfig, LbConfig, ListenerConfig, SelectionConfig};
 pub use table::{ANNOTATIONS, NLB_ONLY_SUFFIXES};
 pub use value::Value;
@@ -160,7 +162,7 @@ pub struct AnnotationSpec {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnnotationError {
     /// The value does not parse or is out of range.
-    #[error("annotation {key}: invalid value {value:?}; allowed: {allowed}")]
+    #[error("annotation {key}: invalid value {}; allowed: {allowed}", shown(.value))]
     InvalidValue {
         /// Full annotation key as written.
         key: String,
@@ -185,6 +187,20 @@ pub enum AnnotationError {
         /// What must also be set.
         requires: String,
     },
+}
+
+/// Longest value echoed in full by an error message; longer ones are cut with their length.
+const SHOWN_VALUE_CHARS: usize = 64;
+
+/// The value as an error message quotes it: in full when short, else its start and length
+/// (an event or terminal line must stay readable whatever was written).
+fn shown(value: &str) -> String {
+    let len = value.chars().count();
+    if len <= SHOWN_VALUE_CHARS {
+        return format!("{value:?}");
+    }
+    let head: String = value.chars().take(SHOWN_VALUE_CHARS).collect();
+    format!("{head:?}… ({len} characters)")
 }
 
 fn suggestion_text(s: &Option<String>) -> String {
@@ -250,7 +266,9 @@ pub fn parse_lenient(annotations: &BTreeMap<String, String>) -> (LbConfig, Vec<A
         if legacy && annotations.contains_key(&spec.key.full()) {
             continue;
         }
-        match value::parse(spec.kind, raw) {
+        let parsed =
+            bounds::check(short, spec.kind, raw).and_then(|()| value::parse(spec.kind, raw));
+        match parsed {
             Ok(v) => {
                 values.insert(short, v);
                 written.insert(short, key.clone());

@@ -242,6 +242,11 @@ impl ModelError {
             ModelError::Annotation(a) => a.remedy(),
             ModelError::MissingMetadata { .. } => "Recreate the Service through the API server.",
             ModelError::NoPorts => "Add at least one port to the Service.",
+            ModelError::ListenerQuota { .. } => {
+                "A CLB holds 50 listeners by default: split the ports over several LoadBalancer \
+                 Services, or raise the listener quota on the Quota Management page of the SLB \
+                 console."
+            }
             ModelError::UnsupportedProtocol { .. } => "Use TCP or UDP ports (or protocol-port).",
             ModelError::InvalidPort { .. } => "Use ports between 1 and 65535.",
             ModelError::MissingNodePort { .. } => {

@@ -38,6 +38,8 @@ use crate::types::{BackendServer, BackendType, ListenerAttributes, Protocol};
 
 /// Default per-CLB backend quota (the cloud's default; configurable).
 pub const DEFAULT_BACKEND_QUOTA: usize = 200;
+/// Default per-CLB listener quota (Alibaba's default: 50 listeners per CLB instance).
+pub const DEFAULT_LISTENER_QUOTA: usize = 50;
 /// Default backends per Add/Remove/Set call (the API documents 20).
 pub const DEFAULT_BATCH_SIZE: usize = 20;
 /// Largest batch size accepted (the reference CCM uses 40).
@@ -54,6 +56,8 @@ pub struct ClusterContext {
     pub vpc_id: String,
     /// Maximum backends per CLB, checked before any call.
     pub backend_quota: usize,
+    /// Maximum listeners per CLB (one per Service port), checked before anything else.
+    pub listener_quota: usize,
     /// Backends per Add/Remove/Set call (1–40).
     pub batch_size: usize,
     /// Running against the local CLB: nodes without an Alibaba providerID get a derived
@@ -77,6 +81,7 @@ impl ClusterContext {
             region: region.to_owned(),
             vpc_id: vpc_id.to_owned(),
             backend_quota: DEFAULT_BACKEND_QUOTA,
+            listener_quota: DEFAULT_LISTENER_QUOTA,
             batch_size: DEFAULT_BATCH_SIZE,
             local_mode: false,
             default_eni: false,
@@ -263,6 +268,14 @@ pub fn desired<N: std::borrow::Borrow<Node>>(
         .unwrap_or_default();
     if ports.is_empty() {
         errors.push(ModelError::NoPorts);
+    }
+    if ports.len() > ctx.listener_quota {
+        // Nothing per port is worth computing: the CLB cannot hold these listeners.
+        errors.push(ModelError::ListenerQuota {
+            ports: ports.len(),
+            quota: ctx.listener_quota,
+        });
+        return Err(errors);
     }
     let eni = config.backend.eni.unwrap_or(ctx.default_eni);
     let (eligible, skipped) = nodes::eligible(nodes, &config.backend, ctx);

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Node;
 use serde_json::Value;
 use slb_controller::inventory::NodeInventory;
+use slb_local::engine::MAX_ITEMS_PER_CALL;
 use slb_local::model::Instance;
 use slb_openapi::action::{Action, Product};
 use slb_openapi::{ApiError, HttpClient, Params};
@@ -57,15 +58,26 @@ impl Action for LocalPutInstances {
     }
 }
 
-/// Sends the instances to the local CLB behind `client`.
+/// Sends the instances to the local CLB behind `client`, in calls of at most the server's
+/// per-call cap.
 ///
 /// # Errors
 /// The server's answer, e.g. `InvalidAction.NotFound` when the endpoint is not a local CLB.
 pub async fn put(client: &HttpClient, instances: Vec<Instance>) -> Result<(), ApiError> {
-    client
-        .call(&LocalPutInstances { instances })
-        .await
-        .map(drop)
+    for call in calls(&instances) {
+        client.call(&call).await?;
+    }
+    Ok(())
+}
+
+/// The `LocalPutInstances` calls that carry `instances` within the per-call cap.
+fn calls(instances: &[Instance]) -> Vec<LocalPutInstances> {
+    instances
+        .chunks(MAX_ITEMS_PER_CALL)
+        .map(|chunk| LocalPutInstances {
+            instances: chunk.to_vec(),
+        })
+        .collect()
 }
 
 /// The controller's [`NodeInventory`] on a running local CLB.
@@ -96,6 +108,24 @@ impl NodeInventory for LocalInventory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_inventory_goes_in_calls_within_the_servers_cap() {
+        let instance = |n: usize| -> Instance {
+            serde_json::from_value(serde_json::json!({
+                "InstanceId": format!("i-{n}"),
+                "PrivateIpAddress": "127.0.0.41",
+            }))
+            .unwrap()
+        };
+        let inventory: Vec<Instance> = (0..2_500).map(instance).collect();
+        let sizes: Vec<usize> = calls(&inventory)
+            .iter()
+            .map(|c| c.instances.len())
+            .collect();
+        assert_eq!(sizes, [1_000, 1_000, 500]);
+        assert!(calls(&[]).is_empty());
+    }
 
     #[test]
     fn instances_travel_as_the_json_the_local_clb_reads() {

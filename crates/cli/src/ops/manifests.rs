@@ -2,6 +2,10 @@
 //! `.yaml`/`.yml`/`.json` files, several documents per file (`---`), and `kind: List`.
 //! Services, Nodes and EndpointSlices are kept; any other kind is skipped with a warning.
 //!
+//! Input is bounded before it is parsed: files of at most [`MAX_FILE_BYTES`], and flow
+//! collections nested at most [`depth::MAX_DEPTH`] deep (a linear pre-scan; the YAML parser
+//! slows down quadratically with flow depth).
+//!
 //! Every error names the file, the document (1-based) and the problem. This module does not
 //! validate Services against the CLB model (that is `slb_model::desired`) and does not talk
 //! to a cluster.
@@ -12,6 +16,11 @@ use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::Deserialize;
 use serde_json::Value;
+
+pub mod depth;
+
+/// Largest manifest file read (a `kubectl get -o yaml` of thousands of Nodes fits).
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The objects the CLB model reads, in file order.
 #[derive(Debug, Default, Clone)]
@@ -43,6 +52,35 @@ pub enum LoadError {
     EmptyFolder {
         /// The folder.
         path: PathBuf,
+    },
+    /// A file larger than [`MAX_FILE_BYTES`].
+    #[error(
+        "{}: {bytes} bytes is more than the {limit} bytes a manifest file may have; split it \
+         or pass only the Services, Nodes and EndpointSlices",
+        path.display()
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        bytes: u64,
+        /// [`MAX_FILE_BYTES`].
+        limit: u64,
+    },
+    /// Flow collections nested deeper than [`depth::MAX_DEPTH`].
+    #[error(
+        "{file}: document {document}: line {line}: `[ ]`/`{{ }}` collections nested more than \
+         {limit} levels deep; Kubernetes objects nest about a dozen levels: is this a manifest?"
+    )]
+    TooDeep {
+        /// The file.
+        file: String,
+        /// 1-based document index in the file.
+        document: usize,
+        /// 1-based line of the first bracket past the limit.
+        line: usize,
+        /// [`depth::MAX_DEPTH`].
+        limit: usize,
     },
     /// A document is not valid YAML/JSON.
     #[error("{file}: document {document}: not valid YAML or JSON: {message}")]
@@ -87,6 +125,8 @@ impl LoadError {
         match self {
             Self::Read { .. } => "read",
             Self::EmptyFolder { .. } => "empty_folder",
+            Self::TooLarge { .. } => "too_large",
+            Self::TooDeep { .. } => "too_deep",
             Self::Syntax { .. } => "syntax",
             Self::MissingKind { .. } => "missing_kind",
             Self::Schema { .. } => "schema",
@@ -100,12 +140,6 @@ impl LoadError {
 /// # Errors
 /// [`LoadError`] naming the file, document and problem.
 pub fn load(path: &Path) -> Result<Manifests, LoadError> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|source| LoadError::Read {
-            path: p.to_path_buf(),
-            source,
-        })
-    };
     let meta = std::fs::metadata(path).map_err(|source| LoadError::Read {
         path: path.to_path_buf(),
         source,
@@ -146,6 +180,23 @@ pub fn parse(file: &str, text: &str) -> Result<Manifests, LoadError> {
     Ok(out)
 }
 
+/// Reads a file of at most [`MAX_FILE_BYTES`] (checked before reading it).
+fn read(path: &Path) -> Result<String, LoadError> {
+    let failed = |source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = std::fs::metadata(path).map_err(failed)?.len();
+    if bytes > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_path_buf(),
+            bytes,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    std::fs::read_to_string(path).map_err(failed)
+}
+
 fn is_manifest_file(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
@@ -154,6 +205,12 @@ fn is_manifest_file(path: &Path) -> bool {
 }
 
 fn add_text(out: &mut Manifests, file: &str, text: &str) -> Result<(), LoadError> {
+    depth::check(text).map_err(|at| LoadError::TooDeep {
+        file: file.to_owned(),
+        document: at.document,
+        line: at.line,
+        limit: depth::MAX_DEPTH,
+    })?;
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let at = Location {
             file,
@@ -229,5 +286,7 @@ fn add_object(out: &mut Manifests, at: &Location<'_>, value: Value) -> Result<()
     Ok(())
 }
 
+#[cfg(test)]
+mod fuzz;
 #[cfg(test)]
 mod tests;

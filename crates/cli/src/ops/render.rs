@@ -5,7 +5,9 @@
 //! No colours and no terminal control here (progress lines live with the traffic generator).
 
 use slb_model::{Action, GroupRef, LbRef, ObservedLb};
-use std::fmt::Write as _;
+
+/// Widest a column gets; longer cells overflow it.
+pub const MAX_COLUMN_WIDTH: usize = 120;
 
 /// A table with a header row; columns are padded to their widest cell.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +29,10 @@ impl Table {
     }
 
     /// The table, every line indented by `indent` spaces, trailing spaces trimmed.
+    ///
+    /// A column is as wide as its widest cell up to [`MAX_COLUMN_WIDTH`]; a longer cell
+    /// overflows its column instead of widening every row (and any length renders: padding
+    /// is written by hand, never through a format width, which panics past 65,535).
     pub fn render(&self, indent: usize) -> String {
         let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..columns)
@@ -35,6 +41,7 @@ impl Table {
                     .iter()
                     .filter_map(|r| r.get(c))
                     .map(|s| s.chars().count())
+                    .filter(|w| *w <= MAX_COLUMN_WIDTH)
                     .max()
                     .unwrap_or(0)
             })
@@ -43,7 +50,9 @@ impl Table {
         for row in &self.rows {
             let mut line = " ".repeat(indent);
             for (cell, width) in row.iter().zip(&widths) {
-                let _ = write!(line, "{cell:<width$}  ");
+                line.push_str(cell);
+                let pad = width.saturating_sub(cell.chars().count()) + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
             out.push_str(line.trim_end());
             out.push('\n');
@@ -308,6 +317,20 @@ mod tests {
             " A          LONG HEADER\n wide cell  x\n",
             "columns line up and trailing spaces are trimmed"
         );
+    }
+
+    #[test]
+    fn a_cell_of_any_length_renders_and_does_not_widen_its_column() {
+        let huge = "v".repeat(70_000);
+        let mut t = Table::new(&["KEY", "VALUE"]);
+        t.row(vec![huge.clone(), "x".into()]);
+        t.row(vec!["short".into(), "y".into()]);
+        let text = t.render(0);
+        assert!(
+            text.contains(&format!("{huge}  x\n")),
+            "the long cell is kept whole"
+        );
+        assert!(text.contains("short  y\n"), "other rows keep their width");
     }
 
     #[test]

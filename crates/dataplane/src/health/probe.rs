@@ -4,6 +4,10 @@
 //! Probes are TCP connects, HTTP/1.0 `GET`s with a `Host` header, or UDP datagrams, behind the small
 //! [`Probe`] trait so tests can script results. The prober only flips the backend's shared
 //! `healthy` flag; selection reads it. It does not retry within one interval.
+//!
+//! A probe that could not even open its socket because this process (or the system) is out
+//! of file descriptors says nothing about the backend: its result is unknown ([`verdict`])
+//! and does not count towards either threshold.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -43,6 +47,40 @@ pub enum ProbeError {
     /// The probe took longer than the timeout.
     #[error("timed out")]
     Timeout,
+}
+
+impl ProbeError {
+    /// The probe failed for lack of file descriptors here (`EMFILE`, `ENFILE`), not because
+    /// of the backend.
+    pub fn is_local_shortage(&self) -> bool {
+        match self {
+            Self::Connect(e) | Self::Exchange(e) => is_fd_shortage(e),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn is_fd_shortage(e: &std::io::Error) -> bool {
+    use rustix::io::Errno;
+    let code = e.raw_os_error();
+    code == Some(Errno::MFILE.raw_os_error()) || code == Some(Errno::NFILE.raw_os_error())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn is_fd_shortage(e: &std::io::Error) -> bool {
+    // EMFILE and ENFILE have these values on every BSD-derived system as on Linux.
+    matches!(e.raw_os_error(), Some(23 | 24))
+}
+
+/// What a probe result says about the backend: `Some(true)` healthy, `Some(false)`
+/// unhealthy, `None` unknown (the probe failed for a reason of our own).
+pub fn verdict(result: &Result<(), ProbeError>) -> Option<bool> {
+    match result {
+        Ok(()) => Some(true),
+        Err(e) if e.is_local_shortage() => None,
+        Err(_) => Some(false),
+    }
 }
 
 /// A future returned by [`Probe::probe`].
@@ -212,7 +250,11 @@ pub(crate) fn spawn_prober(
             if let Err(e) = &result {
                 tracing::trace!(listener = %listener_id, backend = %backend.addr, error = %e, "health probe failed");
             }
-            let change = state.observe(result.is_ok(), up, down);
+            let Some(success) = verdict(&result) else {
+                tracing::debug!(listener = %listener_id, backend = %backend.addr, "health probe skipped: out of file descriptors here");
+                continue;
+            };
+            let change = state.observe(success, up, down);
             if let Some(t) = change {
                 let healthy = t == Transition::BecameHealthy;
                 backend.set_healthy(healthy);
@@ -221,4 +263,25 @@ pub(crate) fn spawn_prober(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os_error(code: i32) -> std::io::Error {
+        std::io::Error::from_raw_os_error(code)
+    }
+
+    #[test]
+    fn our_own_descriptor_shortage_is_unknown_not_a_failure() {
+        let emfile = os_error(24);
+        let enfile = os_error(23);
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(verdict(&Ok(())), Some(true));
+        assert_eq!(verdict(&Err(ProbeError::Connect(emfile))), None);
+        assert_eq!(verdict(&Err(ProbeError::Exchange(enfile))), None);
+        assert_eq!(verdict(&Err(ProbeError::Connect(refused))), Some(false));
+        assert_eq!(verdict(&Err(ProbeError::Timeout)), Some(false));
+    }
 }

@@ -13,6 +13,7 @@
 use std::io;
 use std::os::fd::OwnedFd;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustix::net::Shutdown;
 use rustix::pipe::{PipeFlags, SpliceFlags, pipe_with, splice};
@@ -26,8 +27,9 @@ use prometheus_client::metrics::counter::Counter;
 /// Pipe capacity asked for (and most bytes moved per splice call): fewer syscalls per byte
 /// than the 64 KiB default; the kernel's `pipe-max-size` (1 MiB by default) allows it.
 const PIPE_SIZE: usize = 256 * 1024;
-/// Empty pipes kept for reuse; beyond this they are closed (bounded fd use when idle).
-const MAX_POOLED: usize = 256;
+/// Empty pipes kept for reuse; beyond this they are closed (bounded fd use when idle). Set
+/// from the descriptor plan at start (see `fds::plan`): pooled pipes live in the reserve.
+static MAX_POOLED: AtomicUsize = AtomicUsize::new(256);
 
 /// The process-wide pool of empty pipes (read end, write end).
 static PIPES: Mutex<Vec<Pipe>> = Mutex::new(Vec::new());
@@ -66,9 +68,17 @@ fn take_pipe() -> io::Result<Pipe> {
 /// Returns an empty pipe to the pool.
 fn give_back(p: Pipe) {
     if let Ok(mut pool) = PIPES.lock()
-        && pool.len() < MAX_POOLED
+        && pool.len() < MAX_POOLED.load(Ordering::Relaxed)
     {
         pool.push(p);
+    }
+}
+
+/// Keeps at most `pipes` empty pipes for reuse (closing any beyond that now).
+pub fn set_pool_capacity(pipes: usize) {
+    MAX_POOLED.store(pipes, Ordering::Relaxed);
+    if let Ok(mut pool) = PIPES.lock() {
+        pool.truncate(pipes);
     }
 }
 

@@ -1,13 +1,14 @@
 //! Local-only administration actions. Their names start with `Local` so nobody mistakes them
-//! for Alibaba actions; they are signed and routed like the rest, and never throttled.
+//! for Alibaba actions; they are signed and routed like the rest, and never throttled or
+//! delayed by injected faults.
 //!
 //! | Action | Parameters | Effect |
 //! |---|---|---|
-//! | `LocalPutInstances` | `Instances`: JSON `[{"InstanceId","PrivateIpAddress","VpcId","VSwitchId","ZoneId","InstanceName","Status","InstanceType","InstanceChargeType","SpotStrategy","HostName","PublicIpAddresses":[…],"EipAddress","Tags":{…}}]` | insert or replace ECS instances |
+//! | `LocalPutInstances` | `Instances`: JSON `[{"InstanceId","PrivateIpAddress","VpcId","VSwitchId","ZoneId","InstanceName","Status","InstanceType","InstanceChargeType","SpotStrategy","HostName","PublicIpAddresses":[…],"EipAddress","Tags":{…}}]`, at most [`MAX_ITEMS_PER_CALL`] | insert or replace ECS instances |
 //! | `LocalDeleteInstances` | `InstanceIds`: JSON `["i-…"]` | remove instances (unknown ids ignored) |
-//! | `LocalPutNetworkInterfaces` | `NetworkInterfaces`: JSON `[{"NetworkInterfaceId","PrivateIpAddresses":[…],"VpcId",…}]` | insert or replace ENIs |
+//! | `LocalPutNetworkInterfaces` | `NetworkInterfaces`: JSON `[{"NetworkInterfaceId","PrivateIpAddresses":[…],"VpcId",…}]`, at most [`MAX_ITEMS_PER_CALL`] | insert or replace ENIs |
 //! | `LocalDeleteNetworkInterfaces` | `NetworkInterfaceIds`: JSON `["eni-…"]` | remove ENIs |
-//! | `LocalSetFaults` | `Faults`: JSON of the config file's `faults` section | replace the fault settings (in memory) |
+//! | `LocalSetFaults` | `Faults`: JSON of the config file's `faults` section (`latency_ms` ≤ 60,000) | replace the fault settings (in memory) |
 //! | `LocalDescribeFaults` | — | `Faults`: the current settings |
 //! | `LocalSetLoadBalancerStatus` | `LoadBalancerId`, `LoadBalancerStatus` (`active`/`inactive`/`locked`) | set any status, including `locked` |
 //!
@@ -37,6 +38,24 @@ fn json_param<T: serde::de::DeserializeOwned>(
         .map_err(|e| ApiError::invalid_parameter(name, &format!("expected {shape}: {e}")))
 }
 
+/// Most instances or ENIs one `LocalPut…` call takes (a cluster of more nodes is sent in
+/// several calls).
+pub const MAX_ITEMS_PER_CALL: usize = 1000;
+
+/// `InvalidParameter` naming the list parameter and the per-call cap.
+fn check_count(name: &str, count: usize) -> Result<(), ApiError> {
+    if count <= MAX_ITEMS_PER_CALL {
+        return Ok(());
+    }
+    Err(ApiError::invalid_parameter(
+        name,
+        &format!(
+            "{count} items in one call; at most {MAX_ITEMS_PER_CALL} are accepted: send them in \
+             several calls"
+        ),
+    ))
+}
+
 /// `LocalPutInstances`.
 pub(crate) fn put_instances(
     _state: &State,
@@ -48,6 +67,7 @@ pub(crate) fn put_instances(
         "Instances",
         r#"a JSON array of {"InstanceId","PrivateIpAddress","VpcId","VSwitchId","ZoneId"}"#,
     )?;
+    check_count("Instances", list.len())?;
     for i in &list {
         if i.instance_id.is_empty() {
             return Err(ApiError::invalid_parameter(
@@ -97,6 +117,7 @@ pub(crate) fn put_network_interfaces(
         "NetworkInterfaces",
         r#"a JSON array of {"NetworkInterfaceId","PrivateIpAddresses":["…"],"VpcId"}"#,
     )?;
+    check_count("NetworkInterfaces", list.len())?;
     if let Some(bad) = list.iter().find(|e| {
         e.network_interface_id.is_empty()
             || e.private_ip_addresses
@@ -146,16 +167,9 @@ pub(crate) fn set_faults(
         "Faults",
         r#"{"arrears":bool,"insufficient_balance":bool,"latency_ms":n,"throttle":{"Action":0.5},"instance_charge_type":"PayBySpec"}"#,
     )?;
-    if let Some((action, rate)) = faults
-        .throttle
-        .iter()
-        .find(|(_, r)| !(0.0..=1.0).contains(*r))
-    {
-        return Err(ApiError::invalid_parameter(
-            "Faults",
-            &format!("throttle.{action}: {rate} is not within 0.0–1.0"),
-        ));
-    }
+    faults
+        .validate()
+        .map_err(|e| ApiError::invalid_parameter("Faults", &e))?;
     Ok(Outcome {
         faults: Some(faults),
         ..Outcome::default()

@@ -25,7 +25,12 @@ pub struct Credential {
     pub access_key_secret: String,
 }
 
-/// Nonces seen in the last [`WINDOW_SECS`].
+/// Most nonces remembered. Each is at most 64 characters (see `limits`), so the cache stays
+/// under ~40 MB; past this count the oldest is forgotten early (its request still has to
+/// carry a `Timestamp` within the window to be replayed at all).
+pub const MAX_NONCES: usize = 262_144;
+
+/// Nonces seen in the last [`WINDOW_SECS`], at most [`MAX_NONCES`] of them.
 #[derive(Debug, Default)]
 pub struct NonceCache {
     seen: HashSet<String>,
@@ -45,6 +50,11 @@ impl NonceCache {
         }
         if !self.seen.insert(nonce.to_owned()) {
             return false;
+        }
+        if self.order.len() >= MAX_NONCES
+            && let Some((_, old)) = self.order.pop_front()
+        {
+            self.seen.remove(&old);
         }
         self.order.push_back((now, nonce.to_owned()));
         true
@@ -193,6 +203,21 @@ mod tests {
                 .contains("server string to sign is:GET&%2F&AccessKeyId%3Dtestid"),
             "{}",
             err.message
+        );
+    }
+
+    #[test]
+    fn the_nonce_cache_never_holds_more_than_its_cap() {
+        let mut cache = NonceCache::default();
+        for n in 0..=MAX_NONCES {
+            assert!(cache.insert(&n.to_string(), NOW));
+        }
+        assert_eq!(cache.order.len(), MAX_NONCES);
+        assert_eq!(cache.seen.len(), MAX_NONCES);
+        assert!(cache.insert("0", NOW), "the oldest was forgotten first");
+        assert!(
+            !cache.insert(&MAX_NONCES.to_string(), NOW),
+            "recent ones are still refused"
         );
     }
 

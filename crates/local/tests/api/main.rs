@@ -8,6 +8,7 @@ mod ecs;
 mod faults;
 mod inprocess;
 mod lb;
+mod limits;
 mod listener;
 mod restart;
 mod support;

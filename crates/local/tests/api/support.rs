@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use slb_local::config::{LocalConfig, VSwitchConfig};
 use slb_local::model::{Instance, NetworkInterface};
-use slb_local::server::{Credential, ServerConfig, app};
+use slb_local::server::{ConnectionLimits, Credential, ServerConfig, app, serve_connections};
 use slb_local::store::{MemoryStore, Store};
 use slb_local::{Engine, RecordingDataPlane};
 use slb_openapi::Clb;
@@ -85,6 +85,15 @@ pub async fn start() -> Harness {
 }
 
 pub async fn start_with(config: LocalConfig, store: Box<dyn Store>) -> Harness {
+    start_limited(config, store, ConnectionLimits::default()).await
+}
+
+/// [`start_with`] with explicit connection limits (short timeouts for the slow-client tests).
+pub async fn start_limited(
+    config: LocalConfig,
+    store: Box<dyn Store>,
+    limits: ConnectionLimits,
+) -> Harness {
     let dataplane = Arc::new(RecordingDataPlane::default());
     let engine = Arc::new(Engine::open(config, store, dataplane.clone()).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -100,7 +109,9 @@ pub async fn start_with(config: LocalConfig, store: Box<dyn Store>) -> Harness {
         },
     );
     let task = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        serve_connections(listener, router, limits, std::future::pending())
+            .await
+            .unwrap();
     });
     Harness {
         addr,

@@ -262,3 +262,18 @@ fn edit_distance_counts_insertions_deletions_and_substitutions() {
     assert_eq!(edit_distance("", "abc"), 3);
     assert_eq!(edit_distance("same", "same"), 0);
 }
+
+#[test]
+fn an_overlong_tag_is_refused_with_the_limit_and_a_short_echo_of_the_value() {
+    let long = format!("team={}", "v".repeat(70_000));
+    let errors = parse(&annotations(&[(&key("additional-resource-tags"), &long)])).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let text = errors[0].to_string();
+    assert!(text.contains("at most 128 characters"), "{text}");
+    assert!(text.contains("… (70005 characters)"), "{text}");
+    assert!(
+        text.len() < 600,
+        "the message stays short: {} bytes",
+        text.len()
+    );
+}

@@ -17,6 +17,19 @@ pub enum ModelError {
     /// A LoadBalancer Service with no ports.
     #[error("Service has no ports; add at least one port")]
     NoPorts,
+    /// More ports than a CLB holds listeners (one listener per port).
+    #[error(
+        "Service has {ports} ports but a CLB holds at most {quota} listeners (one per port; \
+         Alibaba's per-instance listener quota), so the reference CCM fails on this Service \
+         too once the quota is reached; split the ports over several LoadBalancer Services \
+         (each gets its own CLB)"
+    )]
+    ListenerQuota {
+        /// Ports of the Service.
+        ports: usize,
+        /// Listeners a CLB holds.
+        quota: usize,
+    },
     /// A port protocol CLB cannot serve.
     #[error("port {port}: protocol {protocol} is not supported by CLB; use TCP or UDP")]
     UnsupportedProtocol {
@@ -80,6 +93,7 @@ impl ModelError {
             ModelError::Annotation(e) => e.kind(),
             ModelError::MissingMetadata { .. } => "MissingMetadata",
             ModelError::NoPorts => "NoPorts",
+            ModelError::ListenerQuota { .. } => "ListenerQuota",
             ModelError::UnsupportedProtocol { .. } => "UnsupportedProtocol",
             ModelError::InvalidPort { .. } => "InvalidPort",
             ModelError::MissingNodePort { .. } => "MissingNodePort",

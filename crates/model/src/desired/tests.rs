@@ -301,6 +301,27 @@ fn annotation_and_port_problems_are_all_reported_together() {
 }
 
 #[test]
+fn fifty_ports_fit_a_clb_and_fifty_one_are_refused_with_the_listener_quota() {
+    let ports = |n: i32| (1..=n).map(|p| (p, 30_000 + p)).collect::<Vec<_>>();
+    let lb = desired(&service(&ports(50)), &[node("a")], &[], &ctx()).unwrap();
+    assert_eq!(lb.listeners.len(), 50);
+    let errors = desired(&service(&ports(20_000)), &[node("a")], &[], &ctx()).unwrap_err();
+    assert_eq!(errors.len(), 1, "one error, not one per port: {errors:?}");
+    assert_eq!(errors[0].kind(), "ListenerQuota");
+    let text = errors[0].to_string();
+    assert!(
+        text.contains("20000 ports but a CLB holds at most 50 listeners"),
+        "{text}"
+    );
+    assert!(text.contains("reference CCM fails"), "{text}");
+    assert!(
+        errors[0].remedy().contains("split the ports"),
+        "{}",
+        errors[0].remedy()
+    );
+}
+
+#[test]
 fn sctp_ports_are_refused() {
     let mut svc = service(&[(80, 30080)]);
     svc.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].protocol = Some("SCTP".into());

@@ -119,3 +119,20 @@ fn a_schema_error_in_a_folder_names_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_deeply_nested_document_is_refused_before_parsing_naming_document_and_line() {
+    let deep = format!(
+        "{NODE}---\nkind: Service\nspec: {}{}\n",
+        "{a: ".repeat(100_000),
+        "}".repeat(100_000)
+    );
+    let err = parse("deep.yaml", &deep).unwrap_err();
+    assert_eq!(err.kind(), "too_deep", "{err}");
+    assert!(
+        err.to_string().starts_with(
+            "deep.yaml: document 2: line 6: `[ ]`/`{ }` collections nested more than 100"
+        ),
+        "{err}"
+    );
+}
