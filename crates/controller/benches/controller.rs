@@ -172,6 +172,7 @@ async fn main() {
         inventory: None,
         services: true,
         nodes: None,
+        routes: None,
     };
     let stop = CancellationToken::new();
     tokio::spawn(run_controller(

@@ -24,7 +24,7 @@ use slb_model::{DesiredLb, ObservedLb, Plan, PlanError, PlanOptions};
 use slb_openapi::metered::Metered;
 use slb_openapi::metrics::ApiMetrics;
 use slb_openapi::paginate::describe_enis_by_ips;
-use slb_openapi::{ApiError, Clb, Ecs};
+use slb_openapi::{ApiError, Clb, Ecs, Vpc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -162,6 +162,7 @@ pub struct SyncOutcome {
 pub struct Cloud {
     clb: Arc<dyn Clb>,
     ecs: Arc<dyn Ecs>,
+    vpc: Option<Arc<dyn Vpc>>,
     region: String,
     cache: Arc<Mutex<HashMap<String, Cached>>>,
     max_age: Duration,
@@ -195,6 +196,7 @@ impl Cloud {
         Self {
             clb,
             ecs,
+            vpc: None,
             region: region.to_owned(),
             cache: Arc::default(),
             max_age: DEFAULT_MAX_AGE,
@@ -207,6 +209,24 @@ impl Cloud {
     /// The ECS client (counted in [`Cloud::api_metrics`]), for the node controller.
     pub fn ecs(&self) -> Arc<dyn Ecs> {
         Arc::clone(&self.ecs)
+    }
+
+    /// This cloud with VPC access for the route controller; `vpc` must record into the same
+    /// metrics as the rest (the HTTP client does; see [`Cloud::with_metered_vpc`]).
+    pub fn with_vpc(mut self, vpc: Arc<dyn Vpc>) -> Self {
+        self.vpc = Some(vpc);
+        self
+    }
+
+    /// This cloud with `vpc` wrapped so its calls count in [`Cloud::api_metrics`].
+    pub fn with_metered_vpc(self, vpc: Arc<dyn Vpc>) -> Self {
+        let metered = Arc::new(Metered::new(vpc, self.metrics.clone()));
+        self.with_vpc(metered)
+    }
+
+    /// The VPC client, when this cloud has one (the route controller needs it).
+    pub fn vpc(&self) -> Option<Arc<dyn Vpc>> {
+        self.vpc.clone()
     }
 
     /// The cloud calls made so far, by action and outcome (export them with

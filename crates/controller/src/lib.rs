@@ -8,7 +8,8 @@
 //! ([`reconcile`]) through the cloud bridge ([`cloud`]); the Node fan-out ([`fanout`]); the
 //! per-Service retry backoff ([`backoff`]); the conflict-safe writes to a Service: finalizer,
 //! labels, status ([`service_writes`]); the node controller: initialization, address and
-//! label sync, lifecycle ([`node`]); and the wiring of one replica ([`run`]).
+//! label sync, lifecycle ([`node`]); the route controller: VPC routes for pod CIDRs
+//! ([`route`]); and the wiring of one replica ([`run`]).
 
 pub mod admin;
 pub mod api_limits;
@@ -22,5 +23,6 @@ pub mod leader;
 pub mod metrics;
 pub mod node;
 pub mod reconcile;
+pub mod route;
 pub mod run;
 pub mod service_writes;

@@ -19,6 +19,8 @@ use crate::leader::{Elector, LeaderConfig};
 use crate::node::writes::NodeWriter;
 use crate::node::{NodeController, NodeSettings};
 use crate::reconcile::{Context, error_policy, reconcile};
+use crate::route::plan::Cidr;
+use crate::route::{RouteController, RouteSettings};
 use crate::service_writes::IngressIpMode;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Service;
@@ -176,6 +178,23 @@ pub struct ControllerArgs {
     /// Nodes per `DescribeInstances` batch of the node controller (1–100).
     #[arg(long, env = "SLB_NODE_RECONCILE_BATCH_SIZE", default_value_t = 100)]
     pub node_reconcile_batch_size: usize,
+    /// The pod network (e.g. 172.20.0.0/16): required by the route controller, which only
+    /// ever deletes entries inside it.
+    #[arg(long, env = "SLB_CLUSTER_CIDR", default_value = "")]
+    pub cluster_cidr: String,
+    /// Route tables to write (comma list); default: the VPC's only table, or its System one.
+    #[arg(long, env = "SLB_ROUTE_TABLE_IDS", value_delimiter = ',')]
+    pub route_table_ids: Vec<String>,
+    /// The route controller's full resync period (values under 60 are raised to 60).
+    #[arg(
+        long,
+        env = "SLB_ROUTE_RECONCILIATION_PERIOD_SECS",
+        default_value_t = 300
+    )]
+    pub route_reconciliation_period_secs: u64,
+    /// Entries per `CreateRouteEntries` call (1–50).
+    #[arg(long, env = "SLB_ROUTE_RECONCILE_BATCH_SIZE", default_value_t = 50)]
+    pub route_reconcile_batch_size: usize,
 }
 
 /// Why the controller stopped.
@@ -230,6 +249,8 @@ pub struct Settings {
     pub services: bool,
     /// Run the node controller, with these settings.
     pub nodes: Option<NodeSettings>,
+    /// Run the route controller, with these settings.
+    pub routes: Option<RouteSettings>,
 }
 
 impl CloudArgs {
@@ -249,12 +270,7 @@ impl CloudArgs {
     /// Unreadable cloud-config, missing credentials, bad endpoints.
     pub fn cloud(&self, kind: CloudKind) -> Result<Cloud, RunError> {
         let (client, metrics) = self.http_client(kind)?;
-        Ok(Cloud::recorded(
-            client.clone(),
-            client,
-            &self.region,
-            metrics,
-        ))
+        Ok(Cloud::recorded(client.clone(), client.clone(), &self.region, metrics).with_vpc(client))
     }
 
     /// The signed OpenAPI client these flags describe (see [`CloudArgs::cloud`]) and the
@@ -307,13 +323,6 @@ impl ControllerArgs {
                 "--controllers: nlb is accepted for the reference's command line and ignored: slb-ccm serves CLB only"
             );
         }
-        if enabled.route && self.configure_cloud_routes {
-            tracing::error!(
-                "--configure-cloud-routes: this version has no route controller; VPC routes for \
-                 pod CIDRs are not maintained (keep the reference CCM's route controller, or use a \
-                 CNI that needs no VPC routes)"
-            );
-        }
         let cluster = self.connection.cluster(self.cloud, &self.cluster_id);
         let identity = format!(
             "{}_{}",
@@ -349,7 +358,32 @@ impl ControllerArgs {
             inventory: None,
             services: enabled.service,
             nodes: enabled.node.then(|| self.node_settings()),
+            routes: (enabled.route && self.configure_cloud_routes)
+                .then(|| self.route_settings())
+                .flatten(),
         }
+    }
+
+    /// The route controller's settings; `None` (logged) without a usable `--cluster-cidr`.
+    fn route_settings(&self) -> Option<RouteSettings> {
+        let Some(cidr) = Cidr::parse(&self.cluster_cidr) else {
+            tracing::error!(
+                cluster_cidr = %self.cluster_cidr,
+                "--configure-cloud-routes needs --cluster-cidr (an IPv4 CIDR such as \
+                 172.20.0.0/16); the route controller does not run"
+            );
+            return None;
+        };
+        let mut routes = RouteSettings::new(&self.connection.vpc_id, cidr, &self.cluster_id);
+        routes.route_table_ids = self
+            .route_table_ids
+            .iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
+        routes.period = Duration::from_secs(self.route_reconciliation_period_secs.max(60));
+        routes.batch_size = self.route_reconcile_batch_size.clamp(1, 50);
+        Some(routes)
     }
 
     /// The controllers `--controllers` selects (clap has checked the names).
@@ -450,6 +484,8 @@ pub async fn run_controller(
     }
     let nodes_stop = start_node_controller(&client, &cloud, &settings, &caches, &lost, &shutdown);
     let _stop_nodes = nodes_stop.drop_guard();
+    let routes_stop = start_route_controller(&client, &cloud, &settings, &caches, &lost, &shutdown);
+    let _stop_routes = routes_stop.drop_guard();
     if settings.services {
         let ctx = context(client, cloud, &settings, &caches, metrics, inventory);
         reconcile_until_stopped(ctx, &caches, &settings, &shutdown, &lost).await;
@@ -509,6 +545,44 @@ fn start_node_controller(
             relay.cancel();
         });
         controller.run(both).await;
+    });
+    stop
+}
+
+/// Starts the route controller (when enabled) on the leader, like the node controller.
+fn start_route_controller(
+    client: &Client,
+    cloud: &Cloud,
+    settings: &Settings,
+    caches: &Caches,
+    lost: &CancellationToken,
+    shutdown: &CancellationToken,
+) -> CancellationToken {
+    let stop = shutdown.child_token();
+    let Some(route_settings) = settings.routes.clone() else {
+        return stop;
+    };
+    let Some(vpc) = cloud.vpc() else {
+        tracing::error!("the route controller needs a VPC client; this cloud has none");
+        return stop;
+    };
+    let reporter = Reporter {
+        controller: "slb-ccm-route".into(),
+        instance: std::env::var("HOSTNAME").ok(),
+    };
+    let writer = NodeWriter::new(client.clone(), Recorder::new(client.clone(), reporter));
+    let controller = RouteController::new(
+        vpc,
+        (writer, Api::all(client.clone())),
+        (caches.nodes.clone(), caches.listed.clone()),
+        route_settings,
+    );
+    let (stop_run, lost) = (stop.clone(), lost.clone());
+    tokio::spawn(async move {
+        tokio::select! {
+            () = controller.run(stop_run.clone()) => {}
+            () = lost.cancelled() => {}
+        }
     });
     stop
 }

@@ -194,6 +194,7 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
         }),
         services: true,
         nodes: None,
+        routes: None,
     };
     let stop = CancellationToken::new();
     let acting = options.controller_client.unwrap_or_else(|| client.clone());
