@@ -420,34 +420,12 @@ patches:
     /// Calls that change the CLB, as counted by the local CLB (`/metrics`): every action but
     /// `Describe*`/`List*` and the local-only admin actions (node registration).
     pub async fn clb_write_calls(&self) -> BTreeMap<String, u64> {
-        let text = reqwest::get(format!("http://{}/metrics", self.metrics.addr()))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let mut calls = BTreeMap::new();
-        for line in text
-            .lines()
-            .filter(|l| l.starts_with("slb_local_api_requests_total{"))
-        {
-            let action = line
-                .split("action=\"")
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-                .unwrap_or("");
-            let count: f64 = line
-                .rsplit(' ')
-                .next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0.0);
-            let read = action.starts_with("Describe")
+        let mut calls = self.api_calls().await;
+        calls.retain(|action, _| {
+            !(action.starts_with("Describe")
                 || action.starts_with("List")
-                || action.starts_with("Local");
-            if !read {
-                *calls.entry(action.to_owned()).or_default() += count as u64;
-            }
-        }
+                || action.starts_with("Local"))
+        });
         calls
     }
 
