@@ -1,0 +1,383 @@
+//! One run of the side-by-side bench: a fresh API server and local CLB, one controller
+//! process, the phases, and the figures read from the local CLB's `/metrics` and /proc.
+
+use k8s_openapi::api::core::v1::{Node, Service};
+use kube::Api;
+use kube::api::PostParams;
+use slb_testkit::ControlPlane;
+use slb_testkit::fixtures::{load_balancer_service, node};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+const REGION: &str = "cn-hangzhou";
+
+/// Sizes and phase lengths.
+pub struct Workload {
+    pub services: usize,
+    pub nodes: usize,
+    pub steady_secs: u64,
+    pub timeout_secs: u64,
+}
+
+/// A controller under test.
+pub enum Contender {
+    SlbCcm(PathBuf),
+    Reference { bin: PathBuf, kube_qps: u64 },
+}
+
+/// The local CLB's flow control for a run.
+#[derive(Clone, Copy)]
+pub enum Profile {
+    None,
+    Realistic,
+}
+
+/// What one run measured.
+#[derive(Default)]
+pub struct Figures {
+    pub seconds: Option<f64>,
+    pub converge: BTreeMap<String, u64>,
+    pub throttled: u64,
+    pub steady: u64,
+    pub join: u64,
+    pub restart: u64,
+    pub rss_mib: f64,
+    pub cpu_secs: f64,
+}
+
+impl Profile {
+    pub fn parse(s: &str) -> Self {
+        match s.trim() {
+            "realistic" => Self::Realistic,
+            _ => Self::None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "no throttling",
+            Self::Realistic => "90 calls/60 s per action",
+        }
+    }
+
+    fn yaml(self) -> &'static str {
+        match self {
+            Self::None => "",
+            Self::Realistic => "rate_limits:\n  \"*\": { calls: 90, seconds: 60 }\n",
+        }
+    }
+}
+
+impl Contender {
+    pub fn name(&self) -> String {
+        match self {
+            Self::SlbCcm(_) => "slb-ccm".into(),
+            Self::Reference { kube_qps, .. } => format!("reference (kube QPS {kube_qps})"),
+        }
+    }
+
+    fn spawn(&self, kubeconfig: &Path, endpoint: &str, dir: &Path, n: usize) -> Child {
+        let log = std::fs::File::create(dir.join(format!("controller-{n}.log"))).unwrap();
+        let mut cmd = match self {
+            Self::SlbCcm(bin) => slb_ccm_command(bin, kubeconfig, endpoint),
+            Self::Reference { bin, kube_qps } => {
+                reference_command(bin, kubeconfig, endpoint, dir, *kube_qps)
+            }
+        };
+        cmd.stdout(log.try_clone().unwrap()).stderr(log);
+        cmd.spawn().expect("starting the controller")
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn slb_ccm_command(bin: &Path, kubeconfig: &Path, endpoint: &str) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args(["controller", "--cloud", "local", "--cluster-id", "c-bench"])
+        .args(["--region", REGION, "--vpc-id", "vpc-local"])
+        .args(["--local-endpoint", endpoint])
+        .args([
+            "--access-key-id",
+            "bench",
+            "--access-key-secret",
+            "bench-secret",
+        ])
+        .arg("--no-register-nodes")
+        .arg("--metrics-addr")
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+fn reference_command(
+    bin: &Path,
+    kubeconfig: &Path,
+    endpoint: &str,
+    dir: &Path,
+    kube_qps: u64,
+) -> Command {
+    // The reference reads base64 AccessKeyID/AccessKeySecret ("bench", "bench-secret").
+    let cloud_config = dir.join("cloud-config.json");
+    std::fs::write(
+        &cloud_config,
+        format!(
+            r#"{{"Global":{{"accessKeyID":"YmVuY2g=","accessKeySecret":"YmVuY2gtc2VjcmV0","clusterID":"c-bench","region":"{REGION}","vpcid":"vpc-local","zoneid":"cn-hangzhou-a","vswitchid":"cn-hangzhou-a:vsw-local"}}}}"#
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(bin);
+    cmd.arg(format!("--kubeconfig={}", kubeconfig.display()))
+        .arg(format!("--cloud-config={}", cloud_config.display()))
+        .args(["--controllers=service", "--leader-elect=false"])
+        .args(["--configure-cloud-routes=false", "--metrics-bind-addr=0"])
+        .arg(format!(
+            "--health-probe-bind-addr=127.0.0.1:{}",
+            free_port()
+        ))
+        .arg(format!("--kube-api-qps={kube_qps}"))
+        .arg(format!("--kube-api-burst={kube_qps}"))
+        .env("SLB_ENDPOINT", endpoint)
+        .env("ECS_ENDPOINT", endpoint)
+        .env("ALICLOUD_CLIENT_SCHEME", "HTTP");
+    cmd
+}
+
+fn node_ip(i: usize) -> String {
+    format!("127.9.{}.{}", i / 250, i % 250 + 1)
+}
+
+fn instance_id(i: usize) -> String {
+    format!("i-bench-node-{i}")
+}
+
+async fn start_local_clb(dir: &Path, w: &Workload, profile: Profile) -> (String, SocketAddr) {
+    let mut yaml = format!(
+        "quotas: {{ load_balancers_per_account: {}, backends_per_load_balancer: 1000 }}\n{}instances:\n",
+        w.services + 10,
+        profile.yaml()
+    );
+    for i in 0..=w.nodes {
+        yaml.push_str(&format!(
+            "  - {{ InstanceId: {}, PrivateIpAddress: {}, VpcId: vpc-local, ZoneId: cn-hangzhou-a }}\n",
+            instance_id(i),
+            node_ip(i)
+        ));
+    }
+    let config = dir.join("local.yaml");
+    std::fs::write(&config, yaml).unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let args = slb_local::ServeArgs {
+        listen: listen.parse().unwrap(),
+        state: slb_local::serve::MEMORY_STATE.into(),
+        region: REGION.into(),
+        access_key_id: "bench".into(),
+        access_key_secret: "bench-secret".into(),
+        vip_pool: Some("127.8.0.0/16".into()),
+        config: Some(config),
+        metrics_addr: Some(metrics),
+    };
+    tokio::spawn(slb_local::run(args, std::future::pending()));
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(&listen).await.is_ok() {
+            return (listen, metrics);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the local CLB did not start on {listen}");
+}
+
+/// Requests the local CLB answered, by action and answer code (`Local*` left out).
+async fn answered(metrics: SocketAddr) -> BTreeMap<(String, String), u64> {
+    let mut stream = tokio::net::TcpStream::connect(metrics).await.unwrap();
+    let req = format!("GET /metrics HTTP/1.1\r\nHost: {metrics}\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).await.unwrap();
+    let mut out = BTreeMap::new();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("slb_local_api_requests_total{"))
+    {
+        let label = |name: &str| {
+            line.split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let action = label("action");
+        if action.starts_with("Local") {
+            continue;
+        }
+        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap_or(0.0);
+        *out.entry((action, label("code"))).or_default() += value as u64;
+    }
+    out
+}
+
+async fn total(metrics: SocketAddr) -> u64 {
+    answered(metrics).await.values().sum()
+}
+
+/// Waits for the first call after `since` (at most `first` long), then for `quiet` without
+/// any; returns the total then.
+async fn settle(metrics: SocketAddr, since: u64, first: Duration, quiet: Duration) -> u64 {
+    let start = Instant::now();
+    let mut last = total(metrics).await;
+    while last == since && start.elapsed() < first {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        last = total(metrics).await;
+    }
+    let mut still = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = total(metrics).await;
+        if now != last {
+            last = now;
+            still = Instant::now();
+        } else if still.elapsed() >= quiet {
+            return now;
+        }
+    }
+}
+
+/// (peak RSS MiB, CPU seconds) of process `pid`.
+fn usage(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest.split(' ').collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of stat; 12 and 13 after "pid (comm) ".
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    (rss, ticks / 100.0)
+}
+
+async fn create_nodes(kube: &kube::Client, from: usize, to: usize) {
+    let api: Api<Node> = Api::all(kube.clone());
+    for i in from..to {
+        let provider = format!("{REGION}.{}", instance_id(i));
+        let n = node(&format!("bench-node-{i}"), &node_ip(i), Some(&provider));
+        api.create(&PostParams::default(), &n).await.unwrap();
+    }
+}
+
+async fn create_services(kube: &kube::Client, count: usize) {
+    let api: Api<Service> = Api::namespaced(kube.clone(), "default");
+    for i in 0..count {
+        let svc = load_balancer_service("default", &format!("svc-{i}"), &[(80, 8080)]);
+        api.create(&PostParams::default(), &svc).await.unwrap();
+    }
+}
+
+/// Seconds until every Service has an IP, or `None` after the timeout.
+async fn converge(
+    kube: &kube::Client,
+    count: usize,
+    started: Instant,
+    timeout: u64,
+) -> Option<f64> {
+    let api: Api<Service> = Api::namespaced(kube.clone(), "default");
+    loop {
+        let list = api.list(&Default::default()).await.unwrap();
+        let ready = list
+            .items
+            .iter()
+            .filter(|s| {
+                s.status
+                    .as_ref()
+                    .and_then(|st| st.load_balancer.as_ref())
+                    .and_then(|lb| lb.ingress.as_ref())
+                    .is_some_and(|i| !i.is_empty())
+            })
+            .count();
+        eprint!("\r  {ready}/{count} Services have an IP   ");
+        if ready == count {
+            eprintln!();
+            return Some(started.elapsed().as_secs_f64());
+        }
+        if started.elapsed() > Duration::from_secs(timeout) {
+            eprintln!();
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn by_action(calls: &BTreeMap<(String, String), u64>) -> (BTreeMap<String, u64>, u64) {
+    let mut actions = BTreeMap::new();
+    let mut throttled = 0;
+    for ((action, code), n) in calls {
+        *actions.entry(action.clone()).or_default() += n;
+        if code.starts_with("Throttling") {
+            throttled += n;
+        }
+    }
+    (actions, throttled)
+}
+
+/// One contender on one profile, from a fresh API server and local CLB.
+pub async fn measure(contender: &Contender, profile: Profile, w: &Workload) -> Figures {
+    let cp = ControlPlane::start().await.expect("test control plane");
+    let kube = cp.client().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (endpoint, metrics) = start_local_clb(dir.path(), w, profile).await;
+    create_nodes(&kube, 0, w.nodes).await;
+    let mut child = contender.spawn(cp.kubeconfig_path(), &endpoint, dir.path(), 1);
+    let started = Instant::now();
+    create_services(&kube, w.services).await;
+    let mut f = Figures {
+        seconds: converge(&kube, w.services, started, w.timeout_secs).await,
+        ..Figures::default()
+    };
+    let quiet = Duration::from_secs(5);
+    let converged = settle(metrics, 0, Duration::ZERO, quiet).await;
+    (f.converge, f.throttled) = by_action(&answered(metrics).await);
+    tokio::time::sleep(Duration::from_secs(w.steady_secs)).await;
+    let steady = total(metrics).await;
+    f.steady = steady - converged;
+    create_nodes(&kube, w.nodes, w.nodes + 1).await;
+    let joined = settle(metrics, steady, Duration::from_secs(30), quiet).await;
+    f.join = joined - steady;
+    (f.rss_mib, f.cpu_secs) = usage(child.id());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut child = contender.spawn(cp.kubeconfig_path(), &endpoint, dir.path(), 2);
+    let restarted = settle(metrics, joined, Duration::from_secs(30), quiet).await;
+    f.restart = restarted - joined;
+    f.rss_mib = f.rss_mib.max(usage(child.id()).0);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if f.seconds.is_none() {
+        let log = std::fs::read_to_string(dir.path().join("controller-1.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        eprintln!(
+            "did not converge; controller log tail:\n{}",
+            tail.join("\n")
+        );
+    }
+    f
+}
