@@ -5,20 +5,27 @@
 //! node IP, finds the instance by that IP, writes the providerID, addresses and labels the
 //! spec's tables give, removes the taint, and the Pod schedules. Then the instance is set
 //! `Stopped` in the local CLB: the shutdown taint appears, and goes when it runs again.
+//! Last, routes (slb-ccm runs with `--configure-cloud-routes`, the local CLB knows a vSwitch
+//! of `vpc-local`, so that VPC has a `System` route table): the kube-controller-manager
+//! allocates no pod CIDRs here, so the test sets the Node's to the CNI's range as an admin;
+//! a route entry for it appears with the Node's instance as next hop, the Node's
+//! `NetworkUnavailable` becomes False (`RouteCreated`), and the Pod keeps running.
 //!
 //! Printed figures: time from the Node's registration (creationTimestamp) to the taint's
-//! removal, and the local CLB's calls (its `/metrics`) for the initialization and per
-//! periodic sync.
+//! removal, the local CLB's calls (its `/metrics`) for the initialization and per periodic
+//! sync, and the time from the pod CIDR's patch to the route entry and to the condition, with
+//! the route calls made.
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod real_cluster_support;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::api::{Api, PostParams};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use real_cluster_support::*;
-use slb_openapi::Ecs;
 use slb_openapi::ecs::DescribeInstancesRequest;
+use slb_openapi::vpc::{DescribeRouteEntryListRequest, DescribeRouteTableListRequest};
+use slb_openapi::{Ecs, Vpc};
 use slb_testkit::ClusterOptions;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -27,6 +34,13 @@ use tokio::time::Instant;
 const UNINITIALIZED: &str = "node.cloudprovider.kubernetes.io/uninitialized";
 const SHUTDOWN: &str = "node.cloudprovider.kubernetes.io/shutdown";
 const SYNC_PERIOD_SECS: u64 = 5;
+/// The pod network slb-ccm's route controller is given (`--cluster-cidr`).
+const CLUSTER_CIDR: &str = "10.244.0.0/16";
+/// The local CLB's config: one vSwitch of `vpc-local` (so the VPC has a `System` route
+/// table), outside the pod, service, node and VIP ranges of the cluster.
+const LOCAL_CONFIG: &str = "vswitches:
+  - {id: vsw-local, vpc_id: vpc-local, zone_id: cn-hangzhou-a, cidr: 10.252.0.0/24}
+";
 
 fn taints(node: &Node) -> Vec<String> {
     node.spec
@@ -136,7 +150,7 @@ async fn slb_ccm_initializes_an_external_cloud_provider_node() {
         cloud_provider_external: true,
         ..ClusterOptions::default()
     };
-    let env = Env::start_with(options).await;
+    let env = Env::start_with_local_config(options, Some(LOCAL_CONFIG)).await;
     let nodes: Api<Node> = Api::all(env.client.clone());
     let node = nodes
         .list(&Default::default())
@@ -169,7 +183,13 @@ async fn slb_ccm_initializes_an_external_cloud_provider_node() {
     let before = env.api_calls().await;
     let period = SYNC_PERIOD_SECS.to_string();
     let installed = Instant::now();
-    env.install_slb_ccm_with(&[("SLB_NODE_SYNC_PERIOD_SECS", &period)]);
+    // Routes on (SLB_VPC_ID is vpc-local in every install): the reconcile period stays at
+    // its default, a Node's change starts a sync by itself.
+    env.install_slb_ccm_with(&[
+        ("SLB_NODE_SYNC_PERIOD_SECS", &period),
+        ("SLB_CONFIGURE_CLOUD_ROUTES", "true"),
+        ("SLB_CLUSTER_CIDR", CLUSTER_CIDR),
+    ]);
     let initialized = wait_node(
         &nodes,
         &name,
@@ -238,9 +258,14 @@ async fn slb_ccm_initializes_an_external_cloud_provider_node() {
     // Periodic syncs of one Node: describes per period.
     let before = env.api_calls().await;
     tokio::time::sleep(Duration::from_secs(SYNC_PERIOD_SECS * 4)).await;
-    let sync_calls = diff(&env.api_calls().await, &before);
+    let (route_calls, sync_calls): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        diff(&env.api_calls().await, &before)
+            .into_iter()
+            .partition(|(action, _)| action.contains("Route"));
     report.line(format!(
-        "periodic sync of 1 Node: {} DescribeInstances in {} s (period {SYNC_PERIOD_SECS} s); all calls: {sync_calls:?}",
+        "periodic sync of 1 Node: {} DescribeInstances in {} s (period {SYNC_PERIOD_SECS} s); \
+         all node calls: {sync_calls:?}; route calls in the window (the route controller's \
+         listing once the Node got its providerID, when it falls here): {route_calls:?}",
         describes(&sync_calls),
         SYNC_PERIOD_SECS * 4
     ));
@@ -271,7 +296,130 @@ async fn slb_ccm_initializes_an_external_cloud_provider_node() {
         "instance Running → shutdown taint removed in {:.1} s",
         t.elapsed().as_secs_f64()
     ));
+
+    // Routes: the Node's pod CIDR (the CNI's range) → an entry to its instance, then the
+    // condition.
+    let pod_cidr = env.cluster.var("POD_CIDR").unwrap().to_owned();
+    let phase = route_phase(&env, &nodes, &name, id, &pod_cidr).await;
+    report.line(format!(
+        "pod CIDR {pod_cidr} set on the Node → route entry {} → {id} in {} ({}) after {:.1} s, \
+         NetworkUnavailable=False/RouteCreated after {:.1} s; route calls: {:?}",
+        phase.entry_id,
+        phase.table,
+        phase.table_type,
+        phase.route.as_secs_f64(),
+        phase.condition.as_secs_f64(),
+        phase.calls
+    ));
+    assert_eq!(pod_phase(&pods).await, "Running", "the Pod keeps running");
     report.finish();
+}
+
+/// What the route phase saw.
+struct RoutePhase {
+    table: String,
+    table_type: String,
+    entry_id: String,
+    /// From the patch to the entry's first listing.
+    route: Duration,
+    /// From the patch to `NetworkUnavailable=False`/`RouteCreated`.
+    condition: Duration,
+    /// The local CLB's calls in between, the test's own listings taken out.
+    calls: BTreeMap<String, u64>,
+}
+
+fn route_created(node: &Node) -> bool {
+    let conditions = node.status.as_ref().and_then(|s| s.conditions.as_ref());
+    conditions.into_iter().flatten().any(|c| {
+        c.type_ == "NetworkUnavailable"
+            && c.status == "False"
+            && c.reason.as_deref() == Some("RouteCreated")
+    })
+}
+
+/// Sets the Node's pod CIDR as an admin (settable once, while empty) and polls until the
+/// VPC's route table holds an entry for it to `instance` and the Node's condition says so.
+async fn route_phase(
+    env: &Env,
+    nodes: &Api<Node>,
+    name: &str,
+    instance: &str,
+    pod_cidr: &str,
+) -> RoutePhase {
+    let tables = env
+        .vpc()
+        .describe_route_table_list(&DescribeRouteTableListRequest {
+            vpc_id: Some("vpc-local".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .router_table_list;
+    let [table] = tables.as_slice() else {
+        panic!("vpc-local has one route table: {tables:?}");
+    };
+    // The test's own listings after `before`, taken out of the calls.
+    let mut own: BTreeMap<String, u64> = BTreeMap::new();
+    let before = env.api_calls().await;
+    let patch = serde_json::json!({"spec": {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr]}});
+    let patched = Instant::now();
+    nodes
+        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let deadline = patched + Duration::from_secs(30);
+    let (mut route, mut condition, mut entry_id) = (None, None, String::new());
+    while route.is_none() || condition.is_none() {
+        if route.is_none() {
+            let req = DescribeRouteEntryListRequest {
+                route_table_id: table.route_table_id.clone(),
+                destination_cidr_block: Some(pod_cidr.to_owned()),
+                ..Default::default()
+            };
+            let entries = env.vpc().describe_route_entry_list(&req).await.unwrap();
+            *own.entry("DescribeRouteEntryList".into()).or_default() += 1;
+            if let Some(e) = entries.route_entrys.first() {
+                let hops: Vec<_> = e
+                    .next_hops
+                    .iter()
+                    .map(|h| (h.next_hop_type.as_str(), h.next_hop_id.as_str()))
+                    .collect();
+                assert_eq!(hops, [("Instance", instance)], "{e:?}");
+                assert_eq!(e.entry_type, "Custom", "{e:?}");
+                // the marker that makes the entry slb-ccm's (SLB_CLUSTER_ID is c-e2e)
+                assert_eq!(e.description, "slb-ccm route of cluster c-e2e", "{e:?}");
+                entry_id.clone_from(&e.route_entry_id);
+                route = Some(patched.elapsed());
+            }
+        }
+        if condition.is_none() && route_created(&nodes.get(name).await.unwrap()) {
+            condition = Some(patched.elapsed());
+        }
+        if Instant::now() >= deadline {
+            let node = nodes.get(name).await.unwrap();
+            let logs = env.kubectl(&["-n", "slb-ccm", "logs", "-l", "app=slb-ccm", "--tail=30"]);
+            panic!(
+                "after 30 s: route {route:?}, condition {condition:?}\n{:#?}\n{logs}",
+                node.status.and_then(|s| s.conditions)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut calls = diff(&env.api_calls().await, &before);
+    for (action, n) in &own {
+        if let Some(c) = calls.get_mut(action) {
+            *c = c.saturating_sub(*n);
+        }
+    }
+    calls.retain(|_, n| *n > 0);
+    RoutePhase {
+        table: table.route_table_id.clone(),
+        table_type: table.route_table_type.clone(),
+        entry_id,
+        route: route.unwrap(),
+        condition: condition.unwrap(),
+        calls,
+    }
 }
 
 fn diff(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {

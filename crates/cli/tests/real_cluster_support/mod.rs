@@ -90,6 +90,15 @@ impl Env {
 
     /// [`Env::start`] with `options` (the images are added to them).
     pub async fn start_with(options: ClusterOptions) -> Env {
+        Self::start_with_local_config(options, None).await
+    }
+
+    /// [`Env::start_with`], the local CLB started with `local_config` (YAML, the format of
+    /// crates/local/README.md) as its `--config` file when given, else with its defaults.
+    pub async fn start_with_local_config(
+        options: ClusterOptions,
+        local_config: Option<&str>,
+    ) -> Env {
         let work = tempfile::Builder::new()
             .prefix("slb-e2e")
             .tempdir()
@@ -118,7 +127,13 @@ impl Env {
             .await
             .unwrap()
             .unwrap_or_else(|err| panic!("{err:#}"));
-        let (local_clb, api, metrics) = start_local_clb(&cluster, work.path()).await;
+        let config = local_config.map(|yaml| {
+            let path = work.path().join("local.yaml");
+            std::fs::write(&path, yaml).unwrap();
+            path
+        });
+        let (local_clb, api, metrics) =
+            start_local_clb(&cluster, work.path(), config.as_deref()).await;
         let clb = clb_client(api.addr());
         let client = cluster.client().await.unwrap();
         Env {
@@ -468,6 +483,11 @@ patches:
         &self.clb
     }
 
+    /// The local CLB's VPC client, for route table and entry describes.
+    pub fn vpc(&self) -> &HttpClient {
+        &self.clb
+    }
+
     /// A pod that sends `n` requests to `ip:80` from inside the cluster; its output.
     pub async fn in_cluster_get(&self, svc: &str, ip: &str, n: usize) -> String {
         let name = format!("client-{svc}");
@@ -518,12 +538,15 @@ fn relative(from: &std::path::Path, to: &std::path::Path) -> PathBuf {
 }
 
 /// `slb-ccm local serve` in the cloud's namespace, its API and metrics forwarded to loopback.
+/// With `config`, that file is its `--config`.
 async fn start_local_clb(
     cluster: &RealCluster,
     work: &std::path::Path,
+    config: Option<&std::path::Path>,
 ) -> (Child, Forward, Forward) {
     let cloud_ip = cluster.var("CLOUD_IP").unwrap().to_owned();
-    let mut child = Command::new("nsenter")
+    let mut command = Command::new("nsenter");
+    command
         .arg(format!("--net=/run/netns/{}", cluster.cloud_netns()))
         .arg(env!("CARGO_BIN_EXE_slb-ccm"))
         .args([
@@ -538,7 +561,11 @@ async fn start_local_clb(
         .arg(work.join("clb.db"))
         .args(["--vip-pool", cluster.var("VIP_CIDR").unwrap()])
         .args(["--access-key-id", KEY_ID, "--access-key-secret", KEY_SECRET])
-        .args(["--metrics-addr", &format!("{cloud_ip}:9701")])
+        .args(["--metrics-addr", &format!("{cloud_ip}:9701")]);
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(work.join("local-serve.log")).unwrap())
         .kill_on_drop(true)
