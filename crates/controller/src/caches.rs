@@ -8,6 +8,9 @@
 //! Service change itself, an EndpointSlice's Service, a Node change through [`NodeFanout`].
 //! Only the leader's controller subscribes; while nobody does, the requests are dropped.
 //!
+//! EndpointSlices are also indexed by their Service ([`slice_index`]), so a reconcile reads
+//! only its own.
+//!
 //! Not here: reconciling, or anything that calls the cloud (the leader's controller in
 //! [`crate::run`] does, node registration included: [`InventorySync`] only keeps its
 //! bookkeeping until it is activated).
@@ -34,6 +37,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
+
+pub mod slice_index;
+pub use slice_index::ServiceSlices;
 
 /// Requests the leader's controller may fall behind by before it is sent every Service again
 /// (the controller's scheduler takes them as they come, so this is headroom for bursts).
@@ -80,6 +86,8 @@ pub struct Caches {
     pub nodes: Store<Node>,
     /// EndpointSlices of the watched namespace (or all).
     pub slices: Store<EndpointSlice>,
+    /// The same EndpointSlices, by Service.
+    pub service_slices: ServiceSlices,
     /// Which of them have listed.
     pub listed: Listed,
     /// Per Service, the Node changes that mattered to it (kept by the fan-out).
@@ -109,6 +117,7 @@ impl Caches {
         let caches = Arc::new(Caches {
             services,
             nodes,
+            service_slices: ServiceSlices::new(slices.clone()),
             slices,
             listed: Listed::default(),
             node_epochs: Arc::default(),
@@ -217,7 +226,8 @@ where
     S: Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
 {
     /// Polls the watch until `stop` (the reflector updates the store before an event gets
-    /// here), marks the first list, and hands each event to `on_event`.
+    /// here) and hands each event to `on_event`, then marks the first list: a cache counts as
+    /// listed once what its events maintain (the slice index) has seen the list too.
     fn spawn(self, mut on_event: impl FnMut(&Caches, &watcher::Event<K>) + Send + 'static) {
         let Feed {
             cache,
@@ -232,10 +242,10 @@ where
             while let Some(event) = events.next().await {
                 match event {
                     Ok(event) => {
+                        on_event(&caches, &event);
                         if matches!(event, watcher::Event::InitDone) && caches.listed.mark(cache) {
                             readiness.set(true);
                         }
-                        on_event(&caches, &event);
                     }
                     Err(err) => tracing::warn!(?cache, error = %err, "watch failed; retrying"),
                 }
@@ -259,8 +269,10 @@ fn on_service_event(caches: &Caches, event: &watcher::Event<Service>) {
     }
 }
 
-/// What an EndpointSlice event requests: its Service, whatever happened to the slice.
+/// What an EndpointSlice event does: it updates the index by Service, and requests its
+/// Service, whatever happened to the slice.
 fn on_slice_event(caches: &Caches, event: &watcher::Event<EndpointSlice>) {
+    caches.service_slices.apply(event);
     if let watcher::Event::Apply(slice)
     | watcher::Event::InitApply(slice)
     | watcher::Event::Delete(slice) = event

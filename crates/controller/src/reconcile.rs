@@ -44,8 +44,8 @@ pub struct Context {
     pub plan_options: PlanOptions,
     /// Informer cache of Nodes.
     pub nodes: Store<Node>,
-    /// Informer cache of EndpointSlices.
-    pub slices: Store<EndpointSlice>,
+    /// Informer cache of EndpointSlices, by Service.
+    pub slices: crate::caches::ServiceSlices,
     /// Which caches have listed.
     pub listed: crate::caches::Listed,
     /// Event publisher.
@@ -148,7 +148,7 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     // The inputs, read once: the fingerprint and the desired CLB see the same slices, and the
     // node-change count is read before the Node cache (a change landing later makes it differ).
     let node_epoch = ctx.node_epochs.get(&key);
-    let slices = service_slices(&svc, &ctx);
+    let slices = ctx.slices.of(&ns, &svc.name_any());
     let inputs = inputs_fingerprint(&svc, node_epoch, &slices);
     if ensuring && unchanged_since_last_sync(&ctx, &key, &svc, inputs) {
         ctx.metrics.fast_path.inc();
@@ -156,18 +156,22 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     }
     forget_sync(&ctx, &key);
 
-    let mut svc = (*svc).clone();
     // Finalizer first: a Service that never carried it cannot have a CLB of ours yet.
     let new_service = ensuring && !svc.finalizers().iter().any(|f| f == FINALIZER);
-    if ensuring {
-        svc = add_finalizer(&api, &svc).await.map_err(Error::Finalizer)?;
-    }
+    let svc = if new_service {
+        Arc::new(add_finalizer(&api, &svc).await.map_err(Error::Finalizer)?)
+    } else {
+        svc
+    };
 
     let nodes = ctx.nodes.state();
     if let Some(inventory) = &ctx.inventory {
         // Backends must name instances the local CLB knows (usually nothing to send).
         inventory.ensure(&nodes).await?;
     }
+    // Only this Service's slices are copied, and only past the fast path (slb-model takes
+    // owned slices).
+    let slices: Vec<EndpointSlice> = slices.iter().map(|s| EndpointSlice::clone(s)).collect();
     let desired = match slb_model::desired(&svc, &nodes, &slices, &ctx.cluster) {
         Ok(d) => d,
         Err(problems) => {
@@ -256,21 +260,9 @@ pub struct Fingerprint {
     written: u64,
 }
 
-/// The Service's EndpointSlices from the informer cache.
-fn service_slices(svc: &Service, ctx: &Context) -> Vec<EndpointSlice> {
-    let ns = svc.namespace();
-    let name = svc.name_any();
-    ctx.slices
-        .state()
-        .iter()
-        .filter(|s| s.namespace() == ns && s.labels().get(SERVICE_NAME_LABEL) == Some(&name))
-        .map(|s| (**s).clone())
-        .collect()
-}
-
 /// The spec hash, the count of Node changes that mattered to the Service and the versions of
 /// its EndpointSlices: everything the desired CLB is computed from besides the Node cache.
-fn inputs_fingerprint(svc: &Service, node_epoch: u64, slices: &[EndpointSlice]) -> u64 {
+fn inputs_fingerprint(svc: &Service, node_epoch: u64, slices: &[Arc<EndpointSlice>]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     slb_model::spec_hash(svc).hash(&mut h);

@@ -679,7 +679,7 @@ fn context(
         cluster: settings.cluster.clone(),
         plan_options: settings.plan_options,
         nodes: caches.nodes.clone(),
-        slices: caches.slices.clone(),
+        slices: caches.service_slices.clone(),
         listed: caches.listed.clone(),
         recorder: Recorder::new(client, reporter),
         backoff: Backoff::default(),

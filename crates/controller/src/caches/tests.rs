@@ -21,6 +21,7 @@ fn caches_with(names: &[&str], buffer: usize) -> Arc<Caches> {
         services,
         nodes: reflector::store().0,
         slices: reflector::store().0,
+        service_slices: ServiceSlices::new(reflector::store().0),
         listed: Listed::default(),
         node_epochs: Arc::default(),
         triggers: broadcast::channel(buffer).0,
