@@ -11,8 +11,8 @@
 use crate::backoff::Backoff;
 use crate::cloud::{Cloud, CloudError, SyncOutcome};
 use crate::service_writes::{
-    FINALIZER, HASH_LABEL, IngressIpMode, LB_ID_LABEL, add_finalizer, ingress, remove_finalizer,
-    set_ingress, set_labels,
+    FINALIZER, HASH_LABEL, IngressIpMode, LB_ID_LABEL, add_finalizer, ingress, record_applied_tags,
+    remove_finalizer, set_ingress, set_labels, status_hostname,
 };
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -26,9 +26,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Annotation whose value replaces the IP in the Service status (reference behaviour).
-pub const HOSTNAME_ANNOTATION: &str =
-    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-hostname";
 /// The label telling which Service an EndpointSlice belongs to.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
@@ -173,7 +170,19 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     // owned slices).
     let slices: Vec<EndpointSlice> = slices.iter().map(|s| EndpointSlice::clone(s)).collect();
     let desired = match slb_model::desired(&svc, &nodes, &slices, &ctx.cluster) {
-        Ok(d) => d,
+        Ok(d) => {
+            // Annotations that have no effect (as in the reference CCM) do not block the sync.
+            for w in &d.annotation_warnings {
+                warn(
+                    &ctx,
+                    &svc,
+                    w.kind(),
+                    &format!("{w}. Remedy: {}", w.remedy()),
+                )
+                .await;
+            }
+            d
+        }
         Err(problems) => {
             let note = problems
                 .iter()
@@ -326,10 +335,10 @@ async fn ensured(
     let svc = set_labels(api, svc, &labels)
         .await
         .map_err(Error::UpdateService)?;
-    let hostname = svc
-        .annotations()
-        .get(HOSTNAME_ANNOTATION)
-        .map(String::as_str);
+    let svc = record_applied_tags(api, &svc)
+        .await
+        .map_err(Error::UpdateService)?;
+    let hostname = status_hostname(&svc);
     let wanted = ingress(outcome.address.as_deref(), hostname, ctx.ingress_ip_mode);
     let mut svc = svc;
     if set_ingress(api, &svc, wanted.clone())

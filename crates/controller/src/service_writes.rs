@@ -1,8 +1,9 @@
 //! The few writes the controller makes to a Service, each minimal and conflict-safe:
 //! the finalizer (added before any cloud change, removed last), the status
 //! (`status.loadBalancer.ingress`, patched only when it changed; no `ipMode` unless
-//! `--ingress-ip-mode` asks for one) and the reference CCM's labels
-//! (`service.k8s.alibaba/loadbalancer-id`, the spec hash).
+//! `--ingress-ip-mode` asks for one), the reference CCM's labels
+//! (`service.k8s.alibaba/loadbalancer-id`, the spec hash) and slb-ccm's record of the
+//! additional tags it applied (`slb-ccm/applied-resource-tags`).
 //!
 //! Finalizer and label writes are JSON merge patches that carry the `resourceVersion` they were
 //! computed from, so a concurrent change makes the API server answer 409 instead of one write
@@ -78,6 +79,26 @@ pub async fn set_labels(
     patch_metadata(api, svc, json!({ "labels": changes })).await
 }
 
+/// Records on the Service which `additional-resource-tags` keys its CLB now carries
+/// ([`slb_model::naming::APPLIED_TAGS_ANNOTATION`]), after a successful sync, so that a key
+/// the user later drops is removed from the CLB and no other tag ever is. A no-op when the
+/// record already says so.
+///
+/// # Errors
+/// The API error; 409 means the Service changed since `svc` was read.
+pub async fn record_applied_tags(
+    api: &Api<Service>,
+    svc: &Service,
+) -> Result<Service, kube::Error> {
+    let key = slb_model::naming::APPLIED_TAGS_ANNOTATION;
+    let wanted = slb_model::applied_tags_record(svc);
+    if svc.annotations().get(key) == wanted.as_ref() {
+        return Ok(svc.clone());
+    }
+    let value = wanted.map_or(Value::Null, |v| json!(v));
+    patch_metadata(api, svc, json!({ "annotations": { key: value } })).await
+}
+
 /// What `status.loadBalancer.ingress[].ipMode` says for an IP (`--ingress-ip-mode`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum IngressIpMode {
@@ -105,6 +126,15 @@ impl IngressIpMode {
 
 /// The API server's default `ipMode` for an ingress entry with an IP (Kubernetes 1.30+).
 const VIP: &str = "VIP";
+
+/// The `hostname` annotation, read like every other annotation: either prefix, the current
+/// one winning over the legacy `alicloud-` one; `None` when absent or blank.
+pub fn status_hostname(svc: &Service) -> Option<&str> {
+    let annotations = svc.metadata.annotations.as_ref()?;
+    slb_model::annotations::raw(annotations, "hostname")
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+}
 
 /// The ingress list for a CLB: its address (with `ip_mode`'s `ipMode`, if any), or only the
 /// hostname when the `hostname` annotation is set (as the reference does).
@@ -272,6 +302,37 @@ mod tests {
         assert!(!same_ingress(&stored_vip, &[]));
         let host = [entry(None, Some("lb.example.com"), None)];
         assert!(!same_ingress(&stored_vip, &host), "a hostname is no IP");
+    }
+
+    fn with_annotations(pairs: &[(&str, &str)]) -> Service {
+        let mut svc = Service::default();
+        svc.metadata.annotations = Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        );
+        svc
+    }
+
+    #[test]
+    fn the_hostname_is_read_under_either_prefix_and_the_current_one_wins() {
+        let current = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-hostname";
+        let legacy = "service.beta.kubernetes.io/alicloud-loadbalancer-hostname";
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: [Case<'_>; 5] = [
+            (&[(current, "a.example.com")], Some("a.example.com")),
+            (&[(legacy, "b.example.com")], Some("b.example.com")),
+            (
+                &[(current, "a.example.com"), (legacy, "b.example.com")],
+                Some("a.example.com"),
+            ),
+            (&[(legacy, " ")], None),
+            (&[], None),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(status_hostname(&with_annotations(pairs)), want, "{pairs:?}");
+        }
     }
 
     #[test]

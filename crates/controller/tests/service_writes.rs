@@ -1,6 +1,7 @@
 //! The controller's writes to a Service against a real kube-apiserver: the finalizer is added
 //! once and removed without touching anyone else's, a stale write is refused rather than
-//! undoing a concurrent change, labels are set and cleared, and the status is written only when
+//! undoing a concurrent change, labels are set and cleared, the applied additional tag keys
+//! are recorded, and the status is written only when
 //! it changes (the API server's `VIP` default for an absent `ipMode` counts as no change, a
 //! `Proxy` left by an older slb-ccm does not).
 
@@ -8,9 +9,10 @@ use k8s_openapi::api::core::v1::{LoadBalancerIngress, Service};
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use slb_controller::service_writes::{
-    FINALIZER, IngressIpMode, LB_ID_LABEL, add_finalizer, ingress, remove_finalizer, set_ingress,
-    set_labels,
+    FINALIZER, IngressIpMode, LB_ID_LABEL, add_finalizer, ingress, record_applied_tags,
+    remove_finalizer, set_ingress, set_labels,
 };
+use slb_model::naming::APPLIED_TAGS_ANNOTATION;
 use slb_testkit::ControlPlane;
 use slb_testkit::fixtures::load_balancer_service;
 use std::collections::BTreeMap;
@@ -77,6 +79,32 @@ async fn labels_are_set_and_cleared_on_the_main_resource() {
         .await
         .unwrap();
     assert!(!cleared.labels().contains_key(LB_ID_LABEL));
+}
+
+#[tokio::test]
+async fn the_applied_tag_keys_are_recorded_updated_once_and_cleared() {
+    let (api, _) = service("tags").await;
+    let tags = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-additional-resource-tags";
+    let set = |v: Option<&str>| serde_json::json!({"metadata": {"annotations": {tags: v}}});
+    let pp = PatchParams::default();
+    let svc = api
+        .patch("tags", &pp, &Patch::Merge(&set(Some("k2=b,k1=a"))))
+        .await
+        .unwrap();
+    let svc = record_applied_tags(&api, &svc).await.unwrap();
+    assert_eq!(svc.annotations()[APPLIED_TAGS_ANNOTATION], "k1,k2");
+    let again = record_applied_tags(&api, &svc).await.unwrap();
+    assert_eq!(
+        again.resource_version(),
+        svc.resource_version(),
+        "no second write"
+    );
+    let svc = api
+        .patch("tags", &pp, &Patch::Merge(&set(None)))
+        .await
+        .unwrap();
+    let svc = record_applied_tags(&api, &svc).await.unwrap();
+    assert!(!svc.annotations().contains_key(APPLIED_TAGS_ANNOTATION));
 }
 
 /// The Service's stored ingress list.

@@ -179,13 +179,23 @@ pub enum AnnotationError {
         /// The nearest known key, if any.
         suggestion: Option<String>,
     },
-    /// The annotation only works together with another one.
-    #[error("annotation {key} only takes effect with {requires}")]
+    /// The annotation only works together with another one; it is ignored without it.
+    #[error("annotation {key} only takes effect with {requires}; it is ignored")]
     MissingDependency {
         /// Full key of the annotation that was set.
         key: String,
         /// What must also be set.
         requires: String,
+    },
+    /// A value the reference CCM accepts and ignores; slb-ccm does the same.
+    #[error("annotation {key}: value {value:?} is ignored ({meaning})")]
+    IgnoredValue {
+        /// Full annotation key as written.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// What the value means and what happens instead.
+        meaning: &'static str,
     },
 }
 
@@ -210,8 +220,8 @@ fn suggestion_text(s: &Option<String>) -> String {
 }
 
 impl AnnotationError {
-    /// True for problems that do not block a sync (unknown keys, missing companions): the
-    /// annotation simply has no effect.
+    /// True for problems that do not block a sync (unknown keys, missing companions, values
+    /// the reference ignores): the annotation simply has no effect.
     pub fn is_warning(&self) -> bool {
         !matches!(self, AnnotationError::InvalidValue { .. })
     }
@@ -222,6 +232,7 @@ impl AnnotationError {
             AnnotationError::InvalidValue { .. } => "InvalidAnnotationValue",
             AnnotationError::UnknownKey { .. } => "UnknownAnnotation",
             AnnotationError::MissingDependency { .. } => "AnnotationMissingDependency",
+            AnnotationError::IgnoredValue { .. } => "IgnoredAnnotationValue",
         }
     }
 }
@@ -233,9 +244,10 @@ pub fn spec(short: &str) -> Option<&'static AnnotationSpec> {
 
 /// Parses and validates every annotation this controller reads.
 ///
-/// Unknown keys (likely typos, with the nearest known key) and annotations missing their
-/// companion are *warnings*: they have no effect, are listed in [`LbConfig::warnings`], and do
-/// not block a sync (a cluster moving from the reference CCM may carry keys it ignored).
+/// Unknown keys (likely typos, with the nearest known key), annotations missing their
+/// companion and values the reference CCM ignores are *warnings*: they have no effect, are
+/// listed in [`LbConfig::warnings`], and do not block a sync (a cluster moving from the
+/// reference CCM may carry keys and values it ignored).
 ///
 /// # Errors
 /// When any value is invalid: every problem at once, warnings included, each naming the
@@ -280,8 +292,9 @@ pub fn parse_lenient(annotations: &BTreeMap<String, String>) -> (LbConfig, Vec<A
             }),
         }
     }
+    // Ignored values go before the configuration is built, so they really have no effect.
+    errors.extend(config::drop_ignored(&mut values, &written));
     let config = LbConfig::from_values(&values);
-    errors.extend(config::check_dependencies(&values, &written));
     (config, errors)
 }
 

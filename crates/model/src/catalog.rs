@@ -226,6 +226,9 @@ impl AnnotationError {
             AnnotationError::MissingDependency { .. } => {
                 "Add the required annotation too, or remove this one."
             }
+            AnnotationError::IgnoredValue { .. } => {
+                "Remove the annotation, or set a value that takes effect."
+            }
         }
     }
 }

@@ -30,7 +30,9 @@ pub use nodes::{
     EXCLUDE_LABELS, LOCAL_INSTANCE_PREFIX, NodeSkipReason, SkippedNode, TO_BE_DELETED_TAINT,
     instance_id, internal_ip, local_instance_id, node_change_matters,
 };
-pub use service::{is_deleting, needs_cleanup, service_key, spec_hash, wants_lb};
+pub use service::{
+    applied_tags_record, is_deleting, needs_cleanup, service_key, spec_hash, wants_lb,
+};
 
 use crate::annotations::{self, AnnotationError, LbConfig};
 use crate::naming::{self, NamedKey, ServiceKey};
@@ -173,6 +175,9 @@ pub struct DesiredInstance {
     pub modification_protection_status: String,
     /// `additional-resource-tags`.
     pub additional_tags: Vec<(String, String)>,
+    /// Keys of the additional tags slb-ccm applied before (the Service's
+    /// [`naming::APPLIED_TAGS_ANNOTATION`]); those no longer wanted are removed.
+    pub applied_tag_keys: BTreeSet<String>,
     /// Short names of the annotations the user set (immutability and reuse only look at
     /// these).
     pub explicit: BTreeSet<&'static str>,
@@ -344,10 +349,14 @@ fn skeleton(
         .and_then(|lb| lb.ingress.as_ref())
         .map(|ingress| ingress.iter().filter_map(|i| i.ip.clone()).collect())
         .unwrap_or_default();
+    let mut instance = instance(config, &default_name, ctx);
+    if let Some(a) = service.metadata.annotations.as_ref() {
+        instance.applied_tag_keys = naming::recorded_tag_keys(a);
+    }
     DesiredLb {
         service: key,
         intent,
-        instance: instance(config, &default_name, ctx),
+        instance,
         default_name,
         reuse_id: config.instance.id.clone(),
         force_override_listeners: config.instance.force_override_listeners,
@@ -396,6 +405,7 @@ fn instance(config: &LbConfig, default_name: &str, ctx: &ClusterContext) -> Desi
         delete_protection: i.delete_protection,
         modification_protection_status: i.modification_protection.clone(),
         additional_tags: i.additional_tags.clone(),
+        applied_tag_keys: BTreeSet::new(),
         explicit: config.explicit.clone(),
     }
 }

@@ -6,6 +6,7 @@
 //! and backend descriptions. This module only formats and parses; deciding what to do with an
 //! owned or foreign resource is the plan's job.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The finalizer the controller puts on every Service it manages (same as the reference).
@@ -20,6 +21,11 @@ pub const TAG_REUSED: &str = "kubernetes.reused.by.user";
 pub const TAG_REUSED_VALUE: &str = "true";
 /// Prefix of tags owned by the cloud platform itself; they are never added, changed or removed.
 pub const SYSTEM_TAG_PREFIX: &str = "acs:";
+/// Annotation on a Service recording the keys of the `additional-resource-tags` that slb-ccm
+/// last applied to its CLB (sorted, comma-separated). A tag is removed from the CLB only when
+/// its key is recorded here and has left `additional-resource-tags`: console tags and tags of
+/// other tools are never removed. (The reference CCM removes every tag not listed instead.)
+pub const APPLIED_TAGS_ANNOTATION: &str = "slb-ccm/applied-resource-tags";
 /// Reason sent with `ModificationProtectionStatus=ConsoleProtection` (same as the reference).
 pub const MODIFICATION_PROTECTION_REASON: &str = "managed.by.ack";
 
@@ -40,6 +46,26 @@ pub fn default_lb_name(uid: &str) -> String {
         .chain(uid.chars().filter(|c| *c != '-'))
         .take(DEFAULT_NAME_LEN)
         .collect()
+}
+
+/// The tag keys recorded in [`APPLIED_TAGS_ANNOTATION`] (none when absent).
+pub fn recorded_tag_keys(annotations: &BTreeMap<String, String>) -> BTreeSet<String> {
+    annotations
+        .get(APPLIED_TAGS_ANNOTATION)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The [`APPLIED_TAGS_ANNOTATION`] value for these tag keys; `None` when there are none.
+pub fn tag_record<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let keys: BTreeSet<&str> = keys.into_iter().collect();
+    (!keys.is_empty()).then(|| keys.into_iter().collect::<Vec<_>>().join(","))
 }
 
 /// True for tags owned by the cloud platform (`acs:` prefix), which we never touch.

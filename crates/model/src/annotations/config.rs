@@ -306,28 +306,56 @@ fn backend(v: &Values<'_>) -> BackendConfig {
     }
 }
 
-/// Annotations that only make sense together with another (`short`, `requires`).
+/// Annotations that only make sense together with another (`short`, `requires`), in an
+/// order where a dropped annotation is seen before those that depend on it.
 const DEPENDENCIES: &[(&str, &str)] = &[
     ("force-override-listeners", "id"),
     ("vgroup-port", "id"),
     ("weight", "vgroup-port"),
 ];
 
-/// Reports annotations set without the annotation they depend on.
-pub(super) fn check_dependencies(
-    given: &BTreeMap<&'static str, Value>,
+/// Values the reference CCM accepts and then ignores (`short`, value, what it means).
+const IGNORED_VALUES: &[(&str, i64, &str)] = &[(
+    "health-check-connect-port",
+    0,
+    "0 means unset, as in the reference CCM: the listener keeps its health-check port, the \
+     backend port by default; remove the annotation or use 1-65535",
+)];
+
+/// Removes the values that have no effect (an ignored value, or an annotation set without the
+/// one it depends on, as the reference CCM ignores it) and reports each as a warning.
+pub(super) fn drop_ignored(
+    given: &mut BTreeMap<&'static str, Value>,
     written: &BTreeMap<&'static str, String>,
 ) -> Vec<AnnotationError> {
-    DEPENDENCIES
-        .iter()
-        .filter(|(short, requires)| given.contains_key(short) && !given.contains_key(requires))
+    let mut warnings = Vec::new();
+    for (short, ignored, meaning) in IGNORED_VALUES {
+        if given.get(short) == Some(&Value::Int(*ignored)) {
+            given.remove(short);
+            warnings.push(AnnotationError::IgnoredValue {
+                key: written_key(written, short),
+                value: ignored.to_string(),
+                meaning,
+            });
+        }
+    }
+    for (short, requires) in DEPENDENCIES {
+        if !given.contains_key(short) || given.contains_key(requires) {
+            continue;
+        }
         // `force-override-listeners: "false"` without `id` is harmless.
-        .filter(|(short, _)| given.get(short) != Some(&Value::Bool(false)))
-        .map(|(short, requires)| AnnotationError::MissingDependency {
-            key: written.get(short).cloned().unwrap_or_else(|| full(short)),
-            requires: full(requires),
-        })
-        .collect()
+        if given.remove(short) != Some(Value::Bool(false)) {
+            warnings.push(AnnotationError::MissingDependency {
+                key: written_key(written, short),
+                requires: full(requires),
+            });
+        }
+    }
+    warnings
+}
+
+fn written_key(written: &BTreeMap<&'static str, String>, short: &str) -> String {
+    written.get(short).cloned().unwrap_or_else(|| full(short))
 }
 
 fn full(short: &str) -> String {

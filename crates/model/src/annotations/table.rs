@@ -241,7 +241,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Instance,
         "team=web,env=",
-        "Extra CLB tags `k1=v1,k2=v2,k3=`; added or updated, never removed (user tags are safe).",
+        "Extra CLB tags `k1=v1,k2=v2,k3=`; added or updated; a key dropped from the annotation is removed (slb-ccm records the keys it set in `slb-ccm/applied-resource-tags`); console tags are never removed.",
     ),
     p(
         "preserve-lb-on-delete",
@@ -548,7 +548,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "8080",
-        "Health-check port (1–65535, or -520 for the backend port).",
+        "Health-check port (1–65535, or -520 for the backend port); `0` is ignored with a warning, as the reference does.",
     ),
     p(
         "healthy-threshold",
@@ -630,7 +630,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Backend,
         "rsp-bp1abc:80",
-        "Attach Service ports to existing user vServer groups `rsp-id:port,…` (needs `id`).",
+        "Attach Service ports to existing user vServer groups `rsp-id:port,…`; ignored with a warning without `id`.",
     ),
     p(
         "weight",
@@ -639,7 +639,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Backend,
         "50",
-        "Total weight of this Service in shared vServer groups (needs `vgroup-port`).",
+        "Total weight of this Service in shared vServer groups; ignored with a warning without `vgroup-port`.",
     ),
     p(
         "default-weight",

@@ -88,7 +88,7 @@ fn invalid_values_name_the_annotation_the_value_and_what_is_allowed() {
             "acs:x=1",
             "must not start with `acs:`",
         ),
-        ("health-check-connect-port", "0", "-520"),
+        ("health-check-connect-port", "-1", "-520"),
         ("forward-port", "80-443", "`port:port"),
     ];
     for (suffix, value, allowed) in cases {
@@ -230,6 +230,62 @@ fn force_override_without_id_is_a_warning_only_when_true() {
     assert!(harmless.warnings.is_empty());
     let useless = parse(&annotations(&[(&key("force-override-listeners"), "true")])).unwrap();
     assert_eq!(useless.warnings[0].kind(), "AnnotationMissingDependency");
+}
+
+#[test]
+fn values_the_reference_ignores_are_accepted_ignored_and_reported_as_warnings() {
+    // (annotations, the warning's kind, the key it names, the config that must stay default)
+    type Check = fn(&LbConfig) -> bool;
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str, Check);
+    let cases: [Case<'_>; 4] = [
+        (
+            &[("health-check-connect-port", "0")],
+            "IgnoredAnnotationValue",
+            "health-check-connect-port",
+            |c| c.listener.attributes.health_check_connect_port.is_none(),
+        ),
+        (
+            &[("vgroup-port", "rsp-user:80")],
+            "AnnotationMissingDependency",
+            "vgroup-port",
+            |c| c.backend.vgroup_ports.is_empty(),
+        ),
+        (
+            &[("vgroup-port", "rsp-user:80"), ("weight", "60")],
+            "AnnotationMissingDependency",
+            "weight",
+            |c| c.backend.weight.is_none() && c.backend.vgroup_ports.is_empty(),
+        ),
+        (
+            &[("weight", "60")],
+            "AnnotationMissingDependency",
+            "weight",
+            |c| c.backend.weight.is_none(),
+        ),
+    ];
+    for (pairs, kind, named, unchanged) in cases {
+        let keyed: Vec<(String, &str)> = pairs.iter().map(|(k, v)| (key(k), *v)).collect();
+        let map = keyed
+            .iter()
+            .map(|(k, v)| (k.clone(), (*v).to_owned()))
+            .collect();
+        let config = parse(&map).unwrap_or_else(|e| panic!("{pairs:?} refused: {e:?}"));
+        assert!(unchanged(&config), "{pairs:?} took effect: {config:?}");
+        let warning = config
+            .warnings
+            .iter()
+            .find(|w| w.to_string().contains(&key(named)))
+            .unwrap_or_else(|| panic!("{pairs:?}: no warning names {named}"));
+        assert_eq!(warning.kind(), kind, "{pairs:?}");
+        assert!(warning.to_string().contains("ignored"), "{warning}");
+    }
+}
+
+#[test]
+fn a_warning_of_the_legacy_prefix_names_the_key_as_written() {
+    let legacy = format!("{LEGACY_PREFIX}health-check-connect-port");
+    let config = parse(&annotations(&[(&legacy, "0")])).unwrap();
+    assert!(config.warnings[0].to_string().contains(&legacy));
 }
 
 #[test]

@@ -56,7 +56,9 @@ pub fn describe(kind: Kind) -> String {
         Kind::PortPairs => "`port:port,…` (e.g. `80:443`)".into(),
         Kind::DomainCerts => "`domain:certId,…`".into(),
         Kind::VGroupPorts => "`rsp-id:port,…`".into(),
-        Kind::HealthCheckPort => "integer 1–65535, or -520 for the backend port".into(),
+        Kind::HealthCheckPort => {
+            "integer 1–65535, or -520 for the backend port (0 is ignored)".into()
+        }
     }
 }
 
@@ -126,7 +128,8 @@ fn parse_inner(kind: Kind, raw: &str) -> Option<Value> {
             .collect::<Option<Vec<_>>>()
             .map(Value::Pairs),
         Kind::HealthCheckPort => match raw.parse::<i64>().ok()? {
-            -520 => Some(Value::Int(-520)),
+            // 0 parses so that it can be reported as ignored (as the reference does).
+            p @ (-520 | 0) => Some(Value::Int(p)),
             p if (1..=65535).contains(&p) => Some(Value::Int(p)),
             _ => None,
         },

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{ClusterContext, ModelError};
 use crate::annotations;
-use crate::naming::{FINALIZER, ServiceKey};
+use crate::naming::{self, APPLIED_TAGS_ANNOTATION, FINALIZER, ServiceKey};
 
 /// Exact selection key that hands a Service to another controller.
 const CLASS_ANNOTATION: &str = "service.beta.kubernetes.io/class";
@@ -88,7 +88,12 @@ pub fn spec_hash(service: &Service) -> String {
         "type": spec.and_then(|s| s.type_.as_ref()),
         "externalTrafficPolicy": spec.and_then(|s| s.external_traffic_policy.as_ref()),
         "loadBalancerClass": spec.and_then(|s| s.load_balancer_class.as_ref()),
-        "annotations": service.metadata.annotations.as_ref(),
+        "annotations": service.metadata.annotations.as_ref().map(|a| {
+            // slb-ccm's own record changes after a sync and must not look like a new spec.
+            let mut a = a.clone();
+            a.remove(APPLIED_TAGS_ANNOTATION);
+            a
+        }),
         "loadBalancerSourceRanges": spec.and_then(|s| s.load_balancer_source_ranges.as_ref()),
     });
     format!("{:016x}", fnv1a(canonical.to_string().as_bytes()))
@@ -100,4 +105,18 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes
         .iter()
         .fold(OFFSET, |h, b| (h ^ u64::from(*b)).wrapping_mul(PRIME))
+}
+
+/// The [`APPLIED_TAGS_ANNOTATION`] value a successful sync of `service` leaves: the keys of
+/// its `additional-resource-tags` (`None`: no record, or remove the record).
+pub fn applied_tags_record(service: &Service) -> Option<String> {
+    let annotations = service.metadata.annotations.as_ref()?;
+    let (config, _) = annotations::parse_lenient(annotations);
+    naming::tag_record(
+        config
+            .instance
+            .additional_tags
+            .iter()
+            .map(|(k, _)| k.as_str()),
+    )
 }

@@ -345,6 +345,28 @@ fn vgroup_port_attaches_the_port_to_a_user_group_with_shared_weights() {
 }
 
 #[test]
+fn vgroup_port_without_id_is_ignored_with_a_warning_and_the_port_gets_its_own_group() {
+    let mut svc = service(&[(80, 30080)]);
+    annotate(&mut svc, "vgroup-port", "rsp-user:80");
+    let lb = desired(&svc, &[node("a")], &[], &ctx()).unwrap();
+    assert_eq!(
+        lb.listeners[0].group,
+        GroupTarget::Owned("k8s/30080/web/ns/c1".into())
+    );
+    let kinds: Vec<&str> = lb.annotation_warnings.iter().map(|w| w.kind()).collect();
+    assert_eq!(kinds, vec!["AnnotationMissingDependency"]);
+}
+
+#[test]
+fn health_check_connect_port_zero_leaves_the_port_unmanaged_with_a_warning() {
+    let mut svc = service(&[(80, 30080)]);
+    annotate(&mut svc, "health-check-connect-port", "0");
+    let lb = desired(&svc, &[node("a")], &[], &ctx()).unwrap();
+    assert_eq!(lb.listeners[0].attributes.health_check_connect_port, None);
+    assert_eq!(lb.annotation_warnings[0].kind(), "IgnoredAnnotationValue");
+}
+
+#[test]
 fn vgroup_port_for_a_port_the_service_lacks_is_an_error() {
     let mut svc = service(&[(80, 30080)]);
     annotate(&mut svc, "id", "lb-user");

@@ -1,6 +1,6 @@
 //! The CLB instance: refusals checked before any call, create, attribute updates and tags.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, CreateLoadBalancer, Plan, PlanError, ReuseRefusal, Scope};
 use crate::desired::DesiredLb;
@@ -208,19 +208,43 @@ fn wanted_tags(desired: &DesiredLb) -> BTreeMap<String, String> {
     tags
 }
 
-/// Tags missing or with another value; never removes any (user tags are safe).
+/// Tags missing or with another value, then the additional tags slb-ccm applied earlier and
+/// the user dropped from the annotation; no other tag is ever removed (console tags are safe).
 fn tag_actions(scope: &Scope<'_>, o: &ObservedLb) -> Vec<Action> {
-    let missing: Vec<(String, String)> = wanted_tags(scope.desired)
-        .into_iter()
-        .filter(|(k, v)| o.tags.get(k) != Some(v))
+    let wanted = wanted_tags(scope.desired);
+    let missing: Vec<(String, String)> = wanted
+        .iter()
+        .filter(|(k, v)| o.tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    missing
+    let dropped: Vec<String> = dropped_tag_keys(&scope.desired.instance.applied_tag_keys, &wanted)
+        .filter(|k| o.tags.contains_key(*k))
+        .cloned()
+        .collect();
+    let tag = missing
         .chunks(TAGS_PER_CALL)
         .map(|chunk| Action::TagResources {
             load_balancer: scope.lb.clone(),
             tags: chunk.to_vec(),
-        })
-        .collect()
+        });
+    let untag = dropped
+        .chunks(TAGS_PER_CALL)
+        .map(|chunk| Action::UntagResources {
+            load_balancer: scope.lb.clone(),
+            tag_keys: chunk.to_vec(),
+        });
+    tag.chain(untag).collect()
+}
+
+/// Recorded keys no longer wanted, never an ownership or system tag.
+fn dropped_tag_keys<'a>(
+    applied: &'a BTreeSet<String>,
+    wanted: &'a BTreeMap<String, String>,
+) -> impl Iterator<Item = &'a String> {
+    const OWNERSHIP: [&str; 3] = [TAG_DO_NOT_DELETE, TAG_CLUSTER, TAG_REUSED];
+    applied.iter().filter(move |k| {
+        !wanted.contains_key(*k) && !OWNERSHIP.contains(&k.as_str()) && !is_system_tag(k)
+    })
 }
 
 fn update_attributes(scope: &Scope<'_>, o: &ObservedLb, out: &mut Plan) {

@@ -372,11 +372,15 @@ fn check_ownership(d: &DesiredLb, o: Option<&ObservedLb>, p: &Plan) -> Result<()
                 .and_then(|o| o.group_by_id(vserver_group_id))
                 .is_some_and(|g| owns(&g.vserver_group_name)),
             Action::UntagResources { tag_keys, .. } => tag_keys.iter().all(|k| {
-                (k == TAG_DO_NOT_DELETE || k == TAG_CLUSTER)
+                let ownership = (k == TAG_DO_NOT_DELETE || k == TAG_CLUSTER)
                     && o.is_some_and(|o| {
                         o.tags.get(k) == Some(&d.default_name)
                             || o.tags.get(k) == Some(&d.service.cluster_id)
-                    })
+                    });
+                // An additional tag slb-ccm recorded applying and the user dropped since.
+                let dropped = d.instance.applied_tag_keys.contains(k)
+                    && !d.instance.additional_tags.iter().any(|(t, _)| t == k);
+                ownership || dropped
             }),
             Action::TagResources { tags, .. } => tags.iter().all(|(k, _)| !k.starts_with("acs:")),
             other => match other.listener_params() {

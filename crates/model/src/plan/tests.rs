@@ -1,7 +1,7 @@
 use super::*;
 use crate::desired::{self, ClusterContext};
 use crate::fixtures::*;
-use crate::naming::{TAG_CLUSTER, TAG_DO_NOT_DELETE, TAG_REUSED};
+use crate::naming::{APPLIED_TAGS_ANNOTATION, TAG_CLUSTER, TAG_DO_NOT_DELETE, TAG_REUSED};
 use crate::observed::{ObservedListener, ObservedVServerGroup};
 use crate::types::{BackendServer, BackendType, ListenerAttributes};
 use k8s_openapi::api::core::v1::{Node, Service};
@@ -538,6 +538,105 @@ fn user_and_system_tags_are_never_removed_on_sync() {
     o.tags.insert("owner".into(), "alice".into());
     let p = plan(&want(&svc, &nodes(1)), Some(&o), &opts()).unwrap();
     assert!(p.is_empty());
+}
+
+/// The Service after a sync that applied `tags`: the annotation and slb-ccm's record of it.
+fn tagged(tags: &str) -> Service {
+    let mut svc = service(&[(80, 30080)]);
+    annotate(&mut svc, "additional-resource-tags", tags);
+    let record = crate::applied_tags_record(&svc).unwrap();
+    annotate(&mut svc, APPLIED_TAGS_ANNOTATION, &record);
+    svc
+}
+
+#[test]
+fn an_additional_tag_dropped_from_the_annotation_is_removed_and_a_changed_one_updated() {
+    // The reference's e2e: Key1=Value1,Key2=Value2 → Key1=Value3 leaves Key1=Value3 alone.
+    let before = tagged("Key1=Value1,Key2=Value2");
+    let mut o = synced(&before, &nodes(1));
+    o.tags.insert("owner".into(), "alice".into());
+    let mut after = before.clone();
+    annotate(&mut after, "additional-resource-tags", "Key1=Value3");
+    let d = want(&after, &nodes(1));
+    let p = plan(&d, Some(&o), &opts()).unwrap();
+    assert_eq!(names(&p), vec!["TagResources", "UntagResources"]);
+    let Action::UntagResources { tag_keys, .. } = &p.actions[1] else {
+        panic!("{p:?}")
+    };
+    assert_eq!(tag_keys, &vec!["Key2".to_owned()]);
+    let o = apply_to(&p, Some(&o)).unwrap().unwrap();
+    assert_eq!(o.tags.get("Key1").map(String::as_str), Some("Value3"));
+    assert!(!o.tags.contains_key("Key2"));
+    assert_eq!(o.tags.get("owner").map(String::as_str), Some("alice"));
+    replan_is_empty(&d, Some(&o));
+}
+
+#[test]
+fn only_recorded_tags_are_removed_never_console_or_ownership_tags() {
+    // (recorded keys, annotation now, CLB tags besides ours, keys expected to be removed)
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [&'a str], &'a [&'a str]);
+    let cases: [Case<'_>; 4] = [
+        // No record (a Service taken over from the reference): nothing is removed.
+        ("", Some("Key1=a"), &["Key2", "owner"], &[]),
+        // The whole annotation removed: every recorded key goes.
+        (
+            "Key1,Key2",
+            None,
+            &["Key1", "Key2", "owner"],
+            &["Key1", "Key2"],
+        ),
+        // A recorded key already gone from the CLB is not untagged again.
+        ("Key1,Key2", Some("Key1=a"), &["Key1"], &[]),
+        // Ownership and system keys are never removed, even when recorded.
+        (
+            "kubernetes.do.not.delete,ack.aliyun.com,acs:x",
+            Some("Key1=a"),
+            &["acs:x"],
+            &[],
+        ),
+    ];
+    for (recorded, now, on_clb, removed) in cases {
+        let mut svc = service(&[(80, 30080)]);
+        let mut o = synced(&svc, &nodes(1));
+        for k in on_clb {
+            o.tags.insert((*k).into(), "v".into());
+        }
+        if let Some(now) = now {
+            annotate(&mut svc, "additional-resource-tags", now);
+            o.tags.insert("Key1".into(), "a".into());
+        }
+        if !recorded.is_empty() {
+            annotate(&mut svc, APPLIED_TAGS_ANNOTATION, recorded);
+        }
+        let p = plan(&want(&svc, &nodes(1)), Some(&o), &opts()).unwrap();
+        let untagged: Vec<&str> = p
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::UntagResources { tag_keys, .. } => Some(tag_keys),
+                _ => None,
+            })
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(untagged, removed, "recorded {recorded:?}, now {now:?}");
+    }
+}
+
+#[test]
+fn the_record_is_the_sorted_keys_of_the_annotation_and_does_not_change_the_spec_hash() {
+    let svc = tagged("team=web,env=,app=a");
+    let record = svc.metadata.annotations.as_ref().unwrap()[APPLIED_TAGS_ANNOTATION].clone();
+    assert_eq!(record, "app,env,team");
+    let mut unrecorded = svc.clone();
+    unrecorded
+        .metadata
+        .annotations
+        .as_mut()
+        .unwrap()
+        .remove(APPLIED_TAGS_ANNOTATION);
+    assert_eq!(crate::spec_hash(&svc), crate::spec_hash(&unrecorded));
+    assert_eq!(crate::applied_tags_record(&service(&[(80, 30080)])), None);
 }
 
 #[test]
