@@ -26,6 +26,7 @@ use crate::store::{Change, Store, StoreError};
 mod admin;
 mod dispatch;
 mod ecs;
+mod health;
 mod lb;
 mod listener;
 mod render;

@@ -3,7 +3,7 @@
 //!
 //! This module holds no rules; it only routes.
 
-use super::{Handler, admin, ecs, lb, listener, tags, vgroup, vpc};
+use super::{Handler, admin, ecs, health, lb, listener, tags, vgroup, vpc};
 
 /// Which API an action belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,7 @@ table! {
     Slb "StopLoadBalancerListener" => listener::stop,
     Slb "DeleteLoadBalancerListener" => listener::delete,
     Slb "DescribeLoadBalancerListeners" => listener::describe_list,
+    Slb "DescribeHealthStatus" => health::describe,
     Slb "CreateVServerGroup" => vgroup::create,
     Slb "DeleteVServerGroup" => vgroup::delete,
     Slb "DescribeVServerGroups" => vgroup::describe_list,

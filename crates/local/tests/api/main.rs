@@ -6,6 +6,7 @@
 mod dataplane;
 mod ecs;
 mod faults;
+mod health;
 mod inprocess;
 mod lb;
 mod limits;
