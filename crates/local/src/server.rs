@@ -1,6 +1,6 @@
 //! The HTTP face of the local CLB: GET or POST on `/`, parameters form-decoded from the query
-//! and (for form bodies) the body, signature checked, routed on `Action` (with its
-//! `Version`), answered as JSON with `RequestId`; errors carry Code, Message, RequestId,
+//! and (for form bodies) the body, signature checked (V2, or V3 from the `Authorization`
+//! header), routed on `Action` (with its `Version`; V3: `x-acs-action`, `x-acs-version`), answered as JSON with `RequestId`; errors carry Code, Message, RequestId,
 //! HostId and Recommend with Alibaba's HTTP status.
 //!
 //! # Guarantees
@@ -13,6 +13,7 @@
 //!
 //! Not here: the rules (see `engine`) and process wiring (see `serve`).
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -156,9 +157,9 @@ async fn serve_one(
     }
     let body = read_body(body, &app.limits).await?;
     let query = uri.query().unwrap_or("");
-    let params = limits::decode(query, is_form(headers), &body, &app.limits)?;
+    let mut params = limits::decode(query, is_form(headers), &body, &app.limits)?;
     let now = unix_now();
-    let nonce = auth::verify(method.as_str(), &params, &app.config.credentials, now)?;
+    let nonce = authenticate(app, method, query, headers, &body, &mut params, now)?;
     let fresh = app
         .nonces
         .lock()
@@ -193,6 +194,55 @@ async fn serve_one(
             tracing::error!(error = %e, "engine task failed");
             Err(codes::INTERNAL_ERROR.error())
         })
+}
+
+/// Verifies the signature (V3 when `Authorization` names an `ACS3-` algorithm, else V2 over
+/// query ∪ body) and returns the nonce to record. A V3 request's `x-acs-action` and
+/// `x-acs-version` become `Action` and `Version`, winning over any in the query.
+fn authenticate(
+    app: &AppState,
+    method: &Method,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    params: &mut BTreeMap<String, String>,
+    now: i64,
+) -> Result<String, ApiError> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if !auth::v3::is_v3(authorization) {
+        return auth::verify(method.as_str(), params, &app.config.credentials, now);
+    }
+    // Body parameters are covered by the payload hash only: the canonical query is the query.
+    let query = limits::decode(query, false, &[], &app.limits)?;
+    let headers = header_map(headers);
+    let received = auth::v3::Received {
+        method: method.as_str(),
+        query: &query,
+        headers: &headers,
+        body,
+    };
+    let verified = auth::v3::verify(&received, &app.config.credentials, now)?;
+    params.insert("Action".into(), verified.action);
+    params.insert("Version".into(), verified.version);
+    Ok(verified.nonce)
+}
+
+/// Headers by (lowercase) name; a repeated header's values sorted and joined by `,`, as the
+/// SDKs canonicalize them. Values that are not visible ASCII are left out (never signable).
+fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for name in headers.keys() {
+        let mut values: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        values.sort_unstable();
+        out.insert(name.as_str().to_owned(), values.join(","));
+    }
+    out
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {

@@ -2,7 +2,8 @@
 //! present (`IncompleteSignature`), known AccessKey (`InvalidAccessKeyId.NotFound`),
 //! `Timestamp` within 15 minutes (`InvalidTimeStamp.Expired`), V2 signature over query ∪ body
 //! with the request's method (`SignatureDoesNotMatch` carrying the server's string-to-sign),
-//! and nonces unused for 15 minutes (`SignatureNonceUsed`).
+//! and nonces unused for 15 minutes (`SignatureNonceUsed`). Signature V3 (`ACS3-HMAC-SHA256`)
+//! is verified by [`v3`] with the same timestamp and nonce rules.
 //!
 //! Pure apart from the nonce cache, which takes `now` as an argument.
 
@@ -12,6 +13,8 @@ use slb_openapi::error::{ApiError, codes};
 use slb_openapi::sign::verify_v2;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+pub mod v3;
 
 /// How far a `Timestamp` may be from the server's clock, and how long a nonce stays used.
 pub const WINDOW_SECS: i64 = 15 * 60;
@@ -72,6 +75,10 @@ fn parse_timestamp(raw: &str) -> Result<i64, ApiError> {
                 format!("Specified time stamp or date value is not well formatted: {raw:?}; expected YYYY-MM-DDThh:mm:ssZ."),
             )
         })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Checks everything but the nonce; returns the nonce to record.

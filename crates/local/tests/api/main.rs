@@ -14,6 +14,7 @@ mod listener;
 mod restart;
 mod support;
 mod tags;
+mod v3;
 mod vgroup;
 mod vpc;
 mod wire;
