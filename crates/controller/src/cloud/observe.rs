@@ -2,6 +2,11 @@
 //! it as slb-model's [`ObservedLb`]: attribute, tags, listeners, vServer groups and their
 //! members, with the wire's quirks translated (charge type codes, listener attributes).
 //!
+//! The tags come with the attribute (`DescribeLoadBalancerAttribute` carries every field of a
+//! `DescribeLoadBalancers` item, `Tags.Tag[]` included: slb-openapi.md §3.2), so an observation
+//! costs no `ListTagResources`, unless the attribute names no tag at all (never so for a CLB
+//! slb-ccm created; a reused one may have none, or a cloud may leave the field out).
+//!
 //! Only reads; caching and planning are the parent module's.
 
 use super::{Cloud, CloudError, api, wire};
@@ -16,6 +21,7 @@ use slb_openapi::paginate::{
     describe_all_listeners, describe_all_load_balancers, list_all_tag_resources,
 };
 use slb_openapi::types::{InternetChargeType, ResourceType, TagKv};
+use std::collections::BTreeMap;
 
 impl Cloud {
     /// Which CLB belongs to `desired`: the reuse id (`id` annotation), else `known_id` (the
@@ -99,19 +105,11 @@ impl Cloud {
             Err(e) => return Err(api("DescribeLoadBalancerAttribute")(e)),
         };
         let mut observed = instance(&attr.summary);
-
-        let tags = ListTagResourcesRequest {
-            region_id: region.clone(),
-            resource_type: ResourceType::Instance,
-            resource_ids: vec![id.to_owned()],
-            ..Default::default()
-        };
-        observed.tags = list_all_tag_resources(&*self.clb, &tags)
-            .await
-            .map_err(api("ListTagResources"))?
-            .into_iter()
-            .map(|t| (t.tag_key, t.tag_value))
-            .collect();
+        let mut calls = 1;
+        if observed.tags.is_empty() {
+            observed.tags = self.list_tags(id).await?;
+            calls += 1;
+        }
 
         let listeners = DescribeListenersRequest {
             region_id: region.clone(),
@@ -147,7 +145,7 @@ impl Cloud {
             .describe_vserver_groups(&groups)
             .await
             .map_err(api("DescribeVServerGroups"))?;
-        let mut calls = 4;
+        calls += 2;
         for g in groups.vserver_groups {
             let req = DescribeVServerGroupAttributeRequest {
                 region_id: region.clone(),
@@ -166,6 +164,22 @@ impl Cloud {
             });
         }
         Ok((Some(observed), calls))
+    }
+
+    /// The CLB's tags by the tag API, for an attribute answer that named none.
+    async fn list_tags(&self, id: &str) -> Result<BTreeMap<String, String>, CloudError> {
+        let tags = ListTagResourcesRequest {
+            region_id: Some(self.region.clone()),
+            resource_type: ResourceType::Instance,
+            resource_ids: vec![id.to_owned()],
+            ..Default::default()
+        };
+        Ok(list_all_tag_resources(&*self.clb, &tags)
+            .await
+            .map_err(api("ListTagResources"))?
+            .into_iter()
+            .map(|t| (t.tag_key, t.tag_value))
+            .collect())
     }
 }
 
@@ -194,6 +208,11 @@ fn instance(s: &slb_openapi::clb::LoadBalancerSummary) -> ObservedLb {
         modification_protection_status: s.modification_protection_status.clone(),
         modification_protection_reason: s.modification_protection_reason.clone(),
         resource_group_id: s.resource_group_id.clone(),
+        tags: s
+            .tags
+            .iter()
+            .map(|t| (t.tag_key.clone(), t.tag_value.clone()))
+            .collect(),
         ..Default::default()
     }
 }

@@ -370,25 +370,38 @@ impl Harness {
 
     /// Cloud calls made so far by action (every outcome), from `/metrics`.
     pub async fn calls_by_action(&self) -> std::collections::BTreeMap<String, u64> {
-        let text = self.metrics().await;
-        let mut calls = std::collections::BTreeMap::new();
-        for line in text
-            .lines()
-            .filter(|l| l.starts_with("slb_controller_openapi_calls_total{"))
-        {
-            let action = line
-                .split("action=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-            *calls.entry(action.to_owned()).or_default() += value as u64;
-        }
-        calls
+        calls_by_action_at(self.admin).await
     }
 
+    /// Stops the harness's controller (its admin server goes with it), as a crash would.
+    pub fn stop_controller(&self) {
+        self.stop.cancel();
+    }
+}
+
+/// Cloud calls made so far by action (every outcome), from the `/metrics` of the controller
+/// whose admin server is at `admin`.
+pub async fn calls_by_action_at(admin: SocketAddr) -> std::collections::BTreeMap<String, u64> {
+    let text = admin_get(admin, "/metrics").await.unwrap().1;
+    let mut calls = std::collections::BTreeMap::new();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("slb_controller_openapi_calls_total{"))
+    {
+        let action = line
+            .split("action=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        *calls.entry(action.to_owned()).or_default() += value as u64;
+    }
+    calls
+}
+
+impl Harness {
     /// Reconciles run so far, from `/metrics`.
     pub async fn reconciles(&self) -> u64 {
         sum_series(&self.metrics().await, "slb_controller_reconciles_total", "")

@@ -229,3 +229,57 @@ async fn deleting_an_lb_removes_its_tags_listeners_and_groups() {
         404,
     );
 }
+
+/// slb-ccm reads a CLB's tags from its attribute instead of the tag API: the answer carries
+/// them as Alibaba documents it (`"Tags":{"Tag":[{"TagKey","TagValue"}]}`, as in
+/// DescribeLoadBalancers items), and the typed client reads them.
+#[tokio::test]
+async fn describe_load_balancer_attribute_carries_the_instance_tags_as_documented() {
+    let h = start().await;
+    let lb = create_lb(&h, "t").await.load_balancer_id;
+    let tags = vec![
+        Tag::new("kubernetes.do.not.delete", "a1b2"),
+        Tag::new("ack.aliyun.com", "c-1"),
+    ];
+    h.client
+        .tag_resources(&tag_req(ResourceType::Instance, &lb, tags))
+        .await
+        .unwrap();
+    let (status, body) = raw(
+        h.addr,
+        "GET",
+        "DescribeLoadBalancerAttribute",
+        &[("LoadBalancerId", &lb)],
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    assert_eq!(
+        body["Tags"],
+        serde_json::json!({"Tag": [
+            {"TagKey": "ack.aliyun.com", "TagValue": "c-1"},
+            {"TagKey": "kubernetes.do.not.delete", "TagValue": "a1b2"},
+        ]})
+    );
+    let req = DescribeLoadBalancerAttributeRequest {
+        load_balancer_id: lb,
+        ..Default::default()
+    };
+    let attr = h
+        .client
+        .describe_load_balancer_attribute(&req)
+        .await
+        .unwrap();
+    let typed: Vec<(&str, &str)> = attr
+        .summary
+        .tags
+        .iter()
+        .map(|t| (t.tag_key.as_str(), t.tag_value.as_str()))
+        .collect();
+    assert_eq!(
+        typed,
+        [
+            ("ack.aliyun.com", "c-1"),
+            ("kubernetes.do.not.delete", "a1b2")
+        ]
+    );
+}
