@@ -23,7 +23,7 @@ use kube::{Api, Client, ResourceExt};
 use slb_openapi::clb::{
     DescribeListenersRequest, DescribeLoadBalancersRequest, ListenerItem, LoadBalancerSummary,
 };
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::{Clb, HttpClient};
 use slb_testkit::ControlPlane;
 use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
@@ -288,12 +288,7 @@ async fn local_serve(config: &Path, net: u8, log: std::fs::File) -> (Child, Stri
 
 fn clb_client(addr: &str) -> HttpClient {
     let mut cfg = ClientConfig::new(REGION, Credentials::new(KEY_ID, KEY_SECRET));
-    cfg.overrides = EndpointOverrides {
-        vpc: Some(addr.into()),
-        slb: Some(addr.into()),
-        ecs: Some(addr.into()),
-        scheme: Some(Scheme::Http),
-    };
+    cfg.overrides = EndpointOverrides::local(addr);
     HttpClient::new(cfg).unwrap()
 }
 

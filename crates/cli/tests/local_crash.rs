@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use slb_openapi::Clb;
 use slb_openapi::HttpClient;
 use slb_openapi::clb::{CreateLoadBalancerRequest, DescribeLoadBalancersRequest};
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::governor::RateLimit;
 use slb_openapi::types::{AddressType, Tag};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -68,12 +68,7 @@ async fn spawn_server(state: &Path, config: &Path) -> (Child, String) {
 
 fn client(addr: &str) -> HttpClient {
     let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
-    cfg.overrides = EndpointOverrides {
-        vpc: Some(addr.into()),
-        slb: Some(addr.into()),
-        ecs: Some(addr.into()),
-        scheme: Some(Scheme::Http),
-    };
+    cfg.overrides = EndpointOverrides::local(addr);
     cfg.governor.retry.max_attempts = 1;
     cfg.governor.default_rate = RateLimit::new(0.0, 0);
     cfg.governor.max_concurrency = 64;

@@ -29,7 +29,7 @@ use slb_openapi::clb::{
     AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
     CreateVServerGroupRequest, DescribeLoadBalancersRequest, StartListenerRequest,
 };
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::governor::RateLimit;
 use slb_openapi::types::{AddressType, BackendServer, BackendType, HealthCheckType, OnOff};
 use slb_openapi::{Clb, HttpClient};
@@ -150,12 +150,7 @@ impl Log {
 
 fn client(addr: &str) -> HttpClient {
     let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
-    cfg.overrides = EndpointOverrides {
-        vpc: Some(addr.into()),
-        slb: Some(addr.into()),
-        ecs: Some(addr.into()),
-        scheme: Some(Scheme::Http),
-    };
+    cfg.overrides = EndpointOverrides::local(addr);
     cfg.governor.retry.max_attempts = 1;
     cfg.governor.default_rate = RateLimit::UNLIMITED;
     HttpClient::new(cfg).unwrap()

@@ -16,7 +16,7 @@ use slb_openapi::clb::{
     AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
     CreateVServerGroupRequest, StartListenerRequest,
 };
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::types::{AddressType, BackendServer, BackendType, Scheduler};
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -105,12 +105,7 @@ fn series(text: &str, prefix: &str, needle: &str) -> u64 {
 
 fn client(addr: &str) -> HttpClient {
     let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
-    cfg.overrides = EndpointOverrides {
-        vpc: Some(addr.into()),
-        slb: Some(addr.into()),
-        ecs: Some(addr.into()),
-        scheme: Some(Scheme::Http),
-    };
+    cfg.overrides = EndpointOverrides::local(addr);
     HttpClient::new(cfg).unwrap()
 }
 

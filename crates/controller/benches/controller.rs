@@ -18,7 +18,7 @@ use slb_controller::cloud::Cloud;
 use slb_controller::run::{Settings, run_controller};
 use slb_model::{ClusterContext, PlanOptions};
 use slb_openapi::HttpClient;
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::governor::RateLimit;
 use slb_testkit::ControlPlane;
 use slb_testkit::fixtures::{load_balancer_service, node};
@@ -131,12 +131,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let endpoint = start_local_clb(dir.path(), nodes, services).await;
     let mut config = ClientConfig::new("cn-hangzhou", Credentials::new("bench", "bench-secret"));
-    config.overrides = EndpointOverrides {
-        vpc: Some(endpoint.clone()),
-        slb: Some(endpoint.clone()),
-        ecs: Some(endpoint),
-        scheme: Some(Scheme::Http),
-    };
+    config.overrides = EndpointOverrides::local(endpoint);
     config.governor.default_rate = RateLimit::new(rate as f64, rate as u32);
     config.governor.max_concurrency = 16;
     let http = Arc::new(HttpClient::new(config).unwrap());

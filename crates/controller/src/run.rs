@@ -31,7 +31,7 @@ use kube::{Api, Client};
 use prometheus_client::registry::Registry;
 use slb_model::{ClusterContext, PlanOptions};
 use slb_openapi::HttpClient;
-use slb_openapi::config::{ClientConfig, CloudConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::config::{ClientConfig, CloudConfig, Credentials, EndpointOverrides};
 use slb_openapi::metrics::ApiMetrics;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -300,12 +300,7 @@ impl CloudArgs {
         config.overrides =
             EndpointOverrides::from_lookup(|k| std::env::var(k).ok()).map_err(|e| bad(&e))?;
         if kind == CloudKind::Local {
-            config.overrides = EndpointOverrides {
-                slb: Some(self.local_endpoint.clone()),
-                ecs: Some(self.local_endpoint.clone()),
-                vpc: Some(self.local_endpoint.clone()),
-                scheme: Some(Scheme::Http),
-            };
+            config.overrides = EndpointOverrides::local(self.local_endpoint.clone());
         }
         let metrics = ApiMetrics::new();
         let client =
@@ -522,30 +517,14 @@ fn start_node_controller(
     let Some(node_settings) = settings.nodes.clone() else {
         return stop;
     };
-    let reporter = Reporter {
-        controller: "slb-ccm-node".into(),
-        instance: std::env::var("HOSTNAME").ok(),
-    };
-    let writer = NodeWriter::new(client.clone(), Recorder::new(client.clone(), reporter));
+    let writer = NodeWriter::new(client.clone(), recorder(client, "slb-ccm-node"));
     let controller = NodeController::new(
         cloud.ecs(),
         writer,
         (caches.nodes.clone(), caches.listed.clone()),
         node_settings,
     );
-    let (stop_run, lost) = (stop.clone(), lost.clone());
-    tokio::spawn(async move {
-        let both = CancellationToken::new();
-        let relay = both.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                () = stop_run.cancelled() => {}
-                () = lost.cancelled() => {}
-            }
-            relay.cancel();
-        });
-        controller.run(both).await;
-    });
+    tokio::spawn(controller.run(either(&stop, lost)));
     stop
 }
 
@@ -566,25 +545,37 @@ fn start_route_controller(
         tracing::error!("the route controller needs a VPC client; this cloud has none");
         return stop;
     };
-    let reporter = Reporter {
-        controller: "slb-ccm-route".into(),
-        instance: std::env::var("HOSTNAME").ok(),
-    };
-    let writer = NodeWriter::new(client.clone(), Recorder::new(client.clone(), reporter));
+    let writer = NodeWriter::new(client.clone(), recorder(client, "slb-ccm-route"));
     let controller = RouteController::new(
         vpc,
         (writer, Api::all(client.clone())),
         (caches.nodes.clone(), caches.listed.clone()),
         route_settings,
     );
-    let (stop_run, lost) = (stop.clone(), lost.clone());
+    tokio::spawn(controller.run(either(&stop, lost)));
+    stop
+}
+
+/// An event recorder reporting as `controller` on this pod (`$HOSTNAME`).
+fn recorder(client: &Client, controller: &str) -> Recorder {
+    let reporter = Reporter {
+        controller: controller.into(),
+        instance: std::env::var("HOSTNAME").ok(),
+    };
+    Recorder::new(client.clone(), reporter)
+}
+
+/// A token cancelled as soon as `stop` or `lost` is (a controller stops on either).
+fn either(stop: &CancellationToken, lost: &CancellationToken) -> CancellationToken {
+    let both = stop.child_token();
+    let (relay, lost) = (both.clone(), lost.clone());
     tokio::spawn(async move {
         tokio::select! {
-            () = controller.run(stop_run.clone()) => {}
-            () = lost.cancelled() => {}
+            () = lost.cancelled() => relay.cancel(),
+            () = relay.cancelled() => {}
         }
     });
-    stop
+    both
 }
 
 /// Registers the metrics and, when configured, serves `/metrics`, `/livez` and `/readyz`.
@@ -669,19 +660,16 @@ fn context(
 ) -> Arc<Context> {
     // Refresh cached observations before each drift check comes round (requeues are ±10 %).
     let cloud = cloud.with_max_age(settings.drift_interval.mul_f64(0.8));
-    let reporter = Reporter {
-        controller: "slb-ccm".into(),
-        instance: std::env::var("HOSTNAME").ok(),
-    };
+    let events = recorder(&client, "slb-ccm");
     Arc::new(Context {
-        client: client.clone(),
+        client,
         cloud,
         cluster: settings.cluster.clone(),
         plan_options: settings.plan_options,
         nodes: caches.nodes.clone(),
         slices: caches.service_slices.clone(),
         listed: caches.listed.clone(),
-        recorder: Recorder::new(client, reporter),
+        recorder: events,
         backoff: Backoff::default(),
         dry_run: settings.dry_run,
         ingress_ip_mode: settings.ingress_ip_mode,

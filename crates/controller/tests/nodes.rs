@@ -7,15 +7,14 @@
 //! binary share the API server without seeing each other's Nodes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod node_cache;
+
 use async_trait::async_trait;
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, Node, NodeCondition, NodeSpec, NodeStatus, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ListParams, PostParams};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, ResourceExt};
-use slb_controller::caches::{Cache, Listed};
 use slb_controller::node::rules::{PROVIDED_NODE_IP, SHUTDOWN_TAINT, UNINITIALIZED_TAINT};
 use slb_controller::node::writes::NodeWriter;
 use slb_controller::node::{NodeController, NodeSettings};
@@ -31,6 +30,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+use node_cache::labelled_nodes;
 
 const LABEL: &str = "slb-node-test";
 
@@ -74,26 +75,7 @@ impl Test {
 
     /// [`Test::run`] acting as `client`.
     fn run_as(&self, client: Client, ecs: Arc<dyn Ecs>) {
-        let api = Api::<Node>::all(client.clone());
-        let config = watcher::Config::default().labels(&format!("{LABEL}={}", self.ns));
-        let (store, writer) = reflector::store();
-        let listed = Listed::default();
-        let stream = reflector(writer, watcher(api, config)).applied_objects();
-        let (marker, stop) = (listed.clone(), self.stop.clone());
-        tokio::spawn(async move {
-            let mut stream = std::pin::pin!(stream);
-            let mut first = true;
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    item = stream.next() => if item.is_none() { return },
-                }
-                if first {
-                    marker.mark(Cache::Nodes);
-                    first = false;
-                }
-            }
-        });
+        let (store, listed) = labelled_nodes(&client, (LABEL, &self.ns), &self.stop);
         let reporter = Reporter {
             controller: "slb-ccm-node-test".into(),
             instance: None,

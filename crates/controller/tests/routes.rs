@@ -9,14 +9,13 @@
 //! its own, so the tests of this binary share the API server without seeing each other.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use futures::StreamExt;
+mod node_cache;
+
 use k8s_openapi::api::core::v1::{Event, Node, NodeSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client};
-use slb_controller::caches::{Cache, Listed};
 use slb_controller::node::writes::NodeWriter;
 use slb_controller::route::plan::Cidr;
 use slb_controller::route::writes::{CREATE_ROUTE_FAILED, has_route_condition};
@@ -32,6 +31,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+use node_cache::labelled_nodes;
 
 const LABEL: &str = "slb-route-test";
 const TABLE: &str = "vtb-local";
@@ -108,25 +109,7 @@ impl Test {
     fn run(&self, period: Duration) -> CancellationToken {
         let stop = self.stop.child_token();
         let api = Api::<Node>::all(self.client.clone());
-        let config = watcher::Config::default().labels(&format!("{LABEL}={}", self.ns));
-        let (store, writer) = reflector::store();
-        let listed = Listed::default();
-        let stream = reflector(writer, watcher(api.clone(), config)).applied_objects();
-        let (marker, watch_stop) = (listed.clone(), stop.clone());
-        tokio::spawn(async move {
-            let mut stream = std::pin::pin!(stream);
-            let mut first = true;
-            loop {
-                tokio::select! {
-                    () = watch_stop.cancelled() => return,
-                    item = stream.next() => if item.is_none() { return },
-                }
-                if first {
-                    marker.mark(Cache::Nodes);
-                    first = false;
-                }
-            }
-        });
+        let (store, listed) = labelled_nodes(&self.client, (LABEL, &self.ns), &stop);
         let reporter = Reporter {
             controller: "slb-ccm-route-test".into(),
             instance: None,

@@ -284,6 +284,18 @@ pub struct EndpointOverrides {
 }
 
 impl EndpointOverrides {
+    /// Every product (SLB, ECS, VPC) at one plain-HTTP `host:port`: how a client reaches the
+    /// local CLB, which serves them all on one port.
+    pub fn local(host_port: impl Into<String>) -> Self {
+        let host = host_port.into();
+        Self {
+            slb: Some(host.clone()),
+            ecs: Some(host.clone()),
+            vpc: Some(host),
+            scheme: Some(Scheme::Http),
+        }
+    }
+
     /// Reads `SLB_ENDPOINT`, `ECS_ENDPOINT`, `VPC_ENDPOINT` and `ALICLOUD_CLIENT_SCHEME` through `lookup`
     /// (pass `|k| std::env::var(k).ok()` for the process environment).
     ///

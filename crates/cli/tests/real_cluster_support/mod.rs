@@ -17,7 +17,7 @@ use slb_openapi::clb::vserver_group::{
     DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest,
 };
 use slb_openapi::client::HttpClient;
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_testkit::netns::Forward;
 use slb_testkit::{ClusterOptions, RealCluster};
 use std::collections::BTreeMap;
@@ -593,12 +593,7 @@ async fn start_local_clb(
 
 fn clb_client(addr: SocketAddr) -> HttpClient {
     let mut cfg = ClientConfig::new(REGION, Credentials::new(KEY_ID, KEY_SECRET));
-    cfg.overrides = EndpointOverrides {
-        slb: Some(addr.to_string()),
-        ecs: Some(addr.to_string()),
-        vpc: Some(addr.to_string()),
-        scheme: Some(Scheme::Http),
-    };
+    cfg.overrides = EndpointOverrides::local(addr.to_string());
     HttpClient::new(cfg).unwrap()
 }
 

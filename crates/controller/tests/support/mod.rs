@@ -222,7 +222,7 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
 /// throttled) so a test sees many of them quickly.
 async fn over_http(engine: Arc<Engine>) -> Cloud {
     use slb_local::server::{Credential, ServerConfig, app};
-    use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+    use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
     use slb_openapi::governor::RetryPolicy;
     use slb_openapi::metrics::ApiMetrics;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -236,12 +236,7 @@ async fn over_http(engine: Arc<Engine>) -> Cloud {
     };
     tokio::spawn(async move { axum::serve(listener, app(engine, server)).await });
     let mut config = ClientConfig::new("cn-hangzhou", Credentials::new("test", "test-secret"));
-    config.overrides = EndpointOverrides {
-        vpc: Some(addr.clone()),
-        slb: Some(addr.clone()),
-        ecs: Some(addr),
-        scheme: Some(Scheme::Http),
-    };
+    config.overrides = EndpointOverrides::local(addr);
     config.governor.retry = RetryPolicy {
         max_attempts: 3,
         base_delay: Duration::from_millis(20),

@@ -15,7 +15,7 @@ use slb_local::{Engine, RecordingDataPlane};
 use slb_openapi::Clb;
 use slb_openapi::clb::*;
 use slb_openapi::client::{CommonParams, HttpClient, signed_params, utc_timestamp};
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::governor::RateLimit;
 use slb_openapi::types::{AddressType, BackendServer, BackendType};
 use slb_openapi::{ApiError, Params, Product};
@@ -125,12 +125,7 @@ pub async fn start_limited(
 /// The real client, pointed at `addr` over plain HTTP, without retries or rate limits.
 pub fn client_for(addr: SocketAddr) -> HttpClient {
     let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(AK_ID, AK_SECRET));
-    cfg.overrides = EndpointOverrides {
-        vpc: Some(addr.to_string()),
-        slb: Some(addr.to_string()),
-        ecs: Some(addr.to_string()),
-        scheme: Some(Scheme::Http),
-    };
+    cfg.overrides = EndpointOverrides::local(addr.to_string());
     cfg.governor.retry.max_attempts = 1;
     cfg.governor.retry.max_throttling_attempts = 1;
     cfg.governor.default_rate = RateLimit::new(0.0, 0);

@@ -13,7 +13,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Scheme};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::error::ErrorBody;
 use slb_openapi::governor::{GovernorConfig, RateLimit, RetryPolicy};
 use slb_openapi::{ApiError, HttpClient, sign};
@@ -115,12 +115,7 @@ impl TestServer {
     pub fn config(&self) -> ClientConfig {
         let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new("testid", SECRET));
         let host = self.addr.to_string();
-        cfg.overrides = EndpointOverrides {
-            slb: Some(host.clone()),
-            ecs: Some(host.clone()),
-            vpc: Some(host),
-            scheme: Some(Scheme::Http),
-        };
+        cfg.overrides = EndpointOverrides::local(host);
         cfg.timeout = Duration::from_secs(2);
         cfg.governor = GovernorConfig {
             max_concurrency: 4,
