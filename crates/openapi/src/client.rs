@@ -1,7 +1,7 @@
 //! The HTTP implementation of [`Clb`] and [`Ecs`] on reqwest (rustls): every call is a
-//! V2-signed `POST /?<all parameters>` with an empty form body, exactly like the official Go
-//! SDK the reference CCM uses, run under the shared [`Governor`] and counted in
-//! [`ApiMetrics`].
+//! signed `POST /?<all parameters>` with an empty form body, V2-signed by default exactly like
+//! the official Go SDK the reference CCM uses, or V3-signed (headers, see [`v3`]) when the
+//! config asks for it; run under the shared [`Governor`] and counted in [`ApiMetrics`].
 //!
 //! What it does not do: decide what to call (the controller), or refresh credentials by
 //! itself (plug a rotating [`CredentialSource`](crate::config::CredentialSource) in).
@@ -15,7 +15,7 @@ use tokio::time::{Duration, Instant};
 use crate::action::{Action, Product};
 use crate::api::{Clb, Ecs, Vpc};
 use crate::clb::*;
-use crate::config::{ClientConfig, Credentials};
+use crate::config::{ClientConfig, Credentials, SignatureVersion};
 use crate::ecs::*;
 use crate::error::{ApiError, ErrorBody};
 use crate::governor::{AttemptError, Governor, RepeatSafety};
@@ -226,27 +226,11 @@ impl HttpClient {
 
     async fn attempt<A: Action>(&self, params: Params) -> Result<A::Response, AttemptError> {
         let inner = &self.inner;
-        let credentials = inner.config.credentials.credentials();
-        let nonce = uuid::Uuid::new_v4().to_string();
-        let timestamp = utc_timestamp();
-        let signed = signed_params(
-            params,
-            &CommonParams {
-                action: A::NAME,
-                product: A::PRODUCT,
-                region_id: &inner.config.region_id,
-                credentials: &credentials,
-                nonce: &nonce,
-                timestamp: &timestamp,
-            },
-        );
-        let url = format!(
-            "{}?{}",
-            inner.config.base_url(A::PRODUCT),
-            sign::encode_query(&signed)
-        );
-        let outcome =
-            tokio::time::timeout(inner.config.timeout, self.send(A::NAME, A::PRODUCT, url)).await;
+        let (url, headers) = match inner.config.signature_version {
+            SignatureVersion::V2 => self.signed_v2::<A>(params),
+            SignatureVersion::V3 => self.signed_v3::<A>(params)?,
+        };
+        let outcome = tokio::time::timeout(inner.config.timeout, self.send(url, headers)).await;
         let result = match outcome {
             Err(_) => Err(AttemptError::from(ApiError::timeout(format!(
                 "{} did not answer within {:?}",
@@ -269,19 +253,85 @@ impl HttpClient {
         result
     }
 
+    /// The URL and headers of a V2-signed attempt (all parameters in the query; the
+    /// `x-acs-action`/`x-acs-version` headers are informative, as the Go SDK sends them).
+    fn signed_v2<A: Action>(&self, params: Params) -> (String, Vec<(String, String)>) {
+        let config = &self.inner.config;
+        let credentials = config.credentials.credentials();
+        let nonce = uuid::Uuid::new_v4().to_string();
+        let timestamp = utc_timestamp();
+        let signed = signed_params(
+            params,
+            &CommonParams {
+                action: A::NAME,
+                product: A::PRODUCT,
+                region_id: &config.region_id,
+                credentials: &credentials,
+                nonce: &nonce,
+                timestamp: &timestamp,
+            },
+        );
+        let url = format!(
+            "{}?{}",
+            config.base_url(A::PRODUCT),
+            sign::encode_query(&signed)
+        );
+        let headers = [
+            (CONTENT_TYPE.as_str(), v3::FORM_CONTENT_TYPE),
+            ("x-acs-action", A::NAME),
+            ("x-acs-version", A::PRODUCT.version()),
+        ];
+        let headers = headers
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        (url, headers)
+    }
+
+    /// The URL and headers of a V3-signed attempt (parameters in the query, the common ones
+    /// and the signature in headers).
+    fn signed_v3<A: Action>(
+        &self,
+        params: Params,
+    ) -> Result<(String, Vec<(String, String)>), AttemptError> {
+        let config = &self.inner.config;
+        let base = config.base_url(A::PRODUCT);
+        let host = v3::host_header(&base).ok_or_else(|| {
+            AttemptError::from(ApiError::invalid_request(format!(
+                "the endpoint {base:?} has no host to sign; fix the endpoint override"
+            )))
+        })?;
+        let credentials = config.credentials.credentials();
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let date = utc_timestamp();
+        let signed = v3::sign_request(
+            params,
+            b"",
+            &v3::V3Common {
+                action: A::NAME,
+                product: A::PRODUCT,
+                region_id: &config.region_id,
+                credentials: &credentials,
+                host: &host,
+                nonce: &nonce,
+                date: &date,
+            },
+        );
+        let url = format!("{base}?{}", sign::encode_query(&signed.query));
+        Ok((url, signed.headers.into_iter().collect()))
+    }
+
     async fn send(
         &self,
-        action: &str,
-        product: Product,
         url: String,
+        headers: Vec<(String, String)>,
     ) -> Result<(u16, HeaderMap, Vec<u8>), AttemptError> {
-        let response = self
-            .inner
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header("x-acs-action", action)
-            .header("x-acs-version", product.version())
+        let request = headers
+            .iter()
+            .fold(self.inner.http.post(url), |req, (k, v)| {
+                req.header(k.as_str(), v.as_str())
+            });
+        let response = request
             .body("")
             .send()
             .await
@@ -326,6 +376,8 @@ macro_rules! impl_http {
 crate::clb_actions!(impl_http! { Clb });
 crate::ecs_actions!(impl_http! { Ecs });
 crate::vpc_actions!(impl_http! { Vpc });
+
+pub mod v3;
 
 #[cfg(test)]
 mod tests;

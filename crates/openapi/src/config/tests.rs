@@ -209,3 +209,12 @@ fn no_credentials_anywhere_says_how_to_pass_them() {
         "{err}"
     );
 }
+
+#[test]
+fn signature_versions_parse_from_v2_and_v3_and_default_to_v2() {
+    assert_eq!("v3".parse(), Ok(SignatureVersion::V3));
+    assert_eq!("V2".parse(), Ok(SignatureVersion::V2));
+    assert_eq!(SignatureVersion::default(), SignatureVersion::V2);
+    let err = "v4".parse::<SignatureVersion>().unwrap_err();
+    assert!(err.to_string().contains("use v2"), "{err}");
+}

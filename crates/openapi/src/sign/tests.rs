@@ -315,3 +315,112 @@ fn v3_zh_doc_header_example_matches() {
         "e521358f7776c97df52e6b2891a8bc73026794a071b50c3323388c4e0df64804"
     );
 }
+
+/// The headers of the Python Tea SDK's vectors (spec 2 §1.5) that every one of them signs.
+fn tea_headers(action: &str, nonce: &str) -> BTreeMap<String, String> {
+    params(&[
+        ("accept", "application/json"),
+        ("host", "127.0.0.1:18765"),
+        (
+            "user-agent",
+            "AlibabaCloud (Linux; x86_64) Python/3.11.7 Core/0.4.3 TeaDSL/2",
+        ),
+        ("x-acs-action", action),
+        ("x-acs-content-sha256", EMPTY_BODY_SHA256),
+        ("x-acs-credentials-provider", "static_ak"),
+        ("x-acs-date", "2026-11-30T21:12:20Z"),
+        ("x-acs-signature-nonce", nonce),
+        ("x-acs-version", "2014-05-15"),
+    ])
+}
+
+fn sign_tea(
+    query: &BTreeMap<String, String>,
+    headers: &BTreeMap<String, String>,
+    body: &[u8],
+) -> V3Signature {
+    sign_v3(
+        &V3Request {
+            method: "POST",
+            query,
+            headers,
+            body,
+        },
+        "testsecret",
+    )
+}
+
+#[test]
+fn v3_vector_a_awkward_characters_and_a_repeat_list_match_the_tea_sdk() {
+    let query: BTreeMap<String, String> = form_decode(
+        "AclName=k8s+acl%2F%E4%B8%AD%2A~&AddressIPVersion=ipv4&RegionId=cn-hangzhou&Tag.1.Key=env&Tag.1.Value=a+b%2Bc",
+    )
+    .into_iter()
+    .collect();
+    let headers = tea_headers(
+        "CreateAccessControlList",
+        "0c90bd3a17c866696dd6cec7840de798",
+    );
+    let sig = sign_tea(&query, &headers, b"");
+    assert!(sig.canonical_request.contains(
+        "\nAclName=k8s%20acl%2F%E4%B8%AD%2A~&AddressIPVersion=ipv4&RegionId=cn-hangzhou&Tag.1.Key=env&Tag.1.Value=a%20b%2Bc\n"
+    ));
+    assert_eq!(
+        sha256_hex(sig.canonical_request.as_bytes()),
+        "59db80eba024154e739b5a5e7c086b424b5a6f4d75e557189320a55c9c8e09a7"
+    );
+    assert_eq!(
+        sig.signature,
+        "15993f809c1ea27874b3d622d7aefb8be50e1ba454354349ce18dd2692fd07a9"
+    );
+}
+
+#[test]
+fn v3_vector_b_sts_and_a_json_parameter_match_the_tea_sdk() {
+    let query: BTreeMap<String, String> = form_decode(
+        "AclEntrys=%5B%7B%22entry%22%3A%2210.0.0.0%2F24%22%2C%22comment%22%3A%22pod+cidr%22%7D%2C%7B%22entry%22%3A%22192.168.1.1%2F32%22%2C%22comment%22%3A%22%22%7D%5D&AclId=acl-bp1testacl&RegionId=cn-hangzhou",
+    )
+    .into_iter()
+    .collect();
+    let mut headers = tea_headers(
+        "AddAccessControlListEntry",
+        "98888543ea498de543d22d506bdbd7be",
+    );
+    headers.insert("x-acs-credentials-provider".into(), "static_sts".into());
+    headers.insert("x-acs-accesskey-id".into(), "testid".into());
+    headers.insert("x-acs-security-token".into(), "testststoken".into());
+    let sig = sign_tea(&query, &headers, b"");
+    assert_eq!(
+        sha256_hex(sig.canonical_request.as_bytes()),
+        "fa6667dd59a1b04add422ad216ff38ccbf71ba01289ca2a3d78f66d33b274234"
+    );
+    assert_eq!(
+        sig.signature,
+        "31f63d3b200d4a187aaef4303d9df2af5aa0809175bdb8c194c5cf021a66cfbb"
+    );
+}
+
+#[test]
+fn v3_vector_c_covers_a_form_body_by_its_hash_only() {
+    let body = b"AcceptLanguage=en-US";
+    let query = params(&[("RegionId", "cn-hangzhou")]);
+    let mut headers = tea_headers("DescribeRegions", "4be10524469418a5ce1b881ba8469ea6");
+    headers.insert(
+        "content-type".into(),
+        "application/x-www-form-urlencoded".into(),
+    );
+    headers.insert("x-acs-content-sha256".into(), sha256_hex(body));
+    assert_eq!(
+        headers["x-acs-content-sha256"],
+        "cc835ceefb604582fc61a9e2a33dfed02d7c51103bcb6f4639f287bebb4f91c7"
+    );
+    let sig = sign_tea(&query, &headers, body);
+    assert_eq!(
+        sha256_hex(sig.canonical_request.as_bytes()),
+        "3d828f7ee7ff12d21fe58d06c9056a25fe3724d2b4488c70f91d451802ac0244"
+    );
+    assert_eq!(
+        sig.signature,
+        "9b1ac62a71c65abe94890a2045fdf62000f0c5454ba40fab56549788180ddc07"
+    );
+}
