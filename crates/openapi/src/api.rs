@@ -97,6 +97,11 @@ macro_rules! vpc_actions {
             create_route_entries: CreateRouteEntriesRequest,
             delete_route_entry: DeleteRouteEntryRequest,
             delete_route_entries: DeleteRouteEntriesRequest,
+            allocate_eip_address: AllocateEipAddressRequest,
+            associate_eip_address: AssociateEipAddressRequest,
+            unassociate_eip_address: UnassociateEipAddressRequest,
+            release_eip_address: ReleaseEipAddressRequest,
+            describe_eip_addresses: DescribeEipAddressesRequest,
         }
     };
 }

@@ -199,5 +199,6 @@ pub mod wrap {
         route_entry => "RouteEntry",
         next_hop => "NextHop",
         vswitch_id => "VSwitchId",
+        eip_address => "EipAddress",
     }
 }

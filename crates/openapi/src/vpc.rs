@@ -1,13 +1,16 @@
 //! VPC actions of the route controller (spec `ccm-nodes-routes.md` §6.2): list a VPC's route
 //! tables, list a table's route entries, and create/delete custom entries one at a time or in
-//! batches of up to 50 (`RouteEntries.N.*`). Product `Vpc`, version `2016-04-28`, endpoint
-//! override `VPC_ENDPOINT`.
+//! batches of up to 50 (`RouteEntries.N.*`); the EIP actions are in `eip` (spec part 2 §10).
+//! Product `Vpc`, version `2016-04-28`, endpoint override `VPC_ENDPOINT`.
 //!
 //! Only the wire shapes live here. Which entries a cluster owns, and what counts as success
 //! among a batch's `FailedRouteEntries` (the duplicate and not-exist codes), is the route
 //! controller's decision.
 
 use serde::{Deserialize, Serialize};
+
+mod eip;
+pub use eip::*;
 
 use crate::action::rpc_request;
 use crate::lenient::{self, wrap};
