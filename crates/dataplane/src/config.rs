@@ -23,6 +23,9 @@ pub enum Protocol {
     Tcp,
     /// UDP: one upstream socket per client flow (source address).
     Udp,
+    /// HTTP/1.1: requests parsed and forwarded one by one (see `http`), each to a backend
+    /// the scheduler picks, over kept-alive backend connections.
+    Http,
 }
 
 /// Backend scheduling algorithm, as CLB defines them.
@@ -139,6 +142,8 @@ pub struct ListenerConfig {
     pub proxy_protocol_v2: bool,
     /// Refuse connections whose source IP is one of this listener's backends (CLB hairpin).
     pub refuse_hairpin: bool,
+    /// HTTP listener settings; ignored by TCP and UDP listeners.
+    pub http: HttpConfig,
     /// Idle time after which a UDP flow is evicted.
     pub udp_idle_timeout: Duration,
     /// How long an upstream TCP connect may take.
@@ -146,6 +151,77 @@ pub struct ListenerConfig {
     /// CLB's "established timeout": a TCP connection with no bytes either way for this long
     /// is closed. `None` keeps idle connections forever.
     pub idle_timeout: Option<Duration>,
+}
+
+/// Settings only an HTTP listener reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// The load balancer id, sent as `SLB-ID` when `slb_id_header` is on.
+    pub load_balancer_id: String,
+    /// Which optional headers go to backends (`X-Forwarded-For` always does).
+    pub headers: ForwardedHeaders,
+    /// Session persistence by cookie.
+    pub sticky: StickySession,
+    /// A client connection with no request in flight and no bytes for this long is closed
+    /// (CLB's `IdleTimeout`).
+    pub idle_timeout: Duration,
+    /// How long a backend may take to answer a request's headers before the client gets
+    /// 504 (CLB's `RequestTimeout`).
+    pub request_timeout: Duration,
+    /// How long a client may take to send a request's headers before its connection is
+    /// closed (not a CLB setting: the slowloris guard).
+    pub header_timeout: Duration,
+    /// `Some(port)`: every request is answered `301` to `https://host:port` (CLB's
+    /// `ListenerForward=on` with `ForwardPort`) and no backend is used.
+    pub redirect_https_port: Option<u16>,
+}
+
+/// The optional headers of CLB's `XForwardedFor_*` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ForwardedHeaders {
+    /// `SLB-IP`: the VIP the client reached (`XForwardedFor_SLBIP`).
+    pub slb_ip: bool,
+    /// `SLB-ID`: the load balancer id (`XForwardedFor_SLBID`).
+    pub slb_id: bool,
+    /// `X-Forwarded-Proto`: the listener protocol (`XForwardedFor_proto`).
+    pub proto: bool,
+    /// `X-Forwarded-Port`: the listener port (`XForwardedFor_SLBPORT`).
+    pub port: bool,
+    /// `X-Forwarded-Client-srcport`: the client's source port (`XForwardedFor_ClientSrcPort`).
+    pub client_src_port: bool,
+}
+
+/// Cookie-based session persistence of an HTTP listener.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StickySession {
+    /// Every request is scheduled afresh.
+    #[default]
+    Off,
+    /// The proxy sets its own `SERVERID` cookie naming the backend, valid for `timeout`.
+    Insert {
+        /// The cookie's `Max-Age`.
+        timeout: Duration,
+    },
+    /// The backend's own cookie `name` carries the backend: its value is prefixed with the
+    /// backend's id on the way out and the prefix is removed on the way in.
+    Server {
+        /// The backend's cookie name.
+        name: String,
+    },
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            load_balancer_id: String::new(),
+            headers: ForwardedHeaders::default(),
+            sticky: StickySession::Off,
+            idle_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(10),
+            redirect_https_port: None,
+        }
+    }
 }
 
 /// A configuration problem, naming the listener and the fix.
@@ -189,9 +265,7 @@ pub enum ConfigError {
     #[error("unknown scheduler {0:?}; use wrr, rr, wlc, sch or tch")]
     UnknownScheduler(String),
     /// An unknown protocol name.
-    #[error(
-        "unknown protocol {0:?}; use tcp or udp (http and https listeners are forwarded as tcp)"
-    )]
+    #[error("unknown protocol {0:?}; use tcp, udp or http (https listeners are forwarded as tcp)")]
     UnknownProtocol(String),
     /// An unknown HTTP code class.
     #[error(
@@ -227,10 +301,11 @@ impl std::str::FromStr for Scheduler {
 impl std::str::FromStr for Protocol {
     type Err = ConfigError;
 
-    /// Parses CLB's listener protocols; `http` and `https` map to TCP (the data plane is L4).
+    /// Parses CLB's listener protocols; `https` maps to TCP (TLS is not terminated).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "tcp" | "http" | "https" => Ok(Self::Tcp),
+            "tcp" | "https" => Ok(Self::Tcp),
+            "http" => Ok(Self::Http),
             "udp" => Ok(Self::Udp),
             other => Err(ConfigError::UnknownProtocol(other.to_owned())),
         }
@@ -296,15 +371,21 @@ impl ListenerConfig {
             drain: DrainConfig::default(),
             proxy_protocol_v2: false,
             refuse_hairpin: false,
+            http: HttpConfig::default(),
             udp_idle_timeout: Duration::from_secs(90),
             connect_timeout: Duration::from_secs(5),
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
         }
     }
 
-    /// The key listeners are diffed by.
+    /// The key listeners are diffed by. HTTP listeners share TCP's key space (both bind a
+    /// TCP port), so a TCP and an HTTP listener on one port are duplicates.
     pub fn key(&self) -> ListenerKey {
-        (self.protocol, self.vip, self.port)
+        let protocol = match self.protocol {
+            Protocol::Http => Protocol::Tcp,
+            p => p,
+        };
+        (protocol, self.vip, self.port)
     }
 
     fn validate_into(&self, errors: &mut Vec<ConfigError>) {
@@ -408,6 +489,7 @@ mod tests {
             assert_eq!(name.parse::<Scheduler>().unwrap(), want);
         }
         assert_eq!("https".parse::<Protocol>().unwrap(), Protocol::Tcp);
+        assert_eq!("http".parse::<Protocol>().unwrap(), Protocol::Http);
         let err = "lc".parse::<Scheduler>().unwrap_err();
         assert!(err.to_string().contains("wrr, rr, wlc, sch or tch"));
         assert!("sctp".parse::<Protocol>().is_err());

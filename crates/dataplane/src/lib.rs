@@ -1,6 +1,8 @@
-//! slb-dataplane: the L4 proxy behind the local CLB's listeners — TCP and UDP forwarding on
+//! slb-dataplane: the proxy behind the local CLB's listeners — TCP and UDP forwarding on
 //! VIPs with the CLB's schedulers (`wrr`, `rr`, `wlc`, `sch`, `tch`), health checks (TCP,
-//! HTTP, UDP), connection draining, idle timeouts, PROXY protocol v2 and hairpin refusal.
+//! HTTP, UDP), connection draining, idle timeouts, PROXY protocol v2 and hairpin refusal,
+//! and an HTTP/1.1 proxy for `http` listeners (`http`: forwarding headers, cookie sessions,
+//! redirect to HTTPS, request and idle timeouts).
 //!
 //! The crate knows nothing of the OpenAPI or the local CLB: it takes its own
 //! [`DataPlaneConfig`] snapshots through a [`DataPlaneHandle`] (a `watch` channel underneath)
@@ -8,7 +10,7 @@
 //! `udp::flow`, `ppv2`); sockets live in `tcp`, `udp`, `health::probe` and the I/O threads
 //! (one `SO_REUSEPORT` socket per thread per TCP listener). Descriptors are budgeted
 //! (`fds`): at the budget the proxy stops accepting rather than fail on `EMFILE`. It does not
-//! persist anything and does not terminate TLS or parse HTTP traffic.
+//! persist anything and does not terminate TLS (HTTPS listeners are forwarded as TCP).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), slb_dataplane::Error> {
@@ -25,6 +27,7 @@
 pub mod config;
 pub mod fds;
 pub mod health;
+pub mod http;
 pub mod metrics;
 pub mod plane;
 pub mod pool;
@@ -35,7 +38,7 @@ pub mod udp;
 mod workers;
 
 pub use config::{
-    BackendConfig, ConfigError, DataPlaneConfig, DrainConfig, HealthCheckConfig, HealthCheckKind,
-    HttpCodes, ListenerConfig, Protocol, Scheduler,
+    BackendConfig, ConfigError, DataPlaneConfig, DrainConfig, ForwardedHeaders, HealthCheckConfig,
+    HealthCheckKind, HttpCodes, HttpConfig, ListenerConfig, Protocol, Scheduler, StickySession,
 };
 pub use plane::{ApplyStatus, DataPlane, DataPlaneHandle, Error, ListenerStatus, Options};

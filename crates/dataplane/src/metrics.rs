@@ -9,6 +9,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -23,7 +24,7 @@ struct KindLabel {
 }
 
 /// All data-plane metric families.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Metrics {
     connections: Family<ListenerLabel, Counter>,
     active: Family<ListenerLabel, Gauge>,
@@ -34,6 +35,8 @@ pub struct Metrics {
     flows_evicted: Family<KindLabel, Counter>,
     hairpin: Family<ListenerLabel, Counter>,
     health: Family<KindLabel, Counter>,
+    http_requests: Family<KindLabel, Counter>,
+    http_latency: Family<ListenerLabel, Histogram, fn() -> Histogram>,
     /// Descriptors proxied connections and flows may hold (see `fds`).
     pub fd_budget: Gauge,
     /// Descriptors they hold now.
@@ -60,6 +63,34 @@ pub struct ListenerMetrics {
     /// TCP connections or UDP datagrams refused because the source is one of the listener's
     /// backends.
     pub hairpin: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            connections: Family::default(),
+            active: Family::default(),
+            bytes_in: Family::default(),
+            bytes_out: Family::default(),
+            connect_errors: Family::default(),
+            flows_created: Family::default(),
+            flows_evicted: Family::default(),
+            hairpin: Family::default(),
+            health: Family::default(),
+            http_requests: Family::default(),
+            http_latency: Family::new_with_constructor(latency_histogram),
+            fd_budget: Gauge::default(),
+            fds_in_use: Gauge::default(),
+            fd_budget_waits: Counter::default(),
+        }
+    }
+}
+
+/// Buckets from 0.5 ms to about 16 s, doubling.
+fn latency_histogram() -> Histogram {
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.0005, 2.0, 16,
+    ))
 }
 
 impl Metrics {
@@ -111,6 +142,16 @@ impl Metrics {
             "health_transitions",
             "Backend health changes, by new state (kind = healthy or unhealthy)",
             m.health.clone(),
+        );
+        r.register(
+            "http_requests",
+            "HTTP requests answered, by status class (kind = 1xx ... 5xx)",
+            m.http_requests.clone(),
+        );
+        r.register(
+            "http_request_duration_seconds",
+            "HTTP request latency from the request's headers to the response's headers",
+            m.http_latency.clone(),
         );
         r.register(
             "fd_budget",
@@ -170,6 +211,27 @@ impl ListenerMetrics {
             .flows_evicted
             .get_or_create(&self.kind(reason))
             .inc();
+    }
+
+    /// Counts an answered HTTP request by its status class and records its latency.
+    pub fn http_request(&self, status: u16, latency: std::time::Duration) {
+        let class = match status / 100 {
+            1 => "1xx",
+            2 => "2xx",
+            3 => "3xx",
+            4 => "4xx",
+            _ => "5xx",
+        };
+        self.all
+            .http_requests
+            .get_or_create(&self.kind(class))
+            .inc();
+        self.all
+            .http_latency
+            .get_or_create(&ListenerLabel {
+                listener: self.listener.clone(),
+            })
+            .observe(latency.as_secs_f64());
     }
 
     /// Counts a backend health change.

@@ -355,10 +355,14 @@ impl Worker {
         let pool = Arc::new(Pool::new(cfg, self.metrics.listener(&cfg.id)));
         let stop = self.shutdown.child_token();
         let (bound, serve) = match cfg.protocol {
-            Protocol::Tcp => {
-                self.io
-                    .serve_tcp(addr, &pool, &self.connector, &self.budget, &stop)?
-            }
+            Protocol::Tcp | Protocol::Http => self.io.serve_tcp(
+                cfg.protocol,
+                addr,
+                &pool,
+                &self.connector,
+                &self.budget,
+                &stop,
+            )?,
             Protocol::Udp => self.io.serve_udp(addr, &pool, &self.budget, &stop)?,
         };
         tracing::info!(listener = %cfg.id, %bound, protocol = ?cfg.protocol, description = %cfg.description, "listener started");

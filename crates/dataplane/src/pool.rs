@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{BackendConfig, DrainConfig, ListenerConfig};
+use crate::config::{BackendConfig, DrainConfig, HttpConfig, ListenerConfig};
 use crate::metrics::ListenerMetrics;
 use crate::select::{Candidate, Select, Selector, backend_id, flow_hash};
 
@@ -217,12 +217,29 @@ impl Pool {
             udp_idle_timeout: guard.config.udp_idle_timeout,
             idle_timeout: guard.config.idle_timeout,
         };
-        pick_locked(&mut guard, &self.metrics, client, local).map(|g| (g, settings))
+        pick_locked(&mut guard, &self.metrics, client, local, None).map(|g| (g, settings))
     }
 
     /// [`Pool::pick_with_settings`] without the settings.
     pub fn pick(&self, client: SocketAddr, local: SocketAddr) -> Option<ActiveGuard> {
-        pick_locked(&mut self.lock(), &self.metrics, client, local)
+        pick_locked(&mut self.lock(), &self.metrics, client, local, None)
+    }
+
+    /// Like [`Pool::pick`], but the backend whose [`backend_id`] is `sticky` wins while it
+    /// is healthy, weighted and not leaving (an HTTP session cookie); otherwise the
+    /// scheduler picks.
+    pub fn pick_sticky(
+        &self,
+        sticky: Option<u64>,
+        client: SocketAddr,
+        local: SocketAddr,
+    ) -> Option<ActiveGuard> {
+        pick_locked(&mut self.lock(), &self.metrics, client, local, sticky)
+    }
+
+    /// The HTTP settings, read when an HTTP connection starts.
+    pub fn http_settings(&self) -> HttpConfig {
+        self.lock().config.http.clone()
     }
 
     /// Every backend currently in the pool (for health probes).
@@ -277,6 +294,7 @@ fn pick_locked(
     metrics: &ListenerMetrics,
     client: SocketAddr,
     local: SocketAddr,
+    sticky: Option<u64>,
 ) -> Option<ActiveGuard> {
     let flow = flow_hash(st.selector.scheduler(), client, local);
     st.scratch.clear();
@@ -286,7 +304,15 @@ fn pick_locked(
         eligible: e.backend.is_healthy() && !e.backend.kill.is_cancelled(),
         active: e.backend.active(),
     }));
-    let i = st.selector.pick(&st.scratch, flow)?;
+    let kept = sticky.and_then(|id| {
+        st.scratch
+            .iter()
+            .position(|c| c.id == id && c.eligible && c.weight > 0)
+    });
+    let i = match kept {
+        Some(i) => i,
+        None => st.selector.pick(&st.scratch, flow)?,
+    };
     let backend = Arc::clone(&st.entries[i].backend);
     backend.active.fetch_add(1, Ordering::Relaxed);
     metrics.active.inc();

@@ -17,10 +17,11 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use crate::config::Protocol;
 use crate::fds::FdBudget;
 use crate::pool::Pool;
 use crate::tcp::Connect;
-use crate::{tcp, udp};
+use crate::{http, tcp, udp};
 
 /// Listen backlog per socket: enough for connection bursts on one VIP.
 const BACKLOG: u32 = 4096;
@@ -64,9 +65,11 @@ impl IoWorkers {
         }
     }
 
-    /// Binds `addr` once per worker and starts an accept loop on each.
+    /// Binds `addr` once per worker and starts an accept loop on each: the TCP relay, or the
+    /// HTTP proxy for [`Protocol::Http`].
     pub(crate) fn serve_tcp(
         &self,
+        protocol: Protocol,
         addr: SocketAddr,
         pool: &Arc<Pool>,
         connector: &Arc<dyn Connect>,
@@ -100,14 +103,16 @@ impl IoWorkers {
         let tasks = listeners
             .into_iter()
             .map(|(listener, handle)| {
-                let pool = Arc::clone(pool);
-                handle.spawn(tcp::serve(
-                    listener,
-                    pool,
-                    Arc::clone(connector),
-                    budget.clone(),
-                    stop.clone(),
-                ))
+                let (pool, connector) = (Arc::clone(pool), Arc::clone(connector));
+                let (budget, stop) = (budget.clone(), stop.clone());
+                match protocol {
+                    Protocol::Http => {
+                        handle.spawn(http::serve(listener, pool, connector, budget, stop))
+                    }
+                    Protocol::Tcp | Protocol::Udp => {
+                        handle.spawn(tcp::serve(listener, pool, connector, budget, stop))
+                    }
+                }
             })
             .collect();
         Ok((bound, tasks))

@@ -109,3 +109,24 @@ fn hairpin_matches_backend_ips_only_when_enabled() {
     assert!(p.is_hairpin(ip));
     assert!(!p.is_hairpin("127.0.0.2".parse().unwrap()));
 }
+
+#[tokio::test]
+async fn a_sticky_pick_returns_the_named_backend_while_it_is_eligible() {
+    let p = pool(&listener(&[(A, 10), (B, 10)], None));
+    let b_id = backend_id(B.parse().unwrap());
+    for _ in 0..4 {
+        let g = p.pick_sticky(Some(b_id), CLIENT, LOCAL).unwrap();
+        assert_eq!(g.backend().addr, B.parse().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_sticky_pick_of_an_unhealthy_or_unknown_backend_falls_back_to_the_scheduler() {
+    let p = pool(&listener(&[(A, 10), (B, 10)], None));
+    p.backends()[1].set_healthy(false);
+    let b_id = backend_id(B.parse().unwrap());
+    let g = p.pick_sticky(Some(b_id), CLIENT, LOCAL).unwrap();
+    assert_eq!(g.backend().addr, A.parse().unwrap());
+    let g = p.pick_sticky(Some(42), CLIENT, LOCAL).unwrap();
+    assert_eq!(g.backend().addr, A.parse().unwrap());
+}

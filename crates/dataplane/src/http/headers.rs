@@ -1,0 +1,179 @@
+//! Header rewriting of the HTTP path, as CLB does it: hop-by-hop headers are dropped both
+//! ways, and requests gain `X-Forwarded-For` (always, appended to what the client sent) plus
+//! the optional `SLB-IP`, `SLB-ID`, `X-Forwarded-Proto`, `X-Forwarded-Port` and
+//! `X-Forwarded-Client-srcport` of the listener's `XForwardedFor_*` settings.
+//!
+//! Pure functions over a `HeaderMap`; no I/O, no cookies (see `sticky`).
+
+use std::net::SocketAddr;
+
+use http::header::{CONNECTION, HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::HttpConfig;
+
+/// Headers that describe one hop only (RFC 9110 7.6.1); never forwarded.
+const HOP_BY_HOP: [&str; 7] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Where a request came from and arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    /// The client's address.
+    pub client: SocketAddr,
+    /// The VIP and listener port it reached.
+    pub local: SocketAddr,
+}
+
+/// Removes the hop-by-hop headers and every header the `Connection` header names.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+/// Adds the CLB's forwarding headers to a request bound for a backend.
+pub fn add_forwarded(headers: &mut HeaderMap, origin: Origin, cfg: &HttpConfig) {
+    let client_ip = origin.client.ip().to_string();
+    let previous: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    let xff = if previous.is_empty() {
+        client_ip
+    } else {
+        format!("{}, {client_ip}", previous.join(", "))
+    };
+    set(headers, "x-forwarded-for", &xff);
+    let h = cfg.headers;
+    if h.slb_ip {
+        set(headers, "slb-ip", &origin.local.ip().to_string());
+    }
+    if h.slb_id {
+        set(headers, "slb-id", &cfg.load_balancer_id);
+    }
+    if h.proto {
+        set(headers, "x-forwarded-proto", "http");
+    }
+    if h.port {
+        set(
+            headers,
+            "x-forwarded-port",
+            &origin.local.port().to_string(),
+        );
+    }
+    if h.client_src_port {
+        let port = origin.client.port().to_string();
+        set(headers, "x-forwarded-client-srcport", &port);
+    }
+}
+
+/// Replaces every value of `name` with `value` (skipped if `value` is not a valid header
+/// value, which only an odd load balancer id could be).
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(name, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ForwardedHeaders;
+
+    fn origin() -> Origin {
+        Origin {
+            client: "10.1.2.3:40000".parse().unwrap(),
+            local: "127.0.1.5:80".parse().unwrap(),
+        }
+    }
+
+    fn values(h: &HeaderMap, name: &str) -> Vec<String> {
+        h.get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn x_forwarded_for_is_set_to_the_client_ip_by_default_and_nothing_else() {
+        let mut h = HeaderMap::new();
+        add_forwarded(&mut h, origin(), &HttpConfig::default());
+        assert_eq!(values(&h, "x-forwarded-for"), ["10.1.2.3"]);
+        assert_eq!(h.len(), 1, "{h:?}");
+    }
+
+    #[test]
+    fn x_forwarded_for_appends_the_client_ip_to_what_the_client_sent() {
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", HeaderValue::from_static("192.0.2.1"));
+        h.append("x-forwarded-for", HeaderValue::from_static("192.0.2.2"));
+        add_forwarded(&mut h, origin(), &HttpConfig::default());
+        assert_eq!(
+            values(&h, "x-forwarded-for"),
+            ["192.0.2.1, 192.0.2.2, 10.1.2.3"]
+        );
+    }
+
+    #[test]
+    fn every_optional_header_carries_its_value_when_on() {
+        let cfg = HttpConfig {
+            load_balancer_id: "lb-abc".into(),
+            headers: ForwardedHeaders {
+                slb_ip: true,
+                slb_id: true,
+                proto: true,
+                port: true,
+                client_src_port: true,
+            },
+            ..HttpConfig::default()
+        };
+        let mut h = HeaderMap::new();
+        h.insert("slb-id", HeaderValue::from_static("spoofed"));
+        add_forwarded(&mut h, origin(), &cfg);
+        for (name, want) in [
+            ("slb-ip", "127.0.1.5"),
+            ("slb-id", "lb-abc"),
+            ("x-forwarded-proto", "http"),
+            ("x-forwarded-port", "80"),
+            ("x-forwarded-client-srcport", "40000"),
+        ] {
+            assert_eq!(values(&h, name), [want], "{name}");
+        }
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_removed() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-secret"),
+        );
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert("upgrade", HeaderValue::from_static("websocket"));
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h);
+        let names: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+        assert_eq!(names, ["x-kept"]);
+    }
+}

@@ -1,0 +1,217 @@
+//! One HTTP request through the proxy: redirect listeners answer `301` to their HTTPS port;
+//! otherwise the pool picks a backend (a session cookie first, then the scheduler), the
+//! request gets CLB's forwarding headers and goes out on a kept-alive backend connection,
+//! and the response comes back with hop-by-hop headers removed and the session cookie set.
+//!
+//! Failures are answered as CLB answers them: `503` with no healthy backend, `502` when the
+//! backend cannot be reached or breaks the exchange (or leaves the pool mid-request), `504`
+//! when it does not answer within the request timeout. The backend stays counted active
+//! (for `wlc` and draining) until the response body has been sent. Connection handling is in
+//! the parent module; header and cookie rules are in `headers` and `sticky`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HOST, HeaderValue, LOCATION};
+use http::uri::{PathAndQuery, Uri};
+use http::{StatusCode, Version};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use tokio::time::Instant;
+
+use super::headers::{self, Origin};
+use super::upstream::Upstreams;
+use super::{MAX_HEADER_BYTES, sticky};
+use crate::config::HttpConfig;
+use crate::pool::{ActiveGuard, Pool};
+use crate::select::backend_id;
+use crate::tcp::Connect;
+
+/// The body of every response the proxy sends.
+pub type ProxyBody = UnsyncBoxBody<Bytes, hyper::Error>;
+
+/// What every request of one client connection shares.
+pub struct ConnContext {
+    /// The listener's pool.
+    pub pool: Arc<Pool>,
+    /// Kept-alive backend connections of this accept loop.
+    pub upstreams: Arc<Upstreams>,
+    /// Upstream dialer.
+    pub connector: Arc<dyn Connect>,
+    /// The listener's HTTP settings when the connection started.
+    pub http: HttpConfig,
+    /// Upstream connect timeout.
+    pub connect_timeout: Duration,
+    /// The client and the VIP:port it reached.
+    pub origin: Origin,
+}
+
+/// Answers one request; never fails (errors become 5xx responses).
+pub async fn handle(
+    ctx: Arc<ConnContext>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let start = Instant::now();
+    let resp = if head_size(&req) > MAX_HEADER_BYTES {
+        error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "the request headers are too large",
+        )
+    } else if let Some(port) = ctx.http.redirect_https_port {
+        redirect(&req, port, ctx.origin.local)
+    } else {
+        forward(&ctx, req).await
+    };
+    ctx.pool
+        .metrics
+        .http_request(resp.status().as_u16(), start.elapsed());
+    Ok(resp)
+}
+
+async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBody> {
+    let (mut parts, body) = req.into_parts();
+    let requested = sticky::request_target(&mut parts.headers, &ctx.http.sticky);
+    let Some(guard) = ctx
+        .pool
+        .pick_sticky(requested, ctx.origin.client, ctx.origin.local)
+    else {
+        ctx.pool.metrics.connect_error("no_backend");
+        return error(StatusCode::SERVICE_UNAVAILABLE, "no healthy backend server");
+    };
+    let backend = Arc::clone(guard.backend());
+    headers::strip_hop_by_hop(&mut parts.headers);
+    headers::add_forwarded(&mut parts.headers, ctx.origin, &ctx.http);
+    parts.uri = origin_form(&parts.uri);
+    parts.version = Version::HTTP_11;
+    let req = Request::from_parts(parts, body);
+    let exchange = async {
+        tokio::select! {
+            r = ctx.upstreams.send(&backend, ctx.connector.as_ref(), ctx.connect_timeout, req) => Some(r),
+            () = backend.kill.cancelled() => None,
+        }
+    };
+    let resp = match tokio::time::timeout(ctx.http.request_timeout, exchange).await {
+        Err(_) => {
+            return error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "the backend server did not answer in time",
+            );
+        }
+        Ok(None) => return error(StatusCode::BAD_GATEWAY, "the backend server left the pool"),
+        Ok(Some(Err(e))) => {
+            ctx.pool.metrics.connect_error(e.kind());
+            tracing::debug!(listener = %ctx.pool.id, backend = %backend.addr, error = %e, "upstream failed");
+            return error(
+                StatusCode::BAD_GATEWAY,
+                "the backend server could not be reached",
+            );
+        }
+        Ok(Some(Ok(resp))) => resp,
+    };
+    let (mut parts, body) = resp.into_parts();
+    headers::strip_hop_by_hop(&mut parts.headers);
+    let id = backend_id(backend.addr);
+    sticky::mark_response(&mut parts.headers, &ctx.http.sticky, id, requested);
+    Response::from_parts(parts, hold_until_done(body, guard))
+}
+
+/// The response body, keeping the backend counted active until the body is dropped (sent
+/// to the end, or the client went away).
+fn hold_until_done(body: Incoming, guard: ActiveGuard) -> ProxyBody {
+    body.map_frame(move |frame| {
+        let _held = &guard;
+        frame
+    })
+    .boxed_unsync()
+}
+
+/// Bytes of the request line and headers as sent (hyper's own limit bounds its read buffer,
+/// which a head arriving in one read can exceed).
+fn head_size(req: &Request<Incoming>) -> usize {
+    let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
+    req.headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + line
+}
+
+/// The request target as a backend expects it: path and query only.
+fn origin_form(uri: &Uri) -> Uri {
+    let pq = uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    Uri::from(pq)
+}
+
+/// `301` to the same host and path on the HTTPS port (CLB's `ListenerForward`).
+fn redirect(req: &Request<Incoming>, port: u16, local: SocketAddr) -> Response<ProxyBody> {
+    let host = req
+        .headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(host_without_port)
+        .unwrap_or_else(|| local.ip().to_string());
+    let pq = req.uri().path_and_query().map_or("/", PathAndQuery::as_str);
+    let location = if port == 443 {
+        format!("https://{host}{pq}")
+    } else {
+        format!("https://{host}:{port}{pq}")
+    };
+    let mut resp = error(StatusCode::MOVED_PERMANENTLY, "moved to HTTPS");
+    match HeaderValue::from_str(&location) {
+        Ok(v) => {
+            resp.headers_mut().insert(LOCATION, v);
+            resp
+        }
+        Err(_) => error(StatusCode::BAD_REQUEST, "the Host header is not valid"),
+    }
+}
+
+fn host_without_port(host: &str) -> String {
+    if host.starts_with('[') {
+        // [v6]:port
+        return host.split_once(']').map_or(host, |(h, _)| h).to_owned() + "]";
+    }
+    host.split_once(':').map_or(host, |(h, _)| h).to_owned()
+}
+
+/// A short plain-text answer generated by the proxy itself.
+pub fn error(status: StatusCode, text: &str) -> Response<ProxyBody> {
+    let body = Full::new(Bytes::from(format!("{status}: {text}\n")))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_form_targets_become_origin_form() {
+        let uri: Uri = "http://example.com:8080/a/b?c=d".parse().unwrap();
+        assert_eq!(origin_form(&uri), "/a/b?c=d");
+        let bare: Uri = "http://example.com".parse().unwrap();
+        assert_eq!(origin_form(&bare), "/");
+    }
+
+    #[test]
+    fn the_host_keeps_no_port_in_a_redirect() {
+        assert_eq!(host_without_port("example.com:80"), "example.com");
+        assert_eq!(host_without_port("example.com"), "example.com");
+        assert_eq!(host_without_port("[::1]:80"), "[::1]");
+    }
+}
