@@ -1,4 +1,7 @@
 //! Listeners: ownership, port conflicts, force-override take-over, deletions and upserts.
+//!
+//! Redirect (`ListenerForward`) listeners are ordered around their HTTPS target, as the
+//! service requires: created after every other listener, deleted before any other.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,7 +51,9 @@ pub(super) fn prepare<'a>(scope: &Scope<'a>) -> Result<ListenerPlan<'a>, PlanErr
     let Some(o) = scope.observed else {
         return Ok(lp);
     };
-    for l in &o.listeners {
+    let mut observed: Vec<&ObservedListener> = o.listeners.iter().collect();
+    observed.sort_by_key(|l| !forwards(&l.attributes));
+    for l in observed {
         let key = (l.listener_port, l.listener_protocol);
         if scope.owns(&l.description) {
             lp.released.insert(key);
@@ -102,14 +107,21 @@ fn foreign<'a>(
     })
 }
 
-/// Creates, updates and starts the desired listeners.
+/// True for an HTTP listener that redirects to an HTTPS one.
+fn forwards(a: &crate::types::ListenerAttributes) -> bool {
+    a.listener_forward == Some(true)
+}
+
+/// Creates, updates and starts the desired listeners (redirecting ones last).
 pub(super) fn plan_upserts(
     scope: &Scope<'_>,
     lp: &ListenerPlan<'_>,
     groups: &BTreeMap<GroupTarget, GroupRef>,
     out: &mut Plan,
 ) {
-    for w in &lp.wanted {
+    let mut wanted = lp.wanted.clone();
+    wanted.sort_by_key(|w| forwards(&w.attributes));
+    for w in wanted {
         let Some(group) = groups.get(&w.group) else {
             continue;
         };

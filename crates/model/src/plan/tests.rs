@@ -916,3 +916,58 @@ fn every_plan_error_names_a_remedy() {
         assert!(e.remedy().ends_with('.'), "{}: {:?}", e.kind(), e.remedy());
     }
 }
+
+/// A Service whose HTTP port 80 redirects to its HTTPS port 443.
+fn redirecting() -> Service {
+    let mut svc = service(&[(80, 30080), (443, 30443)]);
+    annotate(&mut svc, "protocol-port", "http:80,https:443");
+    annotate(&mut svc, "cert-id", "cert-1");
+    annotate(&mut svc, "forward-port", "80:443");
+    svc
+}
+
+fn listener_calls(p: &Plan) -> Vec<(&'static str, u16)> {
+    p.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::DeleteLoadBalancerListener { listener_port, .. } => {
+                Some((a.api_name(), *listener_port))
+            }
+            _ => a
+                .listener_params()
+                .map(|(_, l)| (a.api_name(), l.listener_port)),
+        })
+        .collect()
+}
+
+#[test]
+fn a_redirect_listener_is_created_after_its_https_target() {
+    let d = want(&redirecting(), &nodes(1));
+    let p = plan(&d, None, &opts()).unwrap();
+    assert_eq!(
+        listener_calls(&p),
+        vec![
+            ("CreateLoadBalancerHTTPSListener", 443),
+            ("CreateLoadBalancerHTTPListener", 80)
+        ]
+    );
+    replan_is_empty(&d, None);
+}
+
+#[test]
+fn a_redirect_listener_is_deleted_before_its_https_target() {
+    let o = synced(&redirecting(), &nodes(1));
+    let d = want(&service(&[(8080, 30080)]), &nodes(1));
+    let p = plan(&d, Some(&o), &opts()).unwrap();
+    let deletes: Vec<_> = listener_calls(&p)
+        .into_iter()
+        .filter(|(name, _)| *name == "DeleteLoadBalancerListener")
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![
+            ("DeleteLoadBalancerListener", 80),
+            ("DeleteLoadBalancerListener", 443)
+        ]
+    );
+}
