@@ -9,7 +9,10 @@
 //! own `/metrics`, so both controllers are counted the same way; `Local*` admin calls
 //! excluded), the calls of S seconds of steady state, of one node joining, and of a restart
 //! (SIGKILL, start again, nothing to change), and the controller process's peak RSS and CPU
-//! seconds (from /proc, before the restart). Prints one table.
+//! seconds (from /proc, before the restart), and the reconciles until convergence with their
+//! p50/p99 duration from each controller's own histogram (slb-ccm's
+//! `slb_controller_reconcile_duration_seconds`, the reference's controller-runtime
+//! `controller_runtime_reconcile_time_seconds{controller=~".*service.*"}`). Prints one table.
 //!
 //! Environment: `SLB_CCM_BIN` (the slb-ccm binary, required), `GO_CCM_BIN` (optional),
 //! `SLB_BENCH_SERVICES` (200), `SLB_BENCH_NODES` (20), `SLB_BENCH_STEADY_SECS` (30),
@@ -92,6 +95,13 @@ fn print_table(columns: &[(String, run::Figures)]) {
             f.converge.get(action).copied().unwrap_or(0).to_string()
         }));
     }
+    rows.push(row("reconciles until converged", &|f| {
+        f.reconciles.map_or("-".into(), |q| q.count.to_string())
+    }));
+    rows.push(row("  reconcile p50 / p99 (s, bucket bound)", &|f| {
+        f.reconciles
+            .map_or("-".into(), |q| format!("≤ {} / ≤ {}", q.p50, q.p99))
+    }));
     rows.push(row("calls in steady state", &|f| f.steady.to_string()));
     rows.push(row("calls for one node joining", &|f| f.join.to_string()));
     rows.push(row("calls of a restart", &|f| f.restart.to_string()));

@@ -48,6 +48,17 @@ pub struct Figures {
     pub restart: u64,
     pub rss_mib: f64,
     pub cpu_secs: f64,
+    /// Reconciles until convergence and their p50/p99 durations (bucket upper bounds, from
+    /// the controller's own histogram).
+    pub reconciles: Option<Quantiles>,
+}
+
+/// Count and quantiles of a Prometheus histogram.
+#[derive(Clone, Copy)]
+pub struct Quantiles {
+    pub count: u64,
+    pub p50: f64,
+    pub p99: f64,
 }
 
 impl Profile {
@@ -81,16 +92,35 @@ impl Contender {
         }
     }
 
-    fn spawn(&self, kubeconfig: &Path, endpoint: &str, dir: &Path, n: usize) -> Child {
+    /// The series of the reconcile-duration histogram in this controller's `/metrics`, and
+    /// a filter on its labels (controller-runtime labels it by controller).
+    fn reconcile_histogram(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::SlbCcm(_) => ("slb_controller_reconcile_duration_seconds_bucket", ""),
+            Self::Reference { .. } => (
+                "controller_runtime_reconcile_time_seconds_bucket",
+                "service",
+            ),
+        }
+    }
+
+    fn spawn(
+        &self,
+        kubeconfig: &Path,
+        endpoint: &str,
+        dir: &Path,
+        n: usize,
+    ) -> (Child, SocketAddr) {
         let log = std::fs::File::create(dir.join(format!("controller-{n}.log"))).unwrap();
+        let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut cmd = match self {
-            Self::SlbCcm(bin) => slb_ccm_command(bin, kubeconfig, endpoint),
+            Self::SlbCcm(bin) => slb_ccm_command(bin, kubeconfig, endpoint, metrics),
             Self::Reference { bin, kube_qps } => {
-                reference_command(bin, kubeconfig, endpoint, dir, *kube_qps)
+                reference_command(bin, kubeconfig, endpoint, dir, *kube_qps, metrics)
             }
         };
         cmd.stdout(log.try_clone().unwrap()).stderr(log);
-        cmd.spawn().expect("starting the controller")
+        (cmd.spawn().expect("starting the controller"), metrics)
     }
 }
 
@@ -102,7 +132,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn slb_ccm_command(bin: &Path, kubeconfig: &Path, endpoint: &str) -> Command {
+fn slb_ccm_command(bin: &Path, kubeconfig: &Path, endpoint: &str, metrics: SocketAddr) -> Command {
     let mut cmd = Command::new(bin);
     cmd.args(["controller", "--cloud", "local", "--cluster-id", "c-bench"])
         .args(["--region", REGION, "--vpc-id", "vpc-local"])
@@ -115,7 +145,7 @@ fn slb_ccm_command(bin: &Path, kubeconfig: &Path, endpoint: &str) -> Command {
         ])
         .arg("--no-register-nodes")
         .arg("--metrics-addr")
-        .arg(format!("127.0.0.1:{}", free_port()))
+        .arg(metrics.to_string())
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .env("RUST_LOG", "warn");
@@ -128,6 +158,7 @@ fn reference_command(
     endpoint: &str,
     dir: &Path,
     kube_qps: u64,
+    metrics: SocketAddr,
 ) -> Command {
     // The reference reads base64 AccessKeyID/AccessKeySecret ("bench", "bench-secret").
     let cloud_config = dir.join("cloud-config.json");
@@ -142,7 +173,8 @@ fn reference_command(
     cmd.arg(format!("--kubeconfig={}", kubeconfig.display()))
         .arg(format!("--cloud-config={}", cloud_config.display()))
         .args(["--controllers=service", "--leader-elect=false"])
-        .args(["--configure-cloud-routes=false", "--metrics-bind-addr=0"])
+        .arg("--configure-cloud-routes=false")
+        .arg(format!("--metrics-bind-addr={metrics}"))
         .arg(format!(
             "--health-probe-bind-addr=127.0.0.1:{}",
             free_port()
@@ -200,13 +232,57 @@ async fn start_local_clb(dir: &Path, w: &Workload, profile: Profile) -> (String,
     panic!("the local CLB did not start on {listen}");
 }
 
-/// Requests the local CLB answered, by action and answer code (`Local*` left out).
-async fn answered(metrics: SocketAddr) -> BTreeMap<(String, String), u64> {
-    let mut stream = tokio::net::TcpStream::connect(metrics).await.unwrap();
-    let req = format!("GET /metrics HTTP/1.1\r\nHost: {metrics}\r\nConnection: close\r\n\r\n");
+/// The text of `GET /metrics` at `addr` (empty when nothing answers).
+async fn scrape(addr: SocketAddr) -> String {
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return String::new();
+    };
+    let req = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(req.as_bytes()).await.unwrap();
     let mut text = String::new();
     stream.read_to_string(&mut text).await.unwrap();
+    text
+}
+
+/// p50 and p99 of the histogram `series` (its `_bucket` lines whose labels contain
+/// `filter`, summed over label sets), as the upper bound of the bucket holding the quantile.
+fn quantiles(text: &str, series: &str, filter: &str) -> Option<Quantiles> {
+    let mut buckets: BTreeMap<u64, (f64, u64)> = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with(series)) {
+        let (labels, value) = line.rsplit_once(' ')?;
+        if !labels.contains(filter) {
+            continue;
+        }
+        let le = labels.split("le=\"").nth(1)?.split('"').next()?;
+        let bound: f64 = if le == "+Inf" {
+            f64::INFINITY
+        } else {
+            le.parse().ok()?
+        };
+        let count = value.parse::<f64>().ok()? as u64;
+        // Keyed by the bound's bits so buckets of several label sets add up.
+        buckets.entry(bound.to_bits()).or_insert((bound, 0)).1 += count;
+    }
+    let mut sorted: Vec<(f64, u64)> = buckets.into_values().collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let count = sorted.last()?.1;
+    let at = |q: f64| {
+        let rank = (q * count as f64).ceil() as u64;
+        sorted
+            .iter()
+            .find(|(_, c)| *c >= rank)
+            .map_or(f64::INFINITY, |(b, _)| *b)
+    };
+    (count > 0).then(|| Quantiles {
+        count,
+        p50: at(0.5),
+        p99: at(0.99),
+    })
+}
+
+/// Requests the local CLB answered, by action and answer code (`Local*` left out).
+async fn answered(metrics: SocketAddr) -> BTreeMap<(String, String), u64> {
+    let text = scrape(metrics).await;
     let mut out = BTreeMap::new();
     for line in text
         .lines()
@@ -346,7 +422,8 @@ pub async fn measure(contender: &Contender, profile: Profile, w: &Workload) -> F
     let dir = tempfile::tempdir().unwrap();
     let (endpoint, metrics) = start_local_clb(dir.path(), w, profile).await;
     create_nodes(&kube, 0, w.nodes).await;
-    let mut child = contender.spawn(cp.kubeconfig_path(), &endpoint, dir.path(), 1);
+    let (mut child, controller_metrics) =
+        contender.spawn(cp.kubeconfig_path(), &endpoint, dir.path(), 1);
     let started = Instant::now();
     create_services(&kube, w.services).await;
     let mut f = Figures {
@@ -356,6 +433,8 @@ pub async fn measure(contender: &Contender, profile: Profile, w: &Workload) -> F
     let quiet = Duration::from_secs(5);
     let converged = settle(metrics, 0, Duration::ZERO, quiet).await;
     (f.converge, f.throttled) = by_action(&answered(metrics).await);
+    let (series, filter) = contender.reconcile_histogram();
+    f.reconciles = quantiles(&scrape(controller_metrics).await, series, filter);
     tokio::time::sleep(Duration::from_secs(w.steady_secs)).await;
     let steady = total(metrics).await;
     f.steady = steady - converged;
@@ -365,7 +444,7 @@ pub async fn measure(contender: &Contender, profile: Profile, w: &Workload) -> F
     (f.rss_mib, f.cpu_secs) = usage(child.id());
     child.kill().unwrap();
     child.wait().unwrap();
-    let mut child = contender.spawn(cp.kubeconfig_path(), &endpoint, dir.path(), 2);
+    let (mut child, _) = contender.spawn(cp.kubeconfig_path(), &endpoint, dir.path(), 2);
     let restarted = settle(metrics, joined, Duration::from_secs(30), quiet).await;
     f.restart = restarted - joined;
     f.rss_mib = f.rss_mib.max(usage(child.id()).0);
