@@ -14,11 +14,13 @@
 //! What this deliberately does not do: talk to Kubernetes or retry (the OpenAPI client's
 //! governor does).
 
+mod eip;
 mod execute;
 mod observe;
 mod wire;
 
 pub use execute::{Executed, execute};
+pub use eip::EVENT_NO_EIP;
 
 use slb_model::{DesiredLb, ObservedLb, Plan, PlanError, PlanOptions};
 use slb_openapi::metered::Metered;
@@ -92,6 +94,11 @@ impl CloudError {
             }
             _ => slb_model::catalog::EVENT_SYNC_FAILED,
         }
+    }
+
+    /// True when a cloud call answered that something does not exist (`*.NotFound`).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, CloudError::Api { source, .. } if source.is_not_found())
     }
 
     /// True for throttling and other errors worth retrying soon.
@@ -272,6 +279,12 @@ impl Cloud {
         cache.insert(observed.load_balancer_id.clone(), Cached { observed, at });
     }
 
+    /// Drops CLB `id`'s cached observation: the next sync observes it from the cloud (the
+    /// reconcile calls this when the Service's own spec or annotations changed).
+    pub fn invalidate(&self, id: &str) {
+        self.forget(id);
+    }
+
     fn forget(&self, id: &str) {
         self.cache
             .lock()
@@ -328,7 +341,30 @@ impl Cloud {
         self.sync_with(desired, lookup, options, dry_run).await
     }
 
+    /// One sync, and a second one when the first failed with a cloud `NotFound` (the CLB, a
+    /// listener or a group was deleted outside the cluster): the failure has dropped the
+    /// cached observation, so the second one plans against the cloud as it is now, and its
+    /// error (or success) is what the user sees instead of the stale cache's.
     async fn sync_with(
+        &self,
+        desired: DesiredLb,
+        lookup: Lookup<'_>,
+        options: &PlanOptions,
+        dry_run: bool,
+    ) -> Result<SyncOutcome, CloudError> {
+        match self
+            .sync_once(desired.clone(), lookup, options, dry_run)
+            .await
+        {
+            Err(err) if err.is_not_found() => {
+                tracing::info!(error = %err, "a cloud NotFound: observing afresh and retrying once");
+                self.sync_once(desired, lookup, options, dry_run).await
+            }
+            other => other,
+        }
+    }
+
+    async fn sync_once(
         &self,
         mut desired: DesiredLb,
         lookup: Lookup<'_>,

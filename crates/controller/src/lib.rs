@@ -17,6 +17,7 @@ pub mod backoff;
 pub mod caches;
 pub mod cloud;
 pub mod controllers;
+pub mod events;
 pub mod fanout;
 pub mod inventory;
 pub mod leader;

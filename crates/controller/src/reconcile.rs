@@ -17,7 +17,7 @@ use crate::service_writes::{
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::Store;
 use kube::{Api, Client, Resource, ResourceExt};
 use slb_model::catalog::{EVENT_CLEAN, EVENT_ENSURED, EVENT_SYNC_FAILED};
@@ -45,8 +45,8 @@ pub struct Context {
     pub slices: crate::caches::ServiceSlices,
     /// Which caches have listed.
     pub listed: crate::caches::Listed,
-    /// Event publisher.
-    pub recorder: Recorder,
+    /// Event publisher (a changed message is a new event).
+    pub recorder: crate::events::Publisher,
     /// Per-Service retry delays.
     pub backoff: Backoff,
     /// Plan only: emit the plan as events and logs, change nothing.
@@ -201,6 +201,7 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
         }
     };
     let intent = desired.intent;
+    let status_is_eip = desired.status_is_eip && matches!(intent, Intent::Ensure);
     let known_id = svc.labels().get(LB_ID_LABEL).cloned();
     let synced = if new_service && known_id.is_none() {
         ctx.cloud
@@ -211,7 +212,7 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
             .sync(desired, known_id.as_deref(), &ctx.plan_options, ctx.dry_run)
             .await
     };
-    let outcome = match synced {
+    let mut outcome = match synced {
         Ok(outcome) => outcome,
         Err(err) => {
             let remedy = err
@@ -228,6 +229,9 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
             return Err(err.into());
         }
     };
+    if status_is_eip && !ctx.dry_run {
+        eip_status(&ctx, &svc, &mut outcome).await?;
+    }
     ctx.backoff.succeeded(&key);
     if ctx.dry_run {
         report_dry_run(&ctx, &svc, &outcome).await;
@@ -412,6 +416,33 @@ async fn report_dry_run(ctx: &Context, svc: &Service, outcome: &SyncOutcome) {
     tracing::info!(service = %svc.name_any(), ?calls, "dry run: would call");
     let note = format!("DryRun: would call {}", calls.join(", "));
     publish(ctx, svc, EventType::Normal, "DryRun", &note).await;
+}
+
+/// `external-ip-type: eip`: the status shows the EIP bound to the CLB instead of its VIP;
+/// with none bound, no address and a Warning event saying how to bind one (looked up again
+/// at every sync: a Service change, or the drift check).
+async fn eip_status(ctx: &Context, svc: &Service, outcome: &mut SyncOutcome) -> Result<(), Error> {
+    let Some(id) = outcome.load_balancer_id.clone() else {
+        return Ok(());
+    };
+    match ctx.cloud.bound_eip(&id).await {
+        Ok(Some(eip)) => outcome.address = Some(eip),
+        Ok(None) => {
+            outcome.address = None;
+            let note = format!(
+                "external-ip-type is eip, but no EIP is bound to CLB {id}, so the status shows \
+                 no address. Bind one: AssociateEipAddress with InstanceType=SlbInstance and \
+                 InstanceId={id}."
+            );
+            warn(ctx, svc, crate::cloud::EVENT_NO_EIP, &note).await;
+        }
+        Err(err) => {
+            let note = format!("Error looking up the EIP of load balancer {id}: {err}.");
+            warn(ctx, svc, err.reason(), &note).await;
+            return Err(err.into());
+        }
+    }
+    Ok(())
 }
 
 async fn warn(ctx: &Context, svc: &Service, reason: &str, note: &str) {

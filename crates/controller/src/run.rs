@@ -76,6 +76,10 @@ pub struct CloudArgs {
     /// Ceilings on the rate of cloud calls (none by default: the rate adapts to throttling).
     #[command(flatten)]
     pub api_limits: crate::api_limits::ApiLimitArgs,
+    /// OpenAPI signature: v2 (HMAC-SHA1, what the reference CCM's Go SDK sends) or v3
+    /// (ACS3-HMAC-SHA256, the Tea SDKs' default).
+    #[arg(long, env = "SLB_SIGNATURE_VERSION", default_value = "v2")]
+    pub signature_version: slb_openapi::config::SignatureVersion,
 }
 
 /// Flags of `slb-ccm controller`.
@@ -296,6 +300,7 @@ impl CloudArgs {
             Credentials::resolve(explicit, cloud_config.as_ref(), |k| std::env::var(k).ok())
                 .map_err(|e| bad(&e))?;
         let mut config = ClientConfig::new(self.region.clone(), credentials);
+        config.signature_version = self.signature_version;
         self.api_limits.apply(&mut config.governor);
         config.overrides =
             EndpointOverrides::from_lookup(|k| std::env::var(k).ok()).map_err(|e| bad(&e))?;
@@ -558,11 +563,15 @@ fn start_route_controller(
 
 /// An event recorder reporting as `controller` on this pod (`$HOSTNAME`).
 fn recorder(client: &Client, controller: &str) -> Recorder {
-    let reporter = Reporter {
+    Recorder::new(client.clone(), reporter(controller))
+}
+
+/// Reporting as `controller` on this pod (`$HOSTNAME`).
+fn reporter(controller: &str) -> Reporter {
+    Reporter {
         controller: controller.into(),
         instance: std::env::var("HOSTNAME").ok(),
-    };
-    Recorder::new(client.clone(), reporter)
+    }
 }
 
 /// A token cancelled as soon as `stop` or `lost` is (a controller stops on either).
@@ -660,7 +669,7 @@ fn context(
 ) -> Arc<Context> {
     // Refresh cached observations before each drift check comes round (requeues are ±10 %).
     let cloud = cloud.with_max_age(settings.drift_interval.mul_f64(0.8));
-    let events = recorder(&client, "slb-ccm");
+    let events = crate::events::Publisher::new(client.clone(), reporter("slb-ccm"));
     Arc::new(Context {
         client,
         cloud,

@@ -207,6 +207,33 @@ pub struct DesiredListener {
     pub bandwidth: Option<i32>,
     /// Managed attributes, already filtered for the protocol.
     pub attributes: ListenerAttributes,
+    /// Where `attributes.scheduler` comes from, which decides whether an existing
+    /// listener's scheduler is changed (issue 14 item 12).
+    pub scheduler: SchedulerSource,
+}
+
+/// Where a listener's scheduler comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedulerSource {
+    /// The `scheduler` annotation: applied on create and on every update.
+    Annotation,
+    /// No annotation, `externalTrafficPolicy: Local`: `wrr`, applied on create and on
+    /// update, because the FAQ's pod-count weights only take effect with it.
+    LocalDefault,
+    /// No annotation, Cluster policy (equal weights): `wrr` on create; an existing listener
+    /// keeps the scheduler it has (a CLB taken over from the reference CCM keeps its `rr`).
+    ClusterDefault,
+}
+
+impl SchedulerSource {
+    /// The source for a Service with (`explicit`) or without a `scheduler` annotation.
+    pub fn of(explicit: bool, local: bool) -> Self {
+        match (explicit, local) {
+            (true, _) => Self::Annotation,
+            (false, true) => Self::LocalDefault,
+            (false, false) => Self::ClusterDefault,
+        }
+    }
 }
 
 /// A vServer group for one Service port and its desired members from this Service.
@@ -293,7 +320,7 @@ pub fn desired<N: std::borrow::Borrow<Node>>(
         .and_then(|s| s.external_traffic_policy.as_deref())
         == Some("Local");
     for port in ports {
-        match ports::port_plan(port, &lb.service, &config, eni) {
+        match ports::port_plan(port, &lb.service, &config, (eni, local)) {
             Ok((listener, group_port)) => {
                 let inputs = backends::Inputs {
                     eligible: &eligible,

@@ -91,6 +91,16 @@ pub enum PlanNote {
     },
     /// Deleting, and the CLB is already gone.
     AlreadyGone,
+    /// A Local-policy listener without a `scheduler` annotation is switched to `wrr` (e.g.
+    /// one the reference CCM created with `rr`): pod-count weights need it.
+    SchedulerForWeights {
+        /// Listener port.
+        port: u16,
+        /// Listener protocol.
+        protocol: Protocol,
+        /// The scheduler it had.
+        previous: String,
+    },
 }
 
 impl std::fmt::Display for PlanNote {
@@ -128,6 +138,16 @@ impl std::fmt::Display for PlanNote {
                 )
             }
             PlanNote::AlreadyGone => f.write_str("the load balancer is already gone"),
+            PlanNote::SchedulerForWeights {
+                port,
+                protocol,
+                previous,
+            } => write!(
+                f,
+                "the scheduler of the {protocol} listener on port {port} changes from \
+                 {previous} to wrr: externalTrafficPolicy Local weights backends by pod count, \
+                 which only wrr honours; set the scheduler annotation to choose another"
+            ),
         }
     }
 }

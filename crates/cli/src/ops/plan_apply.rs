@@ -110,6 +110,9 @@ pub fn note_text(note: &PlanNote) -> String {
         }
         PlanNote::PreservedOnDelete { lb_id } => format!("{lb_id} is preserved on delete"),
         PlanNote::AlreadyGone => "the CLB is already gone".to_owned(),
+        PlanNote::SchedulerForWeights { port, previous, .. } => format!(
+            "listener {port}: scheduler {previous} -> wrr (Local-policy pod-count weights need it)"
+        ),
     }
 }
 

@@ -64,6 +64,9 @@ pub struct CloudArgs {
     /// has no such action).
     #[arg(long, requires = "endpoint")]
     pub register_nodes: bool,
+    /// OpenAPI signature for the access key: v2 (HMAC-SHA1) or v3 (ACS3-HMAC-SHA256).
+    #[arg(long, env = "SLB_SIGNATURE_VERSION", default_value = "v2")]
+    pub signature_version: slb_openapi::config::SignatureVersion,
 }
 
 /// A cloud to plan or apply against, with the settings the model needs.
@@ -195,6 +198,7 @@ impl Target {
         };
         let mut config = ClientConfig::new(&cluster.region, Credentials::new(id, secret));
         config.network = Network::Public;
+        config.signature_version = args.signature_version;
         let local_mode = args.endpoint.is_some();
         if let Some(endpoint) = &args.endpoint {
             let (scheme, host) = split_url(endpoint)?;

@@ -5,17 +5,18 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::ServicePort;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{DesiredListener, GroupTarget, ModelError};
+use super::{DesiredListener, GroupTarget, ModelError, SchedulerSource};
 use crate::annotations::{self, LbConfig};
 use crate::naming::{NamedKey, ServiceKey};
 use crate::types::{ListenerAttributes, Protocol};
 
-/// The listener of one port and the text of its group port (NodePort or targetPort).
+/// The listener of one port and the text of its group port (NodePort or targetPort);
+/// `(eni, local)`: pod backends, and `externalTrafficPolicy: Local`.
 pub(super) fn port_plan(
     port: &ServicePort,
     service: &ServiceKey,
     config: &LbConfig,
-    eni: bool,
+    (eni, local): (bool, bool),
 ) -> Result<(DesiredListener, String), Vec<ModelError>> {
     let listener_port = u16::try_from(port.port)
         .ok()
@@ -67,6 +68,7 @@ pub(super) fn port_plan(
         group: GroupTarget::Owned(String::new()),
         bandwidth: (protocol != Protocol::Http).then_some(-1),
         attributes: listener_attributes(config, protocol, listener_port),
+        scheduler: SchedulerSource::of(config.is_explicit("scheduler"), local),
     };
     Ok((listener, group_port))
 }

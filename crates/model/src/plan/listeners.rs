@@ -6,10 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, GroupRef, ListenerParams, Plan, PlanError, PlanNote, Scope};
-use crate::desired::{DesiredListener, GroupTarget};
+use crate::desired::{DesiredListener, GroupTarget, SchedulerSource};
 use crate::naming::NamedKey;
 use crate::observed::ObservedListener;
-use crate::types::Protocol;
+use crate::types::{ListenerAttributes, Protocol};
 
 /// What the listener pass decided before groups are planned.
 pub(super) struct ListenerPlan<'a> {
@@ -154,7 +154,7 @@ pub(super) fn plan_upserts(
             vserver_group: group_changed.then(|| group.clone()),
             description: (l.description != w.description).then(|| w.description.clone()),
             bandwidth: None,
-            attributes: w.attributes.changed_from(&l.attributes),
+            attributes: updated_attributes(w, l, &mut out.notes),
         };
         let changed = params.vserver_group.is_some()
             || params.description.is_some()
@@ -166,4 +166,29 @@ pub(super) fn plan_upserts(
             out.actions.push(start);
         }
     }
+}
+
+/// What to change on an existing listener: the desired attributes that differ, except a
+/// defaulted scheduler under Cluster policy (the listener keeps its own); a Local-policy
+/// default that changes the scheduler is noted for the event.
+fn updated_attributes(
+    w: &DesiredListener,
+    l: &ObservedListener,
+    notes: &mut Vec<PlanNote>,
+) -> ListenerAttributes {
+    let mut changed = w.attributes.changed_from(&l.attributes);
+    match w.scheduler {
+        SchedulerSource::Annotation => {}
+        SchedulerSource::ClusterDefault => changed.scheduler = None,
+        SchedulerSource::LocalDefault => {
+            if changed.scheduler.is_some() {
+                notes.push(PlanNote::SchedulerForWeights {
+                    port: l.listener_port,
+                    protocol: l.listener_protocol,
+                    previous: l.attributes.scheduler.clone().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    changed
 }

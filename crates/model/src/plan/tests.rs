@@ -275,6 +275,7 @@ fn members_added_by_users_to_owned_groups_are_never_touched() {
 fn stopped_listeners_are_started_and_drifted_attributes_reset() {
     let mut svc = service(&[(80, 30080)]);
     annotate(&mut svc, "health-check-interval", "5");
+    annotate(&mut svc, "scheduler", "wrr");
     let mut o = synced(&svc, &nodes(1));
     o.listeners[0].status = "stopped".into();
     o.listeners[0].attributes.health_check_interval = Some(2);
@@ -970,4 +971,63 @@ fn a_redirect_listener_is_deleted_before_its_https_target() {
             ("DeleteLoadBalancerListener", 443)
         ]
     );
+}
+
+/// A listener as the reference CCM leaves it: in sync but for its `rr` scheduler.
+fn with_rr_listener(svc: &Service) -> ObservedLb {
+    let mut o = synced(svc, &nodes(1));
+    o.listeners[0].attributes.scheduler = Some("rr".into());
+    o
+}
+
+#[test]
+fn a_cluster_policy_listener_keeps_its_scheduler_when_no_annotation_names_one() {
+    let svc = service(&[(80, 30080)]);
+    let o = with_rr_listener(&svc);
+    let p = plan(&want(&svc, &nodes(1)), Some(&o), &opts()).unwrap();
+    assert!(p.is_empty(), "{:?}", names(&p));
+}
+
+#[test]
+fn a_new_cluster_policy_listener_is_still_created_with_wrr() {
+    let svc = service(&[(80, 30080)]);
+    let p = plan(&want(&svc, &nodes(1)), None, &opts()).unwrap();
+    let created = p.actions.iter().find_map(|a| a.listener_params()).unwrap();
+    assert_eq!(created.1.attributes.scheduler.as_deref(), Some("wrr"));
+}
+
+#[test]
+fn a_local_policy_listener_is_switched_to_wrr_with_a_note_saying_why() {
+    let mut svc = service(&[(80, 30080)]);
+    local(&mut svc);
+    let o = with_rr_listener(&svc);
+    let p = plan(&want(&svc, &nodes(1)), Some(&o), &opts()).unwrap();
+    assert_eq!(names(&p), vec!["SetLoadBalancerTCPListenerAttribute"]);
+    // (No pods in this fixture, so the plan also notes that there are no backends.)
+    assert_eq!(
+        p.notes[0],
+        PlanNote::SchedulerForWeights {
+            port: 80,
+            protocol: Protocol::Tcp,
+            previous: "rr".into(),
+        }
+    );
+    assert!(
+        p.notes[0].to_string().contains("rr to wrr"),
+        "{}",
+        p.notes[0]
+    );
+}
+
+#[test]
+fn a_scheduler_annotation_is_enforced_under_cluster_policy() {
+    let mut svc = service(&[(80, 30080)]);
+    annotate(&mut svc, "scheduler", "wlc");
+    let o = with_rr_listener(&svc);
+    let p = plan(&want(&svc, &nodes(1)), Some(&o), &opts()).unwrap();
+    let Some((_, params)) = p.actions[0].listener_params() else {
+        panic!("{:?}", names(&p))
+    };
+    assert_eq!(params.attributes.scheduler.as_deref(), Some("wlc"));
+    assert!(p.notes.is_empty(), "{:?}", p.notes);
 }
