@@ -5,13 +5,15 @@
 //! The translation is a pure function ([`to_config`]): CLB names become the proxy's typed
 //! settings, unknown values fall back to the CLB's own defaults with a warning, and intranet
 //! layer-4 listeners refuse hairpin traffic as the real CLB does (the FAQ's "backend as client"
-//! case).
+//! case). `http` listeners get the proxy's HTTP settings; `https` ones are still forwarded as
+//! TCP.
 
 use slb_dataplane::{
-    BackendConfig, DataPlaneConfig, DataPlaneHandle, DrainConfig, HealthCheckConfig,
-    HealthCheckKind, HttpCodes, ListenerConfig, Protocol, Scheduler,
+    BackendConfig, DataPlaneConfig, DataPlaneHandle, DrainConfig, ForwardedHeaders,
+    HealthCheckConfig, HealthCheckKind, HttpCodes, HttpConfig, ListenerConfig, Protocol, Scheduler,
+    StickySession,
 };
-use slb_local::dataplane::DataPlaneListener;
+use slb_local::dataplane::{DataPlaneListener, HttpSettings};
 use slb_local::{DataPlane, LocalDataPlaneSnapshot};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -79,11 +81,48 @@ fn listener(l: &DataPlaneListener) -> ListenerConfig {
         timeout: Duration::from_secs(u64::from(l.connection_drain_timeout_s.unwrap_or(0))),
     };
     config.proxy_protocol_v2 = l.proxy_protocol_v2;
-    config.refuse_hairpin = l.address_type == "intranet";
+    let layer4 = l.protocol == "tcp" || l.protocol == "udp";
+    config.refuse_hairpin = layer4 && l.address_type == "intranet";
+    if let Some(h) = &l.http {
+        config.http = http_config(&config.id, &l.load_balancer_id, h);
+    }
     if l.established_timeout_s > 0 {
         config.idle_timeout = Some(Duration::from_secs(u64::from(l.established_timeout_s)));
     }
     config
+}
+
+fn http_config(id: &str, load_balancer_id: &str, h: &HttpSettings) -> HttpConfig {
+    let secs =
+        |s: u32, default: u64| Duration::from_secs(if s == 0 { default } else { u64::from(s) });
+    let sticky = match h.sticky_session_type.as_deref() {
+        None => StickySession::Off,
+        Some("server") if !h.cookie.is_empty() => StickySession::Server {
+            name: h.cookie.clone(),
+        },
+        Some("insert") => StickySession::Insert {
+            timeout: secs(h.cookie_timeout_s, 1000),
+        },
+        Some(other) => {
+            tracing::warn!(listener = %id, sticky = %other, "session persistence without a usable type or cookie; off");
+            StickySession::Off
+        }
+    };
+    HttpConfig {
+        load_balancer_id: load_balancer_id.to_owned(),
+        headers: ForwardedHeaders {
+            slb_ip: h.slb_ip,
+            slb_id: h.slb_id,
+            proto: h.proto,
+            port: h.slb_port,
+            client_src_port: h.client_src_port,
+        },
+        sticky,
+        idle_timeout: secs(h.idle_timeout_s, 15),
+        request_timeout: secs(h.request_timeout_s, 60),
+        redirect_https_port: h.forward_port,
+        ..HttpConfig::default()
+    }
 }
 
 fn health_check(l: &DataPlaneListener) -> Option<HealthCheckConfig> {
@@ -162,7 +201,62 @@ mod tests {
                     weight: 250,
                 },
             ],
+            http: None,
         }
+    }
+
+    #[test]
+    fn an_http_listener_carries_its_header_session_timeout_and_redirect_settings() {
+        let mut input = local("http", "intranet");
+        input.http = Some(HttpSettings {
+            slb_id: true,
+            client_src_port: true,
+            sticky_session_type: Some("insert".into()),
+            cookie_timeout_s: 300,
+            idle_timeout_s: 30,
+            request_timeout_s: 90,
+            forward_port: Some(443),
+            ..HttpSettings::default()
+        });
+        let l = &to_config(&LocalDataPlaneSnapshot {
+            listeners: vec![input],
+        })
+        .listeners[0];
+        assert_eq!(l.protocol, Protocol::Http);
+        assert!(!l.refuse_hairpin, "only layer-4 listeners refuse hairpin");
+        assert_eq!(l.http.load_balancer_id, "lb-local1");
+        assert!(l.http.headers.slb_id && l.http.headers.client_src_port);
+        assert!(!l.http.headers.slb_ip && !l.http.headers.proto);
+        assert_eq!(
+            l.http.sticky,
+            StickySession::Insert {
+                timeout: Duration::from_secs(300)
+            }
+        );
+        assert_eq!(l.http.idle_timeout, Duration::from_secs(30));
+        assert_eq!(l.http.request_timeout, Duration::from_secs(90));
+        assert_eq!(l.http.redirect_https_port, Some(443));
+    }
+
+    #[test]
+    fn server_sessions_name_the_backend_cookie() {
+        let mut input = local("http", "internet");
+        input.http = Some(HttpSettings {
+            sticky_session_type: Some("server".into()),
+            cookie: "JSESSIONID".into(),
+            ..HttpSettings::default()
+        });
+        let l = &to_config(&LocalDataPlaneSnapshot {
+            listeners: vec![input],
+        })
+        .listeners[0];
+        assert_eq!(
+            l.http.sticky,
+            StickySession::Server {
+                name: "JSESSIONID".into()
+            }
+        );
+        assert_eq!(l.http.idle_timeout, Duration::from_secs(15), "CLB default");
     }
 
     #[test]

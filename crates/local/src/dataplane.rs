@@ -42,7 +42,8 @@ pub struct DataPlaneListener {
     pub address_type: String,
     /// The listener port.
     pub port: u16,
-    /// `tcp`, `udp`, `http` or `https` (the local proxy forwards L4; HTTP(S) as TCP).
+    /// `tcp`, `udp`, `http` or `https` (the local proxy speaks HTTP on `http` listeners and
+    /// forwards `https` as TCP).
     pub protocol: String,
     /// `wrr`, `rr`, `wlc`, `sch` or `tch`.
     pub scheduler: String,
@@ -58,6 +59,35 @@ pub struct DataPlaneListener {
     pub established_timeout_s: u32,
     /// The backends.
     pub backends: Vec<DataPlaneBackend>,
+    /// HTTP settings; `None` unless the protocol is `http` or `https`.
+    pub http: Option<HttpSettings>,
+}
+
+/// The settings of an HTTP or HTTPS listener, defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HttpSettings {
+    /// `XForwardedFor_SLBIP`: send the VIP as `SLB-IP`.
+    pub slb_ip: bool,
+    /// `XForwardedFor_SLBID`: send the load balancer id as `SLB-ID`.
+    pub slb_id: bool,
+    /// `XForwardedFor_proto`: send `X-Forwarded-Proto`.
+    pub proto: bool,
+    /// `XForwardedFor_SLBPORT`: send `X-Forwarded-Port`.
+    pub slb_port: bool,
+    /// `XForwardedFor_ClientSrcPort`: send `X-Forwarded-Client-srcport`.
+    pub client_src_port: bool,
+    /// `StickySession=on`: `insert` or `server` (`StickySessionType`); `None` when off.
+    pub sticky_session_type: Option<String>,
+    /// `CookieTimeout` in seconds (insert sessions).
+    pub cookie_timeout_s: u32,
+    /// `Cookie`: the backend's cookie name (server sessions).
+    pub cookie: String,
+    /// `IdleTimeout` in seconds.
+    pub idle_timeout_s: u32,
+    /// `RequestTimeout` in seconds.
+    pub request_timeout_s: u32,
+    /// `ListenerForward=on`: the port requests are redirected to (`ForwardPort`).
+    pub forward_port: Option<u16>,
 }
 
 /// Health-check settings of a listener, defaults filled in.
@@ -175,6 +205,31 @@ fn health_check(l: &Listener) -> HealthCheck {
     }
 }
 
+fn http_settings(l: &Listener) -> Option<HttpSettings> {
+    if l.protocol != "http" && l.protocol != "https" {
+        return None;
+    }
+    let v = crate::engine::effective_settings(l);
+    let on = |k: &str| v.get(k).is_some_and(|x| x == "on");
+    let sticky =
+        on("StickySession").then(|| v.get("StickySessionType").cloned().unwrap_or_default());
+    Some(HttpSettings {
+        slb_ip: on("XForwardedFor_SLBIP"),
+        slb_id: on("XForwardedFor_SLBID"),
+        proto: on("XForwardedFor_proto"),
+        slb_port: on("XForwardedFor_SLBPORT"),
+        client_src_port: on("XForwardedFor_ClientSrcPort"),
+        sticky_session_type: sticky,
+        cookie_timeout_s: num(&v, "CookieTimeout"),
+        cookie: v.get("Cookie").cloned().unwrap_or_default(),
+        idle_timeout_s: num(&v, "IdleTimeout"),
+        request_timeout_s: num(&v, "RequestTimeout"),
+        forward_port: on("ListenerForward")
+            .then(|| v.get("ForwardPort").and_then(|p| p.parse().ok()))
+            .flatten(),
+    })
+}
+
 fn backends(state: &State, lb: &LoadBalancer, l: &Listener) -> Vec<DataPlaneBackend> {
     let Some(group) = lb
         .vserver_groups
@@ -234,6 +289,7 @@ pub fn snapshot(state: &State) -> LocalDataPlaneSnapshot {
                 persistence_timeout_s: num(&v, "PersistenceTimeout"),
                 established_timeout_s: num(&v, "EstablishedTimeout"),
                 backends: backends(state, lb, l),
+                http: http_settings(l),
             });
         }
     }

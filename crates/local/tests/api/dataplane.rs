@@ -108,3 +108,41 @@ async fn moving_an_instance_updates_the_backend_address() {
     let addr = h.dataplane.latest().listeners[0].backends[0].addr;
     assert_eq!(addr, "127.0.0.99:30080".parse::<SocketAddr>().unwrap());
 }
+
+#[tokio::test]
+async fn an_http_listener_reaches_the_data_plane_with_its_header_session_and_timeout_settings() {
+    let h = start().await;
+    let lb = create_lb(&h, "dp-http").await;
+    let group = create_group(&h, &lb.load_balancer_id).await;
+    add(&h, &group, vec![ecs("i-node1", 30080, 100)])
+        .await
+        .unwrap();
+    let listener = CreateHttpListenerRequest {
+        load_balancer_id: lb.load_balancer_id.clone(),
+        listener_port: 8080,
+        health_check: OnOff::Off,
+        sticky_session: OnOff::On,
+        sticky_session_type: Some(slb_openapi::types::StickySessionType::Server),
+        cookie: Some("JSESSIONID".into()),
+        vserver_group_id: Some(group),
+        x_forwarded_for_slbip: Some(OnOff::On),
+        x_forwarded_for_client_src_port: Some(OnOff::On),
+        request_timeout: Some(30),
+        ..Default::default()
+    };
+    h.client.create_http_listener(&listener).await.unwrap();
+    let start = StartListenerRequest {
+        load_balancer_id: lb.load_balancer_id.clone(),
+        listener_port: 8080,
+        ..Default::default()
+    };
+    h.client.start_listener(&start).await.unwrap();
+    let snap = h.dataplane.latest();
+    let http = snap.listeners[0].http.clone().expect("http settings");
+    assert!(http.slb_ip && http.client_src_port);
+    assert!(!http.slb_id && !http.proto && !http.slb_port);
+    assert_eq!(http.sticky_session_type.as_deref(), Some("server"));
+    assert_eq!(http.cookie, "JSESSIONID");
+    assert_eq!((http.idle_timeout_s, http.request_timeout_s), (15, 30));
+    assert_eq!(http.forward_port, None);
+}
