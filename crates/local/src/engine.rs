@@ -20,22 +20,29 @@ use slb_openapi::params::{ParamReader, Params};
 use crate::config::LocalConfig;
 use crate::dataplane::{DataPlane, snapshot};
 use crate::faults::Faults;
-use crate::model::{Instance, LoadBalancer, NetworkInterface, RouteTable, VServerGroup};
+use crate::model::{
+    Instance, LoadBalancer, NetworkInterface, RouteTable, SecurityRecords, VServerGroup,
+};
 use crate::store::{Change, Store, StoreError};
 
+mod acl;
 mod admin;
+mod cert;
 mod dispatch;
+mod domain_ext;
 mod ecs;
 mod health;
 mod lb;
 mod listener;
 mod render;
+mod security;
 mod tags;
 mod vgroup;
 mod vpc;
 
 pub use admin::MAX_ITEMS_PER_CALL;
 pub use dispatch::{ActionInfo, Family, action_names, lookup_action};
+pub use security::{AclView, CertificatePem, ListenerSecurity};
 
 /// The listener's protocol settings with defaults filled in (health check, draining, …).
 pub fn effective_settings(listener: &crate::model::Listener) -> BTreeMap<String, String> {
@@ -56,6 +63,8 @@ pub struct State {
     pub network_interfaces: BTreeMap<String, NetworkInterface>,
     /// VPC route tables by id.
     pub route_tables: BTreeMap<String, RouteTable>,
+    /// ACLs and certificates.
+    pub security: SecurityRecords,
 }
 
 impl State {
@@ -84,6 +93,7 @@ impl State {
             self.route_tables
                 .insert(t.route_table_id.clone(), t.clone());
         }
+        self.security.apply(change);
     }
 
     /// The load balancer and group of a vServer group id.
@@ -247,6 +257,7 @@ impl Engine {
             instances: stored.instances,
             network_interfaces: stored.network_interfaces,
             route_tables: stored.route_tables,
+            security: stored.security,
         };
         let seed = Change {
             put_instances: config.instances.clone(),

@@ -1,5 +1,5 @@
 //! The records the local CLB keeps: load balancers with their listeners, vServer groups and
-//! tags, the ECS inventory (instances and ENIs) and the VPC route tables (`route`). They are plain serde values so the store
+//! tags, ACLs and certificates (`security`), the ECS inventory (instances and ENIs) and the VPC route tables (`route`). They are plain serde values so the store
 //! can persist each load balancer as one document and restore it unchanged.
 //!
 //! No rules live here (see `engine`), and no wire rendering (see `engine::render`).
@@ -9,7 +9,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod route;
+mod security;
 pub use route::{RouteEntryRecord, RouteTable};
+pub use security::{
+    Acl, AclEntry, CaCertificate, CertificateFacts, DomainExtension, SecurityRecords,
+    ServerCertificate,
+};
 
 /// One CLB instance with everything that belongs to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +96,9 @@ pub struct Listener {
     pub settings: BTreeMap<String, String>,
     /// Tags of the listener.
     pub tags: BTreeMap<String, String>,
+    /// Domain extensions (HTTPS only), in creation order.
+    #[serde(default)]
+    pub domain_extensions: Vec<DomainExtension>,
 }
 
 impl Listener {

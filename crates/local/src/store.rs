@@ -16,7 +16,10 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::model::{Instance, LoadBalancer, NetworkInterface, RouteTable};
+use crate::model::{
+    Acl, CaCertificate, Instance, LoadBalancer, NetworkInterface, RouteTable, SecurityRecords,
+    ServerCertificate,
+};
 
 /// The schema version this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 1;
@@ -32,6 +35,8 @@ pub struct StoredState {
     pub network_interfaces: BTreeMap<String, NetworkInterface>,
     /// VPC route tables by id.
     pub route_tables: BTreeMap<String, RouteTable>,
+    /// ACLs and certificates.
+    pub security: SecurityRecords,
 }
 
 /// One atomic change: everything one API call modified.
@@ -51,6 +56,18 @@ pub struct Change {
     pub delete_network_interfaces: Vec<String>,
     /// Route tables (with their entries) to insert or replace.
     pub put_route_tables: Vec<RouteTable>,
+    /// ACLs (with their entries) to insert or replace.
+    pub put_acls: Vec<Acl>,
+    /// ACL ids to delete.
+    pub delete_acls: Vec<String>,
+    /// Server certificates to insert or replace.
+    pub put_server_certificates: Vec<ServerCertificate>,
+    /// Server certificate ids to delete.
+    pub delete_server_certificates: Vec<String>,
+    /// CA certificates to insert or replace.
+    pub put_ca_certificates: Vec<CaCertificate>,
+    /// CA certificate ids to delete.
+    pub delete_ca_certificates: Vec<String>,
 }
 
 impl Change {
@@ -169,7 +186,33 @@ impl Store for MemoryStore {
         for t in &change.put_route_tables {
             s.route_tables.insert(t.route_table_id.clone(), t.clone());
         }
+        s.security.apply(change);
         Ok(())
+    }
+}
+
+impl SecurityRecords {
+    /// Applies the ACL and certificate parts of `change` (the memory store and the engine's
+    /// in-memory state share this).
+    pub(crate) fn apply(&mut self, change: &Change) {
+        for a in &change.put_acls {
+            self.acls.insert(a.id.clone(), a.clone());
+        }
+        for id in &change.delete_acls {
+            self.acls.remove(id);
+        }
+        for c in &change.put_server_certificates {
+            self.server_certificates.insert(c.id.clone(), c.clone());
+        }
+        for id in &change.delete_server_certificates {
+            self.server_certificates.remove(id);
+        }
+        for c in &change.put_ca_certificates {
+            self.ca_certificates.insert(c.id.clone(), c.clone());
+        }
+        for id in &change.delete_ca_certificates {
+            self.ca_certificates.remove(id);
+        }
     }
 }
 
@@ -187,6 +230,9 @@ const TABLES: [(&str, &str); 4] = [
     ("network_interfaces", "network interface"),
     ("route_tables", "route table"),
 ];
+
+/// Tables added after schema 1 the same way as `route_tables` (older builds ignore them).
+const SECURITY_TABLES: [&str; 3] = ["acls", "server_certificates", "ca_certificates"];
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates its schema.
@@ -229,6 +275,12 @@ impl SqliteStore {
             "CREATE TABLE IF NOT EXISTS route_tables (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
         )
         .map_err(open_err)?;
+        for table in SECURITY_TABLES {
+            conn.execute_batch(&format!(
+                "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL);"
+            ))
+            .map_err(open_err)?;
+        }
         Ok(Self { conn })
     }
 
@@ -308,6 +360,11 @@ impl Store for SqliteStore {
             instances: self.load_table(TABLES[1].0, TABLES[1].1)?,
             network_interfaces: self.load_table(TABLES[2].0, TABLES[2].1)?,
             route_tables: self.load_table(TABLES[3].0, TABLES[3].1)?,
+            security: SecurityRecords {
+                acls: self.load_table(SECURITY_TABLES[0], "acl")?,
+                server_certificates: self.load_table(SECURITY_TABLES[1], "server certificate")?,
+                ca_certificates: self.load_table(SECURITY_TABLES[2], "CA certificate")?,
+            },
         })
     }
 
@@ -351,9 +408,31 @@ impl Store for SqliteStore {
                 .iter()
                 .map(|t| (t.route_table_id.clone(), t)),
         )?;
+        commit_security(&tx, change)?;
         // Dropping `tx` without commit rolls back, so an early `?` above leaves no trace.
         tx.commit().map_err(StoreError::Commit)
     }
+}
+
+fn commit_security(tx: &rusqlite::Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+    let [acls, server, ca] = SECURITY_TABLES;
+    put_rows(tx, acls, change.put_acls.iter().map(|a| (a.id.clone(), a)))?;
+    delete_rows(tx, acls, &change.delete_acls)?;
+    put_rows(
+        tx,
+        server,
+        change
+            .put_server_certificates
+            .iter()
+            .map(|c| (c.id.clone(), c)),
+    )?;
+    delete_rows(tx, server, &change.delete_server_certificates)?;
+    put_rows(
+        tx,
+        ca,
+        change.put_ca_certificates.iter().map(|c| (c.id.clone(), c)),
+    )?;
+    delete_rows(tx, ca, &change.delete_ca_certificates)
 }
 
 #[cfg(test)]

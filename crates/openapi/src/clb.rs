@@ -4,6 +4,9 @@
 //!
 //! Nothing here performs I/O; see `api` for the trait and `client` for HTTP.
 
+pub mod acl;
+pub mod certificate;
+pub mod domain_extension;
 pub mod listener;
 pub mod listener_l4;
 pub mod listener_l7;
@@ -11,6 +14,9 @@ pub mod load_balancer;
 pub mod tag;
 pub mod vserver_group;
 
+pub use acl::*;
+pub use certificate::*;
+pub use domain_extension::*;
 pub use listener::*;
 pub use listener_l4::*;
 pub use listener_l7::*;

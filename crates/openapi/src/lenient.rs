@@ -200,5 +200,13 @@ pub mod wrap {
         next_hop => "NextHop",
         vswitch_id => "VSwitchId",
         eip_address => "EipAddress",
+        acl => "Acl",
+        acl_entry => "AclEntry",
+        related_listener => "RelatedListener",
+        server_certificate => "ServerCertificate",
+        ca_certificate => "CACertificate",
+        subject_alternative_name => "SubjectAlternativeName",
+        domain_extension => "DomainExtension",
+        certificate => "Certificate",
     }
 }

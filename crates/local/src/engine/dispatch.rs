@@ -4,6 +4,7 @@
 //! This module holds no rules; it only routes.
 
 use super::{Handler, admin, ecs, health, lb, listener, tags, vgroup, vpc};
+use super::{acl, cert, domain_ext};
 
 /// Which API an action belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +86,26 @@ table! {
     Slb "RemoveVServerGroupBackendServers" => vgroup::remove_backends,
     Slb "SetVServerGroupAttribute" => vgroup::set_attribute,
     Slb "ModifyVServerGroupBackendServers" => vgroup::modify_backends,
+    Slb "CreateAccessControlList" => acl::create,
+    Slb "DeleteAccessControlList" => acl::delete,
+    Slb "DescribeAccessControlLists" => acl::describe_list,
+    Slb "DescribeAccessControlListAttribute" => acl::describe_attribute,
+    Slb "AddAccessControlListEntry" => acl::add_entries,
+    Slb "RemoveAccessControlListEntry" => acl::remove_entries,
+    Slb "SetAccessControlListAttribute" => acl::set_attribute,
+    Slb "UploadServerCertificate" => cert::upload_server,
+    Slb "DescribeServerCertificates" => cert::describe_server,
+    Slb "DeleteServerCertificate" => cert::delete_server,
+    Slb "SetServerCertificateName" => cert::set_server_name,
+    Slb "UploadCACertificate" => cert::upload_ca,
+    Slb "DescribeCACertificates" => cert::describe_ca,
+    Slb "DeleteCACertificate" => cert::delete_ca,
+    Slb "SetCACertificateName" => cert::set_ca_name,
+    Slb "CreateDomainExtension" => domain_ext::create,
+    Slb "DescribeDomainExtensions" => domain_ext::describe_list,
+    Slb "DescribeDomainExtensionAttribute" => domain_ext::describe_attribute,
+    Slb "SetDomainExtensionAttribute" => domain_ext::set_attribute,
+    Slb "DeleteDomainExtension" => domain_ext::delete,
     Slb "TagResources" => tags::tag_resources,
     Slb "UntagResources" => tags::untag_resources,
     Slb "ListTagResources" => tags::list_tag_resources,

@@ -17,6 +17,7 @@ use super::tags::merge_tags;
 use super::{Ctx, Outcome, State, find_lb, find_lb_for_write};
 use crate::model::{Listener, LoadBalancer};
 
+mod refs;
 mod settings;
 
 pub(crate) use settings::effective;
@@ -99,9 +100,11 @@ pub(crate) fn create(
         description: r.opt(&["Description"])?.unwrap_or_default(),
         settings: Default::default(),
         tags: Default::default(),
+        domain_extensions: Vec::new(),
     };
     settings::check_bandwidth(listener.bandwidth)?;
     settings::merge(&mut listener.settings, protocol, params, true)?;
+    check_refs(state, &lb, &mut listener.settings, protocol, params)?;
     merge_tags(
         &mut listener.tags,
         &r.tags(&["Tag"])?,
@@ -155,7 +158,26 @@ pub(crate) fn set(
         l.description = d;
     }
     settings::merge(&mut l.settings, protocol, params, false)?;
+    let mut merged = l.settings.clone();
+    check_refs(state, &lb, &mut merged, protocol, params)?;
+    lb.listeners[i].settings = merged;
     Ok(Outcome::put_lb(lb))
+}
+
+/// The fields naming other resources: the ACL binding, and on HTTPS the certificates and
+/// the TLS policy (see `refs`).
+fn check_refs(
+    state: &State,
+    lb: &LoadBalancer,
+    settings: &mut std::collections::BTreeMap<String, String>,
+    protocol: &str,
+    params: &Params,
+) -> Result<(), ApiError> {
+    refs::merge_acl(state, lb, settings, params)?;
+    if protocol == "https" {
+        refs::check_https(state, params)?;
+    }
+    Ok(())
 }
 
 /// The fields every listener rendering shares.
@@ -169,14 +191,25 @@ fn common(lb: &LoadBalancer, l: &Listener) -> Map<String, Value> {
         "Bandwidth": l.bandwidth,
         "Scheduler": l.scheduler,
         "Description": l.description,
-        "AclStatus": "off",
-        "AclType": "",
-        "AclId": "",
+        "AclStatus": l.setting("AclStatus").unwrap_or("off"),
+        "AclType": l.setting("AclType").unwrap_or(""),
+        "AclId": l.setting("AclId").unwrap_or(""),
     });
     match v {
         Value::Object(m) => m,
         _ => Map::new(),
     }
+}
+
+/// `AclIds`: the ids of `AclId` (a comma list) as JSON strings.
+fn acl_ids(l: &Listener) -> Vec<Value> {
+    l.setting("AclId")
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| json!(s))
+        .collect()
 }
 
 /// `DescribeLoadBalancer{TCP,UDP,HTTP,HTTPS}ListenerAttribute`.
@@ -191,8 +224,14 @@ pub(crate) fn describe_attribute(
     let mut body = common(lb, l);
     body.extend(settings::render(l, false));
     body.insert("ListenerProtocol".into(), json!(l.protocol));
-    body.insert("AclIds".into(), wrap("AclId", Vec::new()));
+    body.insert("AclIds".into(), wrap("AclId", acl_ids(l)));
     body.insert("Tags".into(), render_tags(&l.tags));
+    if l.protocol == "https" {
+        body.insert(
+            "DomainExtensions".into(),
+            wrap("DomainExtension", super::domain_ext::render_all(state, l)),
+        );
+    }
     Ok(Outcome::read(body))
 }
 
@@ -249,7 +288,7 @@ pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Ou
 fn list_item(lb: &LoadBalancer, l: &Listener) -> Value {
     let mut m = common(lb, l);
     m.insert("ListenerProtocol".into(), json!(l.protocol));
-    m.insert("AclIds".into(), json!([]));
+    m.insert("AclIds".into(), Value::Array(acl_ids(l)));
     m.insert("Tags".into(), Value::Array(tag_list(&l.tags)));
     let key = format!("{}ListenerConfig", l.protocol.to_ascii_uppercase());
     m.insert(key, Value::Object(settings::render(l, true)));

@@ -3,7 +3,10 @@
 //! link time down; each module covers one action family.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod acl;
+mod certificate;
 mod dataplane;
+mod domain_ext;
 mod ecs;
 mod faults;
 mod health;

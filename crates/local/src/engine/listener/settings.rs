@@ -395,6 +395,7 @@ mod tests {
             description: String::new(),
             settings: BTreeMap::from([("HealthCheckInterval".to_owned(), "9".to_owned())]),
             tags: BTreeMap::new(),
+            domain_extensions: Vec::new(),
         };
         let e = effective(&l);
         assert_eq!(e["HealthCheckInterval"], "9");

@@ -1,0 +1,392 @@
+//! Server and CA certificate actions (spec part 2 §5): upload (the PEM is parsed and the
+//! private key checked against the certificate, see `parse`), describe (the PEM and key are
+//! never returned), rename, and delete (refused while an HTTPS listener or a domain
+//! extension uses the certificate). Ids are opaque, as the service's are.
+//!
+//! Not here: Alibaba-issued certificates (`AliCloudCertificate*`) and SM certificates
+//! (`StandardType`), which are refused by name; tags through TagResources.
+
+use serde_json::{Map, Value, json};
+use slb_openapi::error::ApiError;
+use slb_openapi::params::{ParamReader, Params};
+
+use super::render::{iso_time, tags as render_tags, wrap};
+use super::tags::merge_tags;
+use super::{Ctx, Outcome, State};
+use crate::model::{CaCertificate, CertificateFacts, ServerCertificate};
+use crate::store::Change;
+
+mod parse;
+
+/// Parameters of features the local CLB does not model: refused by name.
+const UNMODELLED: [&str; 4] = [
+    "AliCloudCertificateId",
+    "AliCloudCertificateName",
+    "AliCloudCertificateRegionId",
+    "StandardType",
+];
+
+fn refuse_unmodelled(params: &Params) -> Result<(), ApiError> {
+    match UNMODELLED
+        .iter()
+        .find(|p| params.get(**p).is_some_and(|v| !v.is_empty()))
+    {
+        Some(p) => Err(ApiError::invalid_parameter(
+            p,
+            "Alibaba-issued and SM certificates are not modelled by the local CLB; upload the \
+             PEM certificate and key instead",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Certificate names: 1–80 letters, digits, CJK, `-` `/` `.` `_` `*`.
+fn check_name(param: &str, name: &str) -> Result<(), ApiError> {
+    let ok = |c: char| c.is_alphanumeric() || matches!(c, '-' | '/' | '.' | '_' | '*');
+    if name.is_empty() || name.chars().count() > 80 || !name.chars().all(ok) {
+        return Err(ApiError::invalid_parameter(
+            param,
+            &format!(
+                "{name:?} must be 1–80 letters, digits, CJK characters, '-', '/', '.', '_' or '*'"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn not_found(code: &str, param: &str, id: &str) -> ApiError {
+    ApiError::service(
+        code,
+        400,
+        format!("The specified {param} {id:?} does not exist."),
+    )
+}
+
+fn in_use(what: &str) -> ApiError {
+    ApiError::service(
+        "CertificateAndPrivateKeyIsRefered",
+        400,
+        format!("The specified certificate is bound to listeners ({what}). You cannot delete it."),
+    )
+}
+
+/// Every (lb, port) of a listener whose setting `name` is `id`.
+fn users(state: &State, name: &str, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for lb in state.load_balancers.values() {
+        for l in lb.listeners.iter().filter(|l| l.setting(name) == Some(id)) {
+            out.push(format!("{}:{}", lb.id, l.port));
+        }
+    }
+    out
+}
+
+fn time_fields(m: &mut Map<String, Value>, facts: &CertificateFacts, created_ms: i64) {
+    m.insert("Fingerprint".into(), json!(facts.fingerprint));
+    m.insert("CommonName".into(), json!(facts.common_name));
+    m.insert("ExpireTime".into(), json!(iso_time(facts.expire_time_ms)));
+    m.insert("ExpireTimeStamp".into(), json!(facts.expire_time_ms));
+    m.insert("CreateTime".into(), json!(iso_time(created_ms)));
+    m.insert("CreateTimeStamp".into(), json!(created_ms));
+    m.insert(
+        "EncryptionAlgorithm".into(),
+        json!(facts.encryption_algorithm),
+    );
+    m.insert(
+        "EncryptionKeyLength".into(),
+        json!(facts.encryption_key_length),
+    );
+    m.insert("StandardType".into(), json!("common"));
+}
+
+fn server_fields(c: &ServerCertificate, region: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("ServerCertificateId".into(), json!(c.id));
+    m.insert("ServerCertificateName".into(), json!(c.name));
+    time_fields(&mut m, &c.facts, c.create_time_ms);
+    let sans: Vec<Value> = c
+        .facts
+        .subject_alternative_names
+        .iter()
+        .map(|s| json!(s))
+        .collect();
+    m.insert(
+        "SubjectAlternativeNames".into(),
+        wrap("SubjectAlternativeName", sans),
+    );
+    m.insert("RegionId".into(), json!(region));
+    m.insert("RegionIdAlias".into(), json!(region));
+    m.insert("ResourceGroupId".into(), json!(c.resource_group_id));
+    m.insert("IsAliCloudCertificate".into(), json!(0));
+    m.insert("AliCloudCertificateId".into(), json!(""));
+    m.insert("AliCloudCertificateName".into(), json!(""));
+    m.insert("CertificateId".into(), json!(c.id));
+    m.insert("BindingType".into(), json!("Upload"));
+    m
+}
+
+fn ca_fields(c: &CaCertificate, region: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("CACertificateId".into(), json!(c.id));
+    m.insert("CACertificateName".into(), json!(c.name));
+    time_fields(&mut m, &c.facts, c.create_time_ms);
+    m.insert("RegionId".into(), json!(region));
+    m.insert("ResourceGroupId".into(), json!(c.resource_group_id));
+    m
+}
+
+fn change(c: Change) -> Outcome {
+    Outcome {
+        change: c,
+        ..Outcome::default()
+    }
+}
+
+/// `UploadServerCertificate`.
+pub(crate) fn upload_server(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let _ = state;
+    refuse_unmodelled(params)?;
+    let r = ParamReader::new(params);
+    let pem: String = r.req(&["ServerCertificate"])?;
+    let key: String = r.req(&["PrivateKey"])?;
+    let name: String = r.req(&["ServerCertificateName"])?;
+    check_name("ServerCertificateName", &name)?;
+    let leaf = parse::leaf(&pem)?;
+    parse::check_key(&leaf, &key)?;
+    let mut cert = ServerCertificate {
+        id: format!("{}-{}", Ctx::new_id("idkp"), cx.config.region),
+        name,
+        certificate_pem: pem,
+        private_key_pem: key,
+        facts: leaf.facts,
+        resource_group_id: r.opt(&["ResourceGroupId"])?.unwrap_or_default(),
+        create_time_ms: cx.now_ms,
+        tags: Default::default(),
+    };
+    merge_tags(
+        &mut cert.tags,
+        &r.tags(&["Tag"])?,
+        cx.config.quotas.tags_per_resource,
+    )?;
+    let body = server_fields(&cert, &cx.config.region);
+    Ok(Outcome {
+        body,
+        ..change(Change {
+            put_server_certificates: vec![cert],
+            ..Change::default()
+        })
+    })
+}
+
+/// `UploadCACertificate`.
+pub(crate) fn upload_ca(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
+    let _ = state;
+    refuse_unmodelled(params)?;
+    let r = ParamReader::new(params);
+    let pem: String = r.req(&["CACertificate"])?;
+    let name: String = r.opt(&["CACertificateName"])?.unwrap_or_default();
+    if !name.is_empty() {
+        check_name("CACertificateName", &name)?;
+    }
+    let leaf = parse::leaf(&pem)?;
+    let mut cert = CaCertificate {
+        id: format!("{}-{}", Ctx::new_id("ca"), cx.config.region),
+        name,
+        certificate_pem: pem,
+        facts: leaf.facts,
+        resource_group_id: r.opt(&["ResourceGroupId"])?.unwrap_or_default(),
+        create_time_ms: cx.now_ms,
+        tags: Default::default(),
+    };
+    merge_tags(
+        &mut cert.tags,
+        &r.tags(&["Tag"])?,
+        cx.config.quotas.tags_per_resource,
+    )?;
+    let body = ca_fields(&cert, &cx.config.region);
+    Ok(Outcome {
+        body,
+        ..change(Change {
+            put_ca_certificates: vec![cert],
+            ..Change::default()
+        })
+    })
+}
+
+/// Filters shared by both describes: (id, resource group, tags) → keep?
+fn keep(
+    r: &ParamReader<'_>,
+    id_param: &str,
+    mismatch: &str,
+    (id, group, tags): (&str, &str, &std::collections::BTreeMap<String, String>),
+) -> Result<bool, ApiError> {
+    let want_id: Option<String> = r.opt(&[id_param])?;
+    let want_group: Option<String> = r.opt(&["ResourceGroupId"])?;
+    let id_ok = want_id.as_ref().is_none_or(|w| w == id);
+    if id_ok && want_id.is_some() && want_group.as_ref().is_some_and(|g| g != group) {
+        return Err(ApiError::service(
+            mismatch,
+            400,
+            format!(
+                "{id_param} {id:?} is not in ResourceGroupId {:?}.",
+                want_group.unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(id_ok
+        && want_group.is_none_or(|g| g == group)
+        && r.tags(&["Tag"])?
+            .iter()
+            .all(|t| tags.get(&t.key) == Some(&t.value)))
+}
+
+/// `DescribeServerCertificates`: an unknown id filter gives an empty list.
+pub(crate) fn describe_server(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let mismatch = "Abs.ServerCertificateIdAndResourceGroupId.MissMatch";
+    let mut items = Vec::new();
+    for c in state.security.server_certificates.values() {
+        if keep(
+            &r,
+            "ServerCertificateId",
+            mismatch,
+            (&c.id, &c.resource_group_id, &c.tags),
+        )? {
+            let mut m = server_fields(c, &cx.config.region);
+            m.insert("Tags".into(), render_tags(&c.tags));
+            items.push(Value::Object(m));
+        }
+    }
+    Ok(Outcome::read(Map::new()).with("ServerCertificates", wrap("ServerCertificate", items)))
+}
+
+/// `DescribeCACertificates`.
+pub(crate) fn describe_ca(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let mismatch = "Abs.CACertificateIdAndResourceGroupId.MissMatch";
+    let mut items = Vec::new();
+    for c in state.security.ca_certificates.values() {
+        if keep(
+            &r,
+            "CACertificateId",
+            mismatch,
+            (&c.id, &c.resource_group_id, &c.tags),
+        )? {
+            let mut m = ca_fields(c, &cx.config.region);
+            m.insert("Tags".into(), render_tags(&c.tags));
+            items.push(Value::Object(m));
+        }
+    }
+    Ok(Outcome::read(Map::new()).with("CACertificates", wrap("CACertificate", items)))
+}
+
+fn find_server<'s>(state: &'s State, params: &Params) -> Result<&'s ServerCertificate, ApiError> {
+    let id: String = ParamReader::new(params).req(&["ServerCertificateId"])?;
+    state
+        .security
+        .server_certificates
+        .get(&id)
+        .ok_or_else(|| not_found("ServerCertificateId.NotFound", "ServerCertificateId", &id))
+}
+
+fn find_ca<'s>(state: &'s State, params: &Params) -> Result<&'s CaCertificate, ApiError> {
+    let id: String = ParamReader::new(params).req(&["CACertificateId"])?;
+    state
+        .security
+        .ca_certificates
+        .get(&id)
+        .ok_or_else(|| not_found("CACertificateId.NotFound", "CACertificateId", &id))
+}
+
+/// `DeleteServerCertificate`: refused while a listener or a domain extension uses it.
+pub(crate) fn delete_server(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let c = find_server(state, params)?;
+    let listeners = users(state, "ServerCertificateId", &c.id);
+    if !listeners.is_empty() {
+        return Err(in_use(&listeners.join(", ")));
+    }
+    let used_by_extension = state.load_balancers.values().any(|lb| {
+        lb.listeners.iter().any(|l| {
+            l.domain_extensions
+                .iter()
+                .any(|d| d.server_certificate_id == c.id)
+        })
+    });
+    if used_by_extension {
+        return Err(ApiError::service(
+            "CertificateRelatedDomainExtensionExist",
+            400,
+            "The domainExtension related with this ServerCertificate exists; delete the domain \
+             extension or give it another certificate first.",
+        ));
+    }
+    Ok(change(Change {
+        delete_server_certificates: vec![c.id.clone()],
+        ..Change::default()
+    }))
+}
+
+/// `DeleteCACertificate`: refused while a listener uses it.
+pub(crate) fn delete_ca(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let c = find_ca(state, params)?;
+    let listeners = users(state, "CACertificateId", &c.id);
+    if !listeners.is_empty() {
+        return Err(in_use(&listeners.join(", ")));
+    }
+    Ok(change(Change {
+        delete_ca_certificates: vec![c.id.clone()],
+        ..Change::default()
+    }))
+}
+
+/// `SetServerCertificateName`.
+pub(crate) fn set_server_name(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let mut c = find_server(state, params)?.clone();
+    let name: String = ParamReader::new(params).req(&["ServerCertificateName"])?;
+    check_name("ServerCertificateName", &name)?;
+    c.name = name;
+    Ok(change(Change {
+        put_server_certificates: vec![c],
+        ..Change::default()
+    }))
+}
+
+/// `SetCACertificateName`.
+pub(crate) fn set_ca_name(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let mut c = find_ca(state, params)?.clone();
+    let name: String = ParamReader::new(params).req(&["CACertificateName"])?;
+    check_name("CACertificateName", &name)?;
+    c.name = name;
+    Ok(change(Change {
+        put_ca_certificates: vec![c],
+        ..Change::default()
+    }))
+}

@@ -1,0 +1,145 @@
+//! The listener fields that name other resources (spec part 2 §4.2, §6, §12): the ACL
+//! binding (`AclStatus`/`AclType`/`AclId`, all four protocols) and, on HTTPS, the server and
+//! CA certificates and the TLS cipher policy. Each named id must exist and be of the right
+//! kind; an ACL must have the load balancer's IP version. Valid values are kept in the
+//! listener's settings under their wire names, so nothing given is dropped.
+//!
+//! Not here: custom TLS cipher policies (`tls-…` ids; CreateTLSCipherPolicy is not served,
+//! so such an id answers `InvalidTLSPolicyId.NotExist`).
+
+use std::collections::BTreeMap;
+
+use slb_openapi::error::ApiError;
+use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::types::{AclType, OnOff};
+
+use crate::engine::State;
+use crate::engine::acl::acl_not_exist;
+use crate::model::LoadBalancer;
+
+/// The built-in TLS cipher policies (spec part 2 §6).
+pub(crate) const TLS_POLICIES: [&str; 5] = [
+    "tls_cipher_policy_1_0",
+    "tls_cipher_policy_1_1",
+    "tls_cipher_policy_1_2",
+    "tls_cipher_policy_1_2_strict",
+    "tls_cipher_policy_1_2_strict_with_1_3",
+];
+
+/// Reads the ACL fields of `params` into `settings`, then checks the resulting binding.
+///
+/// # Errors
+/// `InvalidParameter` for a bad value, `MissingParameter` (`AclId`) when `AclStatus` is on
+/// without one, `AclNotExist`, `IpVersionConflict`.
+pub(super) fn merge_acl(
+    state: &State,
+    lb: &LoadBalancer,
+    settings: &mut BTreeMap<String, String>,
+    params: &Params,
+) -> Result<(), ApiError> {
+    let r = ParamReader::new(params);
+    if let Some(s) = r.opt::<OnOff>(&["AclStatus"])? {
+        settings.insert("AclStatus".into(), s.as_str().to_owned());
+    }
+    if let Some(t) = r.opt::<AclType>(&["AclType"])? {
+        settings.insert("AclType".into(), t.as_str().to_owned());
+    }
+    if let Some(id) = r.opt::<String>(&["AclId"])? {
+        settings.insert("AclId".into(), id);
+    }
+    if settings.get("AclStatus").map(String::as_str) != Some("on") {
+        return Ok(());
+    }
+    let ids = settings.get("AclId").cloned().unwrap_or_default();
+    let ids: Vec<&str> = ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if ids.is_empty() {
+        return Err(ApiError::service(
+            "MissingParameter",
+            400,
+            "AclId is mandatory when AclStatus is on; pass the acl-… id of the ACL to apply.",
+        ));
+    }
+    for id in ids {
+        let acl = state
+            .security
+            .acls
+            .get(id)
+            .ok_or_else(|| acl_not_exist(id))?;
+        if acl.address_ip_version != lb.address_ip_version {
+            return Err(ApiError::service(
+                "IpVersionConflict",
+                400,
+                format!(
+                    "The ip version of this LoadBalancer ({}) and the Acl {id} ({}) is conflict.",
+                    lb.address_ip_version, acl.address_ip_version
+                ),
+            ));
+        }
+    }
+    settings
+        .entry("AclType".into())
+        .or_insert_with(|| "white".into());
+    Ok(())
+}
+
+fn certificate_not_exist(param: &str, id: &str) -> ApiError {
+    ApiError::service(
+        "CertificateNotExist",
+        400,
+        format!("The specified CertificateId does not exist: {param} {id:?}."),
+    )
+}
+
+fn type_mismatched(param: &str, id: &str) -> ApiError {
+    ApiError::service(
+        "CertificateTypeMismatched",
+        400,
+        format!(
+            "The certificate type does not match: {param} {id:?} is the other kind of certificate."
+        ),
+    )
+}
+
+/// Checks the HTTPS references given in `params`: certificates and the TLS policy.
+///
+/// # Errors
+/// `CertificateNotExist`, `CertificateTypeMismatched`, `InvalidTLSPolicyId.NotExist`.
+pub(super) fn check_https(state: &State, params: &Params) -> Result<(), ApiError> {
+    let r = ParamReader::new(params);
+    let sec = &state.security;
+    if let Some(id) = r.opt::<String>(&["ServerCertificateId"])?
+        && !sec.server_certificates.contains_key(&id)
+    {
+        return Err(if sec.ca_certificates.contains_key(&id) {
+            type_mismatched("ServerCertificateId", &id)
+        } else {
+            certificate_not_exist("ServerCertificateId", &id)
+        });
+    }
+    if let Some(id) = r.opt::<String>(&["CACertificateId"])?
+        && !sec.ca_certificates.contains_key(&id)
+    {
+        return Err(if sec.server_certificates.contains_key(&id) {
+            type_mismatched("CACertificateId", &id)
+        } else {
+            certificate_not_exist("CACertificateId", &id)
+        });
+    }
+    if let Some(p) = r.opt::<String>(&["TLSCipherPolicy"])?
+        && !TLS_POLICIES.contains(&p.as_str())
+    {
+        return Err(ApiError::service(
+            "InvalidTLSPolicyId.NotExist",
+            400,
+            format!(
+                "The specified TLS cipher policy {p:?} does not exist; use one of {}.",
+                TLS_POLICIES.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! Domain extensions (SNI certificates of HTTPS listeners), and the durability of the
+//! security records: ACLs, certificates and extensions survive a restart on the same file.
+
+use slb_local::store::SqliteStore;
+use slb_openapi::Clb;
+use slb_openapi::clb::*;
+use slb_openapi::types::OnOff;
+
+use crate::acl::{add_entries, create_acl};
+use crate::certificate::{https_listener, upload, upload_ca};
+use crate::support::*;
+
+/// An LB with an HTTPS listener on 443 using a fresh certificate: (lb, certificate).
+async fn https_lb(h: &Harness) -> (String, String) {
+    let lb = create_lb(h, "sni").await.load_balancer_id;
+    let group = create_group(h, &lb).await;
+    let cert = upload(h, "default", &["default.example.com"])
+        .await
+        .server_certificate_id;
+    h.client
+        .create_https_listener(&https_listener(&lb, &group, 443, &cert))
+        .await
+        .unwrap();
+    (lb, cert)
+}
+
+fn create_req(lb: &str, port: u16, domain: &str, cert: &str) -> CreateDomainExtensionRequest {
+    CreateDomainExtensionRequest {
+        load_balancer_id: lb.into(),
+        listener_port: port,
+        domain: domain.into(),
+        server_certificate_id: cert.into(),
+        ..Default::default()
+    }
+}
+
+async fn list(h: &Harness, lb: &str) -> Vec<DomainExtensionItem> {
+    h.client
+        .describe_domain_extensions(&DescribeDomainExtensionsRequest {
+            load_balancer_id: lb.into(),
+            listener_port: 443,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .domain_extensions
+}
+
+#[tokio::test]
+async fn a_domain_extension_is_created_described_changed_and_deleted() {
+    let h = start().await;
+    let (lb, _) = https_lb(&h).await;
+    let a = upload(&h, "a", &["a.example.com"])
+        .await
+        .server_certificate_id;
+    let b = upload(&h, "b", &["b.example.com"])
+        .await
+        .server_certificate_id;
+    let created = h
+        .client
+        .create_domain_extension(&create_req(&lb, 443, "A.Example.com", &a))
+        .await
+        .unwrap();
+    assert!(created.domain_extension_id.starts_with("de-"));
+    assert_eq!(created.listener_port, 443);
+    let id = created.domain_extension_id;
+    let listed = list(&h, &lb).await;
+    assert_eq!(
+        (
+            listed[0].domain.as_str(),
+            listed[0].server_certificate_id.as_str()
+        ),
+        ("a.example.com", a.as_str())
+    );
+    h.client
+        .set_domain_extension_attribute(&SetDomainExtensionAttributeRequest {
+            domain_extension_id: id.clone(),
+            server_certificate_id: b.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let attr = h
+        .client
+        .describe_domain_extension_attribute(&DescribeDomainExtensionAttributeRequest {
+            domain_extension_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (attr.load_balancer_id.as_str(), attr.listener_port),
+        (lb.as_str(), 443)
+    );
+    assert_eq!(attr.server_certificate_id, b);
+    let delete = DeleteDomainExtensionRequest {
+        domain_extension_id: id,
+        ..Default::default()
+    };
+    h.client.delete_domain_extension(&delete).await.unwrap();
+    assert!(list(&h, &lb).await.is_empty());
+    assert_code(
+        h.client.delete_domain_extension(&delete).await,
+        "InvalidParameter.DomainExtensionId",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn domain_extensions_are_validated() {
+    let h = start().await;
+    let (lb, cert) = https_lb(&h).await;
+    let ca = upload_ca(&h).await;
+    h.client
+        .create_domain_extension(&create_req(&lb, 443, "*.example.com", &cert))
+        .await
+        .unwrap();
+    let again = create_req(&lb, 443, "*.example.com", &cert);
+    assert_code(
+        h.client.create_domain_extension(&again).await,
+        "InvalidParameter.Domain",
+        400,
+    );
+    let unknown = create_req(&lb, 443, "c.example.com", "idkp-nope");
+    assert_code(
+        h.client.create_domain_extension(&unknown).await,
+        "InvalidParameter.ServerCertificateId",
+        400,
+    );
+    let wrong_kind = create_req(&lb, 443, "c.example.com", &ca);
+    assert_code(
+        h.client.create_domain_extension(&wrong_kind).await,
+        "CertificateTypeMismatched",
+        400,
+    );
+    let no_listener = create_req(&lb, 8443, "c.example.com", &cert);
+    assert_code(
+        h.client.create_domain_extension(&no_listener).await,
+        "ListenerNotFound",
+        404,
+    );
+    let bad_domain = create_req(&lb, 443, "not a domain", &cert);
+    assert_code(
+        h.client.create_domain_extension(&bad_domain).await,
+        "InvalidParameter",
+        400,
+    );
+    let attr = DescribeDomainExtensionAttributeRequest {
+        domain_extension_id: "de-nope".into(),
+        ..Default::default()
+    };
+    assert_code(
+        h.client.describe_domain_extension_attribute(&attr).await,
+        "InvalidParameter.DomainExtensionId",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_used_by_a_domain_extension_cannot_be_deleted() {
+    let h = start().await;
+    let (lb, _) = https_lb(&h).await;
+    let a = upload(&h, "a", &["a.example.com"])
+        .await
+        .server_certificate_id;
+    h.client
+        .create_domain_extension(&create_req(&lb, 443, "a.example.com", &a))
+        .await
+        .unwrap();
+    let delete = DeleteServerCertificateRequest {
+        server_certificate_id: a,
+        ..Default::default()
+    };
+    assert_code(
+        h.client.delete_server_certificate(&delete).await,
+        "CertificateRelatedDomainExtensionExist",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn deleting_the_listener_removes_its_domain_extensions() {
+    let h = start().await;
+    let (lb, cert) = https_lb(&h).await;
+    let id = h
+        .client
+        .create_domain_extension(&create_req(&lb, 443, "a.example.com", &cert))
+        .await
+        .unwrap()
+        .domain_extension_id;
+    h.client
+        .delete_listener(&DeleteListenerRequest {
+            load_balancer_id: lb,
+            listener_port: 443,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let attr = DescribeDomainExtensionAttributeRequest {
+        domain_extension_id: id,
+        ..Default::default()
+    };
+    assert_code(
+        h.client.describe_domain_extension_attribute(&attr).await,
+        "InvalidParameter.DomainExtensionId",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn the_listener_attribute_and_the_data_plane_view_show_the_extensions() {
+    let h = start().await;
+    let (lb, cert) = https_lb(&h).await;
+    let acl = create_acl(&h, "clients").await;
+    add_entries(&h, &acl, &["192.0.2.0/24"]).await.unwrap();
+    h.client
+        .set_https_listener_attribute(&SetHttpsListenerAttributeRequest {
+            load_balancer_id: lb.clone(),
+            listener_port: 443,
+            acl_status: Some(OnOff::On),
+            acl_id: Some(acl),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    h.client
+        .create_domain_extension(&create_req(&lb, 443, "a.example.com", &cert))
+        .await
+        .unwrap();
+    let (status, body) = raw(
+        h.addr,
+        "GET",
+        "DescribeLoadBalancerHTTPSListenerAttribute",
+        &[("LoadBalancerId", lb.as_str()), ("ListenerPort", "443")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["DomainExtensions"]["DomainExtension"][0]["Domain"],
+        "a.example.com"
+    );
+    let view = h.engine.listener_security(&lb, "https", 443).unwrap();
+    let acl = view.acl.unwrap();
+    assert_eq!(
+        (acl.acl_type.as_str(), acl.cidrs),
+        ("white", vec!["192.0.2.0/24".to_owned()])
+    );
+    assert!(
+        view.server_certificate
+            .unwrap()
+            .private_key_pem
+            .contains("PRIVATE KEY")
+    );
+    assert_eq!(view.domain_extensions[0].0, "a.example.com");
+}
+
+#[tokio::test]
+async fn security_records_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let (lb, acl, cert) = {
+        let h = start_with(config(), Box::new(SqliteStore::open(&path).unwrap())).await;
+        let (lb, cert) = https_lb(&h).await;
+        let acl = create_acl(&h, "durable").await;
+        add_entries(&h, &acl, &["10.0.0.0/8"]).await.unwrap();
+        upload_ca(&h).await;
+        h.client
+            .create_domain_extension(&create_req(&lb, 443, "a.example.com", &cert))
+            .await
+            .unwrap();
+        (lb, acl, cert)
+    };
+    let h = start_with(config(), Box::new(SqliteStore::open(&path).unwrap())).await;
+    let state = h.engine.state();
+    assert_eq!(state.security.acls[&acl].entries[0].entry, "10.0.0.0/8");
+    assert!(state.security.server_certificates.contains_key(&cert));
+    assert_eq!(state.security.ca_certificates.len(), 1);
+    assert_eq!(list(&h, &lb).await[0].domain, "a.example.com");
+    let view = h.engine.listener_security(&lb, "https", 443).unwrap();
+    assert_eq!(view.server_certificate.unwrap().id, cert);
+}
