@@ -142,6 +142,8 @@ pub struct ListenerConfig {
     pub proxy_protocol_v2: bool,
     /// Refuse connections whose source IP is one of this listener's backends (CLB hairpin).
     pub refuse_hairpin: bool,
+    /// Who may connect; `None` admits everyone.
+    pub acl: Option<crate::acl::AclConfig>,
     /// HTTP listener settings; ignored by TCP and UDP listeners.
     pub http: HttpConfig,
     /// Idle time after which a UDP flow is evicted.
@@ -371,6 +373,7 @@ impl ListenerConfig {
             drain: DrainConfig::default(),
             proxy_protocol_v2: false,
             refuse_hairpin: false,
+            acl: None,
             http: HttpConfig::default(),
             udp_idle_timeout: Duration::from_secs(90),
             connect_timeout: Duration::from_secs(5),

@@ -72,6 +72,9 @@ pub(crate) async fn serve(
             pool.metrics.hairpin.inc();
             continue;
         }
+        if !pool.admits(peer.ip()) {
+            continue;
+        }
         pool.metrics.connections.inc();
         let ctx = Arc::new(ConnContext {
             pool: Arc::clone(&pool),

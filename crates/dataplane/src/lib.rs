@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod acl;
 pub mod config;
 pub mod fds;
 pub mod health;
@@ -37,6 +38,7 @@ pub mod tcp;
 pub mod udp;
 mod workers;
 
+pub use acl::{AclConfig, AclKind, Cidr, CidrError};
 pub use config::{
     BackendConfig, ConfigError, DataPlaneConfig, DrainConfig, ForwardedHeaders, HealthCheckConfig,
     HealthCheckKind, HttpCodes, HttpConfig, ListenerConfig, Protocol, Scheduler, StickySession,

@@ -34,6 +34,7 @@ pub struct Metrics {
     flows_created: Family<ListenerLabel, Counter>,
     flows_evicted: Family<KindLabel, Counter>,
     hairpin: Family<ListenerLabel, Counter>,
+    acl_refused: Family<ListenerLabel, Counter>,
     health: Family<KindLabel, Counter>,
     http_requests: Family<KindLabel, Counter>,
     http_latency: Family<ListenerLabel, Histogram, fn() -> Histogram>,
@@ -63,6 +64,8 @@ pub struct ListenerMetrics {
     /// TCP connections or UDP datagrams refused because the source is one of the listener's
     /// backends.
     pub hairpin: Counter,
+    /// Connections or new UDP flows refused by the listener's ACL.
+    pub acl_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -76,6 +79,7 @@ impl Default for Metrics {
             flows_created: Family::default(),
             flows_evicted: Family::default(),
             hairpin: Family::default(),
+            acl_refused: Family::default(),
             health: Family::default(),
             http_requests: Family::default(),
             http_latency: Family::new_with_constructor(latency_histogram),
@@ -139,6 +143,11 @@ impl Metrics {
             m.hairpin.clone(),
         );
         r.register(
+            "acl_refusals",
+            "TCP or HTTP connections (or new UDP flows) refused by the listener's ACL",
+            m.acl_refused.clone(),
+        );
+        r.register(
             "health_transitions",
             "Backend health changes, by new state (kind = healthy or unhealthy)",
             m.health.clone(),
@@ -185,6 +194,7 @@ impl Metrics {
             bytes_out: self.bytes_out.get_or_create(&l).clone(),
             flows_created: self.flows_created.get_or_create(&l).clone(),
             hairpin: self.hairpin.get_or_create(&l).clone(),
+            acl_refused: self.acl_refused.get_or_create(&l).clone(),
         }
     }
 }

@@ -237,6 +237,20 @@ impl Pool {
         pick_locked(&mut self.lock(), &self.metrics, client, local, sticky)
     }
 
+    /// False when the listener's ACL refuses a client at `ip`; counts the refusal.
+    pub fn admits(&self, ip: IpAddr) -> bool {
+        let admitted = self
+            .lock()
+            .config
+            .acl
+            .as_ref()
+            .is_none_or(|acl| acl.admits(ip));
+        if !admitted {
+            self.metrics.acl_refused.inc();
+        }
+        admitted
+    }
+
     /// The HTTP settings, read when an HTTP connection starts.
     pub fn http_settings(&self) -> HttpConfig {
         self.lock().config.http.clone()

@@ -1,6 +1,7 @@
-//! The TCP shell: accept on a listener, refuse hairpin clients, pick a backend, dial it
-//! through [`Connect`], send the PROXY v2 header if asked, then move bytes both ways with
-//! half-close propagation until either side ends or the backend's kill switch fires.
+//! The TCP shell: accept on a listener, refuse hairpin clients and those the ACL refuses,
+//! pick a backend, dial it through [`Connect`], send the PROXY v2 header if asked, then move
+//! bytes both ways with half-close propagation until either side ends or the backend's kill
+//! switch fires.
 //!
 //! Byte moving is zero-copy `splice(2)` through a pipe on Linux ([`splice`]), and a
 //! fixed-buffer copy elsewhere. One task per connection, never a thread. Backend choice and
@@ -122,6 +123,10 @@ pub(crate) async fn serve(
         if pool.is_hairpin(peer.ip()) {
             pool.metrics.hairpin.inc();
             tracing::debug!(listener = %pool.id, client = %peer, "hairpin connection refused");
+            continue;
+        }
+        if !pool.admits(peer.ip()) {
+            tracing::debug!(listener = %pool.id, client = %peer, "connection refused by the ACL");
             continue;
         }
         let Some((guard, settings)) = pool.pick_with_settings(peer, local) else {

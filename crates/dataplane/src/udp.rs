@@ -131,7 +131,7 @@ fn end_flow(
     }
 }
 
-/// Refuses hairpins, picks a backend, opens a connected upstream socket and starts the
+/// Refuses hairpins and sources the ACL refuses, picks a backend, opens a connected upstream socket and starts the
 /// reply task. `None` means the datagram is dropped (and counted).
 fn open_flow(
     down: &Arc<UdpSocket>,
@@ -144,6 +144,10 @@ fn open_flow(
     if pool.is_hairpin(client.ip()) {
         pool.metrics.hairpin.inc();
         tracing::debug!(listener = %pool.id, %client, "hairpin flow refused");
+        return None;
+    }
+    if !pool.admits(client.ip()) {
+        tracing::debug!(listener = %pool.id, %client, "datagram refused by the ACL");
         return None;
     }
     let Some(fds) = budget.try_acquire_udp() else {
