@@ -5,6 +5,9 @@
 //! ```yaml
 //! region: cn-hangzhou
 //! vip_pool: 127.0.1.0/24          # internet VIPs
+//! ipv6_vip_pool: "::1/128"        # IPv6 VIPs (AddressIPVersion=ipv6); loopback: one CLB
+//! eip_pool: 127.0.4.0/24          # addresses AllocateEipAddress hands out
+//! zones: [cn-hangzhou-a, cn-hangzhou-b]   # DescribeZones / DescribeAvailableResource
 //! vswitches:                      # intranet VIPs come from the vSwitch's CIDR
 //!   - { id: vsw-local, vpc_id: vpc-local, zone_id: cn-hangzhou-a, cidr: 127.0.2.0/24 }
 //! instances:
@@ -38,12 +41,18 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::address::Cidr;
+use crate::address::{Cidr, Cidr6};
 use crate::model::{Instance, NetworkInterface};
 use crate::server::ConnectionLimits;
 
 /// The default internet VIP pool: loopback, so traffic works on one machine.
 pub const DEFAULT_VIP_POOL: &str = "127.0.1.0/24";
+/// The default IPv6 VIP pool: the IPv6 loopback address alone, so one IPv6 CLB carries
+/// traffic on one machine with no setup. A wider pool needs its addresses assigned on the
+/// host (see `serve`'s start-up check).
+pub const DEFAULT_IPV6_VIP_POOL: &str = "::1/128";
+/// The default EIP pool (loopback, next to the VIP pools).
+pub const DEFAULT_EIP_POOL: &str = "127.0.4.0/24";
 /// The default vSwitch's CIDR.
 pub const DEFAULT_VSWITCH_CIDR: &str = "127.0.2.0/24";
 /// The default vSwitch id.
@@ -59,6 +68,13 @@ pub struct LocalConfig {
     pub region: String,
     /// CIDR of internet VIPs.
     pub vip_pool: String,
+    /// IPv6 CIDR of the VIPs of `AddressIPVersion=ipv6` CLBs.
+    pub ipv6_vip_pool: String,
+    /// CIDR of the addresses `AllocateEipAddress` hands out.
+    pub eip_pool: String,
+    /// The region's zones, in order (the first pairs with the second as master/standby).
+    /// Empty: the zones of `vswitches`, else `<region>-a` and `<region>-b`.
+    pub zones: Vec<String>,
     /// vSwitches; intranet LBs take their VIP from the vSwitch's CIDR.
     pub vswitches: Vec<VSwitchConfig>,
     /// Seed ECS instances (the admin action adds more).
@@ -260,6 +276,9 @@ impl Default for LocalConfig {
         Self {
             region: "cn-hangzhou".to_owned(),
             vip_pool: DEFAULT_VIP_POOL.to_owned(),
+            ipv6_vip_pool: DEFAULT_IPV6_VIP_POOL.to_owned(),
+            eip_pool: DEFAULT_EIP_POOL.to_owned(),
+            zones: Vec::new(),
             vswitches: vec![VSwitchConfig {
                 id: DEFAULT_VSWITCH_ID.to_owned(),
                 vpc_id: DEFAULT_VPC_ID.to_owned(),
@@ -331,6 +350,9 @@ impl LocalConfig {
     /// [`ConfigError::Invalid`] naming the field and the fix.
     pub fn validate(&self) -> Result<(), ConfigError> {
         Cidr::parse(&self.vip_pool).map_err(|e| ConfigError::Invalid(format!("vip_pool: {e}")))?;
+        Cidr6::parse(&self.ipv6_vip_pool)
+            .map_err(|e| ConfigError::Invalid(format!("ipv6_vip_pool: {e}")))?;
+        Cidr::parse(&self.eip_pool).map_err(|e| ConfigError::Invalid(format!("eip_pool: {e}")))?;
         let mut seen = std::collections::BTreeSet::new();
         for vsw in &self.vswitches {
             Cidr::parse(&vsw.cidr)
@@ -357,6 +379,23 @@ impl LocalConfig {
         crate::ratelimit::validate(&self.rate_limits)
             .map_err(|e| ConfigError::Invalid(format!("rate_limits.{e}")))?;
         Ok(())
+    }
+
+    /// The region's zones: `zones`, else the vSwitches' zones, else `<region>-a`/`-b`.
+    pub fn zone_ids(&self) -> Vec<String> {
+        if !self.zones.is_empty() {
+            return self.zones.clone();
+        }
+        let mut zones: Vec<String> = Vec::new();
+        for z in self.vswitches.iter().map(|v| &v.zone_id) {
+            if !z.is_empty() && !zones.contains(z) {
+                zones.push(z.clone());
+            }
+        }
+        if zones.is_empty() {
+            zones = vec![format!("{}-a", self.region), format!("{}-b", self.region)];
+        }
+        zones
     }
 
     /// The vSwitch with this id.

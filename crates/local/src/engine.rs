@@ -31,9 +31,11 @@ mod cert;
 mod dispatch;
 mod domain_ext;
 mod ecs;
+mod eip;
 mod health;
 mod lb;
 mod listener;
+mod regions;
 mod render;
 mod security;
 mod tags;
@@ -65,6 +67,8 @@ pub struct State {
     pub route_tables: BTreeMap<String, RouteTable>,
     /// ACLs and certificates.
     pub security: SecurityRecords,
+    /// Elastic IPs by allocation id.
+    pub eips: BTreeMap<String, crate::model::Eip>,
 }
 
 impl State {
@@ -94,6 +98,7 @@ impl State {
                 .insert(t.route_table_id.clone(), t.clone());
         }
         self.security.apply(change);
+        crate::store::apply_eips(&mut self.eips, change);
     }
 
     /// The load balancer and group of a vServer group id.
@@ -258,6 +263,7 @@ impl Engine {
             network_interfaces: stored.network_interfaces,
             route_tables: stored.route_tables,
             security: stored.security,
+            eips: stored.eips,
         };
         let seed = Change {
             put_instances: config.instances.clone(),

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod eip;
 mod route;
+pub use eip::Eip;
 mod security;
 pub use route::{RouteEntryRecord, RouteTable};
 pub use security::{

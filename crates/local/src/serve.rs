@@ -159,6 +159,10 @@ pub async fn run_with_registry(
         None => None,
     };
     let config = args.load_config()?;
+    if let Some(warning) = ipv6_pool_warning(&config.ipv6_vip_pool) {
+        tracing::warn!("{warning}");
+        eprintln!("slb-local: warning: {warning}");
+    }
     let limits = config.api.limits();
     let store = args.open_store()?;
     let engine = Arc::new(Engine::open(config, store, dataplane)?);
@@ -186,6 +190,21 @@ pub async fn run_with_registry(
     }
     tracing::info!("local CLB stopped");
     Ok(())
+}
+
+/// The start-up check of the IPv6 VIP pool: the data plane listens on VIPs that are
+/// addresses of this host, so a pool whose first address is not one gives IPv6 CLBs VIPs
+/// that carry no traffic. They are still allocated (the API behaves as the cloud's); this
+/// says so once at start-up, and the data plane logs `listener bind failed` for each such
+/// listener. `None` when the first address binds (the default `::1/128` does).
+pub fn ipv6_pool_warning(pool: &str) -> Option<String> {
+    let first = crate::address::Cidr6::parse(pool).ok()?.hosts().next()?;
+    let err = std::net::TcpListener::bind((first, 0)).err()?;
+    Some(format!(
+        "ipv6_vip_pool {pool}: {first} is not an address of this host ({err}); IPv6 CLBs get \
+         VIPs from the pool but their listeners cannot bind, so they carry no traffic. Assign \
+         the addresses on this host (ip -6 addr add {first}/128 dev lo) or use ::1/128."
+    ))
 }
 
 /// Serves `registry` as Prometheus text on `http://addr/metrics` until aborted.
@@ -224,4 +243,24 @@ async fn serve_metrics(
             tracing::warn!(error = %err, "metrics server stopped");
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ipv6_pool_warning;
+
+    #[test]
+    fn the_loopback_ipv6_pool_carries_traffic_and_needs_no_warning() {
+        assert_eq!(ipv6_pool_warning("::1/128"), None);
+    }
+
+    #[test]
+    fn an_ipv6_pool_of_foreign_addresses_is_named_with_the_fix() {
+        let w = ipv6_pool_warning("fd00:5b1c:e3::/120").expect("fd00:5b1c:e3::1 is not local");
+        assert!(
+            w.contains("fd00:5b1c:e3::1 is not an address of this host"),
+            "{w}"
+        );
+        assert!(w.contains("ip -6 addr add"), "{w}");
+    }
 }

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::model::Eip;
 use crate::model::{
     Acl, CaCertificate, Instance, LoadBalancer, NetworkInterface, RouteTable, SecurityRecords,
     ServerCertificate,
@@ -37,6 +38,8 @@ pub struct StoredState {
     pub route_tables: BTreeMap<String, RouteTable>,
     /// ACLs and certificates.
     pub security: SecurityRecords,
+    /// Elastic IPs by allocation id.
+    pub eips: BTreeMap<String, Eip>,
 }
 
 /// One atomic change: everything one API call modified.
@@ -56,6 +59,10 @@ pub struct Change {
     pub delete_network_interfaces: Vec<String>,
     /// Route tables (with their entries) to insert or replace.
     pub put_route_tables: Vec<RouteTable>,
+    /// EIPs to insert or replace.
+    pub put_eips: Vec<Eip>,
+    /// EIP allocation ids to delete.
+    pub delete_eips: Vec<String>,
     /// ACLs (with their entries) to insert or replace.
     pub put_acls: Vec<Acl>,
     /// ACL ids to delete.
@@ -187,6 +194,7 @@ impl Store for MemoryStore {
             s.route_tables.insert(t.route_table_id.clone(), t.clone());
         }
         s.security.apply(change);
+        apply_eips(&mut s.eips, change);
         Ok(())
     }
 }
@@ -216,6 +224,16 @@ impl SecurityRecords {
     }
 }
 
+/// Applies the EIP part of `change` (the memory store and the engine share this).
+pub(crate) fn apply_eips(eips: &mut BTreeMap<String, Eip>, change: &Change) {
+    for e in &change.put_eips {
+        eips.insert(e.allocation_id.clone(), e.clone());
+    }
+    for id in &change.delete_eips {
+        eips.remove(id);
+    }
+}
+
 // === impl SqliteStore ===
 
 /// The durable SQLite store.
@@ -230,6 +248,9 @@ const TABLES: [(&str, &str); 4] = [
     ("network_interfaces", "network interface"),
     ("route_tables", "route table"),
 ];
+
+/// The EIP table, added after schema 1 like `route_tables`.
+const EIP_TABLE: &str = "eips";
 
 /// Tables added after schema 1 the same way as `route_tables` (older builds ignore them).
 const SECURITY_TABLES: [&str; 3] = ["acls", "server_certificates", "ca_certificates"];
@@ -275,7 +296,7 @@ impl SqliteStore {
             "CREATE TABLE IF NOT EXISTS route_tables (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
         )
         .map_err(open_err)?;
-        for table in SECURITY_TABLES {
+        for table in SECURITY_TABLES.iter().chain([&EIP_TABLE]) {
             conn.execute_batch(&format!(
                 "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL);"
             ))
@@ -365,6 +386,7 @@ impl Store for SqliteStore {
                 server_certificates: self.load_table(SECURITY_TABLES[1], "server certificate")?,
                 ca_certificates: self.load_table(SECURITY_TABLES[2], "CA certificate")?,
             },
+            eips: self.load_table(EIP_TABLE, "EIP")?,
         })
     }
 
@@ -409,6 +431,12 @@ impl Store for SqliteStore {
                 .map(|t| (t.route_table_id.clone(), t)),
         )?;
         commit_security(&tx, change)?;
+        put_rows(
+            &tx,
+            EIP_TABLE,
+            change.put_eips.iter().map(|e| (e.allocation_id.clone(), e)),
+        )?;
+        delete_rows(&tx, EIP_TABLE, &change.delete_eips)?;
         // Dropping `tx` without commit rolls back, so an early `?` above leaves no trace.
         tx.commit().map_err(StoreError::Commit)
     }

@@ -5,6 +5,7 @@
 
 use super::{Handler, admin, ecs, health, lb, listener, tags, vgroup, vpc};
 use super::{acl, cert, domain_ext};
+use super::{eip, regions};
 
 /// Which API an action belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,7 +14,7 @@ pub enum Family {
     Slb,
     /// ECS, `Version=2014-05-26`.
     Ecs,
-    /// VPC route tables, `Version=2016-04-28`.
+    /// VPC route tables and EIPs, `Version=2016-04-28`.
     Vpc,
     /// Local-only administration (`Local…`); accepts either version. Never an Alibaba action.
     Admin,
@@ -78,6 +79,9 @@ table! {
     Slb "DeleteLoadBalancerListener" => listener::delete,
     Slb "DescribeLoadBalancerListeners" => listener::describe_list,
     Slb "DescribeHealthStatus" => health::describe,
+    Slb "DescribeRegions" => regions::describe_regions,
+    Slb "DescribeZones" => regions::describe_zones,
+    Slb "DescribeAvailableResource" => regions::describe_available_resource,
     Slb "CreateVServerGroup" => vgroup::create,
     Slb "DeleteVServerGroup" => vgroup::delete,
     Slb "DescribeVServerGroups" => vgroup::describe_list,
@@ -120,6 +124,11 @@ table! {
     Vpc "CreateRouteEntries" => vpc::create_route_entries,
     Vpc "DeleteRouteEntry" => vpc::delete_route_entry,
     Vpc "DeleteRouteEntries" => vpc::delete_route_entries,
+    Vpc "AllocateEipAddress" => eip::allocate_eip,
+    Vpc "AssociateEipAddress" => eip::associate,
+    Vpc "UnassociateEipAddress" => eip::unassociate,
+    Vpc "ReleaseEipAddress" => eip::release,
+    Vpc "DescribeEipAddresses" => eip::describe_eips,
     Admin "LocalPutInstances" => admin::put_instances,
     Admin "LocalDeleteInstances" => admin::delete_instances,
     Admin "LocalPutNetworkInterfaces" => admin::put_network_interfaces,

@@ -6,7 +6,7 @@
 //! Listener, group and tag actions live in their own modules.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde_json::{Map, Value, json};
 use slb_openapi::error::{ApiError, codes};
@@ -18,7 +18,7 @@ use slb_openapi::types::{
 
 use super::tags::merge_tags;
 use super::{Ctx, Outcome, State, find_lb_for_write};
-use crate::address::{Cidr, allocate};
+use crate::address::{Cidr, Cidr6, allocate, allocate6};
 use crate::model::LoadBalancer;
 use crate::store::Change;
 
@@ -118,6 +118,67 @@ fn taken_addresses(state: &State) -> BTreeSet<Ipv4Addr> {
         .values()
         .filter_map(|lb| lb.address.parse().ok())
         .collect()
+}
+
+/// The VIP of an `AddressIPVersion=ipv6` CLB: the lowest free address of `ipv6_vip_pool`.
+fn allocate_ipv6(state: &State, cx: &Ctx<'_>) -> Result<String, ApiError> {
+    let taken: BTreeSet<Ipv6Addr> = state
+        .load_balancers
+        .values()
+        .filter_map(|lb| match lb.address.parse::<IpAddr>() {
+            Ok(IpAddr::V6(ip)) => Some(ip),
+            _ => None,
+        })
+        .collect();
+    let pool = Cidr6::parse(&cx.config.ipv6_vip_pool).map_err(|_| codes::INTERNAL_ERROR.error())?;
+    let ip = allocate6(&pool, &taken).ok_or_else(|| {
+        ApiError::service(
+            "OperationFailed.InternetIpNotEnough",
+            400,
+            format!(
+                "The IPv6 address pool of the local CLB ({}) is exhausted; widen ipv6_vip_pool \
+                 in the config file (and assign the addresses on this host for traffic).",
+                cx.config.ipv6_vip_pool
+            ),
+        )
+    })?;
+    Ok(ip.to_string())
+}
+
+/// `AddressIPVersion` with the IPv6 rules (spec part 2 §11.1): an IPv6 CLB must be
+/// `internet`.
+fn check_ip_version(
+    version: AddressIpVersion,
+    address_type: AddressType,
+) -> Result<AddressIpVersion, ApiError> {
+    if version == AddressIpVersion::Ipv6 && address_type == AddressType::Intranet {
+        return Err(ApiError::service(
+            "InvalidParameter.Mismatch",
+            400,
+            "AddressType and IpVersion is conflict, IPv6 does not support intranet instance.",
+        ));
+    }
+    Ok(version)
+}
+
+/// `MasterZoneId`/`SlaveZoneId` must be zones of the region (spec part 2 §9, §12).
+fn check_zones(cx: &Ctx<'_>, r: &ParamReader<'_>) -> Result<(), ApiError> {
+    let zones = cx.config.zone_ids();
+    for name in ["MasterZoneId", "SlaveZoneId"] {
+        if let Some(zone) = r.opt::<String>(&[name])?
+            && !zones.contains(&zone)
+        {
+            return Err(ApiError::service(
+                "PRODUCT.NOT_AVAILABLE_IZ",
+                400,
+                format!(
+                    "The Instance zone id doesn t support: {name} {zone} is not one of {}.",
+                    zones.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Where the VIP comes from: (address, vpc, vswitch, zone).
@@ -230,18 +291,18 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
         }
         (InstanceChargeType::PayByClcu, _) => String::new(),
     };
-    if r.opt::<AddressIpVersion>(&["AddressIPVersion"])? == Some(AddressIpVersion::Ipv6) {
-        return Err(ApiError::invalid_parameter(
-            "AddressIPVersion",
-            "the local CLB allocates IPv4 VIPs only",
-        ));
-    }
     let vsw_given = r.opt::<String>(&["VSwitchId"])?.is_some();
     let address_type: AddressType = r.opt(&["AddressType"])?.unwrap_or(if vsw_given {
         AddressType::Intranet
     } else {
         AddressType::Internet
     });
+    let ip_version = check_ip_version(
+        r.opt(&["AddressIPVersion"])?
+            .unwrap_or(AddressIpVersion::Ipv4),
+        address_type,
+    )?;
+    check_zones(cx, &r)?;
     let internet_charge: InternetChargeType = r.opt(&["InternetChargeType"])?.unwrap_or_default();
     if charge == InstanceChargeType::PayByClcu
         && internet_charge != InternetChargeType::PayByTraffic
@@ -270,14 +331,20 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
         &r.tags(&["Tag"])?,
         cx.config.quotas.tags_per_resource,
     )?;
-    let (address, vpc_id, vswitch_id, zone) = allocate_address(state, cx, &r, address_type)?;
+    let (address, vpc_id, vswitch_id, zone) = if ip_version == AddressIpVersion::Ipv6 {
+        // Internet (checked above): no vSwitch, like an IPv4 internet CLB.
+        let ip = allocate_ipv6(state, cx)?;
+        (ip, String::new(), String::new(), String::new())
+    } else {
+        allocate_address(state, cx, &r, address_type)?
+    };
     let lb = LoadBalancer {
         id: Ctx::new_id("lb"),
         name,
         status: "active".to_owned(),
         address,
         address_type: address_type.as_str().to_owned(),
-        address_ip_version: "ipv4".to_owned(),
+        address_ip_version: ip_version.as_str().to_owned(),
         network_type: if vpc_id.is_empty() { "classic" } else { "vpc" }.to_owned(),
         vpc_id,
         vswitch_id,
@@ -311,15 +378,23 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
     })
 }
 
-/// `DeleteLoadBalancer`: refuses while delete protection is on; cascades to everything.
+/// `DeleteLoadBalancer`: refuses while delete protection is on; cascades to everything, and
+/// an EIP bound to the CLB becomes `Available` again.
 pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
     let lb = find_lb_for_write(state, params)?;
     if lb.delete_protection {
         return Err(codes::DELETE_PROTECTION_IS_ON.error());
     }
+    let put_eips = state
+        .eips
+        .values()
+        .filter(|e| e.instance_id == lb.id)
+        .map(|e| super::eip::unbound(e, String::new()))
+        .collect();
     Ok(Outcome {
         change: Change {
             delete_load_balancers: vec![lb.id.clone()],
+            put_eips,
             ..Change::default()
         },
         ..Outcome::default()

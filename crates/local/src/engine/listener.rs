@@ -17,6 +17,7 @@ use super::tags::merge_tags;
 use super::{Ctx, Outcome, State, find_lb, find_lb_for_write};
 use crate::model::{Listener, LoadBalancer};
 
+mod forward;
 mod refs;
 mod settings;
 
@@ -73,7 +74,8 @@ pub(crate) fn create(
     }
     let backend_port: Option<u16> = r.opt(&["BackendServerPort"])?;
     let group: Option<String> = r.opt(&["VServerGroupId"])?;
-    if backend_port.is_none() && group.is_none() {
+    let forwarding = forward::check(&lb, protocol, port, params)?;
+    if backend_port.is_none() && group.is_none() && !forwarding {
         return Err(codes::MISSING_BACKEND_PORT_OR_GROUP.error());
     }
     if let Some(g) = &group {
@@ -131,7 +133,9 @@ pub(crate) fn set(
 ) -> Result<Outcome, ApiError> {
     let mut lb = find_lb_for_write(state, params)?.clone();
     let r = ParamReader::new(params);
-    let i = index_of(&lb, listener_port(&r)?, protocol)?;
+    let port = listener_port(&r)?;
+    let i = index_of(&lb, port, protocol)?;
+    forward::check(&lb, protocol, port, params)?;
     let group: Option<String> = r.opt(&["VServerGroupId"])?;
     if let Some(g) = &group {
         check_group(&lb, g)?;
@@ -280,6 +284,7 @@ pub(crate) fn stop(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outc
 pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
     let mut lb = find_lb_for_write(state, params)?.clone();
     let i = select(&lb, params, &codes::RESOURCE_NOT_FOUND_LISTENER)?;
+    forward::check_delete(&lb, &lb.listeners[i].protocol, lb.listeners[i].port)?;
     lb.listeners.remove(i);
     Ok(Outcome::put_lb(lb))
 }

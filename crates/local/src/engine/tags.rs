@@ -168,7 +168,10 @@ pub(crate) fn tag_resources(
     edit_resources(state, params, |tags| merge_tags(tags, &new, limit))
 }
 
-/// `UntagResources`: removes the named keys, or every tag with `All=true` and no key.
+/// `UntagResources` (spec part 2 §11.2): removes the named keys (`All` is then ignored), or,
+/// with no `TagKey`, every tag of each resource whatever `All` says (the metadata's
+/// `TagKey` description; its `All` text conflicts, and the spec settles on "remove all").
+/// Keys that are not present are a no-op.
 pub(crate) fn untag_resources(
     state: &State,
     _cx: &Ctx<'_>,
@@ -176,15 +179,12 @@ pub(crate) fn untag_resources(
 ) -> Result<Outcome, ApiError> {
     let r = ParamReader::new(params);
     let keys: Vec<String> = r.list(&["TagKey"])?;
-    if keys.len() > PER_CALL {
-        return Err(codes::QUOTA_EXCEEDED_TAG.error());
-    }
-    let all = r.opt::<bool>(&["All"])?.unwrap_or(false);
+    check_untag_keys(&keys)?;
+    // Parsed so a malformed value is refused; absent, `true` and `false` act alike (above).
+    let _all: Option<bool> = r.opt(&["All"])?;
     edit_resources(state, params, |tags| {
         if keys.is_empty() {
-            if all {
-                tags.clear();
-            }
+            tags.clear();
         } else {
             for k in &keys {
                 tags.remove(k);
@@ -192,6 +192,33 @@ pub(crate) fn untag_resources(
         }
         Ok(())
     })
+}
+
+/// `TagKey.N` of UntagResources: at most 20, each at most 64 characters, no duplicates.
+fn check_untag_keys(keys: &[String]) -> Result<(), ApiError> {
+    if keys.len() > PER_CALL {
+        return Err(ApiError::service(
+            "SizeLimitExceeded.TagKey",
+            400,
+            "The maximum size of TagKey is exceeded.",
+        ));
+    }
+    if let Some(k) = keys.iter().find(|k| k.chars().count() > 64) {
+        return Err(ApiError::service(
+            "InvalidParam.TagKey",
+            400,
+            format!("The TagKey {k:?} is longer than 64 characters."),
+        ));
+    }
+    let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+    if unique.len() != keys.len() {
+        return Err(ApiError::service(
+            "Duplicate.TagKey",
+            400,
+            "The param TagKey has duplicate value.",
+        ));
+    }
+    Ok(())
 }
 
 /// Every (resource id, tags) of a type.

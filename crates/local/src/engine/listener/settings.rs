@@ -129,6 +129,7 @@ const SETTINGS: &[Setting] = &[
     s("RequestTimeout", Range(1, 180), L7, Some("60")),
     s("ListenerForward", OnOff, HTTP, Some("off")),
     s("ForwardPort", Range(1, 65535), HTTP, None),
+    s("ForwardCode", Text(3), HTTP, None),
     s("ServerCertificateId", Text(128), HTTPS, None),
     s("CACertificateId", Text(128), HTTPS, None),
     s("TLSCipherPolicy", Text(64), HTTPS, None),

@@ -1,0 +1,191 @@
+//! HTTP→HTTPS redirect listeners (spec part 2 §8): `ListenerForward=on` with `ForwardPort`
+//! needs no vServer group, the target must be another port with an HTTPS listener of the
+//! same CLB, `ForwardCode` is a redirect status, describes carry the fields, a forwarded-to
+//! HTTPS listener cannot be deleted first, and the fields survive a restart.
+
+use slb_local::store::SqliteStore;
+use slb_openapi::Clb;
+use slb_openapi::clb::*;
+use slb_openapi::types::OnOff;
+
+use crate::certificate::{https_listener, upload};
+use crate::support::*;
+
+/// A CLB with a group and an HTTPS listener on 443.
+async fn with_https(h: &Harness) -> String {
+    let lb = create_lb(h, "redirect").await.load_balancer_id;
+    let group = create_group(h, &lb).await;
+    let cert = upload(h, "www", &["www.example.com"])
+        .await
+        .server_certificate_id;
+    h.client
+        .create_https_listener(&https_listener(&lb, &group, 443, &cert))
+        .await
+        .unwrap();
+    lb
+}
+
+fn redirect(lb: &str, port: u16, to: Option<u16>) -> CreateHttpListenerRequest {
+    CreateHttpListenerRequest {
+        load_balancer_id: lb.into(),
+        listener_port: port,
+        health_check: OnOff::Off,
+        sticky_session: OnOff::Off,
+        listener_forward: Some(OnOff::On),
+        forward_port: to,
+        ..Default::default()
+    }
+}
+
+async fn describe_http(h: &Harness, lb: &str, port: u16) -> DescribeHttpListenerAttributeResponse {
+    let req = DescribeHttpListenerAttributeRequest {
+        load_balancer_id: lb.into(),
+        listener_port: port,
+        ..Default::default()
+    };
+    h.client
+        .describe_http_listener_attribute(&req)
+        .await
+        .unwrap()
+}
+
+fn delete(lb: &str, port: u16) -> DeleteListenerRequest {
+    DeleteListenerRequest {
+        load_balancer_id: lb.into(),
+        listener_port: port,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_listener_needs_no_group_and_describes_its_target() {
+    let h = start().await;
+    let lb = with_https(&h).await;
+    h.client
+        .create_http_listener(&redirect(&lb, 80, Some(443)))
+        .await
+        .unwrap();
+    let got = describe_http(&h, &lb, 80).await;
+    assert_eq!(
+        (
+            got.config.listener_forward.as_str(),
+            got.config.forward_port
+        ),
+        ("on", 443)
+    );
+    assert_eq!(got.common.vserver_group_id, "");
+    let attr = h
+        .client
+        .describe_load_balancer_attribute(&DescribeLoadBalancerAttributeRequest {
+            load_balancer_id: lb.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let item = attr
+        .listener_ports_and_protocol
+        .iter()
+        .find(|p| p.listener_port == 80)
+        .unwrap();
+    assert_eq!(
+        (item.listener_forward.as_str(), item.forward_port),
+        ("on", 443)
+    );
+}
+
+#[tokio::test]
+async fn forwarding_without_a_forward_port_is_missing_parameter() {
+    let h = start().await;
+    let lb = with_https(&h).await;
+    let err = assert_code(
+        h.client
+            .create_http_listener(&redirect(&lb, 80, None))
+            .await,
+        "MissingParameter",
+        400,
+    );
+    assert!(err.message.contains("ForwardPort"), "{err}");
+}
+
+#[tokio::test]
+async fn the_forward_port_must_be_another_https_listener_of_the_clb() {
+    let h = start().await;
+    let lb = with_https(&h).await;
+    h.client
+        .create_http_listener(&redirect(&lb, 80, Some(443)))
+        .await
+        .unwrap();
+    // No listener on 8443; 81 is the listener's own port; 80 is HTTP, not HTTPS.
+    for (port, to) in [(81, 8443), (81, 81), (81, 80)] {
+        let err = assert_code(
+            h.client
+                .create_http_listener(&redirect(&lb, port, Some(to)))
+                .await,
+            "InvalidParameter",
+            400,
+        );
+        assert!(err.message.contains("ListenerPort or ForwardPort"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_forward_code_is_a_redirect_status() {
+    let h = start().await;
+    let lb = with_https(&h).await;
+    let bad = CreateHttpListenerRequest {
+        forward_code: Some("200".into()),
+        ..redirect(&lb, 80, Some(443))
+    };
+    assert_code(
+        h.client.create_http_listener(&bad).await,
+        "InvalidParameter.ForwardCode",
+        400,
+    );
+    let good = CreateHttpListenerRequest {
+        forward_code: Some("302".into()),
+        ..redirect(&lb, 80, Some(443))
+    };
+    h.client.create_http_listener(&good).await.unwrap();
+    assert_eq!(describe_http(&h, &lb, 80).await.config.forward_code, "302");
+}
+
+#[tokio::test]
+async fn a_forwarded_to_https_listener_is_deleted_only_after_its_redirect() {
+    let h = start().await;
+    let lb = with_https(&h).await;
+    h.client
+        .create_http_listener(&redirect(&lb, 80, Some(443)))
+        .await
+        .unwrap();
+    assert_code(
+        h.client.delete_listener(&delete(&lb, 443)).await,
+        "ListenerForwardExist",
+        400,
+    );
+    h.client.delete_listener(&delete(&lb, 80)).await.unwrap();
+    h.client.delete_listener(&delete(&lb, 443)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_redirect_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let lb = {
+        let h = start_with(config(), Box::new(SqliteStore::open(&path).unwrap())).await;
+        let lb = with_https(&h).await;
+        h.client
+            .create_http_listener(&redirect(&lb, 80, Some(443)))
+            .await
+            .unwrap();
+        lb
+    };
+    let h = start_with(config(), Box::new(SqliteStore::open(&path).unwrap())).await;
+    let got = describe_http(&h, &lb, 80).await;
+    assert_eq!(
+        (
+            got.config.listener_forward.as_str(),
+            got.config.forward_port
+        ),
+        ("on", 443)
+    );
+}
