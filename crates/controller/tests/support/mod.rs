@@ -169,7 +169,7 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
     let controller_cloud = if options.over_http {
         over_http(engine.clone()).await
     } else {
-        Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou")
+        Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou").with_vpc(engine.clone())
     };
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     let mut cluster = ClusterContext::new("c-test", "cn-hangzhou", "vpc-local");
