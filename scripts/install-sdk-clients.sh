@@ -29,17 +29,20 @@ stale() {
   return 1
 }
 
+IMPORTS='import aliyunsdkcore, aliyunsdkslb, alibabacloud_slb20140515, alibabacloud_tea_openapi, cryptography'
+
 install_python() {
   local stamp="$VENV/.installed"
-  stale "$stamp" "$REQUIREMENTS" || return 0
+  if ! stale "$stamp" "$REQUIREMENTS" && "$VENV/bin/python" -c "$IMPORTS" 2>/dev/null; then
+    return 0
+  fi
   local python="${PYTHON:-python3}"
   command -v "$python" >/dev/null || { log "$python is missing (apt-get install python3 python3-venv)"; exit 1; }
   log "creating $VENV from $REQUIREMENTS"
   rm -rf "$VENV"
   "$python" -m venv "$VENV" || { log "'$python -m venv' failed (apt-get install python3-venv)"; exit 1; }
   "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$REQUIREMENTS" >&2
-  "$VENV/bin/python" -c 'import aliyunsdkcore, aliyunsdkslb, alibabacloud_slb20140515, alibabacloud_tea_openapi' \
-    || { log "the venv cannot import the SDKs"; exit 1; }
+  "$VENV/bin/python" -c "$IMPORTS" || { log "the venv cannot import the SDKs"; exit 1; }
   touch "$stamp"
 }
 

@@ -21,6 +21,11 @@ var families = []struct {
 	{"vserver_groups", familyVServerGroups},
 	{"tags", familyTags},
 	{"vpc_routes", familyVPCRoutes},
+	{"certificates", familyCertificates},
+	{"access_control_lists", familyAccessControlLists},
+	{"domain_extensions", familyDomainExtensions},
+	{"regions", familyRegions},
+	{"eips", familyEIPs},
 	{"errors", familyErrors},
 	{"traffic", familyTraffic},
 }

@@ -221,26 +221,40 @@ LISTENERS = [
     ("UDP", 18002, {"Bandwidth": -1}, {"HealthCheckConnectTimeout": 7}, "HealthCheckConnectTimeout", 7),
     ("HTTP", 18003, {"Bandwidth": -1, "HealthCheck": "off", "StickySession": "off"},
      {"IdleTimeout": 20}, "IdleTimeout", 20),
-    ("HTTPS", 18004, {"Bandwidth": -1, "HealthCheck": "off", "StickySession": "off",
-                      "ServerCertificateId": "sdk-cert"}, {"RequestTimeout": 90}, "RequestTimeout", 90),
+    ("HTTPS", 18004, {"Bandwidth": -1, "HealthCheck": "off", "StickySession": "off"},
+     {"RequestTimeout": 90}, "RequestTimeout", 90),
 ]
+REDIRECT_PORT = 18005  # an HTTP listener redirecting to the HTTPS one (ListenerForward)
 
 
 def family_listeners(api, ctx):
     """The four listener kinds: create, set, describe, start, stop, list, delete."""
+    cert = upload_server_certificate(api, ctx, "listeners.sdk.example.com")["ServerCertificateId"]
     lb = create_lb(api, ctx, "sdk-listeners", AddressType="intranet", VSwitchId=ctx.vswitch)["LoadBalancerId"]
     base = {"RegionId": ctx.region, "LoadBalancerId": lb}
     for kind, port, create, change, field, value in LISTENERS:
+        if kind == "HTTPS":
+            create = {**create, "ServerCertificateId": cert}
         api.call("slb", f"CreateLoadBalancer{kind}Listener",
                  {**base, "ListenerPort": port, "BackendServerPort": 8080, **create})
         api.call("slb", f"SetLoadBalancer{kind}ListenerAttribute", {**base, "ListenerPort": port, **change})
         attr = api.call("slb", f"DescribeLoadBalancer{kind}ListenerAttribute", {**base, "ListenerPort": port})
         check(int(attr.get(field, -1)) == value, f"{kind} {field}: {attr.get(field)} != {value}")
         api.call("slb", "StartLoadBalancerListener", {**base, "ListenerPort": port})
+    redirect = {**base, "ListenerPort": REDIRECT_PORT}
+    api.call("slb", "CreateLoadBalancerHTTPListener", {**redirect, "Bandwidth": -1, "HealthCheck": "off",
+                                                       "StickySession": "off", "ListenerForward": "on",
+                                                       "ForwardPort": 18004})
+    forward = api.call("slb", "DescribeLoadBalancerHTTPListenerAttribute", redirect)
+    check((forward.get("ListenerForward"), int(forward.get("ForwardPort", 0))) == ("on", 18004),
+          f"redirect listener: {forward}")
+    expect_error(lambda: api.call("slb", "DeleteLoadBalancerListener", {**base, "ListenerPort": 18004}),
+                 "ListenerForwardExist", 400)
     listed = api.call("slb", "DescribeLoadBalancerListeners", {"RegionId": ctx.region, "LoadBalancerId": [lb]})
     ports = sorted((x["ListenerPort"], x["ListenerProtocol"], x["Status"]) for x in listed.get("Listeners", []))
-    want = sorted((p, k.lower(), "running") for k, p, *_ in LISTENERS)
+    want = sorted([(p, k.lower(), "running") for k, p, *_ in LISTENERS] + [(REDIRECT_PORT, "http", "stopped")])
     check(ports == want, f"DescribeLoadBalancerListeners: {ports} != {want}")
+    api.call("slb", "DeleteLoadBalancerListener", redirect)
     for kind, port, *_ in LISTENERS:
         api.call("slb", "StopLoadBalancerListener", {**base, "ListenerPort": port})
         api.call("slb", "DeleteLoadBalancerListener",
@@ -248,6 +262,7 @@ def family_listeners(api, ctx):
     expect_error(lambda: api.call("slb", "DescribeLoadBalancerTCPListenerAttribute",
                                   {**base, "ListenerPort": 18001}), "ListenerNotFound")
     delete_lb(api, ctx, lb)
+    api.call("slb", "DeleteServerCertificate", {"RegionId": ctx.region, "ServerCertificateId": cert})
 
 
 def family_vserver_groups(api, ctx):
@@ -395,6 +410,159 @@ def family_traffic(api, ctx):
     delete_lb(api, ctx, lb)
 
 
+def pem_pair(name):
+    """A self-signed EC P-256 certificate for `name` and its PKCS#8 key, both PEM."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
+
+
+def upload_server_certificate(api, ctx, name):
+    cert, key = pem_pair(name)
+    answer = api.call("slb", "UploadServerCertificate", {
+        "RegionId": ctx.region, "ServerCertificate": cert, "PrivateKey": key, "ServerCertificateName": name})
+    check(answer.get("ServerCertificateId"), f"UploadServerCertificate: {answer}")
+    return answer
+
+
+ACL_IN_USE = "OperationFailed.AclBindedWithVip"  # DeleteAccessControlList while a listener uses it
+EIP_IN_USE = "IncorrectEipStatus"  # ReleaseEipAddress while bound
+
+
+def family_certificates(api, ctx):
+    """Server and CA certificates: upload, describe, rename, delete (refused while in use)."""
+    uploaded = upload_server_certificate(api, ctx, "sdk.example.com")
+    server = uploaded["ServerCertificateId"]
+    check(uploaded.get("CommonName") == "sdk.example.com", f"CommonName read from the PEM: {uploaded}")
+    api.call("slb", "SetServerCertificateName", {"RegionId": ctx.region, "ServerCertificateId": server,
+                                                 "ServerCertificateName": "sdk-renamed"})
+    listed = api.call("slb", "DescribeServerCertificates", {"RegionId": ctx.region, "ServerCertificateId": server})
+    found = items(listed, "ServerCertificates", "ServerCertificate")
+    check([(c["ServerCertificateId"], c["ServerCertificateName"]) for c in found] == [(server, "sdk-renamed")],
+          f"DescribeServerCertificates: {found}")
+    ca_pem, _ = pem_pair("ca.sdk.example.com")
+    ca = api.call("slb", "UploadCACertificate", {"RegionId": ctx.region, "CACertificate": ca_pem,
+                                                 "CACertificateName": "sdk-ca"})["CACertificateId"]
+    api.call("slb", "SetCACertificateName", {"RegionId": ctx.region, "CACertificateId": ca,
+                                             "CACertificateName": "sdk-ca-renamed"})
+    cas = items(api.call("slb", "DescribeCACertificates", {"RegionId": ctx.region, "CACertificateId": ca}),
+                "CACertificates", "CACertificate")
+    check([c["CACertificateName"] for c in cas] == ["sdk-ca-renamed"], f"DescribeCACertificates: {cas}")
+    lb = create_lb(api, ctx, "sdk-certs", AddressType="intranet", VSwitchId=ctx.vswitch)["LoadBalancerId"]
+    api.call("slb", "CreateLoadBalancerHTTPSListener", {
+        "RegionId": ctx.region, "LoadBalancerId": lb, "ListenerPort": 18443, "BackendServerPort": 8080,
+        "Bandwidth": -1, "HealthCheck": "off", "StickySession": "off", "ServerCertificateId": server,
+        "CACertificateId": ca})
+    expect_error(lambda: api.call("slb", "DeleteServerCertificate", {
+        "RegionId": ctx.region, "ServerCertificateId": server}), "CertificateAndPrivateKeyIsRefered", 400)
+    delete_lb(api, ctx, lb)
+    api.call("slb", "DeleteServerCertificate", {"RegionId": ctx.region, "ServerCertificateId": server})
+    api.call("slb", "DeleteCACertificate", {"RegionId": ctx.region, "CACertificateId": ca})
+    expect_error(lambda: api.call("slb", "CreateLoadBalancerHTTPSListener", {
+        "RegionId": ctx.region, "LoadBalancerId": "lb-none", "ListenerPort": 443, "Bandwidth": -1,
+        "BackendServerPort": 80, "HealthCheck": "off", "StickySession": "off", "ServerCertificateId": server}),
+        "InvalidLoadBalancerId.NotFound", 404)
+
+
+def family_access_control_lists(api, ctx):
+    """ACLs: create, entries, rename, list, attribute, bound to a listener, delete."""
+    acl = api.call("slb", "CreateAccessControlList", {"RegionId": ctx.region, "AclName": "sdk-acl"})["AclId"]
+    a = {"RegionId": ctx.region, "AclId": acl}
+    api.call("slb", "AddAccessControlListEntry", {**a, "AclEntrys": json.dumps([
+        {"entry": "10.0.0.0/8", "comment": "private"}, {"entry": "192.168.1.1", "comment": "host"}])})
+    api.call("slb", "SetAccessControlListAttribute", {**a, "AclName": "sdk-acl-renamed"})
+    attr = api.call("slb", "DescribeAccessControlListAttribute", a)
+    entries = sorted(e["AclEntryIP"] for e in items(attr, "AclEntrys", "AclEntry"))
+    check(entries == ["10.0.0.0/8", "192.168.1.1/32"], f"ACL entries: {entries}")
+    check(attr.get("AclName") == "sdk-acl-renamed", f"ACL name: {attr.get('AclName')}")
+    api.call("slb", "RemoveAccessControlListEntry", {**a, "AclEntrys": json.dumps([{"entry": "10.0.0.0/8"}])})
+    listed = items(api.call("slb", "DescribeAccessControlLists", {"RegionId": ctx.region, "AclName": "sdk-acl-renamed"}),
+                   "Acls", "Acl")
+    check([x["AclId"] for x in listed] == [acl], f"DescribeAccessControlLists: {listed}")
+    lb = create_lb(api, ctx, "sdk-acl", AddressType="intranet", VSwitchId=ctx.vswitch)["LoadBalancerId"]
+    base = {"RegionId": ctx.region, "LoadBalancerId": lb, "ListenerPort": 18100}
+    api.call("slb", "CreateLoadBalancerTCPListener", {**base, "Bandwidth": -1, "BackendServerPort": 80,
+                                                      "AclStatus": "on", "AclType": "white", "AclId": acl})
+    tcp = api.call("slb", "DescribeLoadBalancerTCPListenerAttribute", base)
+    check((tcp.get("AclStatus"), tcp.get("AclType"), tcp.get("AclId")) == ("on", "white", acl), f"listener ACL: {tcp}")
+    expect_error(lambda: api.call("slb", "DeleteAccessControlList", a), ACL_IN_USE, 400)
+    delete_lb(api, ctx, lb)
+    api.call("slb", "DeleteAccessControlList", a)
+
+
+def family_domain_extensions(api, ctx):
+    """Domain extensions of an HTTPS listener: create, list, attribute, change certificate, delete."""
+    first = upload_server_certificate(api, ctx, "www.sdk.example.com")["ServerCertificateId"]
+    second = upload_server_certificate(api, ctx, "api.sdk.example.com")["ServerCertificateId"]
+    lb = create_lb(api, ctx, "sdk-domains", AddressType="intranet", VSwitchId=ctx.vswitch)["LoadBalancerId"]
+    base = {"RegionId": ctx.region, "LoadBalancerId": lb, "ListenerPort": 18444}
+    api.call("slb", "CreateLoadBalancerHTTPSListener", {**base, "BackendServerPort": 8080, "Bandwidth": -1,
+                                                        "HealthCheck": "off", "StickySession": "off",
+                                                        "ServerCertificateId": first})
+    ext = api.call("slb", "CreateDomainExtension", {**base, "Domain": "api.sdk.example.com",
+                                                     "ServerCertificateId": first})["DomainExtensionId"]
+    e = {"RegionId": ctx.region, "DomainExtensionId": ext}
+    api.call("slb", "SetDomainExtensionAttribute", {**e, "ServerCertificateId": second})
+    attr = api.call("slb", "DescribeDomainExtensionAttribute", e)
+    check((attr.get("Domain"), attr.get("ServerCertificateId")) == ("api.sdk.example.com", second),
+          f"DescribeDomainExtensionAttribute: {attr}")
+    listed = items(api.call("slb", "DescribeDomainExtensions", base), "DomainExtensions", "DomainExtension")
+    check([x["DomainExtensionId"] for x in listed] == [ext], f"DescribeDomainExtensions: {listed}")
+    api.call("slb", "DeleteDomainExtension", e)
+    check(items(api.call("slb", "DescribeDomainExtensions", base), "DomainExtensions", "DomainExtension") == [],
+          "a deleted domain extension is still listed")
+    delete_lb(api, ctx, lb)
+    for cert in (first, second):
+        api.call("slb", "DeleteServerCertificate", {"RegionId": ctx.region, "ServerCertificateId": cert})
+
+
+def family_regions(api, ctx):
+    """DescribeRegions, DescribeZones and DescribeAvailableResource."""
+    regions = items(api.call("slb", "DescribeRegions", {}), "Regions", "Region")
+    check(ctx.region in [r["RegionId"] for r in regions], f"DescribeRegions: {regions}")
+    zones = items(api.call("slb", "DescribeZones", {"RegionId": ctx.region}), "Zones", "Zone")
+    check(zones and all(z.get("ZoneId") for z in zones), f"DescribeZones: {zones}")
+    resources = items(api.call("slb", "DescribeAvailableResource", {"RegionId": ctx.region}),
+                      "AvailableResources", "AvailableResource")
+    check(resources and all(r.get("MasterZoneId") for r in resources), f"DescribeAvailableResource: {resources}")
+
+
+def family_eips(api, ctx):
+    """EIPs: allocate, bind to an intranet CLB, describe, unbind, release."""
+    eip = api.call("vpc", "AllocateEipAddress", {"RegionId": ctx.region, "Bandwidth": "5",
+                                                 "InternetChargeType": "PayByTraffic"})
+    allocation = eip["AllocationId"]
+    lb = create_lb(api, ctx, "sdk-eip", AddressType="intranet", VSwitchId=ctx.vswitch)["LoadBalancerId"]
+    bind = {"RegionId": ctx.region, "AllocationId": allocation, "InstanceId": lb, "InstanceType": "SlbInstance"}
+    api.call("vpc", "AssociateEipAddress", bind)
+    listed = items(api.call("vpc", "DescribeEipAddresses", {"RegionId": ctx.region, "AllocationId": allocation}),
+                   "EipAddresses", "EipAddress")
+    got = [(x["IpAddress"], x["Status"], x["InstanceId"]) for x in listed]
+    check(got == [(eip["EipAddress"], "InUse", lb)], f"DescribeEipAddresses: {got}")
+    expect_error(lambda: api.call("vpc", "ReleaseEipAddress", {"RegionId": ctx.region, "AllocationId": allocation}),
+                 EIP_IN_USE, 400)
+    api.call("vpc", "UnassociateEipAddress", bind)
+    api.call("vpc", "ReleaseEipAddress", {"RegionId": ctx.region, "AllocationId": allocation})
+    delete_lb(api, ctx, lb)
+
+
 FAMILIES = [
     family_ecs_inventory,
     family_load_balancer,
@@ -402,6 +570,11 @@ FAMILIES = [
     family_vserver_groups,
     family_tags,
     family_vpc_routes,
+    family_certificates,
+    family_access_control_lists,
+    family_domain_extensions,
+    family_regions,
+    family_eips,
     family_errors,
     family_traffic,
 ]
