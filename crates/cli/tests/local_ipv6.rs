@@ -1,0 +1,183 @@
+//! `slb-ccm local serve` forwards IPv6: an `AddressIPVersion=ipv6` CLB gets `::1` from the
+//! default IPv6 pool and its TCP listener carries connections on `[::1]:port` to an IPv4
+//! backend (as on CLB, an IPv6 CLB's backends are ordinary IPv4 members). A pool whose
+//! addresses are not on this host is named at start-up with the fix, never silently used.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use slb_openapi::clb::{
+    AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
+    CreateVServerGroupRequest, StartListenerRequest,
+};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
+use slb_openapi::types::{AddressIpVersion, AddressType, BackendServer, BackendType};
+use slb_openapi::{Clb, HttpClient};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+
+const ID: &str = "ipv6-id";
+const SECRET: &str = "ipv6-secret";
+
+fn serve(dir: &Path, config: &str) -> Command {
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slb-ccm"));
+    cmd.args(["local", "serve", "--listen", "127.0.0.1:0"])
+        .args(["--access-key-id", ID, "--access-key-secret", SECRET])
+        .arg("--state")
+        .arg(dir.join("state.db"))
+        .arg("--config")
+        .arg(path)
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Starts the server and returns it with its API address.
+async fn start(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the server prints its address");
+    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+    (child, addr)
+}
+
+fn client(addr: &str) -> HttpClient {
+    let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
+    cfg.overrides = EndpointOverrides::local(addr);
+    HttpClient::new(cfg).unwrap()
+}
+
+/// A backend on 127.0.0.41 answering `v4-backend`; its port.
+async fn backend() -> u16 {
+    let listener = TcpListener::bind("127.0.0.41:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let _ = conn.write_all(b"v4-backend").await;
+            let _ = conn.shutdown().await;
+        }
+    });
+    port
+}
+
+/// An IPv6 CLB with a running TCP listener on `port` over instance `i-a`; its VIP.
+async fn configure(api: &HttpClient, port: u16, node_port: u16) -> String {
+    let lb = api
+        .create_load_balancer(&CreateLoadBalancerRequest {
+            address_type: Some(AddressType::Internet),
+            address_ip_version: Some(AddressIpVersion::Ipv6),
+            load_balancer_spec: Some("slb.s1.small".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let id = lb.load_balancer_id.clone();
+    let group = api
+        .create_vserver_group(&CreateVServerGroupRequest {
+            load_balancer_id: id.clone(),
+            vserver_group_name: Some("v6".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .vserver_group_id;
+    let member = BackendServer {
+        server_id: "i-a".into(),
+        port: Some(node_port),
+        weight: Some(100),
+        server_type: Some(BackendType::Ecs),
+        ..Default::default()
+    };
+    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
+        vserver_group_id: group.clone(),
+        backend_servers: vec![member],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    api.create_tcp_listener(&CreateTcpListenerRequest {
+        load_balancer_id: id.clone(),
+        listener_port: port,
+        vserver_group_id: Some(group),
+        bandwidth: -1,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    api.start_listener(&StartListenerRequest {
+        load_balancer_id: id,
+        listener_port: port,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    lb.address
+}
+
+async fn read_from(addr: SocketAddr) -> Option<String> {
+    let mut conn = TcpStream::connect(addr).await.ok()?;
+    let mut got = String::new();
+    conn.read_to_string(&mut got).await.ok()?;
+    Some(got)
+}
+
+#[tokio::test]
+async fn an_ipv6_clb_forwards_connections_on_the_ipv6_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let node_port = backend().await;
+    let config = "instances:\n  - { InstanceId: i-a, PrivateIpAddress: 127.0.0.41 }\n";
+    let (_server, addr) = start(serve(dir.path(), config)).await;
+    let port = std::net::TcpListener::bind("[::1]:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let vip = configure(&client(&addr), port, node_port).await;
+    assert_eq!(vip, "::1");
+    let target = SocketAddr::new(vip.parse().unwrap(), port);
+    for _ in 0..100 {
+        if let Some(got) = read_from(target).await {
+            assert_eq!(got, "v4-backend");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing forwards on {target}");
+}
+
+#[tokio::test]
+async fn an_ipv6_pool_not_on_this_host_is_named_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = serve(dir.path(), "ipv6_vip_pool: \"fd00:5b1c:e3::/120\"\n");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_secs(20), err.next_line()).await
+    {
+        if line.contains("fd00:5b1c:e3::1 is not an address of this host") {
+            assert!(line.contains("ip -6 addr add"), "names the fix: {line}");
+            return;
+        }
+        seen.push(line);
+    }
+    panic!("no start-up warning about the pool: {seen:?}");
+}
