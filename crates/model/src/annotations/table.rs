@@ -196,7 +196,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Immutable,
         S::Instance,
         "ipv6",
-        "IP family of the VIP.",
+        "IP family of the VIP. `ipv6` needs an internet CLB (an intranet one is refused by the cloud); the status shows the IPv6 VIP.",
     ),
     p(
         "ip",
@@ -259,7 +259,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::StatusOnly,
         S::Instance,
         "eip",
-        "Report the EIP bound to the CLB in the Service status.",
+        "The status shows the EIP bound to the CLB (found by `DescribeEipAddresses`) instead of its VIP; with none bound, no address and a Warning event `EipNotBound`, looked up again at every sync. The EIP itself is bound by the user, not by the controller.",
     ),
     p(
         "hostname",
@@ -323,7 +323,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "80:443",
-        "HTTP → HTTPS redirect `httpPort:httpsPort,…`.",
+        "HTTP → HTTPS redirect `httpPort:httpsPort,…`: the HTTP listener is created with `ListenerForward=on` after its HTTPS target, and deleted before it.",
     ),
     p(
         "scheduler",
