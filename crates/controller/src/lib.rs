@@ -23,6 +23,7 @@ pub mod inventory;
 pub mod leader;
 pub mod metrics;
 pub mod node;
+pub mod notices;
 pub mod reconcile;
 pub mod route;
 pub mod run;

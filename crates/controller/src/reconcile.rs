@@ -10,6 +10,7 @@
 
 use crate::backoff::Backoff;
 use crate::cloud::{Cloud, CloudError, SyncOutcome};
+use crate::notices;
 use crate::service_writes::{
     FINALIZER, HASH_LABEL, IngressIpMode, LB_ID_LABEL, add_finalizer, ingress, record_applied_tags,
     remove_finalizer, set_ingress, set_labels, status_hostname,
@@ -171,6 +172,9 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     let slices: Vec<EndpointSlice> = slices.iter().map(|s| EndpointSlice::clone(s)).collect();
     let desired = match slb_model::desired(&svc, &nodes, &slices, &ctx.cluster) {
         Ok(d) => {
+            if ensuring {
+                warn_endpoints_without_node(&ctx, &svc, &slices).await;
+            }
             // Annotations that have no effect (as in the reference CCM) do not block the sync.
             for w in &d.annotation_warnings {
                 warn(
@@ -203,6 +207,13 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     let intent = desired.intent;
     let status_is_eip = desired.status_is_eip && matches!(intent, Intent::Ensure);
     let known_id = svc.labels().get(LB_ID_LABEL).cloned();
+    if spec_changed(&svc) {
+        // The user changed the Service: plan against the CLB as the cloud has it now, so a
+        // console change (a weight, an attribute) is reverted on this sync.
+        for id in known_id.iter().chain(desired.reuse_id.iter()) {
+            ctx.cloud.invalidate(id);
+        }
+    }
     let synced = if new_service && known_id.is_none() {
         ctx.cloud
             .sync_new(desired, &ctx.plan_options, ctx.dry_run)
@@ -215,17 +226,8 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
     let mut outcome = match synced {
         Ok(outcome) => outcome,
         Err(err) => {
-            let remedy = err
-                .remedy()
-                .map(|r| format!(" Remedy: {r}"))
-                .unwrap_or_default();
-            warn(
-                &ctx,
-                &svc,
-                err.reason(),
-                &format!("Error syncing load balancer: {err}.{remedy}"),
-            )
-            .await;
+            let note = failure_note(&svc, &err, known_id.as_deref());
+            warn(&ctx, &svc, err.reason(), &note).await;
             return Err(err.into());
         }
     };
@@ -255,6 +257,36 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Arc<Context>) -> Result<Action
         }
     }
     Ok(Action::requeue(jittered(ctx.drift_interval)))
+}
+
+/// Whether the Service's spec or annotations changed since its last successful sync (the
+/// hash label written then differs), as opposed to its endpoints or the nodes.
+fn spec_changed(svc: &Service) -> bool {
+    svc.labels().get(HASH_LABEL).map(String::as_str) != Some(slb_model::spec_hash(svc).as_str())
+}
+
+/// The event note for a failed sync: the error and the FAQ's remedy, or, when the Service's
+/// CLB was deleted outside the cluster, what happened and the commands that make a new one.
+fn failure_note(svc: &Service, err: &CloudError, known_id: Option<&str>) -> String {
+    if let CloudError::Plan(slb_model::PlanError::NotFoundButInStatus { ips }) = err {
+        let ns = svc.namespace().unwrap_or_default();
+        return notices::deleted_outside(&ns, &svc.name_any(), known_id, ips);
+    }
+    let remedy = err
+        .remedy()
+        .map(|r| format!(" Remedy: {r}"))
+        .unwrap_or_default();
+    format!("Error syncing load balancer: {err}.{remedy}")
+}
+
+/// A Warning naming the Local-policy endpoints that get no backend for lack of a node.
+async fn warn_endpoints_without_node(ctx: &Context, svc: &Service, slices: &[EndpointSlice]) {
+    let refs: Vec<&EndpointSlice> = slices.iter().collect();
+    let missing = notices::endpoints_without_node(svc, &refs, ctx.cluster.default_eni);
+    if !missing.is_empty() {
+        let note = notices::endpoints_without_node_note(&missing);
+        warn(ctx, svc, notices::EVENT_ENDPOINT_WITHOUT_NODE, &note).await;
+    }
 }
 
 /// The Node and EndpointSlice caches have listed. (Never polled through
