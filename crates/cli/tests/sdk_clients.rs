@@ -104,7 +104,8 @@ fn server_config(net: u8) -> String {
     )
 }
 
-/// One server per client, on its own vSwitch CIDR and VIP pool so clients run in parallel.
+/// One server per client, on its own vSwitch CIDR, VIP pool and IPv6 listener port (the IPv6
+/// VIP is ::1 for every server) so clients run in parallel.
 async fn run_client(client: &str, net: u8) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("local.yaml");
@@ -121,6 +122,7 @@ async fn run_client(client: &str, net: u8) -> Value {
         .env("SLB_SDK_ACCESS_KEY_ID", ID)
         .env("SLB_SDK_ACCESS_KEY_SECRET", SECRET)
         .env("SLB_SDK_BACKEND_IP", format!("127.{net}.2.1"))
+        .env("SLB_SDK_IPV6_PORT", (18_600 + u16::from(net)).to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);

@@ -28,6 +28,7 @@ var families = []struct {
 	{"eips", familyEIPs},
 	{"errors", familyErrors},
 	{"traffic", familyTraffic},
+	{"ipv6", familyIPv6},
 }
 
 func jsonText(v any) string {

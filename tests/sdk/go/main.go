@@ -2,13 +2,13 @@
 // (github.com/aliyun/alibaba-cloud-sdk-go, the SDK the reference CCM uses): the typed
 // clients of services/slb, services/ecs and services/vpc with their Domain set to the local
 // server over http, signature V2. Every action family the local CLB serves runs its full
-// lifecycle (one function per family in families.go, inventory.go and traffic.go); Local*
+// lifecycle (one function per family; the list is in families.go); Local*
 // admin actions go through the SDK's CommonRequest. It prints one JSON summary (every call
 // with its outcome, every family with pass/fail) and exits 1 when any family failed.
 //
 // It reads SLB_SDK_ENDPOINT, SLB_SDK_ACCESS_KEY_ID, SLB_SDK_ACCESS_KEY_SECRET and optionally
-// SLB_SDK_REGION, SLB_SDK_VSWITCH, SLB_SDK_VPC, SLB_SDK_BACKEND_IP. It does not start the
-// server; crates/cli/tests/sdk_clients.rs does.
+// SLB_SDK_REGION, SLB_SDK_VSWITCH, SLB_SDK_VPC, SLB_SDK_BACKEND_IP, SLB_SDK_IPV6_PORT. It
+// does not start the server; crates/cli/tests/sdk_clients.rs does.
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
@@ -31,6 +32,8 @@ import (
 // settings come from the environment the Rust test sets.
 type settings struct {
 	endpoint, keyID, secret, region, vswitch, vpc, backendIP string
+	// ipv6Port is the IPv6 listener's port: clients sharing the ::1 VIP at once need different ones.
+	ipv6Port int
 }
 
 // call is one logged SDK call.
@@ -173,6 +176,12 @@ func main() {
 		vswitch: env("SLB_SDK_VSWITCH", "vsw-local"), vpc: env("SLB_SDK_VPC", "vpc-local"),
 		backendIP: env("SLB_SDK_BACKEND_IP", "127.0.0.61"),
 	}
+	port, err := strconv.Atoi(env("SLB_SDK_IPV6_PORT", "18600"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sdk-client: SLB_SDK_IPV6_PORT: %v\n", err)
+		os.Exit(2)
+	}
+	s.ipv6Port = port
 	var calls []call
 	a, err := newAPI(s, s.secret, &calls)
 	if err != nil {

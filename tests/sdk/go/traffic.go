@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -42,12 +44,8 @@ func familyTraffic(a *api) {
 	listener.Bandwidth, listener.VServerGroupId = requests.NewInteger(-1), group
 	a.do(a.slb, listener, slb.CreateCreateLoadBalancerTCPListenerResponse())
 	a.start(created.LoadBalancerId, 18080)
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort(created.Address, "18080"), 5*time.Second)
-	check(err == nil, "connect to %s:18080: %v", created.Address, err)
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	got, err := io.ReadAll(conn)
-	_ = conn.Close()
-	check(err == nil && string(got) == reply, "through %s:18080 got %q (%v)", created.Address, got, err)
+	got := readFrom(net.JoinHostPort(created.Address, "18080"))
+	check(got == reply, "through %s:18080 got %q", created.Address, got)
 	health := slb.CreateDescribeHealthStatusRequest()
 	health.LoadBalancerId = created.LoadBalancerId
 	states := slb.CreateDescribeHealthStatusResponse()
@@ -59,4 +57,39 @@ func familyTraffic(a *api) {
 	del.LoadBalancerId, del.ListenerPort = created.LoadBalancerId, requests.NewInteger(18080)
 	a.do(a.slb, del, slb.CreateDeleteLoadBalancerListenerResponse())
 	a.deleteLB(created.LoadBalancerId)
+}
+
+// familyIPv6: an IPv6 CLB (its VIP from ipv6_vip_pool, ::1 by default) carries TCP traffic.
+func familyIPv6(a *api) {
+	port := backend(a.s.backendIP)
+	a.putInstance("i-sdk-v6", a.s.backendIP)
+	req := slb.CreateCreateLoadBalancerRequest()
+	req.LoadBalancerName, req.LoadBalancerSpec = "sdk-ipv6", "slb.s1.small"
+	req.AddressType, req.AddressIPVersion = "internet", "ipv6"
+	created := slb.CreateCreateLoadBalancerResponse()
+	a.do(a.slb, req, created)
+	attr := a.describeLB(created.LoadBalancerId)
+	check(attr.AddressIPVersion == "ipv6" && strings.Contains(created.Address, ":"), "IPv6 CLB: %s %s",
+		created.Address, attr.AddressIPVersion)
+	servers := jsonText([]map[string]any{{"ServerId": "i-sdk-v6", "Port": port, "Weight": 100, "Type": "ecs"}})
+	group := a.createGroup(created.LoadBalancerId, "sdk-ipv6", servers)
+	listener := slb.CreateCreateLoadBalancerTCPListenerRequest()
+	listener.LoadBalancerId, listener.ListenerPort = created.LoadBalancerId, requests.NewInteger(a.s.ipv6Port)
+	listener.Bandwidth, listener.VServerGroupId = requests.NewInteger(-1), group
+	a.do(a.slb, listener, slb.CreateCreateLoadBalancerTCPListenerResponse())
+	a.start(created.LoadBalancerId, a.s.ipv6Port)
+	got := readFrom(net.JoinHostPort(created.Address, strconv.Itoa(a.s.ipv6Port)))
+	check(got == reply, "through [%s]:%d got %q", created.Address, a.s.ipv6Port, got)
+	a.deleteLB(created.LoadBalancerId)
+}
+
+// readFrom connects to addr and reads until the server closes.
+func readFrom(addr string) string {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	check(err == nil, "connect to %s: %v", addr, err)
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(conn)
+	check(err == nil, "read from %s: %v", addr, err)
+	return string(got)
 }

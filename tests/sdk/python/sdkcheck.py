@@ -51,6 +51,8 @@ class Context:
         self.vswitch = os.environ.get("SLB_SDK_VSWITCH", "vsw-local")
         self.vpc = os.environ.get("SLB_SDK_VPC", "vpc-local")
         self.backend_ip = os.environ.get("SLB_SDK_BACKEND_IP", "127.0.0.61")
+        # The IPv6 listener's port: clients sharing the ::1 VIP at once need different ones.
+        self.ipv6_port = int(os.environ.get("SLB_SDK_IPV6_PORT", "18600"))
         self.calls = []
 
 
@@ -563,6 +565,27 @@ def family_eips(api, ctx):
     delete_lb(api, ctx, lb)
 
 
+def family_ipv6(api, ctx):
+    """An IPv6 CLB (its VIP from ipv6_vip_pool, ::1 by default) carries TCP traffic."""
+    reply = b"hello over ipv6"
+    node_port = backend(ctx.backend_ip, reply)
+    put_instance(api, ctx, "i-sdk-v6", ctx.backend_ip)
+    created = create_lb(api, ctx, "sdk-ipv6", AddressType="internet", AddressIPVersion="ipv6")
+    lb, vip = created["LoadBalancerId"], created["Address"]
+    attr = api.call("slb", "DescribeLoadBalancerAttribute", {"RegionId": ctx.region, "LoadBalancerId": lb})
+    check(attr.get("AddressIPVersion") == "ipv6" and ":" in vip, f"IPv6 CLB: {vip} {attr.get('AddressIPVersion')}")
+    server = [{"ServerId": "i-sdk-v6", "Port": node_port, "Weight": 100, "Type": "ecs"}]
+    group = api.call("slb", "CreateVServerGroup", {"RegionId": ctx.region, "LoadBalancerId": lb,
+                                                    "VServerGroupName": "sdk-ipv6",
+                                                    "BackendServers": json.dumps(server)})["VServerGroupId"]
+    base = {"RegionId": ctx.region, "LoadBalancerId": lb, "ListenerPort": ctx.ipv6_port}
+    api.call("slb", "CreateLoadBalancerTCPListener", {**base, "Bandwidth": -1, "VServerGroupId": group})
+    api.call("slb", "StartLoadBalancerListener", base)
+    got = connect_and_read(vip, ctx.ipv6_port)
+    check(got == reply, f"through [{vip}]:{ctx.ipv6_port} got {got!r}, not the backend's answer")
+    delete_lb(api, ctx, lb)
+
+
 FAMILIES = [
     family_ecs_inventory,
     family_load_balancer,
@@ -577,6 +600,7 @@ FAMILIES = [
     family_eips,
     family_errors,
     family_traffic,
+    family_ipv6,
 ]
 
 
