@@ -172,6 +172,15 @@ async fn a_clb_deleted_in_the_console_gets_a_warning_whose_commands_make_a_new_o
         ns = h.ns
     );
     assert!(note.contains(&expected), "{note}");
+    // The stale cache's NotFound was retried against the cloud at once: its raw error is
+    // never what the user is shown.
+    let events = h.events("web").await;
+    assert!(
+        !events
+            .iter()
+            .any(|(_, n)| n.starts_with("Error syncing load balancer")),
+        "{events:?}"
+    );
 
     // What the two commands do.
     let services = h.services();
