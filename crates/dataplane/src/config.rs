@@ -26,6 +26,8 @@ pub enum Protocol {
     /// HTTP/1.1: requests parsed and forwarded one by one (see `http`), each to a backend
     /// the scheduler picks, over kept-alive backend connections.
     Http,
+    /// HTTP behind TLS terminated with the listener's certificates (see `tls`).
+    Https,
 }
 
 /// Backend scheduling algorithm, as CLB defines them.
@@ -144,6 +146,8 @@ pub struct ListenerConfig {
     pub refuse_hairpin: bool,
     /// Who may connect; `None` admits everyone.
     pub acl: Option<crate::acl::AclConfig>,
+    /// Certificates and policy of an HTTPS listener (required for one); ignored otherwise.
+    pub tls: Option<crate::tls::TlsConfig>,
     /// HTTP listener settings; ignored by TCP and UDP listeners.
     pub http: HttpConfig,
     /// Idle time after which a UDP flow is evicted.
@@ -267,7 +271,7 @@ pub enum ConfigError {
     #[error("unknown scheduler {0:?}; use wrr, rr, wlc, sch or tch")]
     UnknownScheduler(String),
     /// An unknown protocol name.
-    #[error("unknown protocol {0:?}; use tcp, udp or http (https listeners are forwarded as tcp)")]
+    #[error("unknown protocol {0:?}; use tcp, udp, http or https")]
     UnknownProtocol(String),
     /// An unknown HTTP code class.
     #[error(
@@ -303,11 +307,12 @@ impl std::str::FromStr for Scheduler {
 impl std::str::FromStr for Protocol {
     type Err = ConfigError;
 
-    /// Parses CLB's listener protocols; `https` maps to TCP (TLS is not terminated).
+    /// Parses CLB's listener protocols.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "tcp" | "https" => Ok(Self::Tcp),
+            "tcp" => Ok(Self::Tcp),
             "http" => Ok(Self::Http),
+            "https" => Ok(Self::Https),
             "udp" => Ok(Self::Udp),
             other => Err(ConfigError::UnknownProtocol(other.to_owned())),
         }
@@ -374,6 +379,7 @@ impl ListenerConfig {
             proxy_protocol_v2: false,
             refuse_hairpin: false,
             acl: None,
+            tls: None,
             http: HttpConfig::default(),
             udp_idle_timeout: Duration::from_secs(90),
             connect_timeout: Duration::from_secs(5),
@@ -385,7 +391,7 @@ impl ListenerConfig {
     /// TCP port), so a TCP and an HTTP listener on one port are duplicates.
     pub fn key(&self) -> ListenerKey {
         let protocol = match self.protocol {
-            Protocol::Http => Protocol::Tcp,
+            Protocol::Http | Protocol::Https => Protocol::Tcp,
             p => p,
         };
         (protocol, self.vip, self.port)
@@ -491,7 +497,7 @@ mod tests {
         ] {
             assert_eq!(name.parse::<Scheduler>().unwrap(), want);
         }
-        assert_eq!("https".parse::<Protocol>().unwrap(), Protocol::Tcp);
+        assert_eq!("https".parse::<Protocol>().unwrap(), Protocol::Https);
         assert_eq!("http".parse::<Protocol>().unwrap(), Protocol::Http);
         let err = "lc".parse::<Scheduler>().unwrap_err();
         assert!(err.to_string().contains("wrr, rr, wlc, sch or tch"));

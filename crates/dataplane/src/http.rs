@@ -1,36 +1,30 @@
-//! The HTTP shell: accept on an HTTP listener, refuse hairpin clients, and serve each client
-//! connection with hyper's HTTP/1.1 server, every request going through `proxy`.
+//! The HTTP shell: accept on an HTTP or HTTPS listener, refuse hairpin clients and those the
+//! ACL refuses, terminate TLS on HTTPS listeners (see `tls`), and serve each client
+//! connection with hyper's HTTP/1.1 server, or HTTP/2 when ALPN chose it (`conn`), every
+//! request going through `proxy` (backends always get HTTP/1.1).
 //!
-//! Bad input is hyper's to answer, as an HTTP proxy should: a malformed request line gets
-//! `400`, request headers over [`MAX_HEADER_BYTES`] (or more than 100 of them) get `431`, and
-//! a client that does not finish its headers within the listener's header timeout (a
-//! slowloris) is disconnected. A connection with no request in flight and no bytes moving for
-//! the listener's idle timeout is closed after its current exchange. Connections take their
-//! descriptors from the budget like TCP ones. This module does not speak TLS or HTTP/2 and
-//! does not upgrade connections (WebSocket).
+//! Bad input is answered as an HTTP proxy should: a malformed request line gets `400`,
+//! request headers over [`MAX_HEADER_BYTES`] get `431`, and a client that does not finish its
+//! TLS handshake or its headers within the listener's header timeout (a slowloris) is
+//! disconnected. Connections take their descriptors from the budget like TCP ones. This
+//! module does not upgrade connections (WebSocket).
 
+mod conn;
 pub mod headers;
 pub mod proxy;
 pub mod sticky;
 pub mod upstream;
 
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use crate::fds::{FdBudget, FdPermit};
-use crate::metrics::ListenerMetrics;
 use crate::pool::Pool;
-use crate::tcp::{Activity, Connect};
+use crate::tcp::Connect;
+use crate::tls::TlsSlot;
 use headers::Origin;
 use proxy::ConnContext;
 use upstream::Upstreams;
@@ -38,18 +32,29 @@ use upstream::Upstreams;
 /// Largest request head (request line and headers) accepted; larger ones get `431`.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
+/// What one accept loop of an HTTP(S) listener works with.
+pub(crate) struct Shell {
+    pub(crate) pool: Arc<Pool>,
+    pub(crate) connector: Arc<dyn Connect>,
+    pub(crate) budget: FdBudget,
+    pub(crate) stop: CancellationToken,
+    /// HTTPS listeners: the live TLS configuration.
+    pub(crate) tls: Option<Arc<TlsSlot>>,
+}
+
 /// Accepts until `stop` fires, within the descriptor budget; every connection gets its own
 /// task. Backend connections are kept alive in one cache per loop.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    pool: Arc<Pool>,
-    connector: Arc<dyn Connect>,
-    budget: FdBudget,
-    stop: CancellationToken,
-) {
+pub(crate) async fn serve(listener: TcpListener, shell: Shell) {
     let Ok(local) = listener.local_addr() else {
         return;
     };
+    let Shell {
+        pool,
+        connector,
+        budget,
+        stop,
+        tls,
+    } = shell;
     let upstreams = Arc::new(Upstreams::default());
     loop {
         let fds = tokio::select! {
@@ -85,138 +90,40 @@ pub(crate) async fn serve(
             origin: Origin {
                 client: peer,
                 local,
+                tls: tls.is_some(),
             },
         });
-        tokio::spawn(serve_conn(client, ctx, fds, stop.clone()));
+        let tls = tls.as_ref().map(|t| t.get());
+        tokio::spawn(handshake_then_serve(client, ctx, fds, stop.clone(), tls));
     }
 }
 
-/// Serves one client connection until it closes, idles out, or the listener stops.
-async fn serve_conn(
+/// Terminates TLS when the listener is HTTPS (within the header timeout), then serves.
+async fn handshake_then_serve(
     client: TcpStream,
     ctx: Arc<ConnContext>,
     fds: FdPermit,
     stop: CancellationToken,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) {
     let _fds = fds;
     let _ = client.set_nodelay(true);
-    let activity = Arc::new(Activity::new());
-    let inflight = Arc::new(AtomicUsize::new(0));
-    let io = Tracked {
-        inner: client,
-        activity: Arc::clone(&activity),
-        metrics: ctx.pool.metrics.clone(),
+    let Some(config) = tls else {
+        return conn::serve(client, false, ctx, stop).await;
     };
-    let (idle, header_timeout) = (ctx.http.idle_timeout, ctx.http.header_timeout);
-    let counter = Arc::clone(&inflight);
-    let svc = service_fn(move |req| {
-        let ctx = Arc::clone(&ctx);
-        let busy = InFlight::enter(&counter);
-        async move {
-            let r = proxy::handle(ctx, req).await;
-            drop(busy);
-            r
+    let accept = tokio_rustls::TlsAcceptor::from(config).accept(client);
+    match tokio::time::timeout(ctx.http.header_timeout, accept).await {
+        Ok(Ok(stream)) => {
+            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            conn::serve(stream, h2, ctx, stop).await;
         }
-    });
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .max_buf_size(MAX_HEADER_BYTES);
-    let conn = builder.serve_connection(TokioIo::new(io), svc);
-    tokio::pin!(conn);
-    let mut closing = false;
-    loop {
-        tokio::select! {
-            r = conn.as_mut() => {
-                if let Err(e) = r {
-                    tracing::debug!(error = %e, "client connection ended with error");
-                }
-                return;
-            }
-            () = idle_watch(&activity, &inflight, idle), if !closing => {
-                tracing::debug!("closing: idle timeout");
-                conn.as_mut().graceful_shutdown();
-                closing = true;
-            }
-            () = stop.cancelled() => return,
+        Ok(Err(e)) => {
+            ctx.pool.metrics.connect_error("tls_handshake");
+            tracing::debug!(listener = %ctx.pool.id, error = %e, "TLS handshake failed");
         }
-    }
-}
-
-/// Counts a request in flight on a connection while alive.
-struct InFlight(Arc<AtomicUsize>);
-
-impl InFlight {
-    fn enter(counter: &Arc<AtomicUsize>) -> Self {
-        counter.fetch_add(1, Ordering::Relaxed);
-        Self(Arc::clone(counter))
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Completes once no request is in flight and no byte has moved for `idle`.
-async fn idle_watch(activity: &Activity, inflight: &AtomicUsize, idle: Duration) {
-    loop {
-        let quiet = activity.idle_for();
-        if quiet >= idle && inflight.load(Ordering::Relaxed) == 0 {
-            return;
+        Err(_) => {
+            ctx.pool.metrics.connect_error("tls_handshake");
+            tracing::debug!(listener = %ctx.pool.id, "TLS handshake timed out");
         }
-        let wait = idle.saturating_sub(quiet).max(Duration::from_millis(100));
-        tokio::time::sleep(wait).await;
-    }
-}
-
-/// The client stream, recording activity and counting bytes for the listener's metrics.
-struct Tracked {
-    inner: TcpStream,
-    activity: Arc<Activity>,
-    metrics: ListenerMetrics,
-}
-
-impl AsyncRead for Tracked {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        let n = buf.filled().len() - before;
-        if n > 0 {
-            self.activity.touch();
-            self.metrics.bytes_in.inc_by(n as u64);
-        }
-        r
-    }
-}
-
-impl AsyncWrite for Tracked {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = r
-            && n > 0
-        {
-            self.activity.touch();
-            self.metrics.bytes_out.inc_by(n as u64);
-        }
-        r
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }

@@ -35,6 +35,7 @@ pub mod pool;
 pub mod ppv2;
 pub mod select;
 pub mod tcp;
+pub mod tls;
 pub mod udp;
 mod workers;
 

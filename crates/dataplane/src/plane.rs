@@ -22,7 +22,8 @@ use crate::health::probe::spawn_prober;
 use crate::metrics::Metrics;
 use crate::pool::{Backend, Pool};
 use crate::tcp::{Connect, TcpConnect};
-use crate::workers::IoWorkers;
+use crate::tls::{self, TlsSlot};
+use crate::workers::{IoWorkers, StreamShell};
 
 /// Starts data planes.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +126,8 @@ struct RunningListener {
     /// port is free after.
     serve: Vec<tokio::task::JoinHandle<()>>,
     probers: HashMap<SocketAddr, (Arc<Backend>, CancellationToken)>,
+    /// HTTPS: the live TLS configuration its accept loops read.
+    tls: Option<Arc<TlsSlot>>,
 }
 
 struct Worker {
@@ -353,16 +356,17 @@ impl Worker {
     async fn start_listener(&self, cfg: &ListenerConfig) -> std::io::Result<RunningListener> {
         let addr = SocketAddr::new(cfg.vip, cfg.port);
         let pool = Arc::new(Pool::new(cfg, self.metrics.listener(&cfg.id)));
+        let tls = tls_slot(cfg)?;
         let stop = self.shutdown.child_token();
+        let shell = match cfg.protocol {
+            Protocol::Http | Protocol::Https => StreamShell::Http(tls.clone()),
+            Protocol::Tcp | Protocol::Udp => StreamShell::Tcp,
+        };
         let (bound, serve) = match cfg.protocol {
-            Protocol::Tcp | Protocol::Http => self.io.serve_tcp(
-                cfg.protocol,
-                addr,
-                &pool,
-                &self.connector,
-                &self.budget,
-                &stop,
-            )?,
+            Protocol::Tcp | Protocol::Http | Protocol::Https => {
+                self.io
+                    .serve_tcp(&shell, addr, &pool, &self.connector, &self.budget, &stop)?
+            }
             Protocol::Udp => self.io.serve_udp(addr, &pool, &self.budget, &stop)?,
         };
         tracing::info!(listener = %cfg.id, %bound, protocol = ?cfg.protocol, description = %cfg.description, "listener started");
@@ -373,9 +377,44 @@ impl Worker {
             stop,
             serve,
             probers: HashMap::new(),
+            tls,
         };
         sync_probers(&mut running);
         Ok(running)
+    }
+}
+
+/// The TLS configuration of an HTTPS listener (`None` for other kinds); an HTTPS listener
+/// without a usable certificate does not start, and its status says why.
+fn tls_slot(cfg: &ListenerConfig) -> std::io::Result<Option<Arc<TlsSlot>>> {
+    if cfg.protocol != Protocol::Https {
+        return Ok(None);
+    }
+    let Some(t) = &cfg.tls else {
+        return Err(std::io::Error::other(format!(
+            "listener {}: an HTTPS listener needs a server certificate; set ServerCertificateId",
+            cfg.id
+        )));
+    };
+    let config = tls::server_config(t)
+        .map_err(|e| std::io::Error::other(format!("listener {}: {e}", cfg.id)))?;
+    Ok(Some(Arc::new(TlsSlot::new(config))))
+}
+
+/// Rebuilds a running HTTPS listener's TLS configuration after its settings changed; a
+/// configuration that does not build leaves the old one serving.
+fn update_tls(r: &RunningListener, cfg: &ListenerConfig) {
+    let (Some(slot), Some(t)) = (&r.tls, &cfg.tls) else {
+        return;
+    };
+    if r.config.tls.as_ref() == Some(t) {
+        return;
+    }
+    match tls::server_config(t) {
+        Ok(c) => slot.set(c),
+        Err(e) => {
+            tracing::warn!(listener = %cfg.id, error = %e, "TLS settings not applied; the previous ones still serve");
+        }
     }
 }
 
@@ -383,6 +422,7 @@ fn update_listener(r: &mut RunningListener, cfg: &ListenerConfig) {
     if r.config == *cfg {
         return;
     }
+    update_tls(r, cfg);
     let health_changed = r.config.health_check != cfg.health_check;
     r.pool.update(cfg);
     r.config = cfg.clone();

@@ -17,14 +17,22 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::config::Protocol;
 use crate::fds::FdBudget;
 use crate::pool::Pool;
 use crate::tcp::Connect;
+use crate::tls::TlsSlot;
 use crate::{http, tcp, udp};
 
 /// Listen backlog per socket: enough for connection bursts on one VIP.
 const BACKLOG: u32 = 4096;
+
+/// What a TCP listener's accept loops run.
+pub(crate) enum StreamShell {
+    /// The byte relay (`tcp`).
+    Tcp,
+    /// The HTTP proxy (`http`); HTTPS with a TLS configuration.
+    Http(Option<Arc<TlsSlot>>),
+}
 
 /// The runtimes traffic runs on; dropping this stops the worker threads.
 pub(crate) struct IoWorkers {
@@ -66,10 +74,10 @@ impl IoWorkers {
     }
 
     /// Binds `addr` once per worker and starts an accept loop on each: the TCP relay, or the
-    /// HTTP proxy for [`Protocol::Http`].
+    /// HTTP proxy (with TLS when the shell carries it).
     pub(crate) fn serve_tcp(
         &self,
-        protocol: Protocol,
+        shell: &StreamShell,
         addr: SocketAddr,
         pool: &Arc<Pool>,
         connector: &Arc<dyn Connect>,
@@ -105,11 +113,19 @@ impl IoWorkers {
             .map(|(listener, handle)| {
                 let (pool, connector) = (Arc::clone(pool), Arc::clone(connector));
                 let (budget, stop) = (budget.clone(), stop.clone());
-                match protocol {
-                    Protocol::Http => {
-                        handle.spawn(http::serve(listener, pool, connector, budget, stop))
+                match shell {
+                    StreamShell::Http(tls) => {
+                        let tls = tls.clone();
+                        let shell = http::Shell {
+                            pool,
+                            connector,
+                            budget,
+                            stop,
+                            tls,
+                        };
+                        handle.spawn(http::serve(listener, shell))
                     }
-                    Protocol::Tcp | Protocol::Udp => {
+                    StreamShell::Tcp => {
                         handle.spawn(tcp::serve(listener, pool, connector, budget, stop))
                     }
                 }

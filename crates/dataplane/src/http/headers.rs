@@ -29,6 +29,8 @@ pub struct Origin {
     pub client: SocketAddr,
     /// The VIP and listener port it reached.
     pub local: SocketAddr,
+    /// Whether it came over TLS (`X-Forwarded-Proto: https`).
+    pub tls: bool,
 }
 
 /// Removes the hop-by-hop headers and every header the `Connection` header names.
@@ -72,7 +74,11 @@ pub fn add_forwarded(headers: &mut HeaderMap, origin: Origin, cfg: &HttpConfig) 
         set(headers, "slb-id", &cfg.load_balancer_id);
     }
     if h.proto {
-        set(headers, "x-forwarded-proto", "http");
+        set(
+            headers,
+            "x-forwarded-proto",
+            if origin.tls { "https" } else { "http" },
+        );
     }
     if h.port {
         set(
@@ -104,6 +110,7 @@ mod tests {
         Origin {
             client: "10.1.2.3:40000".parse().unwrap(),
             local: "127.0.1.5:80".parse().unwrap(),
+            tls: false,
         }
     }
 

@@ -86,6 +86,13 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
     let backend = Arc::clone(guard.backend());
     headers::strip_hop_by_hop(&mut parts.headers);
     headers::add_forwarded(&mut parts.headers, ctx.origin, &ctx.http);
+    if !parts.headers.contains_key(HOST)
+        && let Some(authority) = parts.uri.authority()
+        && let Ok(host) = HeaderValue::from_str(authority.as_str())
+    {
+        // HTTP/2 carries the host in `:authority`; an HTTP/1.1 backend needs `Host`.
+        parts.headers.insert(HOST, host);
+    }
     parts.uri = origin_form(&parts.uri);
     parts.version = Version::HTTP_11;
     let req = Request::from_parts(parts, body);

@@ -1,6 +1,7 @@
 //! Loopback test servers and helpers shared by the proxy tests.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod tls;
 pub mod web;
 
 use std::net::{IpAddr, SocketAddr};

@@ -1,0 +1,109 @@
+//! TLS test helpers: self-signed certificates and a client that accepts any certificate and
+//! reports which one it got, the negotiated version and ALPN.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, ring, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, ProtocolVersion, SignatureScheme};
+use slb_dataplane::tls::CertificatePem;
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+/// A self-signed certificate for `names`, and its leaf DER (to recognise it).
+pub fn cert(id: &str, names: &[&str]) -> (CertificatePem, Vec<u8>) {
+    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    let c = rcgen::generate_simple_self_signed(names).unwrap();
+    let der = c.cert.der().to_vec();
+    let pem = CertificatePem {
+        id: id.into(),
+        chain_pem: c.cert.pem(),
+        key_pem: c.signing_key.serialize_pem(),
+    };
+    (pem, der)
+}
+
+#[derive(Debug)]
+struct AcceptAny(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// What a handshake produced.
+pub struct Handshake {
+    pub stream: TlsStream<TcpStream>,
+    pub leaf: Vec<u8>,
+    pub version: ProtocolVersion,
+    pub alpn: Option<Vec<u8>>,
+}
+
+/// Connects with SNI `sni`, offering TLS 1.2 and 1.3 and the given ALPN protocols.
+pub async fn connect(to: SocketAddr, sni: &str, alpn: &[&[u8]]) -> std::io::Result<Handshake> {
+    let provider = Arc::new(ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let tcp = TcpStream::connect(to).await?;
+    let name = ServerName::try_from(sni.to_owned()).unwrap();
+    let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await?;
+    let (_, conn) = stream.get_ref();
+    let leaf = conn.peer_certificates().unwrap()[0].to_vec();
+    let version = conn.protocol_version().unwrap();
+    let alpn = conn.alpn_protocol().map(<[u8]>::to_vec);
+    Ok(Handshake {
+        stream,
+        leaf,
+        version,
+        alpn,
+    })
+}
