@@ -9,23 +9,28 @@
 //! file may add more. Entries are `Available` at once: the real service's short `Pending`
 //! phase is not modelled. Parameters other than the ones modelled here are refused with an
 //! `InvalidParameter` naming them, so a test never passes on a silently ignored filter.
+//!
+//! Here: the tables, listing, and creating one entry (with the rules every create shares);
+//! deleting one entry is in `delete`, the 50-item batch actions in `batch`.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
-use slb_openapi::Action;
 use slb_openapi::error::ApiError;
 use slb_openapi::params::{ParamReader, Params};
-use slb_openapi::vpc::{
-    CreateRouteEntriesRequest, DeleteRouteEntriesRequest, MAX_ROUTE_ENTRIES_PER_CALL,
-    ROUTE_ENTRY_CIDR_BLOCK_DUPLICATE, ROUTER_ENTRY_NOT_EXIST, RouteEntryItem,
-};
+use slb_openapi::vpc::ROUTE_ENTRY_CIDR_BLOCK_DUPLICATE;
 
 use super::{Ctx, Outcome, State};
 use crate::address::Cidr;
 use crate::config::LocalConfig;
 use crate::model::{RouteEntryRecord, RouteTable};
 use crate::store::Change;
+
+mod batch;
+mod delete;
+
+pub(crate) use batch::{create_route_entries, delete_route_entries};
+pub(crate) use delete::delete_route_entry;
 
 /// Custom entries one table holds.
 pub const MAX_CUSTOM_ENTRIES: usize = 200;
@@ -406,206 +411,4 @@ pub(crate) fn create_route_entry(
         ..Outcome::default()
     }
     .with("RouteEntryId", id))
-}
-
-fn failed(item: &RouteEntryItem, code: &str, message: &str) -> Value {
-    json!({"DstCidrBlock": item.dst_cidr_block, "NextHop": item.next_hop, "FailedCode": code, "FailedMessage": message})
-}
-
-fn batch_items<A: Action>(
-    params: &Params,
-    fields: &[&str],
-    read: fn(&A) -> &[RouteEntryItem],
-) -> Result<Vec<RouteEntryItem>, ApiError> {
-    only(params, &[], Some(("RouteEntries", fields)))?;
-    let req = A::from_params(params)?;
-    let items = read(&req).to_vec();
-    if items.is_empty() || items.len() > MAX_ROUTE_ENTRIES_PER_CALL {
-        return Err(ApiError::invalid_parameter(
-            "RouteEntries",
-            "takes 1 to 50 entries per call",
-        ));
-    }
-    Ok(items)
-}
-
-/// `CreateRouteEntries`: up to 50 entries; each succeeds or fails on its own.
-pub(crate) fn create_route_entries(
-    state: &State,
-    cx: &Ctx<'_>,
-    params: &Params,
-) -> Result<Outcome, ApiError> {
-    let fields = [
-        "RouteTableId",
-        "DstCidrBlock",
-        "NextHop",
-        "NextHopType",
-        "Name",
-        "Description",
-    ];
-    let items = batch_items::<CreateRouteEntriesRequest>(params, &fields, |r| &r.route_entries)?;
-    let (mut tables, mut ids, mut failures) = (BTreeMap::new(), Vec::new(), Vec::new());
-    for item in &items {
-        let Some(table) = tables
-            .get(&item.route_table_id)
-            .or_else(|| state.route_tables.get(&item.route_table_id))
-            .cloned()
-        else {
-            failures.push(failed(
-                item,
-                "InvalidRouteTableId.NotFound",
-                "The specified route table does not exist.",
-            ));
-            continue;
-        };
-        let hop_type = if item.next_hop_type.is_empty() {
-            "Instance"
-        } else {
-            &item.next_hop_type
-        };
-        match admit(
-            state,
-            cx,
-            &table,
-            (&item.dst_cidr_block, hop_type, &item.next_hop),
-        ) {
-            Ok(mut entry) => {
-                entry.route_entry_name.clone_from(&item.name);
-                entry.description.clone_from(&item.description);
-                ids.push(entry.route_entry_id.clone());
-                let mut table = table;
-                table.entries.push(entry);
-                tables.insert(table.route_table_id.clone(), table);
-            }
-            Err(refusal) => failures.push(failed(item, refusal.batch_code, &refusal.error.message)),
-        }
-    }
-    let outcome = Outcome {
-        change: put_tables(tables),
-        ..Outcome::default()
-    };
-    Ok(outcome
-        .with("SuccessCount", ids.len())
-        .with("FailedCount", failures.len())
-        .with("RouteEntryIds", ids)
-        .with("FailedRouteEntries", failures))
-}
-
-fn entry_not_found() -> ApiError {
-    ApiError::service(
-        "InvalidRouteEntry.NotFound",
-        404,
-        "The specified route entry does not exist.",
-    )
-}
-
-/// Index of the entry matching (destination, next hop if given) or the entry id.
-fn position(
-    table: &RouteTable,
-    cidr: Option<&str>,
-    hop: Option<&str>,
-    id: Option<&str>,
-) -> Option<usize> {
-    let cidr = cidr
-        .and_then(|c| Cidr::parse(c).ok())
-        .map(|c| format!("{}/{}", c.network, c.prefix));
-    table.entries.iter().position(|e| {
-        id.is_none_or(|i| e.route_entry_id == i)
-            && cidr.as_ref().is_none_or(|c| e.destination_cidr_block == *c)
-            && hop.is_none_or(|h| e.next_hop_id == h)
-    })
-}
-
-/// `DeleteRouteEntry`: by `RouteEntryId`, or by table + destination (+ next hop).
-pub(crate) fn delete_route_entry(
-    state: &State,
-    _cx: &Ctx<'_>,
-    params: &Params,
-) -> Result<Outcome, ApiError> {
-    only(
-        params,
-        &[
-            "RouteTableId",
-            "DestinationCidrBlock",
-            "NextHopId",
-            "RouteEntryId",
-        ],
-        None,
-    )?;
-    let r = ParamReader::new(params);
-    let (table_id, cidr, hop, id): (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) = (
-        r.opt(&["RouteTableId"])?,
-        r.opt(&["DestinationCidrBlock"])?,
-        r.opt(&["NextHopId"])?,
-        r.opt(&["RouteEntryId"])?,
-    );
-    if id.is_none() && (table_id.is_none() || cidr.is_none()) {
-        return Err(ApiError::missing_parameter("RouteEntryId"));
-    }
-    let table = state
-        .route_tables
-        .values()
-        .filter(|t| table_id.as_ref().is_none_or(|i| *i == t.route_table_id))
-        .find(|t| position(t, cidr.as_deref(), hop.as_deref(), id.as_deref()).is_some());
-    let Some(table) = table else {
-        return match table_id {
-            Some(t) if !state.route_tables.contains_key(&t) => Err(table_not_found()),
-            _ => Err(entry_not_found()),
-        };
-    };
-    let mut table = table.clone();
-    if let Some(i) = position(&table, cidr.as_deref(), hop.as_deref(), id.as_deref()) {
-        table.entries.remove(i);
-    }
-    let change = put_tables([(table.route_table_id.clone(), table)].into());
-    Ok(Outcome {
-        change,
-        ..Outcome::default()
-    })
-}
-
-/// `DeleteRouteEntries`: up to 50 entries by (table, destination, next hop).
-pub(crate) fn delete_route_entries(
-    state: &State,
-    _cx: &Ctx<'_>,
-    params: &Params,
-) -> Result<Outcome, ApiError> {
-    let fields = ["RouteTableId", "DstCidrBlock", "NextHop"];
-    let items = batch_items::<DeleteRouteEntriesRequest>(params, &fields, |r| &r.route_entries)?;
-    let (mut tables, mut done, mut failures) = (BTreeMap::new(), 0usize, Vec::new());
-    for item in &items {
-        let table = tables
-            .get(&item.route_table_id)
-            .or_else(|| state.route_tables.get(&item.route_table_id))
-            .cloned();
-        let hop = Some(item.next_hop.as_str()).filter(|h| !h.is_empty());
-        let found = table.as_ref().and_then(|t| {
-            position(t, Some(&item.dst_cidr_block), hop, None).map(|i| (t.clone(), i))
-        });
-        match found {
-            Some((mut table, i)) => {
-                table.entries.remove(i);
-                tables.insert(table.route_table_id.clone(), table);
-                done += 1;
-            }
-            None => failures.push(failed(
-                item,
-                ROUTER_ENTRY_NOT_EXIST,
-                "The specified route entry does not exist.",
-            )),
-        }
-    }
-    let outcome = Outcome {
-        change: put_tables(tables),
-        ..Outcome::default()
-    };
-    Ok(outcome
-        .with("SuccessCount", done)
-        .with("FailedCount", failures.len())
-        .with("FailedRouteEntries", failures))
 }

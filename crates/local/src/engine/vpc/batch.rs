@@ -1,0 +1,144 @@
+//! The batch route actions (spec `ccm-nodes-routes.md` §6.2): `CreateRouteEntries` and
+//! `DeleteRouteEntries` take up to 50 `RouteEntries.N.*` items, and each item succeeds or
+//! fails on its own (`FailedRouteEntries`, with the `VPC_ROUTE_ENTRY_*` codes the reference
+//! checks); the call itself succeeds. The rules per entry are the parent module's (`admit`,
+//! `delete::position`).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use slb_openapi::Action;
+use slb_openapi::error::ApiError;
+use slb_openapi::params::Params;
+use slb_openapi::vpc::{
+    CreateRouteEntriesRequest, DeleteRouteEntriesRequest, MAX_ROUTE_ENTRIES_PER_CALL,
+    ROUTER_ENTRY_NOT_EXIST, RouteEntryItem,
+};
+
+use super::super::{Ctx, Outcome, State};
+use super::delete::position;
+use super::{admit, only, put_tables};
+
+fn failed(item: &RouteEntryItem, code: &str, message: &str) -> Value {
+    json!({"DstCidrBlock": item.dst_cidr_block, "NextHop": item.next_hop, "FailedCode": code, "FailedMessage": message})
+}
+
+fn batch_items<A: Action>(
+    params: &Params,
+    fields: &[&str],
+    read: fn(&A) -> &[RouteEntryItem],
+) -> Result<Vec<RouteEntryItem>, ApiError> {
+    only(params, &[], Some(("RouteEntries", fields)))?;
+    let req = A::from_params(params)?;
+    let items = read(&req).to_vec();
+    if items.is_empty() || items.len() > MAX_ROUTE_ENTRIES_PER_CALL {
+        return Err(ApiError::invalid_parameter(
+            "RouteEntries",
+            "takes 1 to 50 entries per call",
+        ));
+    }
+    Ok(items)
+}
+
+/// `CreateRouteEntries`: up to 50 entries; each succeeds or fails on its own.
+pub(crate) fn create_route_entries(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let fields = [
+        "RouteTableId",
+        "DstCidrBlock",
+        "NextHop",
+        "NextHopType",
+        "Name",
+        "Description",
+    ];
+    let items = batch_items::<CreateRouteEntriesRequest>(params, &fields, |r| &r.route_entries)?;
+    let (mut tables, mut ids, mut failures) = (BTreeMap::new(), Vec::new(), Vec::new());
+    for item in &items {
+        let Some(table) = tables
+            .get(&item.route_table_id)
+            .or_else(|| state.route_tables.get(&item.route_table_id))
+            .cloned()
+        else {
+            failures.push(failed(
+                item,
+                "InvalidRouteTableId.NotFound",
+                "The specified route table does not exist.",
+            ));
+            continue;
+        };
+        let hop_type = if item.next_hop_type.is_empty() {
+            "Instance"
+        } else {
+            &item.next_hop_type
+        };
+        match admit(
+            state,
+            cx,
+            &table,
+            (&item.dst_cidr_block, hop_type, &item.next_hop),
+        ) {
+            Ok(mut entry) => {
+                entry.route_entry_name.clone_from(&item.name);
+                entry.description.clone_from(&item.description);
+                ids.push(entry.route_entry_id.clone());
+                let mut table = table;
+                table.entries.push(entry);
+                tables.insert(table.route_table_id.clone(), table);
+            }
+            Err(refusal) => failures.push(failed(item, refusal.batch_code, &refusal.error.message)),
+        }
+    }
+    let outcome = Outcome {
+        change: put_tables(tables),
+        ..Outcome::default()
+    };
+    Ok(outcome
+        .with("SuccessCount", ids.len())
+        .with("FailedCount", failures.len())
+        .with("RouteEntryIds", ids)
+        .with("FailedRouteEntries", failures))
+}
+
+/// `DeleteRouteEntries`: up to 50 entries by (table, destination, next hop).
+pub(crate) fn delete_route_entries(
+    state: &State,
+    _cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let fields = ["RouteTableId", "DstCidrBlock", "NextHop"];
+    let items = batch_items::<DeleteRouteEntriesRequest>(params, &fields, |r| &r.route_entries)?;
+    let (mut tables, mut done, mut failures) = (BTreeMap::new(), 0usize, Vec::new());
+    for item in &items {
+        let table = tables
+            .get(&item.route_table_id)
+            .or_else(|| state.route_tables.get(&item.route_table_id))
+            .cloned();
+        let hop = Some(item.next_hop.as_str()).filter(|h| !h.is_empty());
+        let found = table.as_ref().and_then(|t| {
+            position(t, Some(&item.dst_cidr_block), hop, None).map(|i| (t.clone(), i))
+        });
+        match found {
+            Some((mut table, i)) => {
+                table.entries.remove(i);
+                tables.insert(table.route_table_id.clone(), table);
+                done += 1;
+            }
+            None => failures.push(failed(
+                item,
+                ROUTER_ENTRY_NOT_EXIST,
+                "The specified route entry does not exist.",
+            )),
+        }
+    }
+    let outcome = Outcome {
+        change: put_tables(tables),
+        ..Outcome::default()
+    };
+    Ok(outcome
+        .with("SuccessCount", done)
+        .with("FailedCount", failures.len())
+        .with("FailedRouteEntries", failures))
+}
