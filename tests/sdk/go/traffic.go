@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -83,9 +85,16 @@ func familyIPv6(a *api) {
 	a.deleteLB(created.LoadBalancerId)
 }
 
-// readFrom connects to addr and reads until the server closes.
+// readFrom connects to addr and reads until the server closes. A started listener accepts
+// once the data plane has applied it, a moment after the API answered, so a refused
+// connection is retried for up to 10 s.
 func readFrom(addr string) string {
+	deadline := time.Now().Add(10 * time.Second)
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	for err != nil && errors.Is(err, syscall.ECONNREFUSED) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		conn, err = net.DialTimeout("tcp", addr, 5*time.Second)
+	}
 	check(err == nil, "connect to %s: %v", addr, err)
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
