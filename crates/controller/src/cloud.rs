@@ -113,7 +113,8 @@ fn api(action: &'static str) -> impl FnOnce(ApiError) -> CloudError {
 
 /// `lb` as simulated after a run, with the ids the cloud gave instead of the simulator's
 /// placeholders: the created CLB's id and address, the created groups' ids (matched by name)
-/// and the listeners' references to them. `None` when a placeholder would remain.
+/// and the listeners' references to them. `None` when a placeholder would remain (a created
+/// domain extension's id is not recorded, so creating one costs a re-observation).
 fn with_real_ids(mut lb: ObservedLb, executed: &Executed) -> Option<ObservedLb> {
     if let Some((id, address)) = &executed.created {
         lb.load_balancer_id.clone_from(id);
@@ -136,7 +137,12 @@ fn with_real_ids(mut lb: ObservedLb, executed: &Executed) -> Option<ObservedLb> 
         || lb
             .vserver_groups
             .iter()
-            .any(|g| placeholder(&g.vserver_group_id));
+            .any(|g| placeholder(&g.vserver_group_id))
+        || lb.listeners.iter().any(|l| {
+            l.domain_extensions
+                .iter()
+                .any(|d| placeholder(&d.domain_extension_id))
+        });
     (!unresolved).then_some(lb)
 }
 

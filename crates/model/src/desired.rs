@@ -210,6 +210,9 @@ pub struct DesiredListener {
     /// Where `attributes.scheduler` comes from, which decides whether an existing
     /// listener's scheduler is changed (issue 14 item 12).
     pub scheduler: SchedulerSource,
+    /// HTTPS: domain (lower case) → server certificate id from `domain-extensions`; `None`
+    /// when the annotation is absent (the listener's extensions are left alone).
+    pub domain_extensions: Option<BTreeMap<String, String>>,
 }
 
 /// Where a listener's scheduler comes from.

@@ -75,6 +75,20 @@ pub struct ObservedListener {
     pub bandwidth: Option<i32>,
     /// The protocol-specific configuration as reported.
     pub attributes: ListenerAttributes,
+    /// HTTPS: the domain extensions (`DescribeDomainExtensions`); empty for other protocols.
+    #[serde(default)]
+    pub domain_extensions: Vec<ObservedDomainExtension>,
+}
+
+/// One domain extension (SNI certificate) of an HTTPS listener.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedDomainExtension {
+    /// `DomainExtensionId` (`de-…`).
+    pub domain_extension_id: String,
+    /// `Domain`, lower case.
+    pub domain: String,
+    /// `ServerCertificateId`.
+    pub server_certificate_id: String,
 }
 
 impl ObservedListener {

@@ -11,6 +11,7 @@
 
 mod action;
 mod delete;
+mod domain_ext;
 mod groups;
 mod instance;
 mod listeners;

@@ -228,6 +228,25 @@ pub fn describe(action: &Action) -> (String, String) {
             String::new(),
         ),
         A::DeleteLoadBalancer { load_balancer_id } => (load_balancer_id.clone(), String::new()),
+        A::CreateDomainExtension {
+            load_balancer,
+            listener_port,
+            domain,
+            server_certificate_id,
+        } => (
+            format!("{} https:{listener_port}", lb(load_balancer)),
+            format!("{domain} → {server_certificate_id}"),
+        ),
+        A::SetDomainExtensionAttribute {
+            domain_extension_id,
+            server_certificate_id,
+        } => (
+            domain_extension_id.clone(),
+            format!("certificate {server_certificate_id}"),
+        ),
+        A::DeleteDomainExtension {
+            domain_extension_id,
+        } => (domain_extension_id.clone(), String::new()),
         // Listener variants were handled above through `listener_params`.
         _ => (String::new(), String::new()),
     }

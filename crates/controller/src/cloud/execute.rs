@@ -289,6 +289,29 @@ impl Run<'_> {
             Action::DeleteLoadBalancer { load_balancer_id } => {
                 set("LoadBalancerId", load_balancer_id.clone());
             }
+            Action::CreateDomainExtension {
+                load_balancer,
+                listener_port,
+                domain,
+                server_certificate_id,
+            } => {
+                set("LoadBalancerId", self.lb(load_balancer)?);
+                set("ListenerPort", listener_port.to_string());
+                set("Domain", domain.clone());
+                set("ServerCertificateId", server_certificate_id.clone());
+            }
+            Action::SetDomainExtensionAttribute {
+                domain_extension_id,
+                server_certificate_id,
+            } => {
+                set("DomainExtensionId", domain_extension_id.clone());
+                set("ServerCertificateId", server_certificate_id.clone());
+            }
+            Action::DeleteDomainExtension {
+                domain_extension_id,
+            } => {
+                set("DomainExtensionId", domain_extension_id.clone());
+            }
             other => {
                 let (protocol, params) =
                     other

@@ -1,6 +1,7 @@
 //! Finding a Service's CLB (reuse id, known id, `kubernetes.do.not.delete` tag) and observing
-//! it as slb-model's [`ObservedLb`]: attribute, tags, listeners, vServer groups and their
-//! members, with the wire's quirks translated (charge type codes, listener attributes).
+//! it as slb-model's [`ObservedLb`]: attribute, tags, listeners (with the domain extensions
+//! of HTTPS ones), vServer groups and their members, with the wire's quirks translated
+//! (charge type codes, listener attributes).
 //!
 //! The tags come with the attribute (`DescribeLoadBalancerAttribute` carries every field of a
 //! `DescribeLoadBalancers` item, `Tags.Tag[]` included: slb-openapi.md §3.2), so an observation
@@ -10,11 +11,12 @@
 //! Only reads; caching and planning are the parent module's.
 
 use super::{Cloud, CloudError, api, wire};
-use slb_model::observed::{ObservedListener, ObservedVServerGroup};
+use slb_model::observed::{ObservedDomainExtension, ObservedListener, ObservedVServerGroup};
 use slb_model::types::{BackendServer, BackendType, Protocol};
 use slb_model::{DesiredLb, ObservedLb};
 use slb_openapi::clb::{
-    DescribeListenersRequest, DescribeLoadBalancerAttributeRequest, DescribeLoadBalancersRequest,
+    DescribeDomainExtensionsRequest, DescribeListenersRequest,
+    DescribeLoadBalancerAttributeRequest, DescribeLoadBalancersRequest,
     DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, ListTagResourcesRequest,
 };
 use slb_openapi::paginate::{
@@ -132,8 +134,10 @@ impl Cloud {
                 vserver_group_id: item.vserver_group_id,
                 bandwidth: Some(item.bandwidth),
                 attributes: wire::listener_attributes(protocol, &json),
+                domain_extensions: Vec::new(),
             });
         }
+        calls += self.observe_domain_extensions(id, &mut observed).await?;
 
         let groups = DescribeVServerGroupsRequest {
             region_id: region.clone(),
@@ -164,6 +168,44 @@ impl Cloud {
             });
         }
         Ok((Some(observed), calls))
+    }
+
+    /// Fills in the domain extensions of the HTTPS listeners (one `DescribeDomainExtensions`
+    /// per HTTPS listener; none for a CLB without one). Returns the calls made.
+    async fn observe_domain_extensions(
+        &self,
+        id: &str,
+        observed: &mut ObservedLb,
+    ) -> Result<usize, CloudError> {
+        let mut calls = 0;
+        for l in observed
+            .listeners
+            .iter_mut()
+            .filter(|l| l.listener_protocol == Protocol::Https)
+        {
+            let req = DescribeDomainExtensionsRequest {
+                region_id: Some(self.region.clone()),
+                load_balancer_id: id.to_owned(),
+                listener_port: l.listener_port,
+                ..Default::default()
+            };
+            let found = self
+                .clb
+                .describe_domain_extensions(&req)
+                .await
+                .map_err(api("DescribeDomainExtensions"))?;
+            calls += 1;
+            l.domain_extensions = found
+                .domain_extensions
+                .into_iter()
+                .map(|d| ObservedDomainExtension {
+                    domain_extension_id: d.domain_extension_id,
+                    domain: d.domain.to_ascii_lowercase(),
+                    server_certificate_id: d.server_certificate_id,
+                })
+                .collect();
+        }
+        Ok(calls)
     }
 
     /// The CLB's tags by the tag API, for an attribute answer that named none.

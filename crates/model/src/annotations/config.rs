@@ -88,7 +88,7 @@ pub struct ListenerConfig {
     pub protocol_ports: BTreeMap<u16, Protocol>,
     /// `forward-port`: HTTP port → HTTPS port.
     pub forward_ports: BTreeMap<u16, u16>,
-    /// `domain-extensions` (parsed, not yet planned).
+    /// `domain-extensions`: SNI certificates of HTTPS listeners, planned per listener.
     pub domain_extensions: Vec<(String, String)>,
     /// Attributes common to all protocols (filtered per protocol by `desired`).
     pub attributes: ListenerAttributes,

@@ -287,7 +287,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "1234-cn-hangzhou",
-        "Server certificate of HTTPS listeners (required for https).",
+        "Server certificate of HTTPS listeners (required for https); it must exist in the region (`CertificateNotExist` otherwise).",
     ),
     p(
         "tls-cipher-policy",
@@ -314,7 +314,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "a.example.com:cert-a",
-        "SNI certificates `domain:certId,…` (parsed; not yet planned).",
+        "SNI certificates `domain:certId,…` of HTTPS listeners: extensions are created, re-pointed and deleted to match; without the annotation they are left alone.",
     ),
     p(
         "forward-port",
@@ -404,7 +404,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "on",
-        "Access control on/off.",
+        "Access control on/off on every listener of the Service; `on` needs `acl-id`.",
     ),
     p(
         "acl-id",
@@ -413,7 +413,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "acl-bp1abc",
-        "Access control list id(s).",
+        "Access control list id(s) bound while `acl-status` is on; each must exist with the CLB's IP version.",
     ),
     p(
         "acl-type",
@@ -422,7 +422,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "white",
-        "Access control list type.",
+        "`AclType`: `white` (allow-list) or `black` (deny-list) of the ACL's CIDRs.",
     ),
     p(
         "sticky-session",

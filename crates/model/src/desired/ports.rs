@@ -1,6 +1,6 @@
 //! Per Service port: the listener (protocol, description, attributes) and its group.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::ServicePort;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -69,8 +69,25 @@ pub(super) fn port_plan(
         bandwidth: (protocol != Protocol::Http).then_some(-1),
         attributes: listener_attributes(config, protocol, listener_port),
         scheduler: SchedulerSource::of(config.is_explicit("scheduler"), local),
+        domain_extensions: domain_extensions(config, protocol),
     };
     Ok((listener, group_port))
+}
+
+/// `domain-extensions` of an HTTPS listener as domain (lower case, as the CLB keeps it) →
+/// certificate id; `None` for other protocols or without the annotation.
+fn domain_extensions(config: &LbConfig, protocol: Protocol) -> Option<BTreeMap<String, String>> {
+    if protocol != Protocol::Https || config.listener.domain_extensions.is_empty() {
+        return None;
+    }
+    Some(
+        config
+            .listener
+            .domain_extensions
+            .iter()
+            .map(|(domain, cert)| (domain.to_ascii_lowercase(), cert.clone()))
+            .collect(),
+    )
 }
 
 fn listener_attributes(config: &LbConfig, protocol: Protocol, port: u16) -> ListenerAttributes {

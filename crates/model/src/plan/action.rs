@@ -193,6 +193,20 @@ pub enum Action {
     },
     /// `DeleteLoadBalancer`.
     DeleteLoadBalancer { load_balancer_id: String },
+    /// `CreateDomainExtension` on the HTTPS listener `listener_port`.
+    CreateDomainExtension {
+        load_balancer: LbRef,
+        listener_port: u16,
+        domain: String,
+        server_certificate_id: String,
+    },
+    /// `SetDomainExtensionAttribute`: the certificate of an existing extension.
+    SetDomainExtensionAttribute {
+        domain_extension_id: String,
+        server_certificate_id: String,
+    },
+    /// `DeleteDomainExtension`.
+    DeleteDomainExtension { domain_extension_id: String },
 }
 
 impl Action {
@@ -281,6 +295,9 @@ impl Action {
             A::StopLoadBalancerListener { .. } => "StopLoadBalancerListener",
             A::DeleteLoadBalancerListener { .. } => "DeleteLoadBalancerListener",
             A::DeleteLoadBalancer { .. } => "DeleteLoadBalancer",
+            A::CreateDomainExtension { .. } => "CreateDomainExtension",
+            A::SetDomainExtensionAttribute { .. } => "SetDomainExtensionAttribute",
+            A::DeleteDomainExtension { .. } => "DeleteDomainExtension",
         }
     }
 }

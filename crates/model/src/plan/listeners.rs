@@ -142,6 +142,7 @@ pub(super) fn plan_upserts(
             out.actions
                 .push(Action::create_listener(w.protocol, params));
             out.actions.push(start);
+            super::domain_ext::plan(scope, w, &[], out);
             continue;
         };
         let group_changed = match group {
@@ -165,6 +166,7 @@ pub(super) fn plan_upserts(
         if !l.is_running() {
             out.actions.push(start);
         }
+        super::domain_ext::plan(scope, w, &l.domain_extensions, out);
     }
 }
 

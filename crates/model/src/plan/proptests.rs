@@ -228,6 +228,7 @@ fn drift(o: &mut ObservedLb, ops: &[(u8, u16, u8)]) {
                 vserver_group_id: group,
                 bandwidth: None,
                 attributes: ListenerAttributes::default(),
+                domain_extensions: Vec::new(),
             }),
             1 => o.listeners.push(ObservedListener {
                 listener_port: port,
@@ -237,6 +238,7 @@ fn drift(o: &mut ObservedLb, ops: &[(u8, u16, u8)]) {
                 vserver_group_id: "rsp-other".into(),
                 bandwidth: None,
                 attributes: ListenerAttributes::default(),
+                domain_extensions: Vec::new(),
             }),
             2 if o.group_by_id(&format!("rsp-u{p}{x}")).is_some() => {}
             2 => o.vserver_groups.push(ObservedVServerGroup {

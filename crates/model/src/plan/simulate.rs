@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use super::{Action, GroupRef, LbRef, ListenerParams, Plan};
-use crate::observed::{ObservedLb, ObservedListener, ObservedVServerGroup};
+use crate::observed::{
+    ObservedDomainExtension, ObservedLb, ObservedListener, ObservedVServerGroup,
+};
 use crate::types::{BackendServer, Protocol};
 
 /// A plan step that cannot be applied to the state it meets.
@@ -42,8 +44,13 @@ const SIM_GROUP_PREFIX: &str = "rsp-sim-";
 /// Whether `id` is a placeholder the simulator made up for something the plan creates (to
 /// be replaced by the id the cloud answers before the result is trusted).
 pub fn is_simulated_id(id: &str) -> bool {
-    id.starts_with(SIM_LB_PREFIX) || id.starts_with(SIM_GROUP_PREFIX)
+    id.starts_with(SIM_LB_PREFIX)
+        || id.starts_with(SIM_GROUP_PREFIX)
+        || id.starts_with(SIM_DOMAIN_EXTENSION_PREFIX)
 }
+
+/// Prefix of the ids the simulator gives created domain extensions.
+const SIM_DOMAIN_EXTENSION_PREFIX: &str = "de-sim-";
 
 struct Sim {
     lb: Option<ObservedLb>,
@@ -234,6 +241,11 @@ impl Sim {
                     .ok_or_else(|| missing(format!("listener {listener_port}")))?;
                 l.status = status.to_owned();
             }
+            Action::CreateDomainExtension { .. }
+            | Action::SetDomainExtensionAttribute { .. }
+            | Action::DeleteDomainExtension { .. } => {
+                domain_extension(lb, action).map_err(|()| missing("domain extension".into()))?;
+            }
             Action::DeleteLoadBalancerListener {
                 listener_port,
                 listener_protocol,
@@ -288,7 +300,8 @@ fn lb_ref(action: &Action) -> Option<&LbRef> {
         | Action::CreateVServerGroup { load_balancer, .. }
         | Action::StartLoadBalancerListener { load_balancer, .. }
         | Action::StopLoadBalancerListener { load_balancer, .. }
-        | Action::DeleteLoadBalancerListener { load_balancer, .. } => Some(load_balancer),
+        | Action::DeleteLoadBalancerListener { load_balancer, .. }
+        | Action::CreateDomainExtension { load_balancer, .. } => Some(load_balancer),
         _ => action.listener_params().map(|(_, p)| &p.load_balancer),
     }
 }
@@ -311,6 +324,58 @@ fn members(action: &Action, group: &mut Vec<BackendServer>, batch: &[BackendServ
             }
         }
     }
+}
+
+/// A domain extension action on the simulated CLB; `Err` when its listener or extension is
+/// missing, or the domain is already there.
+fn domain_extension(lb: &mut ObservedLb, action: &Action) -> Result<(), ()> {
+    match action {
+        Action::CreateDomainExtension {
+            listener_port,
+            domain,
+            server_certificate_id,
+            ..
+        } => {
+            let l = listener_mut(lb, *listener_port, Protocol::Https).ok_or(())?;
+            if l.domain_extensions.iter().any(|d| d.domain == *domain) {
+                return Err(());
+            }
+            l.domain_extensions.push(ObservedDomainExtension {
+                domain_extension_id: format!("{SIM_DOMAIN_EXTENSION_PREFIX}{domain}"),
+                domain: domain.clone(),
+                server_certificate_id: server_certificate_id.clone(),
+            });
+        }
+        Action::SetDomainExtensionAttribute {
+            domain_extension_id,
+            server_certificate_id,
+        } => {
+            let (l, i) = extension_mut(lb, domain_extension_id).ok_or(())?;
+            l.domain_extensions[i].server_certificate_id = server_certificate_id.clone();
+        }
+        Action::DeleteDomainExtension {
+            domain_extension_id,
+        } => {
+            let (l, i) = extension_mut(lb, domain_extension_id).ok_or(())?;
+            l.domain_extensions.remove(i);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The listener holding domain extension `id`, and the extension's index in it.
+fn extension_mut<'a>(
+    lb: &'a mut ObservedLb,
+    id: &str,
+) -> Option<(&'a mut ObservedListener, usize)> {
+    lb.listeners.iter_mut().find_map(|l| {
+        let i = l
+            .domain_extensions
+            .iter()
+            .position(|d| d.domain_extension_id == id)?;
+        Some((l, i))
+    })
 }
 
 fn listener_mut(
@@ -345,6 +410,7 @@ fn listener(
             vserver_group_id: group_id.unwrap_or_default(),
             bandwidth: p.bandwidth,
             attributes: p.attributes.clone(),
+            domain_extensions: Vec::new(),
         });
         return Ok(());
     }

@@ -61,6 +61,7 @@ fn user_listener(port: u16, protocol: Protocol, group: &str) -> ObservedListener
         vserver_group_id: group.into(),
         bandwidth: Some(-1),
         attributes: ListenerAttributes::default(),
+        domain_extensions: Vec::new(),
     }
 }
 
