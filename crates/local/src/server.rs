@@ -182,6 +182,7 @@ async fn serve_one(
     if !info.family.versions().contains(&version.as_str()) {
         return Err(codes::INVALID_VERSION.error());
     }
+    check_format(&params)?;
     let latency = app.engine.injected_latency(info.name);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -194,6 +195,20 @@ async fn serve_one(
             tracing::error!(error = %e, "engine task failed");
             Err(codes::INTERNAL_ERROR.error())
         })
+}
+
+/// `Format`: answers are JSON only, so another explicit value (`XML`, the real service's
+/// default when `Format` is absent) is refused by name instead of being answered in JSON.
+fn check_format(params: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    match params.get("Format").map(String::as_str) {
+        Some(format) if !format.is_empty() && !format.eq_ignore_ascii_case("JSON") => {
+            Err(ApiError::invalid_parameter(
+                "Format",
+                &format!("the local CLB answers JSON only (got {format:?}); send Format=JSON"),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Verifies the signature (V3 when `Authorization` names an `ACS3-` algorithm, else V2 over

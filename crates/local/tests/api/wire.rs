@@ -299,3 +299,23 @@ async fn garbage_input_of_any_kind_gets_a_4xx_and_the_server_keeps_serving() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn format_xml_is_refused_by_name_rather_than_answered_in_json() {
+    let h = start().await;
+    let mut params = sign("GET", "DescribeLoadBalancers", &[], &uuid_nonce());
+    params.insert("Format".into(), "XML".into());
+    params.remove("Signature");
+    let sig = slb_openapi::sign::sign_v2("GET", &params, AK_SECRET);
+    params.insert("Signature".into(), sig);
+    let (status, body) = send(h.addr, "GET", &params).await;
+    assert_eq!(
+        (status.as_u16(), body["Code"].as_str().unwrap()),
+        (400, "InvalidParameter")
+    );
+    let message = body["Message"].as_str().unwrap();
+    assert!(
+        message.contains("\"Format\"") && message.contains("Format=JSON"),
+        "{message}"
+    );
+}
