@@ -332,7 +332,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "rr",
-        "Scheduler; default `wrr` so Local-mode pod-count weights take effect.",
+        "Scheduler; default `wrr` so Local-mode pod-count weights take effect (an existing listener is switched to it, and the event says so); without the annotation, an existing Cluster-policy listener keeps the scheduler it has (e.g. the reference's `rr`).",
     ),
     p(
         "persistence-timeout",
