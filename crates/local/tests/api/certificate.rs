@@ -299,3 +299,35 @@ async fn certificates_in_use_cannot_be_deleted() {
         400,
     );
 }
+
+#[tokio::test]
+async fn unmodelled_https_parameters_are_refused_by_name() {
+    let h = start().await;
+    let lb = create_lb(&h, "https-unmodelled").await.load_balancer_id;
+    let server = upload(&h, "srv", &["a.example.com"])
+        .await
+        .server_certificate_id;
+    for param in [
+        "ServerCertificate.1.CertificateId",
+        "XForwardedFor_ClientCertSubjectDN",
+    ] {
+        let (status, body) = raw(
+            h.addr,
+            "POST",
+            "CreateLoadBalancerHTTPSListener",
+            &[
+                ("LoadBalancerId", lb.as_str()),
+                ("ListenerPort", "443"),
+                ("BackendServerPort", "80"),
+                ("Bandwidth", "-1"),
+                ("HealthCheck", "off"),
+                ("StickySession", "off"),
+                ("ServerCertificateId", server.as_str()),
+                (param, "on"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 400, "{param}: {body}");
+        assert!(body["Message"].as_str().unwrap().contains(param), "{body}");
+    }
+}

@@ -5,7 +5,8 @@
 //! listener's settings under their wire names, so nothing given is dropped.
 //!
 //! Not here: custom TLS cipher policies (`tls-…` ids; CreateTLSCipherPolicy is not served,
-//! so such an id answers `InvalidTLSPolicyId.NotExist`).
+//! so such an id answers `InvalidTLSPolicyId.NotExist`), dual certificates and the
+//! client-certificate headers, which are refused by name.
 
 use std::collections::BTreeMap;
 
@@ -86,6 +87,24 @@ pub(super) fn merge_acl(
     Ok(())
 }
 
+/// HTTPS parameters of features the local CLB does not model: the dual-certificate form
+/// `ServerCertificate.N.*` and the mutual-TLS header passthrough `XForwardedFor_ClientCert*`.
+/// Refused by name rather than accepted and dropped.
+fn refuse_unmodelled(params: &Params) -> Result<(), ApiError> {
+    let hit = params.iter().find(|(k, v)| {
+        !v.is_empty()
+            && (k.starts_with("ServerCertificate.") || k.starts_with("XForwardedFor_ClientCert"))
+    });
+    match hit {
+        Some((k, _)) => Err(ApiError::invalid_parameter(
+            k,
+            "is not modelled by the local CLB (dual certificates and client-certificate \
+             headers); use ServerCertificateId and leave it out",
+        )),
+        None => Ok(()),
+    }
+}
+
 fn certificate_not_exist(param: &str, id: &str) -> ApiError {
     ApiError::service(
         "CertificateNotExist",
@@ -109,6 +128,7 @@ fn type_mismatched(param: &str, id: &str) -> ApiError {
 /// # Errors
 /// `CertificateNotExist`, `CertificateTypeMismatched`, `InvalidTLSPolicyId.NotExist`.
 pub(super) fn check_https(state: &State, params: &Params) -> Result<(), ApiError> {
+    refuse_unmodelled(params)?;
     let r = ParamReader::new(params);
     let sec = &state.security;
     if let Some(id) = r.opt::<String>(&["ServerCertificateId"])?
