@@ -5,13 +5,14 @@
 //! The translation is a pure function ([`to_config`]): CLB names become the proxy's typed
 //! settings, unknown values fall back to the CLB's own defaults with a warning, and intranet
 //! layer-4 listeners refuse hairpin traffic as the real CLB does (the FAQ's "backend as client"
-//! case). `http` listeners get the proxy's HTTP settings; `https` ones are still forwarded as
-//! TCP.
+//! case). `http` and `https` listeners get the proxy's HTTP settings, `https` ones their
+//! certificates, and every listener its ACL.
 
+use slb_dataplane::tls::{CertificatePem, TlsConfig};
 use slb_dataplane::{
-    BackendConfig, DataPlaneConfig, DataPlaneHandle, DrainConfig, ForwardedHeaders,
-    HealthCheckConfig, HealthCheckKind, HttpCodes, HttpConfig, ListenerConfig, Protocol, Scheduler,
-    StickySession,
+    AclConfig, AclKind, BackendConfig, Cidr, DataPlaneConfig, DataPlaneHandle, DrainConfig,
+    ForwardedHeaders, HealthCheckConfig, HealthCheckKind, HttpCodes, HttpConfig, ListenerConfig,
+    ProbeMethod, Protocol, Scheduler, StickySession,
 };
 use slb_local::dataplane::{DataPlaneListener, HttpSettings};
 use slb_local::{DataPlane, LocalDataPlaneSnapshot};
@@ -85,11 +86,55 @@ fn listener(l: &DataPlaneListener) -> ListenerConfig {
     config.refuse_hairpin = layer4 && l.address_type == "intranet";
     if let Some(h) = &l.http {
         config.http = http_config(&config.id, &l.load_balancer_id, h);
+        config.tls = tls_config(l, h.http2);
     }
+    config.acl = acl_config(&config.id, l);
     if l.established_timeout_s > 0 {
         config.idle_timeout = Some(Duration::from_secs(u64::from(l.established_timeout_s)));
     }
     config
+}
+
+/// The listener's ACL; entries that do not parse are left out with a warning (the local CLB
+/// validates them when they are added).
+fn acl_config(id: &str, l: &DataPlaneListener) -> Option<AclConfig> {
+    let acl = l.security.acl.as_ref()?;
+    let kind = if acl.acl_type == "black" {
+        AclKind::Black
+    } else {
+        AclKind::White
+    };
+    let cidrs = acl
+        .cidrs
+        .iter()
+        .filter_map(|c| {
+            c.parse::<Cidr>()
+                .inspect_err(|e| tracing::warn!(listener = %id, error = %e, "ACL entry skipped"))
+                .ok()
+        })
+        .collect();
+    Some(AclConfig { kind, cidrs })
+}
+
+/// An HTTPS listener's certificates and policy; `None` without a server certificate (the
+/// proxy then reports the listener as not started).
+fn tls_config(l: &DataPlaneListener, http2: bool) -> Option<TlsConfig> {
+    let pem = |c: &slb_local::engine::CertificatePem| CertificatePem {
+        id: c.id.clone(),
+        chain_pem: c.certificate_pem.clone(),
+        key_pem: c.private_key_pem.clone(),
+    };
+    let s = &l.security;
+    Some(TlsConfig {
+        default_certificate: pem(s.server_certificate.as_ref()?),
+        domain_certificates: s
+            .domain_extensions
+            .iter()
+            .map(|(domain, c)| (domain.clone(), pem(c)))
+            .collect(),
+        cipher_policy: s.tls_cipher_policy.clone(),
+        http2,
+    })
 }
 
 fn http_config(id: &str, load_balancer_id: &str, h: &HttpSettings) -> HttpConfig {
@@ -121,6 +166,11 @@ fn http_config(id: &str, load_balancer_id: &str, h: &HttpSettings) -> HttpConfig
         idle_timeout: secs(h.idle_timeout_s, 15),
         request_timeout: secs(h.request_timeout_s, 60),
         redirect_https_port: h.forward_port,
+        redirect_code: if h.forward_code == 0 {
+            301
+        } else {
+            h.forward_code
+        },
         ..HttpConfig::default()
     }
 }
@@ -141,6 +191,12 @@ fn health_check(l: &DataPlaneListener) -> Option<HealthCheckConfig> {
             codes: HttpCodes::parse(&h.http_codes)
                 .or_else(|_| HttpCodes::parse("http_2xx"))
                 .ok()?,
+            method: if h.method == "get" {
+                ProbeMethod::Get
+            } else {
+                ProbeMethod::Head
+            },
+            http11: h.http_version == "http1.1",
         },
         "udp" => HealthCheckKind::Udp {
             request: h.udp_request.clone().into_bytes(),
@@ -182,6 +238,8 @@ mod tests {
                 uri: "/healthz".into(),
                 domain: "$_ip".into(),
                 http_codes: "http_2xx,http_3xx".into(),
+                method: "get".into(),
+                http_version: String::new(),
                 udp_request: String::new(),
                 udp_expect: String::new(),
             },
@@ -202,6 +260,7 @@ mod tests {
                 },
             ],
             http: None,
+            security: slb_local::engine::ListenerSecurity::default(),
         }
     }
 
@@ -290,7 +349,14 @@ mod tests {
         let hc = l.health_check.as_ref().unwrap();
         assert_eq!(hc.interval, Duration::from_secs(2));
         match &hc.kind {
-            HealthCheckKind::Http { uri, domain, .. } => {
+            HealthCheckKind::Http {
+                uri,
+                domain,
+                method,
+                http11,
+                ..
+            } => {
+                assert_eq!((*method, *http11), (ProbeMethod::Get, false));
                 assert_eq!(uri, "/healthz");
                 assert_eq!(domain, &None, "$_ip means the backend's own address");
             }
@@ -299,13 +365,47 @@ mod tests {
     }
 
     #[test]
-    fn internet_listeners_allow_hairpin_and_https_is_forwarded_as_tcp() {
+    fn internet_listeners_allow_hairpin_and_https_is_terminated_as_https() {
         let l = &to_config(&LocalDataPlaneSnapshot {
             listeners: vec![local("https", "internet")],
         })
         .listeners[0];
-        assert_eq!(l.protocol, Protocol::Tcp);
+        assert_eq!(l.protocol, Protocol::Https);
         assert!(!l.refuse_hairpin);
+    }
+
+    #[test]
+    fn the_acl_and_https_certificates_reach_the_proxy() {
+        use slb_local::engine::{AclView, CertificatePem as Pem};
+        let mut input = local("https", "internet");
+        input.http = Some(HttpSettings {
+            http2: true,
+            ..HttpSettings::default()
+        });
+        let cert = |id: &str| Pem {
+            id: id.into(),
+            certificate_pem: format!("{id}-chain"),
+            private_key_pem: format!("{id}-key"),
+        };
+        input.security.acl = Some(AclView {
+            acl_type: "black".into(),
+            cidrs: vec!["10.0.0.0/8".into(), "not-a-cidr".into()],
+        });
+        input.security.server_certificate = Some(cert("default"));
+        input.security.domain_extensions = vec![("*.example.com".into(), cert("wild"))];
+        input.security.tls_cipher_policy = Some("tls_cipher_policy_1_2".into());
+        let l = &to_config(&LocalDataPlaneSnapshot {
+            listeners: vec![input],
+        })
+        .listeners[0];
+        let acl = l.acl.as_ref().unwrap();
+        assert_eq!(acl.kind, AclKind::Black);
+        assert_eq!(acl.cidrs.len(), 1, "the bad entry is skipped");
+        let tls = l.tls.as_ref().unwrap();
+        assert_eq!(tls.default_certificate.key_pem, "default-key");
+        assert_eq!(tls.domain_certificates[0].0, "*.example.com");
+        assert_eq!(tls.cipher_policy.as_deref(), Some("tls_cipher_policy_1_2"));
+        assert!(tls.http2);
     }
 
     #[test]

@@ -62,7 +62,8 @@ pub struct BackendConfig {
 pub enum HealthCheckKind {
     /// A TCP connect that completes within the timeout is a success.
     Tcp,
-    /// An HTTP/1.0 `GET` whose status code falls in one of the accepted classes.
+    /// An HTTP request (`GET` or `HEAD`, HTTP/1.0 or 1.1) whose status code falls in one of
+    /// the accepted classes.
     Http {
         /// Request path, e.g. `/healthz`.
         uri: String,
@@ -70,6 +71,10 @@ pub enum HealthCheckKind {
         domain: Option<String>,
         /// Accepted status classes.
         codes: HttpCodes,
+        /// `GET` or `HEAD` (CLB's `HealthCheckMethod`).
+        method: ProbeMethod,
+        /// Send HTTP/1.1 instead of HTTP/1.0 (CLB's `HealthCheckHttpVersion`).
+        http11: bool,
     },
     /// A UDP datagram (`request`) to the target. With `expect` empty the backend is healthy
     /// unless an ICMP port-unreachable comes back (CLB's UDP check); otherwise the reply must
@@ -80,6 +85,16 @@ pub enum HealthCheckKind {
         /// Bytes the reply must contain; empty: any reply or silence passes.
         expect: Vec<u8>,
     },
+}
+
+/// The method of an HTTP health probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProbeMethod {
+    /// `HEAD`: CLB's default.
+    #[default]
+    Head,
+    /// `GET`.
+    Get,
 }
 
 /// A set of accepted HTTP status classes (`http_2xx` … `http_5xx`).
@@ -177,9 +192,11 @@ pub struct HttpConfig {
     /// How long a client may take to send a request's headers before its connection is
     /// closed (not a CLB setting: the slowloris guard).
     pub header_timeout: Duration,
-    /// `Some(port)`: every request is answered `301` to `https://host:port` (CLB's
-    /// `ListenerForward=on` with `ForwardPort`) and no backend is used.
+    /// `Some(port)`: every request is answered with a redirect to `https://host:port`
+    /// (CLB's `ListenerForward=on` with `ForwardPort`) and no backend is used.
     pub redirect_https_port: Option<u16>,
+    /// The redirect's status (CLB's `ForwardCode`: 301, 302, 303, 307 or 308).
+    pub redirect_code: u16,
 }
 
 /// The optional headers of CLB's `XForwardedFor_*` settings.
@@ -226,6 +243,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(60),
             header_timeout: Duration::from_secs(10),
             redirect_https_port: None,
+            redirect_code: 301,
         }
     }
 }

@@ -42,6 +42,7 @@ mod workers;
 pub use acl::{AclConfig, AclKind, Cidr, CidrError};
 pub use config::{
     BackendConfig, ConfigError, DataPlaneConfig, DrainConfig, ForwardedHeaders, HealthCheckConfig,
-    HealthCheckKind, HttpCodes, HttpConfig, ListenerConfig, Protocol, Scheduler, StickySession,
+    HealthCheckKind, HttpCodes, HttpConfig, ListenerConfig, ProbeMethod, Protocol, Scheduler,
+    StickySession,
 };
 pub use plane::{ApplyStatus, DataPlane, DataPlaneHandle, Error, ListenerStatus, Options};

@@ -142,14 +142,21 @@ async fn server_sessions_follow_the_backends_own_cookie_which_it_gets_back_uncha
 }
 
 #[tokio::test]
-async fn a_redirect_listener_answers_301_to_the_https_port_without_a_backend() {
+async fn a_redirect_listener_answers_301_or_its_code_to_the_https_port_without_a_backend() {
     let h = Harness::new();
     let mut l = http_listener("redirect", &[]);
     l.http.redirect_https_port = Some(8443);
-    let proxy = h.apply(&[l]).await[0];
-    let got = get(proxy, "/a/b?c=d", &[]).await;
+    let mut temporary = http_listener("redirect-307", &[]);
+    temporary.vip = ip("127.0.0.2");
+    temporary.http.redirect_https_port = Some(443);
+    temporary.http.redirect_code = 307;
+    let addrs = h.apply(&[l, temporary]).await;
+    let got = get(addrs[0], "/a/b?c=d", &[]).await;
     assert_eq!(got.status, 301);
     assert_eq!(got.headers["location"], "https://example.test:8443/a/b?c=d");
+    let got = get(addrs[1], "/x", &[]).await;
+    assert_eq!(got.status, 307);
+    assert_eq!(got.headers["location"], "https://example.test/x");
 }
 
 #[tokio::test]
@@ -290,4 +297,69 @@ async fn a_removed_backend_without_draining_fails_its_request_at_once() {
         .unwrap()
         .unwrap();
     assert_eq!(got.status, 502);
+}
+
+/// A health endpoint that answers 200 to anything and records each request line and Host.
+async fn recording_health_endpoint() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut buf = vec![0u8; 1024];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let host = head.lines().find(|l| l.starts_with("Host: ")).unwrap_or("");
+            let first = head.lines().next().unwrap_or("");
+            log.lock().unwrap().push(format!("{first} | {host}"));
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn http_health_checks_use_the_method_version_uri_domain_and_accepted_classes() {
+    let h = Harness::new();
+    let a = Backend::start("127.0.0.1", "a").await;
+    let (port, seen) = recording_health_endpoint().await;
+    let check = |codes: &str| slb_dataplane::HealthCheckConfig {
+        kind: slb_dataplane::HealthCheckKind::Http {
+            uri: "/healthz".into(),
+            domain: Some("app.example".into()),
+            codes: slb_dataplane::HttpCodes::parse(codes).unwrap(),
+            method: slb_dataplane::ProbeMethod::Head,
+            http11: true,
+        },
+        interval: Duration::from_millis(20),
+        timeout: Duration::from_millis(200),
+        healthy_threshold: 1,
+        unhealthy_threshold: 1,
+        connect_port: Some(port),
+    };
+    let mut l = http_listener("hc", &[&a]);
+    l.health_check = Some(check("http_3xx"));
+    let proxy = h.apply(std::slice::from_ref(&l)).await[0];
+    h.wait_metric(
+        "slb_dataplane_health_transitions_total{listener=\"hc\",kind=\"unhealthy\"}",
+        1.0,
+    )
+    .await;
+    assert_eq!(
+        get(proxy, "/", &[]).await.status,
+        503,
+        "200 is not http_3xx"
+    );
+    l.health_check = Some(check("http_2xx"));
+    h.apply(&[l]).await;
+    h.wait_metric(
+        "slb_dataplane_health_transitions_total{listener=\"hc\",kind=\"healthy\"}",
+        1.0,
+    )
+    .await;
+    assert_eq!(get(proxy, "/", &[]).await.backend(), "a");
+    let first = seen.lock().unwrap()[0].clone();
+    assert_eq!(first, "HEAD /healthz HTTP/1.1 | Host: app.example");
 }

@@ -168,6 +168,8 @@ async fn http_health_check_sends_host_and_accepts_only_listed_classes() {
             uri: "/healthz".into(),
             domain: Some(domain.into()),
             codes: HttpCodes::parse("http_2xx,http_3xx").unwrap(),
+            method: slb_dataplane::ProbeMethod::Get,
+            http11: false,
         },
         interval: Duration::from_millis(20),
         timeout: Duration::from_millis(200),

@@ -2,7 +2,8 @@
 //! engine pushes the full set of forwarding listeners through [`DataPlane::apply`]. A
 //! listener forwards when it is `running` on an `active` load balancer; its backends are
 //! resolved to `IP:port` (ecs → the instance's private IP on the backend port, eni/eci →
-//! `ServerIp:port`) with their weights.
+//! `ServerIp:port`) with their weights. HTTP and HTTPS listeners also carry their L7
+//! settings, and every listener its ACL and (HTTPS) certificates as PEM.
 //!
 //! slb-local does not depend on the proxy crate: the binary adapts a [`DataPlane`] to it.
 //! Snapshots are full (never deltas), so an adapter can diff or simply replace.
@@ -10,7 +11,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
-use crate::engine::State;
+use crate::engine::{ListenerSecurity, State};
 use crate::model::{Listener, LoadBalancer};
 
 /// Receives the full forwarding configuration.
@@ -61,6 +62,8 @@ pub struct DataPlaneListener {
     pub backends: Vec<DataPlaneBackend>,
     /// HTTP settings; `None` unless the protocol is `http` or `https`.
     pub http: Option<HttpSettings>,
+    /// The ACL (any protocol) and, for HTTPS, the certificates and cipher policy.
+    pub security: ListenerSecurity,
 }
 
 /// The settings of an HTTP or HTTPS listener, defaults filled in.
@@ -88,6 +91,10 @@ pub struct HttpSettings {
     pub request_timeout_s: u32,
     /// `ListenerForward=on`: the port requests are redirected to (`ForwardPort`).
     pub forward_port: Option<u16>,
+    /// `ForwardCode`: the redirect's status (0 when unset: 301).
+    pub forward_code: u16,
+    /// HTTPS: `EnableHttp2` (default on): offer HTTP/2 by ALPN.
+    pub http2: bool,
 }
 
 /// Health-check settings of a listener, defaults filled in.
@@ -113,6 +120,10 @@ pub struct HealthCheck {
     pub domain: String,
     /// Accepted HTTP codes, e.g. `http_2xx,http_3xx`.
     pub http_codes: String,
+    /// HTTP probe method: `head`, `get`, or empty (the CLB default, `head`).
+    pub method: String,
+    /// HTTP probe version: `http1.0`, `http1.1`, or empty (`http1.0`).
+    pub http_version: String,
     /// UDP probe request payload.
     pub udp_request: String,
     /// UDP expected response payload.
@@ -200,6 +211,8 @@ fn health_check(l: &Listener) -> HealthCheck {
         uri: s("HealthCheckURI"),
         domain: s("HealthCheckDomain"),
         http_codes: s("HealthCheckHttpCode"),
+        method: s("HealthCheckMethod"),
+        http_version: s("HealthCheckHttpVersion"),
         udp_request: s("HealthCheckReq"),
         udp_expect: s("HealthCheckExp"),
     }
@@ -224,6 +237,11 @@ fn http_settings(l: &Listener) -> Option<HttpSettings> {
         cookie: v.get("Cookie").cloned().unwrap_or_default(),
         idle_timeout_s: num(&v, "IdleTimeout"),
         request_timeout_s: num(&v, "RequestTimeout"),
+        http2: v.get("EnableHttp2").is_none_or(|x| x == "on"),
+        forward_code: v
+            .get("ForwardCode")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0),
         forward_port: on("ListenerForward")
             .then(|| v.get("ForwardPort").and_then(|p| p.parse().ok()))
             .flatten(),
@@ -290,6 +308,7 @@ pub fn snapshot(state: &State) -> LocalDataPlaneSnapshot {
                 established_timeout_s: num(&v, "EstablishedTimeout"),
                 backends: backends(state, lb, l),
                 http: http_settings(l),
+                security: state.security_of(l),
             });
         }
     }

@@ -1,8 +1,8 @@
 //! The async health prober: one task per (listener, backend) that probes on an interval and
 //! feeds [`HealthState`].
 //!
-//! Probes are TCP connects, HTTP/1.0 `GET`s with a `Host` header, or UDP datagrams, behind the small
-//! [`Probe`] trait so tests can script results. The prober only flips the backend's shared
+//! Probes are TCP connects, HTTP `HEAD`s or `GET`s (HTTP/1.0 or 1.1) with a `Host` header, or
+//! UDP datagrams, behind the small [`Probe`] trait so tests can script results. The prober only flips the backend's shared
 //! `healthy` flag; selection reads it. It does not retry within one interval.
 //!
 //! A probe that could not even open its socket because this process (or the system) is out
@@ -21,7 +21,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio_util::sync::CancellationToken;
 
 use super::{HealthState, Transition, parse_status_line};
-use crate::config::{HealthCheckConfig, HealthCheckKind, HttpCodes};
+use crate::config::{HealthCheckConfig, HealthCheckKind, HttpCodes, ProbeMethod};
 use crate::metrics::ListenerMetrics;
 use crate::pool::Backend;
 
@@ -97,7 +97,7 @@ pub trait Probe: Send + Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TcpProbe;
 
-/// An HTTP/1.0 GET probe.
+/// An HTTP probe: one request, `Connection: close`, judged by its status line.
 #[derive(Debug, Clone)]
 pub struct HttpProbe {
     /// Request path.
@@ -106,6 +106,10 @@ pub struct HttpProbe {
     pub domain: Option<String>,
     /// Accepted status classes.
     pub codes: HttpCodes,
+    /// `GET` or `HEAD`.
+    pub method: ProbeMethod,
+    /// HTTP/1.1 instead of HTTP/1.0.
+    pub http11: bool,
 }
 
 impl Probe for TcpProbe {
@@ -134,8 +138,13 @@ impl Probe for HttpProbe {
             } else {
                 self.uri.as_str()
             };
+            let method = match self.method {
+                ProbeMethod::Get => "GET",
+                ProbeMethod::Head => "HEAD",
+            };
+            let version = if self.http11 { "1.1" } else { "1.0" };
             let req = format!(
-                "GET {uri} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: slb-dataplane-health\r\n\
+                "{method} {uri} HTTP/{version}\r\nHost: {host}\r\nUser-Agent: slb-dataplane-health\r\n\
                  Connection: close\r\n\r\n"
             );
             s.write_all(req.as_bytes())
@@ -211,10 +220,18 @@ pub fn probe_for(cfg: &HealthCheckConfig) -> Arc<dyn Probe> {
             wait: cfg.timeout / 2,
         }),
         HealthCheckKind::Tcp => Arc::new(TcpProbe),
-        HealthCheckKind::Http { uri, domain, codes } => Arc::new(HttpProbe {
+        HealthCheckKind::Http {
+            uri,
+            domain,
+            codes,
+            method,
+            http11,
+        } => Arc::new(HttpProbe {
             uri: uri.clone(),
             domain: domain.clone(),
             codes: *codes,
+            method: *method,
+            http11: *http11,
         }),
     }
 }

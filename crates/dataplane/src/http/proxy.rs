@@ -1,4 +1,5 @@
-//! One HTTP request through the proxy: redirect listeners answer `301` to their HTTPS port;
+//! One HTTP request through the proxy: redirect listeners answer `301` (or their
+//! `ForwardCode`) to their HTTPS port;
 //! otherwise the pool picks a backend (a session cookie first, then the scheduler), the
 //! request gets CLB's forwarding headers and goes out on a kept-alive backend connection,
 //! and the response comes back with hop-by-hop headers removed and the session cookie set.
@@ -63,7 +64,7 @@ pub async fn handle(
             "the request headers are too large",
         )
     } else if let Some(port) = ctx.http.redirect_https_port {
-        redirect(&req, port, ctx.origin.local)
+        redirect(&req, port, ctx.http.redirect_code, ctx.origin.local)
     } else {
         forward(&ctx, req).await
     };
@@ -157,8 +158,14 @@ fn origin_form(uri: &Uri) -> Uri {
     Uri::from(pq)
 }
 
-/// `301` to the same host and path on the HTTPS port (CLB's `ListenerForward`).
-fn redirect(req: &Request<Incoming>, port: u16, local: SocketAddr) -> Response<ProxyBody> {
+/// A redirect (`code`, 301 unless CLB's `ForwardCode` says otherwise) to the same host and
+/// path on the HTTPS port (CLB's `ListenerForward`).
+fn redirect(
+    req: &Request<Incoming>,
+    port: u16,
+    code: u16,
+    local: SocketAddr,
+) -> Response<ProxyBody> {
     let host = req
         .headers()
         .get(HOST)
@@ -171,7 +178,11 @@ fn redirect(req: &Request<Incoming>, port: u16, local: SocketAddr) -> Response<P
     } else {
         format!("https://{host}:{port}{pq}")
     };
-    let mut resp = error(StatusCode::MOVED_PERMANENTLY, "moved to HTTPS");
+    let status = StatusCode::from_u16(code)
+        .ok()
+        .filter(StatusCode::is_redirection)
+        .unwrap_or(StatusCode::MOVED_PERMANENTLY);
+    let mut resp = error(status, "moved to HTTPS");
     match HeaderValue::from_str(&location) {
         Ok(v) => {
             resp.headers_mut().insert(LOCATION, v);

@@ -1,0 +1,308 @@
+//! `slb-ccm local serve` terminates TLS on an `https` listener configured through the signed
+//! OpenAPI: the certificate uploaded with UploadServerCertificate answers by default, a
+//! domain extension's certificate answers its SNI, the backend gets plain HTTP with
+//! `X-Forwarded-Proto: https`, the listener's white-list ACL refuses other sources, and an
+//! `http` listener with `ListenerForward=on` answers `301` to the HTTPS port.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use slb_openapi::clb::{
+    AclEntryParam, AddAccessControlListEntryRequest, AddVServerGroupBackendServersRequest,
+    CreateAccessControlListRequest, CreateDomainExtensionRequest, CreateHttpListenerRequest,
+    CreateHttpsListenerRequest, CreateLoadBalancerRequest, CreateVServerGroupRequest,
+    StartListenerRequest, UploadServerCertificateRequest,
+};
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
+use slb_openapi::types::{AclType, AddressType, BackendServer, BackendType, OnOff};
+use slb_openapi::{Clb, HttpClient};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+
+const ID: &str = "https-id";
+const SECRET: &str = "https-secret";
+
+/// A node on 127.0.0.51 answering every request with the request head it received.
+async fn backend() -> u16 {
+    let listener = TcpListener::bind("127.0.0.51:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut reader = BufReader::new(conn);
+                loop {
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        head.push_str(&line.to_ascii_lowercase());
+                    }
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{head}",
+                        head.len()
+                    );
+                    if reader.get_mut().write_all(resp.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+async fn spawn_server(state: &Path, config: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slb-ccm"))
+        .args(["local", "serve", "--listen", "127.0.0.1:0"])
+        .args(["--region", "cn-hangzhou", "--access-key-id", ID])
+        .args(["--access-key-secret", SECRET, "--vip-pool", "127.3.2.0/24"])
+        .arg("--state")
+        .arg(state)
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the server prints its address");
+    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+    (child, addr)
+}
+
+fn api(addr: &str) -> HttpClient {
+    let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
+    cfg.overrides = EndpointOverrides::local(addr);
+    HttpClient::new(cfg).unwrap()
+}
+
+/// Uploads a self-signed certificate for `name`; returns (id, leaf DER).
+async fn upload(api: &HttpClient, name: &str) -> (String, Vec<u8>) {
+    let c = rcgen::generate_simple_self_signed(vec![name.to_owned()]).unwrap();
+    let id = api
+        .upload_server_certificate(&UploadServerCertificateRequest {
+            server_certificate: c.cert.pem(),
+            private_key: c.signing_key.serialize_pem(),
+            server_certificate_name: name.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .server_certificate_id;
+    (id, c.cert.der().to_vec())
+}
+
+struct Setup {
+    vip: IpAddr,
+    default_der: Vec<u8>,
+    www_der: Vec<u8>,
+}
+
+/// An LB with an HTTPS listener on 443 (default certificate, www.example.com's by SNI,
+/// X-Forwarded-Proto on, white list 127.0.0.1) and a redirect listener on 80.
+async fn configure(api: &HttpClient, node_port: u16) -> Setup {
+    let lb = api
+        .create_load_balancer(&CreateLoadBalancerRequest {
+            address_type: Some(AddressType::Internet),
+            load_balancer_spec: Some("slb.s1.small".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let id = lb.load_balancer_id.clone();
+    let group = api
+        .create_vserver_group(&CreateVServerGroupRequest {
+            load_balancer_id: id.clone(),
+            vserver_group_name: Some("web".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .vserver_group_id;
+    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
+        vserver_group_id: group.clone(),
+        backend_servers: vec![BackendServer {
+            server_id: "i-a".into(),
+            port: Some(node_port),
+            weight: Some(100),
+            server_type: Some(BackendType::Ecs),
+            ..Default::default()
+        }],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let acl = api
+        .create_access_control_list(&CreateAccessControlListRequest {
+            acl_name: "office".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .acl_id;
+    api.add_access_control_list_entry(&AddAccessControlListEntryRequest {
+        acl_id: acl.clone(),
+        acl_entrys: vec![AclEntryParam::new("127.0.0.1/32")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (default_id, default_der) = upload(api, "default.test").await;
+    let (www_id, www_der) = upload(api, "www.example.com").await;
+    api.create_https_listener(&CreateHttpsListenerRequest {
+        load_balancer_id: id.clone(),
+        listener_port: 443,
+        bandwidth: -1,
+        health_check: OnOff::Off,
+        sticky_session: OnOff::Off,
+        vserver_group_id: Some(group),
+        server_certificate_id: Some(default_id),
+        x_forwarded_for_proto: Some(OnOff::On),
+        acl_status: Some(OnOff::On),
+        acl_type: Some(AclType::White),
+        acl_id: Some(acl),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    api.create_domain_extension(&CreateDomainExtensionRequest {
+        load_balancer_id: id.clone(),
+        listener_port: 443,
+        domain: "www.example.com".into(),
+        server_certificate_id: www_id,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    api.create_http_listener(&CreateHttpListenerRequest {
+        load_balancer_id: id.clone(),
+        listener_port: 80,
+        bandwidth: Some(-1),
+        health_check: OnOff::Off,
+        sticky_session: OnOff::Off,
+        listener_forward: Some(OnOff::On),
+        forward_port: Some(443),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    for port in [443, 80] {
+        api.start_listener(&StartListenerRequest {
+            load_balancer_id: id.clone(),
+            listener_port: port,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    Setup {
+        vip: lb.address.parse().unwrap(),
+        default_der,
+        www_der,
+    }
+}
+
+async fn wait_until_listening(vip: SocketAddr) {
+    for _ in 0..100 {
+        if TcpStream::connect(vip).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on {vip}");
+}
+
+/// A client that resolves every test name to the VIP, trusts any certificate, reports the
+/// one it got, and does not follow redirects.
+fn browser(vip: IpAddr, from: IpAddr) -> reqwest::Client {
+    let at = SocketAddr::new(vip, 443);
+    reqwest::Client::builder()
+        .resolve("www.example.com", at)
+        .resolve("other.test", at)
+        .danger_accept_invalid_certs(true)
+        .tls_info(true)
+        .local_address(from)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn peer_certificate(resp: &reqwest::Response) -> Vec<u8> {
+    let info = resp.extensions().get::<reqwest::tls::TlsInfo>().unwrap();
+    info.peer_certificate().unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn an_https_listener_terminates_tls_with_sni_certificates_and_enforces_its_acl() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, config) = (dir.path().join("state.db"), dir.path().join("local.yaml"));
+    std::fs::write(
+        &config,
+        "instances:\n- { InstanceId: i-a, PrivateIpAddress: 127.0.0.51 }\n",
+    )
+    .unwrap();
+    let node_port = backend().await;
+    let (_server, addr) = spawn_server(&state, &config).await;
+    let s = configure(&api(&addr), node_port).await;
+    wait_until_listening(SocketAddr::new(s.vip, 443)).await;
+    let client = browser(s.vip, "127.0.0.1".parse().unwrap());
+
+    let www = client
+        .get("https://www.example.com/secure")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(www.status(), 200);
+    assert_eq!(
+        peer_certificate(&www),
+        s.www_der,
+        "the domain extension's certificate"
+    );
+    let head = www.text().await.unwrap();
+    assert!(head.starts_with("get /secure http/1.1\r\n"), "{head}");
+    assert!(head.contains("x-forwarded-proto: https\r\n"), "{head}");
+    assert!(head.contains("x-forwarded-for: 127.0.0.1\r\n"), "{head}");
+
+    let other = client.get("https://other.test/").send().await.unwrap();
+    assert_eq!(
+        peer_certificate(&other),
+        s.default_der,
+        "unknown SNI: the default certificate"
+    );
+
+    let outsider = browser(s.vip, "127.0.0.9".parse().unwrap());
+    assert!(
+        outsider
+            .get("https://www.example.com/")
+            .send()
+            .await
+            .is_err(),
+        "the white list refuses 127.0.0.9"
+    );
+
+    let redirect = client
+        .get(format!("http://{}/path?q=1", s.vip))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), 301);
+    assert_eq!(
+        redirect.headers()["location"],
+        format!("https://{}/path?q=1", s.vip).as_str()
+    );
+}
