@@ -1,7 +1,8 @@
 //! The OpenAPI client with signature V3 (`ACS3-HMAC-SHA256`, `signature_version: v3` in its
 //! config) against the local CLB's signed HTTP API: a CLB's lifecycle (create, describe,
 //! delete) goes through, and a wrong secret is refused with the server's V3 string to sign,
-//! which shows the V3 path (not V2) was taken.
+//! which shows the V3 path (not V2) was taken. `--signature-version v3` on the command line
+//! gives such a client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -94,4 +95,48 @@ async fn a_v3_request_with_a_wrong_secret_is_refused_with_the_v3_string_to_sign(
         .unwrap_err();
     assert_eq!(err.code, "SignatureDoesNotMatch");
     assert!(err.message.contains("ACS3-HMAC-SHA256"), "{}", err.message);
+}
+
+/// The cloud flags of `slb-ccm controller` alone.
+#[derive(clap::Parser)]
+struct Flags {
+    #[command(flatten)]
+    cloud: slb_controller::run::CloudArgs,
+}
+
+fn flags(args: &[&str]) -> Result<Flags, clap::Error> {
+    use clap::Parser as _;
+    Flags::try_parse_from(std::iter::once("slb-ccm").chain(args.iter().copied()))
+}
+
+#[tokio::test]
+async fn the_signature_version_flag_gives_a_v3_client_that_the_local_clb_serves() {
+    let addr = serve_local_clb().await;
+    let parsed = flags(&[
+        "--signature-version",
+        "v3",
+        "--local-endpoint",
+        &addr,
+        "--access-key-id",
+        KEY_ID,
+        "--access-key-secret",
+        SECRET,
+    ])
+    .unwrap();
+    let (client, _) = parsed
+        .cloud
+        .http_client(slb_controller::run::CloudKind::Local)
+        .unwrap();
+    assert_eq!(client.config().signature_version, SignatureVersion::V3);
+    client
+        .describe_load_balancers(&DescribeLoadBalancersRequest::default())
+        .await
+        .unwrap();
+    let default = flags(&[]).unwrap();
+    assert_eq!(default.cloud.signature_version, SignatureVersion::V2);
+    let err = flags(&["--signature-version", "v4"])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("use v2"), "{err}");
 }
