@@ -1,16 +1,17 @@
 //! slb-dataplane: the proxy behind the local CLB's listeners — TCP and UDP forwarding on
 //! VIPs with the CLB's schedulers (`wrr`, `rr`, `wlc`, `sch`, `tch`), health checks (TCP,
-//! HTTP, UDP), connection draining, idle timeouts, PROXY protocol v2 and hairpin refusal,
-//! and an HTTP/1.1 proxy for `http` listeners (`http`: forwarding headers, cookie sessions,
-//! redirect to HTTPS, request and idle timeouts).
+//! HTTP, UDP), connection draining, idle timeouts, PROXY protocol v2, hairpin refusal and
+//! ACLs (`acl`), and an HTTP proxy for `http` and `https` listeners (`http`: forwarding
+//! headers, cookie sessions, redirects to HTTPS, request and idle timeouts; `tls`: TLS
+//! termination with SNI certificates, cipher policies and HTTP/2 by ALPN).
 //!
 //! The crate knows nothing of the OpenAPI or the local CLB: it takes its own
 //! [`DataPlaneConfig`] snapshots through a [`DataPlaneHandle`] (a `watch` channel underneath)
 //! and applies each one live. Decisions live in pure modules (`select`, `health`,
-//! `udp::flow`, `ppv2`); sockets live in `tcp`, `udp`, `health::probe` and the I/O threads
-//! (one `SO_REUSEPORT` socket per thread per TCP listener). Descriptors are budgeted
-//! (`fds`): at the budget the proxy stops accepting rather than fail on `EMFILE`. It does not
-//! persist anything and does not terminate TLS (HTTPS listeners are forwarded as TCP).
+//! `udp::flow`, `ppv2`, `acl`, `http::headers`, `http::sticky`); sockets live in `tcp`, `udp`,
+//! `http`, `health::probe` and the I/O threads (one `SO_REUSEPORT` socket per thread per TCP
+//! listener). Descriptors are budgeted (`fds`): at the budget the proxy stops accepting
+//! rather than fail on `EMFILE`. It does not persist anything.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), slb_dataplane::Error> {
