@@ -363,3 +363,51 @@ async fn turning_the_acl_off_unbinds_it() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn acls_are_paged_and_page_sizes_checked() {
+    let h = start().await;
+    for name in ["p1", "p2", "p3"] {
+        create_acl(&h, name).await;
+    }
+    let page = |number: u32, size: u32| DescribeAccessControlListsRequest {
+        page_number: Some(number),
+        page_size: Some(size),
+        ..Default::default()
+    };
+    let second = h
+        .client
+        .describe_access_control_lists(&page(2, 2))
+        .await
+        .unwrap();
+    assert_eq!((second.total_count, second.count), (3, 1));
+    let first = h
+        .client
+        .describe_access_control_lists(&page(1, 2))
+        .await
+        .unwrap();
+    let mut names: Vec<String> = first
+        .acls
+        .iter()
+        .chain(&second.acls)
+        .map(|a| a.acl_name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["p1", "p2", "p3"], "the pages cover every ACL once");
+    let err = assert_code(
+        h.client.describe_access_control_lists(&page(1, 51)).await,
+        "InvalidParameter",
+        400,
+    );
+    assert!(err.message.contains("PageSize"), "{err}");
+    let v5 = CreateAccessControlListRequest {
+        acl_name: "v5".into(),
+        address_ip_version: Some("ipv5".into()),
+        ..Default::default()
+    };
+    assert_code(
+        h.client.create_access_control_list(&v5).await,
+        "InvalidParameter",
+        400,
+    );
+}

@@ -331,3 +331,64 @@ async fn unmodelled_https_parameters_are_refused_by_name() {
         assert!(body["Message"].as_str().unwrap().contains(param), "{body}");
     }
 }
+
+/// Fixed RSA certificates made with `openssl req -x509 -newkey rsa:N -nodes` (test data only).
+const RSA_2048_CERT: &str = include_str!("certs/rsa2048.crt");
+const RSA_2048_PKCS8: &str = include_str!("certs/rsa2048.key");
+const RSA_2048_PKCS1: &str = include_str!("certs/rsa2048.pkcs1.key");
+const RSA_1024_CERT: &str = include_str!("certs/rsa1024.crt");
+const RSA_1024_PKCS8: &str = include_str!("certs/rsa1024.key");
+
+fn rsa_upload(cert: &str, key: &str) -> UploadServerCertificateRequest {
+    UploadServerCertificateRequest {
+        server_certificate: cert.into(),
+        private_key: key.into(),
+        server_certificate_name: "rsa".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn rsa_certificates_are_read_with_pkcs8_and_pkcs1_keys() {
+    let h = start().await;
+    for key in [RSA_2048_PKCS8, RSA_2048_PKCS1] {
+        let got = h
+            .client
+            .upload_server_certificate(&rsa_upload(RSA_2048_CERT, key))
+            .await
+            .unwrap();
+        assert_eq!(
+            (got.encryption_algorithm.as_str(), got.encryption_key_length),
+            ("RSA", 2048)
+        );
+        assert_eq!(got.common_name, "rsa.example.com");
+    }
+}
+
+#[tokio::test]
+async fn a_short_rsa_key_is_an_illegal_key_length() {
+    let h = start().await;
+    let small = h
+        .client
+        .upload_server_certificate(&rsa_upload(RSA_1024_CERT, RSA_1024_PKCS8))
+        .await;
+    assert_code(small, "OperationDenied.IllegalKeyLength", 400);
+}
+
+#[tokio::test]
+async fn an_id_filter_in_another_resource_group_is_a_mismatch() {
+    let h = start().await;
+    let id = upload(&h, "grouped", &["a.example.com"])
+        .await
+        .server_certificate_id;
+    let req = DescribeServerCertificatesRequest {
+        server_certificate_id: Some(id),
+        resource_group_id: Some("rg-other".into()),
+        ..Default::default()
+    };
+    assert_code(
+        h.client.describe_server_certificates(&req).await,
+        "Abs.ServerCertificateIdAndResourceGroupId.MissMatch",
+        400,
+    );
+}

@@ -279,3 +279,46 @@ async fn security_records_survive_a_restart() {
     let view = h.engine.listener_security(&lb, "https", 443).unwrap();
     assert_eq!(view.server_certificate.unwrap().id, cert);
 }
+
+#[tokio::test]
+async fn a_listener_holds_at_most_fifty_domain_extensions() {
+    let h = start().await;
+    let (lb, cert) = https_lb(&h).await;
+    for i in 0..50 {
+        let req = create_req(&lb, 443, &format!("d{i}.example.com"), &cert);
+        h.client.create_domain_extension(&req).await.unwrap();
+    }
+    let over = create_req(&lb, 443, "one-more.example.com", &cert);
+    assert_code(
+        h.client.create_domain_extension(&over).await,
+        "DomainExtensionNumberOverLimit",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn the_dual_certificate_forms_are_refused_by_name() {
+    let h = start().await;
+    let (lb, cert) = https_lb(&h).await;
+    let (status, body) = raw(
+        h.addr,
+        "POST",
+        "CreateDomainExtension",
+        &[
+            ("LoadBalancerId", lb.as_str()),
+            ("ListenerPort", "443"),
+            ("Domain", "a.example.com"),
+            ("ServerCertificateId", cert.as_str()),
+            ("CertificateId.1", cert.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["Message"]
+            .as_str()
+            .unwrap()
+            .contains("CertificateId.1"),
+        "{body}"
+    );
+}

@@ -122,6 +122,24 @@ pub(super) fn leaf(pem_text: &str) -> Result<Leaf, ApiError> {
     })
 }
 
+/// Why ring refused an RSA key: a size outside 2048–8192 bits is the service's
+/// `OperationDenied.IllegalKeyLength`, anything else a key that does not validate.
+fn rsa_rejected(e: &ring::error::KeyRejected) -> ApiError {
+    let why = e.to_string();
+    if why == "TooSmall" || why == "TooLarge" {
+        ApiError::service(
+            "OperationDenied.IllegalKeyLength",
+            400,
+            format!(
+                "The operation is not allowed because the key length of certificate is illegal \
+                 ({why}); use an RSA key of 2048–8192 bits or an ECDSA P-256/P-384 key."
+            ),
+        )
+    } else {
+        key_invalid(&format!("the RSA private key is not valid ({why})"))
+    }
+}
+
 /// The public key bits a private key PEM holds.
 fn key_public_bits(key_pem: &str) -> Result<Vec<u8>, ApiError> {
     let block = Pem::iter_from_buffer(key_pem.as_bytes())
@@ -129,27 +147,11 @@ fn key_public_bits(key_pem: &str) -> Result<Vec<u8>, ApiError> {
         .ok_or_else(|| key_invalid("PrivateKey holds no PEM block"))?
         .map_err(|e| key_invalid(&format!("PrivateKey does not decode as PEM ({e})")))?;
     let der = block.contents.as_slice();
-    let too_short = |e: ring::error::KeyRejected| {
-        ApiError::service(
-            "OperationDenied.IllegalKeyLength",
-            400,
-            format!(
-                "The operation is not allowed because the key length of certificate is illegal \
-                 ({e}); use an RSA key of 2048–8192 bits or an ECDSA P-256/P-384 key."
-            ),
-        )
-    };
     match block.label.as_str() {
-        "RSA PRIVATE KEY" => Ok(RsaKeyPair::from_der(der)
-            .map_err(too_short)?
-            .public_key()
-            .as_ref()
-            .to_vec()),
-        "PRIVATE KEY" => pkcs8_public_bits(der).ok_or_else(|| {
-            key_invalid(
-                "PrivateKey is PKCS#8 but neither RSA (2048–8192 bits) nor ECDSA P-256/P-384",
-            )
-        }),
+        "RSA PRIVATE KEY" => RsaKeyPair::from_der(der)
+            .map(|k| k.public_key().as_ref().to_vec())
+            .map_err(|e| rsa_rejected(&e)),
+        "PRIVATE KEY" => pkcs8_public_bits(der),
         "EC PRIVATE KEY" => Err(key_invalid(
             "SEC1 EC keys are not read here; convert with `openssl pkcs8 -topk8 -nocrypt`",
         )),
@@ -159,18 +161,26 @@ fn key_public_bits(key_pem: &str) -> Result<Vec<u8>, ApiError> {
     }
 }
 
-fn pkcs8_public_bits(der: &[u8]) -> Option<Vec<u8>> {
-    if let Ok(k) = RsaKeyPair::from_pkcs8(der) {
-        return Some(k.public_key().as_ref().to_vec());
-    }
+/// A PKCS#8 key: RSA, else ECDSA P-256 or P-384.
+fn pkcs8_public_bits(der: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let rsa = match RsaKeyPair::from_pkcs8(der) {
+        Ok(k) => return Ok(k.public_key().as_ref().to_vec()),
+        Err(e) => e,
+    };
     let rng = SystemRandom::new();
-    [
+    let ec = [
         &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
         &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
     ]
     .into_iter()
-    .find_map(|alg| EcdsaKeyPair::from_pkcs8(alg, der, &rng).ok())
-    .map(|k| k.public_key().as_ref().to_vec())
+    .find_map(|alg| EcdsaKeyPair::from_pkcs8(alg, der, &rng).ok());
+    match ec {
+        Some(k) => Ok(k.public_key().as_ref().to_vec()),
+        None if rsa.to_string() == "WrongAlgorithm" => Err(key_invalid(
+            "PrivateKey is PKCS#8 but neither RSA nor ECDSA P-256/P-384",
+        )),
+        None => Err(rsa_rejected(&rsa)),
+    }
 }
 
 /// Checks that `key_pem` is the private key of `leaf`.
