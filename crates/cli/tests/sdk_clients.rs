@@ -145,6 +145,12 @@ async fn run_client(client: &str, net: u8) -> Value {
         failed.is_empty() && output.status.success(),
         "the {client} client failed {failed:#?}\nstderr:\n{stderr}\nsummary:\n{stdout}"
     );
+    println!(
+        "{client}: {} families passed, {} calls, {} distinct actions",
+        summary["families"].as_array().map_or(0, Vec::len),
+        summary["calls"].as_array().map_or(0, Vec::len),
+        summary["actions"].as_array().map_or(0, Vec::len)
+    );
     summary
 }
 
