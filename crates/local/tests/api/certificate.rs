@@ -392,3 +392,22 @@ async fn an_id_filter_in_another_resource_group_is_a_mismatch() {
         400,
     );
 }
+
+#[tokio::test]
+async fn a_chain_longer_than_sixteen_kib_is_accepted() {
+    let h = start().await;
+    let (leaf, key) = pem_pair(&["chain.example.com"]);
+    let chain = format!("{leaf}{}", RSA_2048_CERT.repeat(14));
+    assert!(chain.len() > 16 * 1024, "{}", chain.len());
+    let got = h
+        .client
+        .upload_server_certificate(&UploadServerCertificateRequest {
+            server_certificate: chain,
+            private_key: key,
+            server_certificate_name: "chain".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(got.subject_alternative_names, ["chain.example.com"]);
+}
