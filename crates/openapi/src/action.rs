@@ -64,9 +64,10 @@ pub trait Action: Sized + Send + Sync + 'static {
     fn from_params(params: &Params) -> Result<Self, ApiError>;
 
     /// True for actions that create a resource and are not idempotent unless they carry a
-    /// `ClientToken` (retrying them after an unknown outcome could create a duplicate).
+    /// `ClientToken` (retrying them after an unknown outcome could create a duplicate):
+    /// `Create…`, and `AllocateEipAddress`.
     fn creates_resource() -> bool {
-        Self::NAME.starts_with("Create")
+        Self::NAME.starts_with("Create") || Self::NAME.starts_with("Allocate")
     }
 }
 

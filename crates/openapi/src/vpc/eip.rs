@@ -215,3 +215,24 @@ impl<'de> Deserialize<'de> for EipTag {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::Action;
+
+    #[test]
+    fn allocating_creates_an_eip_so_it_is_not_retried_blindly_but_binding_is() {
+        assert!(AllocateEipAddressRequest::creates_resource());
+        assert!(!AssociateEipAddressRequest::creates_resource());
+        assert!(!DescribeEipAddressesRequest::creates_resource());
+    }
+
+    #[test]
+    fn eip_tags_read_key_value_and_the_slb_spelling() {
+        let tags: Vec<EipTag> =
+            serde_json::from_str(r#"[{"Key":"a","Value":"1"},{"TagKey":"b","TagValue":"2"}]"#)
+                .unwrap();
+        assert_eq!((tags[0].key.as_str(), tags[1].value.as_str()), ("a", "2"));
+    }
+}
