@@ -1,12 +1,13 @@
 //! IPv6 CLBs (spec part 2 §11.1): `AddressIPVersion=ipv6` takes the lowest free address of
 //! `ipv6_vip_pool`, describes as `ipv6`, must be internet (`InvalidParameter.Mismatch`), runs
 //! out with the pool, reaches the data plane with its IPv6 VIP, and zones are checked
-//! against the region's (`PRODUCT.NOT_AVAILABLE_IZ`).
+//! against the region's (`PRODUCT.NOT_AVAILABLE_IZ`); its listeners refuse the
+//! `X-Forwarded-For` sub-options (`ListenerForwardNotSupport`).
 
 use slb_local::store::SqliteStore;
 use slb_openapi::Clb;
 use slb_openapi::clb::*;
-use slb_openapi::types::{AddressIpVersion, AddressType};
+use slb_openapi::types::{AddressIpVersion, AddressType, OnOff};
 
 use crate::support::*;
 
@@ -201,4 +202,35 @@ async fn an_ipv6_clb_survives_a_restart() {
         .await
         .unwrap();
     assert_eq!(next.address, "fd00:5b::2", "the restored VIP stays taken");
+}
+
+#[tokio::test]
+async fn an_ipv6_clb_refuses_the_x_forwarded_for_sub_options() {
+    let h = start().await;
+    let lb = h
+        .client
+        .create_load_balancer(&ipv6("v6-xff"))
+        .await
+        .unwrap();
+    let group = create_group(&h, &lb.load_balancer_id).await;
+    let http = |port| CreateHttpListenerRequest {
+        load_balancer_id: lb.load_balancer_id.clone(),
+        listener_port: port,
+        vserver_group_id: Some(group.clone()),
+        health_check: OnOff::Off,
+        sticky_session: OnOff::Off,
+        x_forwarded_for: Some(OnOff::On),
+        ..Default::default()
+    };
+    let with_slb_ip = CreateHttpListenerRequest {
+        x_forwarded_for_slbip: Some(OnOff::On),
+        ..http(80)
+    };
+    let err = assert_code(
+        h.client.create_http_listener(&with_slb_ip).await,
+        "ListenerForwardNotSupport",
+        400,
+    );
+    assert!(err.message.contains("XForwardedFor_SLBIP"), "{err}");
+    h.client.create_http_listener(&http(80)).await.unwrap();
 }
