@@ -18,6 +18,7 @@ use super::{Ctx, Outcome, State, find_lb, find_lb_for_write};
 use crate::model::{Listener, LoadBalancer};
 
 mod forward;
+mod ipv6;
 mod refs;
 mod settings;
 
@@ -75,6 +76,7 @@ pub(crate) fn create(
     let backend_port: Option<u16> = r.opt(&["BackendServerPort"])?;
     let group: Option<String> = r.opt(&["VServerGroupId"])?;
     let forwarding = forward::check(&lb, protocol, port, params)?;
+    ipv6::check(&lb, params)?;
     if backend_port.is_none() && group.is_none() && !forwarding {
         return Err(codes::MISSING_BACKEND_PORT_OR_GROUP.error());
     }
@@ -136,6 +138,7 @@ pub(crate) fn set(
     let port = listener_port(&r)?;
     let i = index_of(&lb, port, protocol)?;
     forward::check(&lb, protocol, port, params)?;
+    ipv6::check(&lb, params)?;
     let group: Option<String> = r.opt(&["VServerGroupId"])?;
     if let Some(g) = &group {
         check_group(&lb, g)?;
