@@ -1,4 +1,5 @@
-//! Publishing a Service's events (events.k8s.io/v1) with client-go's correlation: a repeat of
+//! Publishing the controllers' events (events.k8s.io/v1; about Services, Nodes and routes)
+//! with client-go's correlation: a repeat of
 //! the same event (same object, type, reason, action *and message*) within ten minutes bumps
 //! the series count of the event already shown; a different message is a new event, so a
 //! changed error is what `kubectl describe` shows last. kube-runtime's `Recorder` keys its

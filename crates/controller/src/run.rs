@@ -25,7 +25,7 @@ use crate::service_writes::IngressIpMode;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Service;
 use kube::runtime::controller::{Config, Controller};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use prometheus_client::registry::Registry;
@@ -561,9 +561,9 @@ fn start_route_controller(
     stop
 }
 
-/// An event recorder reporting as `controller` on this pod (`$HOSTNAME`).
-fn recorder(client: &Client, controller: &str) -> Recorder {
-    Recorder::new(client.clone(), reporter(controller))
+/// An event publisher reporting as `controller` on this pod (`$HOSTNAME`).
+fn recorder(client: &Client, controller: &str) -> crate::events::Publisher {
+    crate::events::Publisher::new(client.clone(), reporter(controller))
 }
 
 /// Reporting as `controller` on this pod (`$HOSTNAME`).
@@ -669,7 +669,7 @@ fn context(
 ) -> Arc<Context> {
     // Refresh cached observations before each drift check comes round (requeues are ±10 %).
     let cloud = cloud.with_max_age(settings.drift_interval.mul_f64(0.8));
-    let events = crate::events::Publisher::new(client.clone(), reporter("slb-ccm"));
+    let events = recorder(&client, "slb-ccm");
     Arc::new(Context {
         client,
         cloud,

@@ -13,8 +13,9 @@ use async_trait::async_trait;
 use k8s_openapi::api::core::v1::{Event, Node, NodeCondition, NodeSpec, NodeStatus, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ListParams, PostParams};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::{Api, Client, ResourceExt};
+use slb_controller::events::Publisher;
 use slb_controller::node::rules::{PROVIDED_NODE_IP, SHUTDOWN_TAINT, UNINITIALIZED_TAINT};
 use slb_controller::node::writes::NodeWriter;
 use slb_controller::node::{NodeController, NodeSettings};
@@ -80,7 +81,7 @@ impl Test {
             controller: "slb-ccm-node-test".into(),
             instance: None,
         };
-        let recorder = Recorder::new(client.clone(), reporter);
+        let recorder = Publisher::new(client.clone(), reporter);
         let writer = NodeWriter::new(client, recorder);
         let mut settings = NodeSettings::new("cn-hangzhou", "vpc-local");
         settings.tick = Duration::from_millis(100);

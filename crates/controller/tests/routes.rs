@@ -14,8 +14,9 @@ mod node_cache;
 use k8s_openapi::api::core::v1::{Event, Node, NodeSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{DeleteParams, ListParams, PostParams};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::{Api, Client};
+use slb_controller::events::Publisher;
 use slb_controller::node::writes::NodeWriter;
 use slb_controller::route::plan::Cidr;
 use slb_controller::route::writes::{CREATE_ROUTE_FAILED, has_route_condition};
@@ -116,7 +117,7 @@ impl Test {
         };
         let writer = NodeWriter::new(
             self.client.clone(),
-            Recorder::new(self.client.clone(), reporter),
+            Publisher::new(self.client.clone(), reporter),
         );
         let vpc: Arc<dyn Vpc> = Arc::new(Metered::new(self.engine.clone(), self.metrics.clone()));
         let controller =

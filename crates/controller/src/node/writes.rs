@@ -7,10 +7,12 @@
 
 use k8s_openapi::api::core::v1::{Node, NodeAddress, ObjectReference, Taint};
 use kube::api::{DeleteParams, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
 use kube::{Api, ResourceExt};
 use serde_json::json;
 use std::collections::BTreeMap;
+
+use crate::events::Publisher;
 
 /// Warning reason of a failed initialization or sync (the reference's).
 pub const SYNC_NODE_FAILED: &str = "SyncNodeFailed";
@@ -41,12 +43,12 @@ impl NodeChange {
 #[derive(Clone)]
 pub struct NodeWriter {
     api: Api<Node>,
-    recorder: Recorder,
+    recorder: Publisher,
 }
 
 impl NodeWriter {
     /// A writer through `client`, publishing events as `recorder`.
-    pub fn new(client: kube::Client, recorder: Recorder) -> Self {
+    pub fn new(client: kube::Client, recorder: Publisher) -> Self {
         Self {
             api: Api::all(client),
             recorder,
