@@ -1,8 +1,8 @@
 //! Publishing the controllers' events (events.k8s.io/v1; about Services, Nodes and routes)
-//! with client-go's correlation: a repeat of
-//! the same event (same object, type, reason, action *and message*) within ten minutes bumps
-//! the series count of the event already shown; a different message is a new event, so a
-//! changed error is what `kubectl describe` shows last. kube-runtime's `Recorder` keys its
+//! with client-go's correlation: a repeat of the same event (same object, type, reason,
+//! action *and message*) within ten minutes bumps the series count of the event already
+//! shown; a different message is a new event, so a changed error is what `kubectl describe`
+//! shows last. kube-runtime's `Recorder` keys its
 //! cache without the message, so it kept patching the first text forever (issue 14 item 11).
 //!
 //! What it does not do: rate-limit or spam-filter (the reconcile's backoff bounds the rate),
