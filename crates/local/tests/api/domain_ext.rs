@@ -227,18 +227,17 @@ async fn the_listener_attribute_and_the_data_plane_view_show_the_extensions() {
         .create_domain_extension(&create_req(&lb, 443, "a.example.com", &cert))
         .await
         .unwrap();
-    let (status, body) = raw(
-        h.addr,
-        "GET",
-        "DescribeLoadBalancerHTTPSListenerAttribute",
-        &[("LoadBalancerId", lb.as_str()), ("ListenerPort", "443")],
-    )
-    .await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        body["DomainExtensions"]["DomainExtension"][0]["Domain"],
-        "a.example.com"
-    );
+    let attr = h
+        .client
+        .describe_https_listener_attribute(&DescribeHttpsListenerAttributeRequest {
+            load_balancer_id: lb.clone(),
+            listener_port: 443,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(attr.domain_extensions[0].domain, "a.example.com");
+    assert_eq!(attr.common.acl_status, "on");
     let view = h.engine.listener_security(&lb, "https", 443).unwrap();
     let acl = view.acl.unwrap();
     assert_eq!(

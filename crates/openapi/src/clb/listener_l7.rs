@@ -554,4 +554,10 @@ pub struct DescribeHttpsListenerAttributeResponse {
     /// HTTPS fields.
     #[serde(flatten)]
     pub config: HttpsListenerConfig,
+    /// `DomainExtensions.DomainExtension[]`: the listener's SNI certificates.
+    #[serde(
+        rename = "DomainExtensions",
+        with = "crate::lenient::wrap::domain_extension"
+    )]
+    pub domain_extensions: Vec<crate::clb::DomainExtensionItem>,
 }
