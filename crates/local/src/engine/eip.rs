@@ -166,21 +166,9 @@ fn bandwidth_and_charge(r: &ParamReader<'_>) -> Result<(u32, String), ApiError> 
     Ok((bandwidth, charge))
 }
 
-/// `AllocateEipAddress`.
-pub(crate) fn allocate_eip(
-    state: &State,
-    cx: &Ctx<'_>,
-    params: &Params,
-) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let token: String = r.opt(&["ClientToken"])?.unwrap_or_default();
-    if let Some(eip) = state
-        .eips
-        .values()
-        .find(|e| !token.is_empty() && e.client_token == token)
-    {
-        return Ok(Outcome::read(allocate_response(eip)));
-    }
+/// What `AllocateEipAddress` refuses: prepaid EIPs and their parameters, address pools,
+/// zones, a non-`public` `Netmode`.
+fn check_allocation(params: &Params, r: &ParamReader<'_>) -> Result<(), ApiError> {
     if let Some(c) = r.opt::<String>(&["InstanceChargeType"])?
         && c != "PostPaid"
     {
@@ -205,6 +193,25 @@ pub(crate) fn allocate_eip(
     {
         return Err(ApiError::invalid_parameter("Netmode", "must be public"));
     }
+    Ok(())
+}
+
+/// `AllocateEipAddress`.
+pub(crate) fn allocate_eip(
+    state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let token: String = r.opt(&["ClientToken"])?.unwrap_or_default();
+    if let Some(eip) = state
+        .eips
+        .values()
+        .find(|e| !token.is_empty() && e.client_token == token)
+    {
+        return Ok(Outcome::read(allocate_response(eip)));
+    }
+    check_allocation(params, &r)?;
     cx.check_billing()?;
     let (bandwidth, internet_charge_type) = bandwidth_and_charge(&r)?;
     let eip = Eip {

@@ -124,6 +124,22 @@ pub(super) fn allocate_address(
         )));
     }
     let cidr = Cidr::parse(&vsw.cidr).map_err(|_| codes::INTERNAL_ERROR.error())?;
+    let ip = intranet_ip(&cidr, &taken, r)?;
+    Ok((
+        ip.to_string(),
+        vsw.vpc_id.clone(),
+        vsw.id.clone(),
+        vsw.zone_id.clone(),
+    ))
+}
+
+/// The intranet VIP inside `cidr`: the fixed `Address` if given (free and inside), else the
+/// lowest free host.
+fn intranet_ip(
+    cidr: &Cidr,
+    taken: &BTreeSet<Ipv4Addr>,
+    r: &ParamReader<'_>,
+) -> Result<Ipv4Addr, ApiError> {
     let ip = match r.opt::<String>(&["Address"])? {
         Some(fixed) => {
             let ip: Ipv4Addr = fixed
@@ -146,13 +162,8 @@ pub(super) fn allocate_address(
             ip
         }
         None => {
-            allocate(&cidr, &taken).ok_or_else(|| codes::VSWITCH_AVAILABLE_IP_NOT_EXIST.error())?
+            allocate(cidr, taken).ok_or_else(|| codes::VSWITCH_AVAILABLE_IP_NOT_EXIST.error())?
         }
     };
-    Ok((
-        ip.to_string(),
-        vsw.vpc_id.clone(),
-        vsw.id.clone(),
-        vsw.zone_id.clone(),
-    ))
+    Ok(ip)
 }
