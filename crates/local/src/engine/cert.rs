@@ -144,11 +144,10 @@ fn change(c: Change) -> Outcome {
 
 /// `UploadServerCertificate`.
 pub(crate) fn upload_server(
-    state: &State,
+    _state: &State,
     cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    let _ = state;
     refuse_unmodelled(params)?;
     let r = ParamReader::new(params);
     let pem: String = r.req(&["ServerCertificate"])?;
@@ -183,8 +182,11 @@ pub(crate) fn upload_server(
 }
 
 /// `UploadCACertificate`.
-pub(crate) fn upload_ca(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let _ = state;
+pub(crate) fn upload_ca(
+    _state: &State,
+    cx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Outcome, ApiError> {
     refuse_unmodelled(params)?;
     let r = ParamReader::new(params);
     let pem: String = r.req(&["CACertificate"])?;
