@@ -7,7 +7,7 @@
 //! vip_pool: 127.0.1.0/24          # internet VIPs
 //! ipv6_vip_pool: "::1/128"        # IPv6 VIPs (AddressIPVersion=ipv6); loopback: one CLB
 //! eip_pool: 127.0.4.0/24          # addresses AllocateEipAddress hands out
-//! zones: [cn-hangzhou-a, cn-hangzhou-b]   # DescribeZones / DescribeAvailableResource
+//! zones: [cn-hangzhou-a, cn-hangzhou-b]   # default: the vSwitches' zones, padded to two
 //! vswitches:                      # intranet VIPs come from the vSwitch's CIDR
 //!   - { id: vsw-local, vpc_id: vpc-local, zone_id: cn-hangzhou-a, cidr: 127.0.2.0/24 }
 //! instances:
@@ -72,8 +72,8 @@ pub struct LocalConfig {
     pub ipv6_vip_pool: String,
     /// CIDR of the addresses `AllocateEipAddress` hands out.
     pub eip_pool: String,
-    /// The region's zones, in order (the first pairs with the second as master/standby).
-    /// Empty: the zones of `vswitches`, else `<region>-a` and `<region>-b`.
+    /// The region's zones, in order (`DescribeZones`, `DescribeAvailableResource`, and the
+    /// zones `CreateLoadBalancer` accepts). Empty: see [`LocalConfig::zone_ids`].
     pub zones: Vec<String>,
     /// vSwitches; intranet LBs take their VIP from the vSwitch's CIDR.
     pub vswitches: Vec<VSwitchConfig>,
@@ -381,19 +381,22 @@ impl LocalConfig {
         Ok(())
     }
 
-    /// The region's zones: `zones`, else the vSwitches' zones, else `<region>-a`/`-b`.
+    /// The region's zones: `zones`, else the vSwitches' zones padded with `<region>-a` and
+    /// `<region>-b` to at least two (a CLB pairs a master with a standby zone).
     pub fn zone_ids(&self) -> Vec<String> {
         if !self.zones.is_empty() {
             return self.zones.clone();
         }
         let mut zones: Vec<String> = Vec::new();
-        for z in self.vswitches.iter().map(|v| &v.zone_id) {
-            if !z.is_empty() && !zones.contains(z) {
-                zones.push(z.clone());
+        let vswitch_zones = self.vswitches.iter().map(|v| v.zone_id.clone());
+        let defaults = ["a", "b"].map(|s| format!("{}-{s}", self.region));
+        for z in vswitch_zones.chain(defaults) {
+            if zones.len() >= 2 && !self.vswitches.iter().any(|v| v.zone_id == z) {
+                break;
             }
-        }
-        if zones.is_empty() {
-            zones = vec![format!("{}-a", self.region), format!("{}-b", self.region)];
+            if !z.is_empty() && !zones.contains(&z) {
+                zones.push(z);
+            }
         }
         zones
     }
@@ -401,5 +404,49 @@ impl LocalConfig {
     /// The vSwitch with this id.
     pub fn vswitch(&self, id: &str) -> Option<&VSwitchConfig> {
         self.vswitches.iter().find(|v| v.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_ipv6_or_eip_pool_is_named_in_the_error() {
+        for (field, config) in [
+            (
+                "ipv6_vip_pool",
+                LocalConfig {
+                    ipv6_vip_pool: "127.0.0.0/8".into(),
+                    ..LocalConfig::default()
+                },
+            ),
+            (
+                "eip_pool",
+                LocalConfig {
+                    eip_pool: "fd00::/64".into(),
+                    ..LocalConfig::default()
+                },
+            ),
+        ] {
+            let err = config.validate().unwrap_err().to_string();
+            assert!(err.contains(field), "{err}");
+        }
+    }
+
+    #[test]
+    fn zones_come_from_the_config_then_the_vswitches_then_the_region() {
+        let mut c = LocalConfig::default();
+        assert_eq!(
+            c.zone_ids(),
+            ["cn-hangzhou-a", "cn-hangzhou-b"],
+            "padded to two"
+        );
+        c.vswitches[0].zone_id = "cn-hangzhou-k".into();
+        assert_eq!(c.zone_ids(), ["cn-hangzhou-k", "cn-hangzhou-a"]);
+        c.vswitches.clear();
+        assert_eq!(c.zone_ids(), ["cn-hangzhou-a", "cn-hangzhou-b"]);
+        c.zones = vec!["z1".into()];
+        assert_eq!(c.zone_ids(), ["z1"]);
     }
 }
