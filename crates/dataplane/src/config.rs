@@ -189,8 +189,10 @@ pub struct HttpConfig {
     /// How long a backend may take to answer a request's headers before the client gets
     /// 504 (CLB's `RequestTimeout`).
     pub request_timeout: Duration,
-    /// How long a client may take to send a request's headers before its connection is
-    /// closed (not a CLB setting: the slowloris guard).
+    /// How long a client may take to send a request's headers, counted from the connection's
+    /// start or the previous response, before its connection is closed (the slowloris guard;
+    /// not a CLB setting). At least `idle_timeout` applies, so kept-alive connections live
+    /// their idle timeout.
     pub header_timeout: Duration,
     /// `Some(port)`: every request is answered with a redirect to `https://host:port`
     /// (CLB's `ListenerForward=on` with `ForwardPort`) and no backend is used.

@@ -211,16 +211,38 @@ async fn request_headers_over_the_limit_get_431() {
 
 #[tokio::test]
 async fn a_slowloris_client_is_disconnected_after_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let h = Harness::new();
     let a = Backend::start("127.0.0.1", "a").await;
     let mut l = http_listener("slowloris", &[&a]);
-    l.http.header_timeout = Duration::from_millis(300);
+    l.http.header_timeout = Duration::from_millis(400);
+    l.http.idle_timeout = Duration::from_millis(200);
     let proxy = h.apply(&[l]).await[0];
+    let mut s = tokio::net::TcpStream::connect(proxy).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nhost: a\r\nx-drip: ")
+        .await
+        .unwrap();
     let started = tokio::time::Instant::now();
-    let out = raw(proxy, b"GET / HTTP/1.1\r\nhost: a\r\nx-drip: ").await;
+    // One byte every 50 ms: never idle, never a complete head.
+    let closed = loop {
+        let mut buf = [0u8; 64];
+        tokio::select! {
+            r = s.read(&mut buf) => break r.map_or(true, |n| n == 0 || !buf[..n].starts_with(b"HTTP/1.1 200")),
+            () = tokio::time::sleep(Duration::from_millis(50)) => {
+                if s.write_all(b"x").await.is_err() {
+                    break true;
+                }
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(3), "still open");
+    };
+    assert!(closed);
     let took = started.elapsed();
-    assert!(!out.contains("200"), "{out:?}");
-    assert!(took < Duration::from_secs(3), "closed after {took:?}");
+    assert!(
+        took >= Duration::from_millis(300),
+        "closed by the header timeout, not the idle one: {took:?}"
+    );
+    assert_eq!(a.connections(), 0);
 }
 
 #[tokio::test]

@@ -36,7 +36,10 @@ where
         activity: Arc::clone(&activity),
         metrics: ctx.pool.metrics.clone(),
     });
-    let (idle, header_timeout) = (ctx.http.idle_timeout, ctx.http.header_timeout);
+    let idle = ctx.http.idle_timeout;
+    // hyper's header timer also runs while a kept-alive connection waits for its next
+    // request, so it may not undercut the idle timeout.
+    let header_timeout = ctx.http.header_timeout.max(idle);
     let counter = Arc::clone(&inflight);
     let svc = service_fn(move |req| {
         let ctx = Arc::clone(&ctx);
