@@ -37,17 +37,22 @@ fn cache() -> PathBuf {
     }
 }
 
-/// `installed`, which must exist and be newer than every input it was built from.
-fn require_installed(installed: &Path, inputs: &[PathBuf]) -> PathBuf {
+/// `installed` (`what`), which must exist and be newer than every input it was built from.
+fn require_installed(what: &str, installed: &Path, inputs: &[PathBuf]) -> PathBuf {
     let advice = "run ./scripts/install-sdk-clients.sh (scripts/test.sh runs it)";
     let built = std::fs::metadata(installed)
         .and_then(|m| m.modified())
-        .unwrap_or_else(|_| panic!("{} is not installed: {advice}", installed.display()));
+        .unwrap_or_else(|_| {
+            panic!(
+                "{what} is not installed ({} is missing): {advice}",
+                installed.display()
+            )
+        });
     for input in inputs {
         let changed = std::fs::metadata(input).unwrap().modified().unwrap();
         assert!(
             changed <= built,
-            "{} is older than {}: {advice}",
+            "{what} is out of date ({} is older than {}): {advice}",
             installed.display(),
             input.display()
         );
@@ -73,7 +78,8 @@ fn client_command(client: &str) -> Command {
     let python_dir = repo().join("tests/sdk/python");
     let python = |script: &str| {
         let stamp = cache().join("sdk-venv/.installed");
-        require_installed(&stamp, &[python_dir.join("requirements.txt")]);
+        let pins = [python_dir.join("requirements.txt")];
+        require_installed("the Python SDKs' venv", &stamp, &pins);
         let mut command = Command::new(cache().join("sdk-venv/bin/python"));
         command.arg(python_dir.join(script));
         command
@@ -82,6 +88,7 @@ fn client_command(client: &str) -> Command {
         "classic" => python("classic_client.py"),
         "tea" => python("tea_client.py"),
         "go" => Command::new(require_installed(
+            "the Go SDK client",
             &cache().join("sdk-go/sdk-client"),
             &go_inputs(),
         )),

@@ -98,15 +98,15 @@ func familyLoadBalancer(a *api) {
 		attr.ModificationProtectionStatus, " ", attr.DeleteProtection)
 	check(got == "sdk-lb-renamed slb.s2.small inactive ConsoleProtection off", "DescribeLoadBalancerAttribute: %s", got)
 	a.setModificationProtection(lb, "NonProtection")
-	a.familyLoadBalancerLockAndCharge(lb)
+	a.lockAndCharge(lb)
 	a.deleteLB(lb)
 	gone := slb.CreateDescribeLoadBalancerAttributeRequest()
 	gone.LoadBalancerId = lb
 	a.expectError(a.slb, gone, slb.CreateDescribeLoadBalancerAttributeResponse(), "InvalidLoadBalancerId.NotFound", 404)
 }
 
-// familyLoadBalancerLockAndCharge: a locked CLB refuses writes; PayByCLCU refuses spec changes.
-func (a *api) familyLoadBalancerLockAndCharge(lb string) {
+// lockAndCharge: a locked CLB refuses writes; PayByCLCU refuses spec changes.
+func (a *api) lockAndCharge(lb string) {
 	a.admin("LocalSetLoadBalancerStatus", map[string]string{"LoadBalancerId": lb, "LoadBalancerStatus": "locked"})
 	name := slb.CreateSetLoadBalancerNameRequest()
 	name.LoadBalancerId, name.LoadBalancerName = lb, "while-locked"
