@@ -9,8 +9,9 @@
 #                               at the version its go.mod/go.sum pin (from the Go module proxy)
 #
 # <cache> is $SLB_SDK_CLIENTS_DIR, default $HOME/.cache/slb-ccm. Go's module and build caches
-# are tools/k8s-testbin's ($HOME/.cache/k8s-testbin/gomod and gobuild). Each part is rebuilt
-# only when its inputs are newer than what is installed.
+# are tools/k8s-testbin's ($HOME/.cache/k8s-testbin/gomod and gobuild). Each part keeps a copy
+# of the inputs it was made from (sdk-venv/requirements.txt, sdk-go/src/) and is made again
+# only when they differ from the repository's; the tests compare the same copies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,20 +21,10 @@ GO_OUT="$CACHE/sdk-go/sdk-client"
 REQUIREMENTS=tests/sdk/python/requirements.txt
 log() { echo "install-sdk-clients.sh: $*" >&2; }
 
-# True when $1 is missing or older than any of the following files.
-stale() {
-  local target=$1; shift
-  [[ -e $target ]] || return 0
-  local f
-  for f in "$@"; do [[ $f -nt $target ]] && return 0; done
-  return 1
-}
-
 IMPORTS='import aliyunsdkcore, aliyunsdkslb, alibabacloud_slb20140515, alibabacloud_tea_openapi, cryptography'
 
 install_python() {
-  local stamp="$VENV/.installed"
-  if ! stale "$stamp" "$REQUIREMENTS" && "$VENV/bin/python" -c "$IMPORTS" 2>/dev/null; then
+  if cmp -s "$REQUIREMENTS" "$VENV/requirements.txt" && "$VENV/bin/python" -c "$IMPORTS" 2>/dev/null; then
     return 0
   fi
   local python="${PYTHON:-python3}"
@@ -43,11 +34,14 @@ install_python() {
   "$python" -m venv "$VENV" || { log "'$python -m venv' failed (apt-get install python3-venv)"; exit 1; }
   "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$REQUIREMENTS" >&2
   "$VENV/bin/python" -c "$IMPORTS" || { log "the venv cannot import the SDKs"; exit 1; }
-  touch "$stamp"
+  cp "$REQUIREMENTS" "$VENV/requirements.txt"
 }
 
 install_go() {
-  stale "$GO_OUT" tests/sdk/go/go.mod tests/sdk/go/go.sum tests/sdk/go/*.go || return 0
+  local src="$CACHE/sdk-go/src"
+  if [[ -x $GO_OUT ]] && diff -rq tests/sdk/go "$src" >/dev/null 2>&1; then
+    return 0
+  fi
   command -v go >/dev/null || [[ ! -x /usr/local/go/bin/go ]] || export PATH="/usr/local/go/bin:$PATH"
   command -v go >/dev/null || { log "go is missing (see .ci/run)"; exit 1; }
   log "building $GO_OUT (github.com/aliyun/alibaba-cloud-sdk-go as tests/sdk/go/go.mod pins it)"
@@ -60,6 +54,8 @@ install_go() {
     go build -o "$GO_OUT.tmp" . >&2
   )
   mv "$GO_OUT.tmp" "$GO_OUT"
+  rm -rf "$src"
+  cp -r tests/sdk/go "$src"
 }
 
 mkdir -p "$CACHE"

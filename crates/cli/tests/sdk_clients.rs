@@ -7,7 +7,8 @@
 //! client calls.
 //!
 //! The SDKs are installed by `scripts/install-sdk-clients.sh` (run by `scripts/test.sh`); when
-//! they are missing or older than their pins the tests fail and say to run it. They never skip.
+//! they are missing or were made from other inputs than the repository's pins and sources, the
+//! tests fail and say to run it. They never skip.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -37,39 +38,34 @@ fn cache() -> PathBuf {
     }
 }
 
-/// `installed` (`what`), which must exist and be newer than every input it was built from.
-fn require_installed(what: &str, installed: &Path, inputs: &[PathBuf]) -> PathBuf {
+/// `installed` (`what`) must exist, made from the repository's `inputs`: the install script
+/// keeps a copy of each input under `copies`, which must be identical.
+fn require_installed(what: &str, installed: &Path, inputs: &[PathBuf], copies: &Path) -> PathBuf {
     let advice = "run ./scripts/install-sdk-clients.sh (scripts/test.sh runs it)";
-    let built = std::fs::metadata(installed)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|_| {
-            panic!(
-                "{what} is not installed ({} is missing): {advice}",
-                installed.display()
-            )
-        });
+    assert!(
+        installed.exists(),
+        "{what} is not installed ({} is missing): {advice}",
+        installed.display()
+    );
     for input in inputs {
-        let changed = std::fs::metadata(input).unwrap().modified().unwrap();
+        let copy = copies.join(input.file_name().unwrap());
         assert!(
-            changed <= built,
-            "{what} is out of date ({} is older than {}): {advice}",
-            installed.display(),
+            std::fs::read(&copy).ok() == Some(std::fs::read(input).unwrap()),
+            "{what} is out of date ({} differs from {}): {advice}",
+            copy.display(),
             input.display()
         );
     }
     installed.to_path_buf()
 }
 
-/// The Go client's sources (the install script rebuilds when any is newer).
+/// The Go client's sources (go.mod, go.sum, *.go).
 fn go_inputs() -> Vec<PathBuf> {
     let dir = repo().join("tests/sdk/go");
     std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|x| x == "go" || x == "mod" || x == "sum")
-        })
+        .filter(|p| p.is_file())
         .collect()
 }
 
@@ -77,20 +73,27 @@ fn go_inputs() -> Vec<PathBuf> {
 fn client_command(client: &str) -> Command {
     let python_dir = repo().join("tests/sdk/python");
     let python = |script: &str| {
-        let stamp = cache().join("sdk-venv/.installed");
+        let venv = cache().join("sdk-venv");
         let pins = [python_dir.join("requirements.txt")];
-        require_installed("the Python SDKs' venv", &stamp, &pins);
-        let mut command = Command::new(cache().join("sdk-venv/bin/python"));
+        let python = require_installed(
+            "the Python SDKs' venv",
+            &venv.join("bin/python"),
+            &pins,
+            &venv,
+        );
+        let mut command = Command::new(python);
         command.arg(python_dir.join(script));
         command
     };
+    let go = cache().join("sdk-go");
     match client {
         "classic" => python("classic_client.py"),
         "tea" => python("tea_client.py"),
         "go" => Command::new(require_installed(
             "the Go SDK client",
-            &cache().join("sdk-go/sdk-client"),
+            &go.join("sdk-client"),
             &go_inputs(),
+            &go.join("src"),
         )),
         other => panic!("no client {other}"),
     }
