@@ -242,12 +242,17 @@ func (a *api) listTags(lb string) string {
 	return strings.Join(pairs, ",")
 }
 
-// familyErrors: not found, a wrong secret, throttling, each parsed as a *ServerError.
+// familyErrors: not found, an unknown key, a wrong secret, throttling, each parsed as a
+// *ServerError.
 func familyErrors(a *api) {
 	missing := slb.CreateDescribeLoadBalancerAttributeRequest()
 	missing.LoadBalancerId = "lb-doesnotexist"
 	a.expectError(a.slb, missing, slb.CreateDescribeLoadBalancerAttributeResponse(), "InvalidLoadBalancerId.NotFound", 404)
-	wrong, err := newAPI(a.s, a.s.secret+"-wrong", a.calls)
+	unknown, err := newAPI(a.s, "nobody", a.s.secret, a.calls)
+	check(err == nil, "client: %v", err)
+	unknown.expectError(unknown.slb, slb.CreateDescribeLoadBalancersRequest(), slb.CreateDescribeLoadBalancersResponse(),
+		"InvalidAccessKeyId.NotFound", 404)
+	wrong, err := newAPI(a.s, a.s.keyID, a.s.secret+"-wrong", a.calls)
 	check(err == nil, "client: %v", err)
 	se := wrong.expectError(wrong.slb, slb.CreateDescribeLoadBalancersRequest(), slb.CreateDescribeLoadBalancersResponse(),
 		"SignatureDoesNotMatch", 400)

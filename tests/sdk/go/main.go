@@ -81,9 +81,9 @@ func env(name, fallback string) string {
 	return fallback
 }
 
-func newAPI(s settings, secret string, calls *[]call) (*api, error) {
+func newAPI(s settings, keyID, secret string, calls *[]call) (*api, error) {
 	cfg := sdk.NewConfig().WithScheme("HTTP").WithAutoRetry(false)
-	cred := credentials.NewAccessKeyCredential(s.keyID, secret)
+	cred := credentials.NewAccessKeyCredential(keyID, secret)
 	a := &api{s: s, calls: calls}
 	var err error
 	if a.slb, err = slb.NewClientWithOptions(s.region, cfg, cred); err != nil {
@@ -183,7 +183,7 @@ func main() {
 	}
 	s.ipv6Port = port
 	var calls []call
-	a, err := newAPI(s, s.secret, &calls)
+	a, err := newAPI(s, s.keyID, s.secret, &calls)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sdk-client: %v\n", err)
 		os.Exit(2)

@@ -37,12 +37,12 @@ class Classic:
     # message) with its own; when they are equal it reports the secret as wrong itself.
     BAD_SECRET_CODE = "InvalidAccessKeySecret"
 
-    def __init__(self, ctx, secret=None):
+    def __init__(self, ctx, key_id=None, secret=None):
         self.ctx = ctx
-        self.client = AcsClient(ctx.key_id, secret or ctx.secret, ctx.region, auto_retry=False)
+        self.client = AcsClient(key_id or ctx.key_id, secret or ctx.secret, ctx.region, auto_retry=False)
 
-    def with_secret(self, secret):
-        return Classic(self.ctx, secret)
+    def with_credentials(self, key_id, secret):
+        return Classic(self.ctx, key_id, secret)
 
     def _send(self, request):
         request.set_endpoint(self.ctx.endpoint)

@@ -162,10 +162,14 @@ def family_tags(api, ctx):
 
 
 def family_errors(api, ctx):
-    """Error answers the SDK must parse as service errors: not found, bad signature, throttling."""
+    """Error answers the SDK must parse as service errors: not found, an unknown key, a bad
+    signature, throttling."""
     expect_error(lambda: api.call("slb", "DescribeLoadBalancerAttribute", {
         "RegionId": ctx.region, "LoadBalancerId": "lb-doesnotexist"}), "InvalidLoadBalancerId.NotFound", 404)
-    wrong = api.with_secret(ctx.secret + "-wrong")
+    unknown = api.with_credentials("nobody", ctx.secret)
+    expect_error(lambda: unknown.call("slb", "DescribeLoadBalancers", {"RegionId": ctx.region}),
+                 "InvalidAccessKeyId.NotFound", 404)
+    wrong = api.with_credentials(ctx.key_id, ctx.secret + "-wrong")
     expect_error(lambda: wrong.call("slb", "DescribeLoadBalancers", {"RegionId": ctx.region}),
                  api.bad_secret_code, 400)
     api.admin("LocalSetFaults", {"Faults": json.dumps({"throttle": {"DescribeLoadBalancers": 1.0}})})

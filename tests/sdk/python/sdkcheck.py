@@ -8,7 +8,7 @@ SDK's typed models) and asserts on the answers. An adapter offers:
   api.call(product, action, params) -> dict   product "slb", "ecs" or "vpc"; params use the
                                               API's names ("Tag": [{"Key": .., "Value": ..}])
   api.admin(action, params) -> dict           a Local* action (not in any SDK: a generic call)
-  api.with_secret(secret) -> api              the same client signing with another secret
+  api.with_credentials(key_id, secret) -> api the same client signing with other credentials
 
 A service error must surface as the SDK's own exception, which the adapter turns into
 ServiceError(code, status, message): that is what "the SDK parsed the error" means here.
@@ -85,8 +85,8 @@ class Recorder:
     def admin(self, action, params=None):
         return self._log(action, lambda: self._api.admin(action, params or {}))
 
-    def with_secret(self, secret):
-        return Recorder(self._api.with_secret(secret), self._ctx)
+    def with_credentials(self, key_id, secret):
+        return Recorder(self._api.with_credentials(key_id, secret), self._ctx)
 
     @property
     def bad_secret_code(self):

@@ -30,16 +30,16 @@ def method_for(client, action):
 
 
 class Tea:
-    def __init__(self, ctx, secret=None):
+    def __init__(self, ctx, key_id=None, secret=None):
         self.ctx = ctx
         self.config = open_api.Config(
-            access_key_id=ctx.key_id, access_key_secret=secret or ctx.secret,
+            access_key_id=key_id or ctx.key_id, access_key_secret=secret or ctx.secret,
             region_id=ctx.region, endpoint=ctx.endpoint, protocol="http")
         self.clients = {}
         self.runtime = RuntimeOptions(autoretry=False)
 
-    def with_secret(self, secret):
-        return Tea(self.ctx, secret)
+    def with_credentials(self, key_id, secret):
+        return Tea(self.ctx, key_id, secret)
 
     def client(self, product):
         if product not in self.clients:
