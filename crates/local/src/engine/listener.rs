@@ -137,7 +137,7 @@ pub(crate) fn set(
     let r = ParamReader::new(params);
     let port = listener_port(&r)?;
     let i = index_of(&lb, port, protocol)?;
-    forward::check(&lb, protocol, port, params)?;
+    forward::check_set(&lb.listeners[i], params)?;
     ipv6::check(&lb, params)?;
     let group: Option<String> = r.opt(&["VServerGroupId"])?;
     if let Some(g) = &group {

@@ -1,7 +1,9 @@
 //! HTTP→HTTPS redirect listeners (spec part 2 §8): `ListenerForward=on` with `ForwardPort`
 //! needs no vServer group, the target must be another port with an HTTPS listener of the
 //! same CLB, `ForwardCode` is a redirect status, describes carry the fields, a forwarded-to
-//! HTTPS listener cannot be deleted first, and the fields survive a restart.
+//! HTTPS listener cannot be deleted first, and the fields survive a restart. Redirect
+//! settings are creation-only: Set refuses `ListenerForward`/`ForwardPort` by name, a
+//! forwarding listener takes no Set (`Operation.NotAllowed`), and delete + create changes it.
 
 use slb_local::store::SqliteStore;
 use slb_openapi::Clb;
@@ -187,5 +189,129 @@ async fn a_redirect_survives_a_restart() {
             got.config.forward_port
         ),
         ("on", 443)
+    );
+}
+
+/// A plain (not forwarding) HTTP listener on `port` with a group of its own.
+async fn plain_http(h: &Harness, lb: &str, port: u16) {
+    let req = CreateHttpListenerRequest {
+        load_balancer_id: lb.into(),
+        listener_port: port,
+        vserver_group_id: Some(create_group(h, lb).await),
+        health_check: OnOff::Off,
+        sticky_session: OnOff::Off,
+        ..Default::default()
+    };
+    h.client.create_http_listener(&req).await.unwrap();
+}
+
+#[tokio::test]
+async fn set_refuses_the_redirect_settings_by_name_saying_to_recreate() {
+    let h = start().await;
+    let lb = with_https(&h).await;
+    plain_http(&h, &lb, 80).await;
+    for (param, value) in [("ListenerForward", "on"), ("ForwardPort", "443")] {
+        let (status, body) = raw(
+            h.addr,
+            "POST",
+            "SetLoadBalancerHTTPListenerAttribute",
+            &[
+                ("LoadBalancerId", lb.as_str()),
+                ("ListenerPort", "80"),
+                (param, value),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (status.as_u16(), body["Code"].as_str()),
+            (400, Some("InvalidParameter")),
+            "{param}: {body}"
+        );
+        let message = body["Message"].as_str().unwrap();
+        assert!(message.contains(param), "{message}");
+        assert!(message.contains("Delete the listener"), "{message}");
+    }
+    let got = describe_http(&h, &lb, 80).await;
+    assert_eq!(got.config.listener_forward, "off", "nothing was changed");
+}
+
+#[tokio::test]
+async fn a_forwarding_listener_takes_no_set_at_all() {
+    let h = start().await;
+    let lb = with_https(&h).await;
+    h.client
+        .create_http_listener(&redirect(&lb, 80, Some(443)))
+        .await
+        .unwrap();
+    let rename = SetHttpListenerAttributeRequest {
+        load_balancer_id: lb.clone(),
+        listener_port: 80,
+        description: Some("renamed".into()),
+        ..Default::default()
+    };
+    let err = assert_code(
+        h.client.set_http_listener_attribute(&rename).await,
+        "Operation.NotAllowed",
+        400,
+    );
+    assert!(
+        err.message
+            .starts_with("Operation Denied. The HTTP listener does not support this action."),
+        "{err}"
+    );
+    assert_eq!(describe_http(&h, &lb, 80).await.common.description, "");
+}
+
+#[tokio::test]
+async fn set_takes_a_forward_code_on_a_listener_that_does_not_forward() {
+    let h = start().await;
+    let lb = with_https(&h).await;
+    plain_http(&h, &lb, 80).await;
+    let set = |code: &str| SetHttpListenerAttributeRequest {
+        load_balancer_id: lb.clone(),
+        listener_port: 80,
+        forward_code: Some(code.into()),
+        ..Default::default()
+    };
+    assert_code(
+        h.client.set_http_listener_attribute(&set("200")).await,
+        "InvalidParameter.ForwardCode",
+        400,
+    );
+    h.client
+        .set_http_listener_attribute(&set("307"))
+        .await
+        .unwrap();
+    assert_eq!(describe_http(&h, &lb, 80).await.config.forward_code, "307");
+}
+
+#[tokio::test]
+async fn a_redirect_is_changed_by_deleting_and_recreating_its_listener() {
+    let h = start().await;
+    let lb = with_https(&h).await;
+    let cert = upload(&h, "alt", &["alt.example.com"])
+        .await
+        .server_certificate_id;
+    let group = create_group(&h, &lb).await;
+    h.client
+        .create_https_listener(&https_listener(&lb, &group, 8443, &cert))
+        .await
+        .unwrap();
+    h.client
+        .create_http_listener(&redirect(&lb, 80, Some(443)))
+        .await
+        .unwrap();
+    h.client.delete_listener(&delete(&lb, 80)).await.unwrap();
+    h.client
+        .create_http_listener(&redirect(&lb, 80, Some(8443)))
+        .await
+        .unwrap();
+    let got = describe_http(&h, &lb, 80).await;
+    assert_eq!(
+        (
+            got.config.listener_forward.as_str(),
+            got.config.forward_port
+        ),
+        ("on", 8443)
     );
 }

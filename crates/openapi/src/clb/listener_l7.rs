@@ -171,11 +171,9 @@ rpc_request! {
         idle_timeout: opt u32 = "IdleTimeout",
         /// `RequestTimeout` (1–180 s).
         request_timeout: opt u32 = "RequestTimeout",
-        /// `ListenerForward` (HTTP→HTTPS redirect).
-        listener_forward: opt OnOff = "ListenerForward",
-        /// `ForwardPort`.
-        forward_port: opt u16 = "ForwardPort",
-        /// `ForwardCode`.
+        /// `ForwardCode`. (`ListenerForward` and `ForwardPort` are creation-only: the
+        /// service's Set has no such parameters, so a redirect is changed by deleting and
+        /// recreating the listener.)
         forward_code: opt String = "ForwardCode",
     }
 }

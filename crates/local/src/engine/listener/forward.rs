@@ -5,18 +5,20 @@
 //! listener (`InvalidParameter`); `ForwardCode`, when given, is a redirect status; an HTTPS
 //! listener that an HTTP listener forwards to cannot be deleted (`ListenerForwardExist`).
 //!
+//! As on the real service, redirect settings are creation-only:
+//! `SetLoadBalancerHTTPListenerAttribute` refuses `ListenerForward` and `ForwardPort` by name
+//! (`InvalidParameter`; the fix is to delete and recreate the listener), and any Set on a
+//! listener that forwards answers `Operation.NotAllowed`. `ForwardCode` is taken on Create
+//! and, on a listener that does not forward, on Set ([GO] lists it on both).
+//!
 //! Where the data plane reads them: the listener's `settings` keep `ListenerForward`
 //! (`on`/`off`), `ForwardPort` and `ForwardCode` under those wire names, also through
 //! `engine::effective_settings` (defaults filled in: `ListenerForward` `off`).
-//!
-//! Unlike the real service, `SetLoadBalancerHTTPListenerAttribute` also takes
-//! `ListenerForward`/`ForwardPort` (checked by the same rules) instead of answering
-//! `Operation.NotAllowed`: a client that changes the redirect needs no delete and recreate.
 
 use slb_openapi::error::ApiError;
 use slb_openapi::params::Params;
 
-use crate::model::LoadBalancer;
+use crate::model::{Listener, LoadBalancer};
 
 /// The redirect codes `ForwardCode` takes (the real list is not published).
 const FORWARD_CODES: &[&str] = &["301", "302", "303", "307", "308"];
@@ -28,8 +30,26 @@ fn param<'p>(params: &'p Params, name: &str) -> Option<&'p str> {
         .filter(|v| !v.is_empty())
 }
 
-/// Checks the redirect fields of a create or set of a listener on `port`; true when the
-/// call makes an HTTP listener forward (it then needs no vServer group or backend port).
+/// The parameters only `CreateLoadBalancerHTTPListener` takes.
+const CREATE_ONLY: &[&str] = &["ListenerForward", "ForwardPort"];
+
+/// `ForwardCode`, when given, must be one of [`FORWARD_CODES`].
+fn check_code(params: &Params) -> Result<(), ApiError> {
+    match param(params, "ForwardCode") {
+        Some(code) if !FORWARD_CODES.contains(&code) => Err(ApiError::service(
+            "InvalidParameter.ForwardCode",
+            400,
+            format!(
+                "The specified ForwardCode is invalid: {code:?} is not one of {}.",
+                FORWARD_CODES.join(", ")
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks the redirect fields of a create of a listener on `port`; true when the call makes
+/// an HTTP listener forward (it then needs no vServer group or backend port).
 pub(super) fn check(
     lb: &LoadBalancer,
     protocol: &str,
@@ -39,18 +59,7 @@ pub(super) fn check(
     if protocol != "http" {
         return Ok(false);
     }
-    if let Some(code) = param(params, "ForwardCode")
-        && !FORWARD_CODES.contains(&code)
-    {
-        return Err(ApiError::service(
-            "InvalidParameter.ForwardCode",
-            400,
-            format!(
-                "The specified ForwardCode is invalid: {code:?} is not one of {}.",
-                FORWARD_CODES.join(", ")
-            ),
-        ));
-    }
+    check_code(params)?;
     if param(params, "ListenerForward") != Some("on") {
         return Ok(false);
     }
@@ -73,6 +82,37 @@ pub(super) fn check(
         ));
     }
     Ok(true)
+}
+
+/// Checks a `SetLoadBalancerHTTPListenerAttribute` of `listener`: the redirect settings are
+/// refused by name (they are set at creation), a listener that forwards takes no Set at all
+/// (`Operation.NotAllowed`), and `ForwardCode` must be a redirect status.
+pub(super) fn check_set(listener: &Listener, params: &Params) -> Result<(), ApiError> {
+    if listener.protocol != "http" {
+        return Ok(());
+    }
+    if let Some(name) = CREATE_ONLY.iter().find(|n| params.contains_key(**n)) {
+        return Err(ApiError::invalid_parameter(
+            name,
+            "redirect settings are set when the listener is created; \
+             SetLoadBalancerHTTPListenerAttribute does not take ListenerForward or ForwardPort. \
+             Delete the listener and create it again with the new redirect settings.",
+        ));
+    }
+    if listener.setting("ListenerForward") == Some("on") {
+        return Err(ApiError::service(
+            "Operation.NotAllowed",
+            400,
+            format!(
+                "Operation Denied. The HTTP listener does not support this action. \
+                 (Listener {} redirects to port {} with ListenerForward=on; to change it, \
+                 delete it and create it again.)",
+                listener.port,
+                listener.setting("ForwardPort").unwrap_or("?")
+            ),
+        ));
+    }
+    check_code(params)
 }
 
 /// Refuses to delete the HTTPS listener on `port` while an HTTP listener forwards to it.
