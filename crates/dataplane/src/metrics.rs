@@ -66,6 +66,10 @@ pub struct ListenerMetrics {
     pub hairpin: Counter,
     /// Connections or new UDP flows refused by the listener's ACL.
     pub acl_refused: Counter,
+    /// HTTP requests answered, by status class 1xx–5xx (index 0–4).
+    http_classes: [Counter; 5],
+    /// HTTP request latency.
+    http_latency: Histogram,
 }
 
 impl Default for Metrics {
@@ -89,6 +93,9 @@ impl Default for Metrics {
         }
     }
 }
+
+/// The `kind` labels of HTTP requests by status class.
+const HTTP_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
 /// Buckets from 0.5 ms to about 16 s, doubling.
 fn latency_histogram() -> Histogram {
@@ -195,6 +202,14 @@ impl Metrics {
             flows_created: self.flows_created.get_or_create(&l).clone(),
             hairpin: self.hairpin.get_or_create(&l).clone(),
             acl_refused: self.acl_refused.get_or_create(&l).clone(),
+            http_classes: HTTP_CLASSES.map(|class| {
+                let k = KindLabel {
+                    listener: id.to_owned(),
+                    kind: class,
+                };
+                self.http_requests.get_or_create(&k).clone()
+            }),
+            http_latency: self.http_latency.get_or_create(&l).clone(),
         }
     }
 }
@@ -225,23 +240,9 @@ impl ListenerMetrics {
 
     /// Counts an answered HTTP request by its status class and records its latency.
     pub fn http_request(&self, status: u16, latency: std::time::Duration) {
-        let class = match status / 100 {
-            1 => "1xx",
-            2 => "2xx",
-            3 => "3xx",
-            4 => "4xx",
-            _ => "5xx",
-        };
-        self.all
-            .http_requests
-            .get_or_create(&self.kind(class))
-            .inc();
-        self.all
-            .http_latency
-            .get_or_create(&ListenerLabel {
-                listener: self.listener.clone(),
-            })
-            .observe(latency.as_secs_f64());
+        let class = usize::from(status / 100).clamp(1, 5) - 1;
+        self.http_classes[class].inc();
+        self.http_latency.observe(latency.as_secs_f64());
     }
 
     /// Counts a backend health change.

@@ -97,12 +97,11 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
     parts.uri = origin_form(&parts.uri);
     parts.version = Version::HTTP_11;
     let req = Request::from_parts(parts, body);
-    let exchange = async {
-        tokio::select! {
-            r = ctx.upstreams.send(&backend, ctx.connector.as_ref(), ctx.connect_timeout, req) => Some(r),
-            () = backend.kill.cancelled() => None,
-        }
-    };
+    // No per-request watch of the kill switch: every backend connection's task ends when it
+    // fires, which fails the exchange here (502).
+    let exchange = ctx
+        .upstreams
+        .send(&backend, ctx.connector.as_ref(), ctx.connect_timeout, req);
     let resp = match tokio::time::timeout(ctx.http.request_timeout, exchange).await {
         Err(_) => {
             return error(
@@ -110,8 +109,7 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
                 "the backend server did not answer in time",
             );
         }
-        Ok(None) => return error(StatusCode::BAD_GATEWAY, "the backend server left the pool"),
-        Ok(Some(Err(e))) => {
+        Ok(Err(e)) => {
             ctx.pool.metrics.connect_error(e.kind());
             tracing::debug!(listener = %ctx.pool.id, backend = %backend.addr, error = %e, "upstream failed");
             return error(
@@ -119,7 +117,7 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
                 "the backend server could not be reached",
             );
         }
-        Ok(Some(Ok(resp))) => resp,
+        Ok(Ok(resp)) => resp,
     };
     let (mut parts, body) = resp.into_parts();
     headers::strip_hop_by_hop(&mut parts.headers);

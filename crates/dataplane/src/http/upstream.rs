@@ -2,8 +2,8 @@
 //! backend address, one cache per accept loop (so per I/O thread, never shared across
 //! threads on the hot path).
 //!
-//! A connection goes back to the cache once its response has been read to the end; one the
-//! backend closed is dropped when taken. Every connection's task ends when its backend's kill
+//! A connection is parked in the cache as soon as its response starts and is taken again only
+//! once it is ready (its response read to the end); ones the backend closed are pruned. Every connection's task ends when its backend's kill
 //! switch fires (removal without draining, the drain timeout, or the listener closing), so
 //! draining applies to kept-alive connections too. This module does not pick backends and
 //! does not touch headers.
@@ -21,7 +21,7 @@ use hyper_util::rt::TokioIo;
 use crate::pool::Backend;
 use crate::tcp::Connect;
 
-/// Idle connections kept per backend; more are closed once their response is done.
+/// Connections kept per backend (busy or idle); more are closed once their response is done.
 const MAX_IDLE_PER_BACKEND: usize = 256;
 
 /// Why a request did not get a response from its backend.
@@ -96,31 +96,24 @@ impl Upstreams {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let list = idle.get_mut(&addr)?;
-        while let Some(s) = list.pop() {
-            if s.is_ready() {
-                return Some(s);
-            }
-        }
-        None
+        list.retain(|s| !s.is_closed());
+        let ready = list.iter().rposition(SendRequest::is_ready)?;
+        Some(list.swap_remove(ready))
     }
 
-    /// Returns the connection to the cache once its response has been read to the end.
-    fn recycle(self: &Arc<Self>, addr: SocketAddr, mut sender: SendRequest<Incoming>) {
-        let me = Arc::clone(self);
-        tokio::spawn(async move {
-            if sender.ready().await.is_err() {
-                return;
-            }
-            let mut idle = me
-                .idle
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let list = idle.entry(addr).or_default();
-            list.retain(SendRequest::is_ready);
-            if list.len() < MAX_IDLE_PER_BACKEND {
-                list.push(sender);
-            }
-        });
+    /// Parks the connection in the cache right away: it becomes ready for the next request
+    /// once its response has been read to the end (no task waits for that), and closed ones
+    /// are pruned whenever the list is touched.
+    fn recycle(&self, addr: SocketAddr, sender: SendRequest<Incoming>) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let list = idle.entry(addr).or_default();
+        list.retain(|s| !s.is_closed());
+        if list.len() < MAX_IDLE_PER_BACKEND {
+            list.push(sender);
+        }
     }
 }
 
