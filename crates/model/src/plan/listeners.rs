@@ -2,6 +2,15 @@
 //!
 //! Redirect (`ListenerForward`) listeners are ordered around their HTTPS target, as the
 //! service requires: created after every other listener, deleted before any other.
+//!
+//! Redirect settings are creation-only on the CLB (`SetLoadBalancerHTTPListenerAttribute`
+//! has no `ListenerForward`/`ForwardPort`, and a Set on a forwarding listener is
+//! `Operation.NotAllowed`), so this pass never plans a Set on a listener that forwards. An
+//! HTTP listener is deleted and created again instead when its redirect changes (off → on,
+//! on → off, another `ForwardPort`), or when it keeps forwarding but its ACL or its
+//! description (the ownership mark) differs. A forwarding listener's other attributes
+//! (scheduler, health check, sessions, timeouts, vServer group) do not act on a redirect and
+//! are left as they are, as the reference CCM does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -53,6 +62,7 @@ pub(super) fn prepare<'a>(scope: &Scope<'a>) -> Result<ListenerPlan<'a>, PlanErr
     };
     let mut observed: Vec<&ObservedListener> = o.listeners.iter().collect();
     observed.sort_by_key(|l| !forwards(&l.attributes));
+    let mut doomed = Vec::new();
     for l in observed {
         let key = (l.listener_port, l.listener_protocol);
         if scope.owns(&l.description) {
@@ -60,17 +70,76 @@ pub(super) fn prepare<'a>(scope: &Scope<'a>) -> Result<ListenerPlan<'a>, PlanErr
             if seen.contains(&key) {
                 lp.existing.insert(key, l);
             } else {
-                lp.deletions.push(Action::DeleteLoadBalancerListener {
-                    load_balancer: scope.lb.clone(),
-                    listener_port: l.listener_port,
-                    listener_protocol: l.listener_protocol,
-                });
+                doomed.push(l);
             }
             continue;
         }
         foreign(scope, &mut lp, l)?;
     }
+    doomed.extend(lp.take_recreated());
+    // Stable: redirect listeners are deleted before any other, whatever made them go.
+    doomed.sort_by_key(|l| !forwards(&l.attributes));
+    lp.deletions = doomed
+        .into_iter()
+        .map(|l| Action::DeleteLoadBalancerListener {
+            load_balancer: scope.lb.clone(),
+            listener_port: l.listener_port,
+            listener_protocol: l.listener_protocol,
+        })
+        .collect();
     Ok(lp)
+}
+
+impl<'a> ListenerPlan<'a> {
+    /// Removes from `existing` the listeners that must be deleted and created again (see
+    /// [`must_recreate`]) and returns them; the upsert pass then creates them anew.
+    fn take_recreated(&mut self) -> Vec<&'a ObservedListener> {
+        let keys: Vec<(u16, Protocol)> = self
+            .wanted
+            .iter()
+            .filter(|w| {
+                self.existing
+                    .get(&(w.listener_port, w.protocol))
+                    .is_some_and(|l| must_recreate(w, l))
+            })
+            .map(|w| (w.listener_port, w.protocol))
+            .collect();
+        keys.iter()
+            .filter_map(|k| self.existing.remove(k))
+            .collect()
+    }
+}
+
+/// True when the HTTP listener `l` must be deleted and created as `w` instead of Set: its
+/// redirect changes (on/off, or a reported `ForwardPort` that differs), or it keeps
+/// forwarding but its ACL or description differs. A `ForwardPort` the CLB does not report is
+/// taken as unchanged, so a listener is never recreated over and over.
+fn must_recreate(w: &DesiredListener, l: &ObservedListener) -> bool {
+    if w.protocol != Protocol::Http {
+        return false;
+    }
+    let have = forwards(&l.attributes);
+    if forwards(&w.attributes) != have {
+        return true;
+    }
+    if !have {
+        return false;
+    }
+    let reported = l.attributes.forward_port;
+    let port_changed = reported.is_some() && reported != w.attributes.forward_port;
+    port_changed
+        || l.description != w.description
+        || !acl_of(&w.attributes).changed_from(&l.attributes).is_empty()
+}
+
+/// Only the ACL binding of `a` (what still acts on a redirect listener).
+fn acl_of(a: &ListenerAttributes) -> ListenerAttributes {
+    ListenerAttributes {
+        acl_status: a.acl_status,
+        acl_id: a.acl_id.clone(),
+        acl_type: a.acl_type.clone(),
+        ..ListenerAttributes::default()
+    }
 }
 
 /// A listener this Service does not own: conflict, or take-over with force-override.
@@ -108,7 +177,7 @@ fn foreign<'a>(
 }
 
 /// True for an HTTP listener that redirects to an HTTPS one.
-fn forwards(a: &crate::types::ListenerAttributes) -> bool {
+fn forwards(a: &ListenerAttributes) -> bool {
     a.listener_forward == Some(true)
 }
 
@@ -145,28 +214,44 @@ pub(super) fn plan_upserts(
             super::domain_ext::plan(scope, w, &[], out);
             continue;
         };
-        let group_changed = match group {
-            GroupRef::Id(id) => *id != l.vserver_group_id,
-            GroupRef::Pending(_) => true,
-        };
-        let params = ListenerParams {
-            load_balancer: scope.lb.clone(),
-            listener_port: w.listener_port,
-            vserver_group: group_changed.then(|| group.clone()),
-            description: (l.description != w.description).then(|| w.description.clone()),
-            bandwidth: None,
-            attributes: updated_attributes(w, l, &mut out.notes),
-        };
-        let changed = params.vserver_group.is_some()
-            || params.description.is_some()
-            || !params.attributes.is_empty();
-        if changed {
-            out.actions.push(Action::set_listener(w.protocol, params));
+        // A forwarding listener takes no Set; `prepare` recreated it if anything that
+        // matters differs.
+        if !forwards(&l.attributes) {
+            plan_set(scope, w, l, group, out);
         }
         if !l.is_running() {
             out.actions.push(start);
         }
         super::domain_ext::plan(scope, w, &l.domain_extensions, out);
+    }
+}
+
+/// The `Set…ListenerAttribute` that brings the existing listener `l` to `w`, if any field
+/// differs.
+fn plan_set(
+    scope: &Scope<'_>,
+    w: &DesiredListener,
+    l: &ObservedListener,
+    group: &GroupRef,
+    out: &mut Plan,
+) {
+    let group_changed = match group {
+        GroupRef::Id(id) => *id != l.vserver_group_id,
+        GroupRef::Pending(_) => true,
+    };
+    let params = ListenerParams {
+        load_balancer: scope.lb.clone(),
+        listener_port: w.listener_port,
+        vserver_group: group_changed.then(|| group.clone()),
+        description: (l.description != w.description).then(|| w.description.clone()),
+        bandwidth: None,
+        attributes: updated_attributes(w, l, &mut out.notes),
+    };
+    let changed = params.vserver_group.is_some()
+        || params.description.is_some()
+        || !params.attributes.is_empty();
+    if changed {
+        out.actions.push(Action::set_listener(w.protocol, params));
     }
 }
 

@@ -3,7 +3,8 @@
 //! Used by property tests ("applying a plan then planning again gives nothing to do") and by
 //! `slb-ccm plan` style dry runs. Ids of created resources are deterministic
 //! (`lb-sim-<token>`, `rsp-sim-<n>`). It models the state rules the planner relies on, not
-//! the cloud's validation.
+//! the cloud's validation, plus the one refusal a plan must never meet: a listener Set that
+//! touches a redirect (redirect settings are creation-only, spec part 2 §8).
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,16 @@ pub enum SimulateError {
         action: &'static str,
         /// What is missing.
         what: String,
+    },
+    /// The step is one the CLB refuses.
+    #[error("step {step} ({action}) is refused by the CLB: {why}")]
+    Refused {
+        /// Index in the plan.
+        step: usize,
+        /// API name.
+        action: &'static str,
+        /// The rule it breaks.
+        why: &'static str,
     },
 }
 
@@ -263,7 +274,15 @@ impl Sim {
                 let Some((protocol, p)) = action.listener_params() else {
                     return Ok(());
                 };
-                listener(action.is_listener_create(), lb, protocol, p, group_id)
+                let create = action.is_listener_create();
+                if let Some(why) = (!create).then(|| set_refusal(lb, protocol, p)).flatten() {
+                    return Err(SimulateError::Refused {
+                        step,
+                        action: name,
+                        why,
+                    });
+                }
+                listener(create, lb, protocol, p, group_id)
                     .map_err(|()| missing(format!("listener {}", p.listener_port)))?;
             }
         }
@@ -386,6 +405,23 @@ fn listener_mut(
     lb.listeners
         .iter_mut()
         .find(|l| l.listener_port == port && l.listener_protocol == protocol)
+}
+
+/// Why the CLB refuses this `Set…ListenerAttribute`, if it does: redirect settings are
+/// creation-only, and a forwarding HTTP listener takes no Set at all.
+fn set_refusal(lb: &ObservedLb, protocol: Protocol, p: &ListenerParams) -> Option<&'static str> {
+    if protocol != Protocol::Http {
+        return None;
+    }
+    if p.attributes.listener_forward.is_some() || p.attributes.forward_port.is_some() {
+        return Some("ListenerForward and ForwardPort are set only when the listener is created");
+    }
+    let forwarding = lb.listeners.iter().any(|l| {
+        l.listener_port == p.listener_port
+            && l.listener_protocol == protocol
+            && l.attributes.listener_forward == Some(true)
+    });
+    forwarding.then_some("a listener with ListenerForward on takes no Set (Operation.NotAllowed)")
 }
 
 fn listener(

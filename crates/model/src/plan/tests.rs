@@ -974,6 +974,162 @@ fn a_redirect_listener_is_deleted_before_its_https_target() {
     );
 }
 
+/// The Service of [`redirecting`] without its `forward-port` annotation.
+fn not_redirecting() -> Service {
+    let mut svc = redirecting();
+    if let Some(a) = svc.metadata.annotations.as_mut() {
+        a.remove(&format!("{}forward-port", crate::annotations::PREFIX));
+    }
+    svc
+}
+
+/// The plan from `from` to `to`, checking that it converges with no Set on port 80.
+fn plan_between(from: &Service, to: &Service) -> Plan {
+    let o = synced(from, &nodes(1));
+    let d = want(to, &nodes(1));
+    let p = plan(&d, Some(&o), &opts()).unwrap();
+    replan_is_empty(&d, Some(&o));
+    p
+}
+
+fn http_80_calls(p: &Plan) -> Vec<&'static str> {
+    listener_calls(p)
+        .into_iter()
+        .filter(|(_, port)| *port == 80)
+        .map(|(name, _)| name)
+        .collect()
+}
+
+#[test]
+fn turning_a_redirect_on_recreates_the_http_listener() {
+    let p = plan_between(&not_redirecting(), &redirecting());
+    assert_eq!(
+        http_80_calls(&p),
+        vec![
+            "DeleteLoadBalancerListener",
+            "CreateLoadBalancerHTTPListener"
+        ]
+    );
+}
+
+#[test]
+fn turning_a_redirect_off_recreates_the_http_listener_without_it() {
+    let p = plan_between(&redirecting(), &not_redirecting());
+    assert_eq!(
+        http_80_calls(&p),
+        vec![
+            "DeleteLoadBalancerListener",
+            "CreateLoadBalancerHTTPListener"
+        ]
+    );
+    let created = p.actions.iter().find_map(|a| a.listener_params()).unwrap();
+    assert_eq!(created.1.attributes.listener_forward, None);
+}
+
+/// A Service whose HTTP port 80 redirects to `to`, with HTTPS listeners on 443 and 8443.
+fn redirecting_to(to: u16) -> Service {
+    let mut svc = service(&[(80, 30080), (443, 30443), (8443, 30844)]);
+    annotate(&mut svc, "protocol-port", "http:80,https:443,https:8443");
+    annotate(&mut svc, "cert-id", "cert-1");
+    annotate(&mut svc, "forward-port", &format!("80:{to}"));
+    svc
+}
+
+#[test]
+fn another_forward_port_recreates_the_redirect_listener() {
+    let p = plan_between(&redirecting_to(443), &redirecting_to(8443));
+    assert_eq!(
+        listener_calls(&p),
+        vec![
+            ("DeleteLoadBalancerListener", 80),
+            ("CreateLoadBalancerHTTPListener", 80)
+        ]
+    );
+    let created = p.actions.iter().find_map(|a| a.listener_params()).unwrap();
+    assert_eq!(created.1.attributes.forward_port, Some(8443));
+}
+
+#[test]
+fn a_recreated_redirect_goes_before_its_old_target_and_after_its_new_one() {
+    let mut to = service(&[(80, 30080), (8443, 30844)]);
+    annotate(&mut to, "protocol-port", "http:80,https:8443");
+    annotate(&mut to, "cert-id", "cert-1");
+    annotate(&mut to, "forward-port", "80:8443");
+    let p = plan_between(&redirecting(), &to);
+    assert_eq!(
+        listener_calls(&p),
+        vec![
+            ("DeleteLoadBalancerListener", 80),
+            ("DeleteLoadBalancerListener", 443),
+            ("CreateLoadBalancerHTTPSListener", 8443),
+            ("CreateLoadBalancerHTTPListener", 80)
+        ]
+    );
+}
+
+#[test]
+fn a_forwarding_listener_is_not_repaired_for_attributes_a_redirect_does_not_use() {
+    let mut svc = redirecting();
+    annotate(&mut svc, "scheduler", "wlc");
+    let mut o = synced(&svc, &nodes(1));
+    let http = o
+        .listeners
+        .iter_mut()
+        .find(|l| l.listener_port == 80)
+        .unwrap();
+    http.attributes.scheduler = Some("rr".into());
+    http.vserver_group_id = String::new();
+    let p = plan(&want(&svc, &nodes(1)), Some(&o), &opts()).unwrap();
+    assert!(p.is_empty(), "{:?}", names(&p));
+}
+
+#[test]
+fn a_forwarding_listener_whose_acl_differs_is_recreated() {
+    let mut svc = redirecting();
+    annotate(&mut svc, "acl-status", "on");
+    annotate(&mut svc, "acl-id", "acl-1");
+    annotate(&mut svc, "acl-type", "white");
+    let mut o = synced(&svc, &nodes(1));
+    let http = o
+        .listeners
+        .iter_mut()
+        .find(|l| l.listener_port == 80)
+        .unwrap();
+    http.attributes.acl_id = Some("acl-2".into());
+    let p = plan(&want(&svc, &nodes(1)), Some(&o), &opts()).unwrap();
+    assert_eq!(
+        listener_calls(&p),
+        vec![
+            ("DeleteLoadBalancerListener", 80),
+            ("CreateLoadBalancerHTTPListener", 80)
+        ]
+    );
+}
+
+#[test]
+fn the_simulator_refuses_a_set_on_a_forwarding_listener_as_the_clb_does() {
+    let o = synced(&redirecting(), &nodes(1));
+    let rename = Action::set_listener(
+        Protocol::Http,
+        ListenerParams {
+            load_balancer: LbRef::Id(o.load_balancer_id.clone()),
+            listener_port: 80,
+            vserver_group: None,
+            description: Some("renamed".into()),
+            bandwidth: None,
+            attributes: ListenerAttributes::default(),
+        },
+    );
+    let p = Plan {
+        actions: vec![rename],
+        notes: Vec::new(),
+    };
+    assert!(matches!(
+        apply_to(&p, Some(&o)),
+        Err(SimulateError::Refused { step: 0, .. })
+    ));
+}
+
 /// A listener as the reference CCM leaves it: in sync but for its `rr` scheduler.
 fn with_rr_listener(svc: &Service) -> ObservedLb {
     let mut o = synced(svc, &nodes(1));
