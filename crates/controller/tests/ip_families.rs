@@ -2,7 +2,9 @@
 //! the local CLB: `ip-version: ipv6` gets the CLB's IPv6 VIP in its status,
 //! `external-ip-type: eip` reports the EIP bound to its CLB (and says so when none is), and
 //! `forward-port: 80:443` gets its redirect listener on the first try, after which the drift
-//! check's full compare writes nothing.
+//! check's full compare writes nothing, and a changed or removed `forward-port` is applied by
+//! deleting and recreating the HTTP listeners concerned (redirect settings are creation-only
+//! on the CLB) with no failed sync.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -10,6 +12,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Service;
 use kube::api::PostParams;
 use slb_openapi::vpc::{AllocateEipAddressRequest, AssociateEipAddressRequest, SLB_INSTANCE};
 use slb_openapi::{Clb, Vpc};
@@ -185,4 +188,120 @@ async fn a_forward_port_service_gets_its_redirect_first_try_and_a_full_compare_w
         ),
         (Some(true), Some(443))
     );
+}
+
+/// Service `web` with `ports` (port → target port), listeners `protocol_port` and the
+/// uploaded certificate, redirecting as `forward` says.
+fn web(
+    h: &Harness,
+    cert: &str,
+    ports: &[(i32, i32)],
+    protocol_port: &str,
+    forward: Option<&str>,
+) -> Service {
+    let mut svc = load_balancer_service(&h.ns, "web", ports);
+    let (key, value) = h.own_nodes();
+    let mut annotations = BTreeMap::from([
+        (key, value),
+        (format!("{PREFIX}protocol-port"), protocol_port.to_owned()),
+        (format!("{PREFIX}cert-id"), cert.to_owned()),
+    ]);
+    if let Some(f) = forward {
+        annotations.insert(format!("{PREFIX}forward-port"), f.to_owned());
+    }
+    svc.metadata.annotations = Some(annotations);
+    svc
+}
+
+/// Replaces the spec and annotations of the live `web` with those of `wanted`.
+async fn edit(h: &Harness, wanted: Service) {
+    let services = h.services();
+    let mut live = services.get("web").await.unwrap();
+    live.metadata.annotations = wanted.metadata.annotations;
+    let spec = live.spec.as_mut().unwrap();
+    spec.ports = wanted.spec.and_then(|s| s.ports);
+    services
+        .replace("web", &PostParams::default(), &live)
+        .await
+        .unwrap();
+}
+
+/// Waits until the HTTP listeners of CLB `id` redirect as `expected` says (port → the
+/// `ForwardPort` it redirects to, `None` for a plain listener).
+async fn wait_for_redirects(h: &Harness, id: &str, expected: &[(u16, Option<u16>)]) {
+    eventually(&format!("HTTP listeners {expected:?}"), || async {
+        let lb = h.cloud.observe(id).await.unwrap()?;
+        let all = expected.iter().all(|(port, to)| {
+            lb.listeners.iter().any(|l| {
+                let on = l.attributes.listener_forward == Some(true);
+                l.listener_port == *port
+                    && l.is_running()
+                    && (on.then_some(l.attributes.forward_port).flatten() == *to)
+            })
+        });
+        all.then_some(())
+    })
+    .await;
+}
+
+/// Settles, then checks that two drift checks (full compares) write nothing more.
+async fn assert_full_compare_writes_nothing(h: &Harness) {
+    support::settle(h).await;
+    let settled = writes(&h.calls_by_action().await);
+    let before = h.reconciles().await;
+    eventually("two drift checks", || async {
+        (h.reconciles().await >= before + 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        writes(&h.calls_by_action().await),
+        settled,
+        "a full compare plans no write"
+    );
+}
+
+#[tokio::test]
+async fn a_changed_or_removed_forward_port_recreates_the_listeners_without_a_failed_sync() {
+    let options = Options {
+        drift: Duration::from_secs(3),
+        ..Options::default()
+    };
+    let h = harness_with("fwd-change", options).await;
+    let cert = certificate(&h).await;
+    let two = [(80, 8080), (443, 8443)];
+    create(
+        &h,
+        &web(&h, &cert, &two, "http:80,https:443", Some("80:443")),
+    )
+    .await;
+    let id = h.clb_id("web").await;
+    wait_for_redirects(&h, &id, &[(80, Some(443))]).await;
+    assert_full_compare_writes_nothing(&h).await;
+    let before = h.calls("DeleteLoadBalancerListener").await;
+
+    let three = [(80, 8080), (8080, 8080), (443, 8443)];
+    let listeners = "http:80,http:8080,https:443";
+    edit(&h, web(&h, &cert, &three, listeners, Some("8080:443"))).await;
+    wait_for_redirects(&h, &id, &[(80, None), (8080, Some(443))]).await;
+    assert_full_compare_writes_nothing(&h).await;
+    let moved = h.calls("DeleteLoadBalancerListener").await;
+    assert_eq!(moved - before, 1, "port 80 recreated without its redirect");
+
+    edit(&h, web(&h, &cert, &three, listeners, None)).await;
+    wait_for_redirects(&h, &id, &[(80, None), (8080, None)]).await;
+    assert_full_compare_writes_nothing(&h).await;
+    let removed = h.calls("DeleteLoadBalancerListener").await;
+    assert_eq!(
+        removed - moved,
+        1,
+        "port 8080 recreated without its redirect"
+    );
+
+    let failures: Vec<_> = h
+        .events("web")
+        .await
+        .into_iter()
+        .filter(|(r, _)| r.contains("Failed"))
+        .collect();
+    assert!(failures.is_empty(), "no failed sync: {failures:?}");
 }
