@@ -323,7 +323,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "80:443",
-        "HTTP → HTTPS redirect `httpPort:httpsPort,…`: the HTTP listener is created with `ListenerForward=on` after its HTTPS target, and deleted before it.",
+        "HTTP → HTTPS redirect `httpPort:httpsPort,…`: the HTTP listener is created with `ListenerForward=on` after its HTTPS target, and deleted before it. Redirect settings are creation-only on the CLB, so adding, changing or removing a port's redirect deletes and recreates that HTTP listener (the port is briefly closed). A redirecting listener is never updated in place: a changed `acl-*` recreates it; its scheduler, health check, session and timeout settings are not applied, as they do not act on a redirect.",
     ),
     p(
         "scheduler",
