@@ -73,20 +73,16 @@ pub(crate) async fn serve(listener: TcpListener, shell: Shell) {
                 continue;
             }
         };
-        if pool.is_hairpin(peer.ip()) {
-            pool.metrics.hairpin.inc();
+        let Ok((http, connect_timeout)) = pool.admit_http(peer.ip()) else {
             continue;
-        }
-        if !pool.admits(peer.ip()) {
-            continue;
-        }
+        };
         pool.metrics.connections.inc();
         let ctx = Arc::new(ConnContext {
             pool: Arc::clone(&pool),
             upstreams: Arc::clone(&upstreams),
             connector: Arc::clone(&connector),
-            http: pool.http_settings(),
-            connect_timeout: pool.settings().connect_timeout,
+            http,
+            connect_timeout,
             origin: Origin {
                 client: peer,
                 local,

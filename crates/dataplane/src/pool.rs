@@ -51,6 +51,8 @@ struct PoolState {
     scratch: Vec<Candidate>,
     backend_ips: HashSet<IpAddr>,
     config: ListenerConfig,
+    /// `config.http`, shared with the HTTP connections that started under it.
+    http: Arc<HttpConfig>,
 }
 
 /// The backends of one listener and the settings connections read.
@@ -61,6 +63,15 @@ pub struct Pool {
     /// Cached metric handles.
     pub metrics: ListenerMetrics,
     state: Mutex<PoolState>,
+}
+
+/// Why a new connection was turned away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The client is one of the listener's backends (hairpin refusal).
+    Hairpin,
+    /// The listener's ACL refuses the client.
+    Acl,
 }
 
 /// Settings a new connection or flow reads once, at accept time.
@@ -168,6 +179,7 @@ impl Pool {
             scratch: Vec::new(),
             backend_ips: config.backends.iter().map(|b| b.addr.ip()).collect(),
             config: config.clone(),
+            http: Arc::new(config.http.clone()),
         };
         Self {
             id: Arc::from(config.id.as_str()),
@@ -251,9 +263,23 @@ impl Pool {
         admitted
     }
 
-    /// The HTTP settings, read when an HTTP connection starts.
-    pub fn http_settings(&self) -> HttpConfig {
-        self.lock().config.http.clone()
+    /// What a new HTTP connection from `ip` needs, under one lock: `Err` when hairpin
+    /// refusal or the ACL turns it away (counted), else the HTTP settings and the connect
+    /// timeout.
+    pub fn admit_http(
+        &self,
+        ip: IpAddr,
+    ) -> Result<(Arc<HttpConfig>, std::time::Duration), Refusal> {
+        let st = self.lock();
+        if st.config.refuse_hairpin && st.backend_ips.contains(&ip) {
+            self.metrics.hairpin.inc();
+            return Err(Refusal::Hairpin);
+        }
+        if !st.config.acl.as_ref().is_none_or(|acl| acl.admits(ip)) {
+            self.metrics.acl_refused.inc();
+            return Err(Refusal::Acl);
+        }
+        Ok((Arc::clone(&st.http), st.config.connect_timeout))
     }
 
     /// Every backend currently in the pool (for health probes).
@@ -292,6 +318,9 @@ impl Pool {
         }
         st.entries = entries;
         st.backend_ips = config.backends.iter().map(|b| b.addr.ip()).collect();
+        if st.config.http != config.http {
+            st.http = Arc::new(config.http.clone());
+        }
         st.config = config.clone();
     }
 

@@ -45,7 +45,7 @@ pub struct ConnContext {
     /// Upstream dialer.
     pub connector: Arc<dyn Connect>,
     /// The listener's HTTP settings when the connection started.
-    pub http: HttpConfig,
+    pub http: Arc<HttpConfig>,
     /// Upstream connect timeout.
     pub connect_timeout: Duration,
     /// The client and the VIP:port it reached.
