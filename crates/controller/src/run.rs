@@ -80,6 +80,25 @@ pub struct CloudArgs {
     /// (ACS3-HMAC-SHA256, the Tea SDKs' default).
     #[arg(long, env = "SLB_SIGNATURE_VERSION", default_value = "v2")]
     pub signature_version: slb_openapi::config::SignatureVersion,
+    /// Backends per vServer group call (CreateVServerGroup, Add/Remove/Set…BackendServers),
+    /// 1–40; the reference CCM's flag and default.
+    #[arg(
+        long,
+        env = "SLB_SG_BATCH_SIZE",
+        default_value_t = slb_model::DEFAULT_BATCH_SIZE,
+        value_parser = parse_batch_size
+    )]
+    pub sg_batch_size: usize,
+}
+
+fn parse_batch_size(text: &str) -> Result<usize, String> {
+    let max = slb_model::MAX_BATCH_SIZE;
+    match text.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{text:?}: give a number of backends from 1 to {max}"
+        )),
+    }
 }
 
 /// Flags of `slb-ccm controller`.
@@ -263,6 +282,7 @@ impl CloudArgs {
     pub fn cluster(&self, kind: CloudKind, cluster_id: &str) -> ClusterContext {
         let mut cluster = ClusterContext::new(cluster_id, &self.region, &self.vpc_id);
         cluster.local_mode = kind == CloudKind::Local;
+        cluster.batch_size = self.sg_batch_size;
         cluster
     }
 

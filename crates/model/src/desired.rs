@@ -42,8 +42,10 @@ use crate::types::{BackendServer, BackendType, ListenerAttributes, Protocol};
 pub const DEFAULT_BACKEND_QUOTA: usize = 200;
 /// Default per-CLB listener quota (Alibaba's default: 50 listeners per CLB instance).
 pub const DEFAULT_LISTENER_QUOTA: usize = 50;
-/// Default backends per Add/Remove/Set call (the API documents 20).
-pub const DEFAULT_BATCH_SIZE: usize = 20;
+/// Default backends per CreateVServerGroup/Add/Remove/Set call: 40, the reference CCM's
+/// `--sg-batch-size` default, which the cloud accepts (the API docs still say 20; set
+/// `--sg-batch-size 20` to follow them).
+pub const DEFAULT_BATCH_SIZE: usize = 40;
 /// Largest batch size accepted (the reference CCM uses 40).
 pub const MAX_BATCH_SIZE: usize = 40;
 

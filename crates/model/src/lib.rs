@@ -40,8 +40,8 @@ mod fixtures;
 pub use annotations::{AnnotationError, LbConfig, render_markdown};
 pub use catalog::{CatalogEntry, lookup as lookup_cloud_error};
 pub use desired::{
-    ClusterContext, DesiredLb, Intent, ModelError, applied_tags_record, desired, needs_cleanup,
-    node_change_matters, spec_hash, wants_lb,
+    ClusterContext, DEFAULT_BATCH_SIZE, DesiredLb, Intent, MAX_BATCH_SIZE, ModelError,
+    applied_tags_record, desired, needs_cleanup, node_change_matters, spec_hash, wants_lb,
 };
 pub use naming::{FINALIZER, ServiceKey, default_lb_name};
 pub use observed::{ObservedLb, ObservedListener, ObservedVServerGroup};

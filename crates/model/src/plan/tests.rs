@@ -136,7 +136,7 @@ fn a_synced_service_has_an_empty_plan() {
 }
 
 #[test]
-fn members_are_batched_by_20_by_default_and_up_to_40() {
+fn members_are_batched_by_40_by_default_as_the_reference_does_and_by_fewer_on_request() {
     let d = want(&service(&[(80, 30080)]), &nodes(45));
     let sizes = |p: &Plan| -> Vec<usize> {
         p.actions
@@ -153,12 +153,12 @@ fn members_are_batched_by_20_by_default_and_up_to_40() {
             .collect()
     };
     // The first batch rides on CreateVServerGroup, the rest are added.
-    assert_eq!(sizes(&plan(&d, None, &opts()).unwrap()), vec![20, 20, 5]);
-    let forty = PlanOptions {
-        batch_size: 40,
+    assert_eq!(sizes(&plan(&d, None, &opts()).unwrap()), vec![40, 5]);
+    let twenty = PlanOptions {
+        batch_size: 20,
         ..opts()
     };
-    assert_eq!(sizes(&plan(&d, None, &forty).unwrap()), vec![40, 5]);
+    assert_eq!(sizes(&plan(&d, None, &twenty).unwrap()), vec![20, 20, 5]);
     for bad in [0, 41] {
         let o = PlanOptions {
             batch_size: bad,
