@@ -134,6 +134,7 @@ fn tls_config(l: &DataPlaneListener, http2: bool) -> Option<TlsConfig> {
             .collect(),
         cipher_policy: s.tls_cipher_policy.clone(),
         http2,
+        client_ca_pem: s.ca_certificate_pem.clone(),
     })
 }
 

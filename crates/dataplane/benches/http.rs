@@ -103,6 +103,7 @@ async fn proxy(args: &[String]) {
         domain_certificates: Vec::new(),
         cipher_policy: Some("tls_cipher_policy_1_2_strict_with_1_3".into()),
         http2: false,
+        client_ca_pem: None,
     });
     let mut registry = prometheus_client::registry::Registry::default();
     let dp = DataPlane::spawn(&mut registry);

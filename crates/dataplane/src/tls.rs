@@ -6,8 +6,9 @@
 //! rustls speaks only TLS 1.2 and 1.3 with AEAD suites, so the mapping cannot match every
 //! policy: `tls_cipher_policy_1_0` and `_1_1` allow TLS 1.2 only (no TLS 1.0/1.1, no CBC,
 //! 3DES or static-RSA suites); `_1_2_strict` keeps the ECDHE AES-GCM suites; TLS 1.3's
-//! CCM suites of `_with_1_3` do not exist in rustls. Client certificates (`CACertificateId`)
-//! are not verified. This module builds configurations; the handshake runs in `http`.
+//! CCM suites of `_with_1_3` do not exist in rustls. With a CA certificate (`CACertificateId`)
+//! clients must present a certificate that chains to it (mutual TLS); revocation is not
+//! checked. This module builds configurations; the handshake runs in `http`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -50,6 +51,9 @@ pub struct TlsConfig {
     pub cipher_policy: Option<String>,
     /// Offer `h2` by ALPN (CLB's `EnableHttp2`).
     pub http2: bool,
+    /// Mutual TLS (CLB's `CACertificateId`): clients must present a certificate that chains
+    /// to one of these PEM CA certificates; `None` asks for no client certificate.
+    pub client_ca_pem: Option<String>,
 }
 
 /// Why a TLS configuration cannot be built.
@@ -138,12 +142,42 @@ pub fn server_config(cfg: &TlsConfig) -> Result<Arc<ServerConfig>, TlsError> {
         ..ring::default_provider()
     });
     let resolver = SniResolver::new(cfg, &provider)?;
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&policy.versions)?
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(resolver));
+    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(&policy.versions)?;
+    let builder = match &cfg.client_ca_pem {
+        None => builder.with_no_client_auth(),
+        Some(pem) => builder.with_client_cert_verifier(client_verifier(pem, &provider)?),
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = alpn(cfg.http2);
     Ok(Arc::new(config))
+}
+
+/// Verifies client certificates against the listener's CA certificates.
+fn client_verifier(
+    pem: &str,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsError> {
+    let bad = |problem: String| TlsError::Certificate {
+        id: "CACertificateId".into(),
+        problem,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert = cert.map_err(|e| bad(format!("the CA PEM does not parse ({e})")))?;
+        roots
+            .add(cert)
+            .map_err(|e| bad(format!("the CA certificate is not usable ({e})")))?;
+    }
+    if roots.is_empty() {
+        return Err(bad("the CA PEM holds no certificate".into()));
+    }
+    rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        Arc::clone(provider),
+    )
+    .build()
+    .map_err(|e| bad(format!("no client verifier ({e})")))
 }
 
 fn certified_key(

@@ -12,7 +12,7 @@ use hyper_util::rt::TokioIo;
 use rustls::ProtocolVersion;
 use slb_dataplane::tls::TlsConfig;
 use slb_dataplane::{ListenerConfig, ListenerStatus, Protocol};
-use support::tls::{cert, connect};
+use support::tls::{cert, client_ca_and_cert, connect, connect_as};
 use support::web::{Backend, raw};
 use support::*;
 
@@ -36,6 +36,7 @@ fn certs() -> Certs {
             ],
             cipher_policy: None,
             http2: false,
+            client_ca_pem: None,
         },
         default,
         www,
@@ -171,4 +172,50 @@ async fn http2_is_negotiated_by_alpn_when_enabled_and_backends_still_get_http1()
     let body = String::from_utf8_lossy(&body);
     assert!(body.starts_with("a\nGET /over-h2\n"), "{body}");
     assert!(body.contains("host: www.example.com\n"), "{body}");
+}
+
+/// Sends one GET over an established TLS stream; the status, or `None` when the exchange
+/// fails (a refused client certificate surfaces here with TLS 1.3).
+async fn status_over(tls: support::tls::Handshake) -> Option<u16> {
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls.stream))
+        .await
+        .ok()?;
+    tokio::spawn(conn);
+    let req = Request::get("/")
+        .header("host", "www.example.com")
+        .body(Full::new(bytes::Bytes::new()))
+        .unwrap();
+    Some(sender.send_request(req).await.ok()?.status().as_u16())
+}
+
+#[tokio::test]
+async fn with_a_ca_certificate_only_clients_with_a_certificate_it_signed_get_through() {
+    let h = Harness::new();
+    let a = Backend::start("127.0.0.1", "a").await;
+    let (ca_pem, client) = client_ca_and_cert();
+    let (_, stranger) = client_ca_and_cert();
+    let mut tls = certs().tls;
+    tls.client_ca_pem = Some(ca_pem);
+    let proxy = h.apply(&[https_listener("mtls", &a, tls)]).await[0];
+    let signed = connect_as(proxy, "www.example.com", &[], Some(&client))
+        .await
+        .unwrap();
+    assert_eq!(status_over(signed).await, Some(200));
+    for other in [None, Some(&stranger)] {
+        let refused = match connect_as(proxy, "www.example.com", &[], other).await {
+            Ok(tls) => status_over(tls).await,
+            Err(_) => None,
+        };
+        assert_eq!(
+            refused,
+            None,
+            "client certificate {:?}",
+            other.map(|_| "from another CA")
+        );
+    }
+    assert_eq!(
+        a.connections(),
+        1,
+        "only the signed client reached the backend"
+    );
 }

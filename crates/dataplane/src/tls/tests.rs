@@ -23,6 +23,7 @@ fn config() -> TlsConfig {
         ],
         cipher_policy: None,
         http2: false,
+        client_ca_pem: None,
     }
 }
 

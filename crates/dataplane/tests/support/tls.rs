@@ -81,15 +81,50 @@ pub struct Handshake {
     pub alpn: Option<Vec<u8>>,
 }
 
+/// A CA (its PEM) and a client certificate it signed (chain PEM, key PEM).
+pub fn client_ca_and_cert() -> (String, (String, String)) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let key = KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    (ca_pem, (cert.pem(), key.serialize_pem()))
+}
+
 /// Connects with SNI `sni`, offering TLS 1.2 and 1.3 and the given ALPN protocols.
 pub async fn connect(to: SocketAddr, sni: &str, alpn: &[&[u8]]) -> std::io::Result<Handshake> {
+    connect_as(to, sni, alpn, None).await
+}
+
+/// [`connect`] presenting a client certificate (chain PEM, key PEM) when given.
+pub async fn connect_as(
+    to: SocketAddr,
+    sni: &str,
+    alpn: &[&[u8]],
+    client: Option<&(String, String)>,
+) -> std::io::Result<Handshake> {
+    use rustls::pki_types::pem::PemObject;
     let provider = Arc::new(ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .unwrap()
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)));
+    let mut config = match client {
+        None => builder.with_no_client_auth(),
+        Some((chain, key)) => {
+            let chain = CertificateDer::pem_slice_iter(chain.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap();
+            builder.with_client_auth_cert(chain, key).unwrap()
+        }
+    };
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let tcp = TcpStream::connect(to).await?;
     let name = ServerName::try_from(sni.to_owned()).unwrap();
