@@ -85,17 +85,7 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
         return error(StatusCode::SERVICE_UNAVAILABLE, "no healthy backend server");
     };
     let backend = Arc::clone(guard.backend());
-    headers::strip_hop_by_hop(&mut parts.headers);
-    headers::add_forwarded(&mut parts.headers, ctx.origin, &ctx.http);
-    if !parts.headers.contains_key(HOST)
-        && let Some(authority) = parts.uri.authority()
-        && let Ok(host) = HeaderValue::from_str(authority.as_str())
-    {
-        // HTTP/2 carries the host in `:authority`; an HTTP/1.1 backend needs `Host`.
-        parts.headers.insert(HOST, host);
-    }
-    parts.uri = origin_form(&parts.uri);
-    parts.version = Version::HTTP_11;
+    to_backend(&mut parts, ctx);
     let req = Request::from_parts(parts, body);
     // No per-request watch of the kill switch: every backend connection's task ends when it
     // fires, which fails the exchange here (502).
@@ -124,6 +114,21 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
     let id = backend_id(backend.addr);
     sticky::mark_response(&mut parts.headers, &ctx.http.sticky, id, requested);
     Response::from_parts(parts, hold_until_done(body, guard))
+}
+
+/// Rewrites a client's request head for the backend: CLB's headers, `Host` from an HTTP/2
+/// `:authority`, an origin-form target, HTTP/1.1.
+fn to_backend(parts: &mut http::request::Parts, ctx: &ConnContext) {
+    headers::strip_hop_by_hop(&mut parts.headers);
+    headers::add_forwarded(&mut parts.headers, ctx.origin, &ctx.http);
+    if !parts.headers.contains_key(HOST)
+        && let Some(authority) = parts.uri.authority()
+        && let Ok(host) = HeaderValue::from_str(authority.as_str())
+    {
+        parts.headers.insert(HOST, host);
+    }
+    parts.uri = origin_form(&parts.uri);
+    parts.version = Version::HTTP_11;
 }
 
 /// The response body, keeping the backend counted active until the body is dropped (sent
