@@ -167,6 +167,7 @@ fn http_config(id: &str, load_balancer_id: &str, h: &HttpSettings) -> HttpConfig
         idle_timeout: secs(h.idle_timeout_s, 15),
         request_timeout: secs(h.request_timeout_s, 60),
         redirect_https_port: h.forward_port,
+        gzip: h.gzip,
         redirect_code: if h.forward_code == 0 {
             301
         } else {
@@ -276,6 +277,7 @@ mod tests {
             idle_timeout_s: 30,
             request_timeout_s: 90,
             forward_port: Some(443),
+            gzip: true,
             ..HttpSettings::default()
         });
         let l = &to_config(&LocalDataPlaneSnapshot {
@@ -296,6 +298,7 @@ mod tests {
         assert_eq!(l.http.idle_timeout, Duration::from_secs(30));
         assert_eq!(l.http.request_timeout, Duration::from_secs(90));
         assert_eq!(l.http.redirect_https_port, Some(443));
+        assert!(l.http.gzip);
     }
 
     #[test]

@@ -199,6 +199,8 @@ pub struct HttpConfig {
     pub redirect_https_port: Option<u16>,
     /// The redirect's status (CLB's `ForwardCode`: 301, 302, 303, 307 or 308).
     pub redirect_code: u16,
+    /// Compress text responses for clients that accept gzip (CLB's `Gzip`).
+    pub gzip: bool,
 }
 
 /// The optional headers of CLB's `XForwardedFor_*` settings.
@@ -246,6 +248,7 @@ impl Default for HttpConfig {
             header_timeout: Duration::from_secs(10),
             redirect_https_port: None,
             redirect_code: 301,
+            gzip: false,
         }
     }
 }

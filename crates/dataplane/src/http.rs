@@ -10,6 +10,7 @@
 //! module does not upgrade connections (WebSocket).
 
 mod conn;
+pub mod gzip;
 pub mod headers;
 pub mod proxy;
 pub mod sticky;

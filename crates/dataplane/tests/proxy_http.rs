@@ -385,3 +385,39 @@ async fn http_health_checks_use_the_method_version_uri_domain_and_accepted_class
     let first = seen.lock().unwrap()[0].clone();
     assert_eq!(first, "HEAD /healthz HTTP/1.1 | Host: app.example");
 }
+
+#[tokio::test]
+async fn with_gzip_on_text_is_compressed_for_clients_that_accept_gzip_only() {
+    use std::io::Read;
+    let h = Harness::new();
+    let a = Backend::start("127.0.0.1", "a").await;
+    let mut l = http_listener("gzip", &[&a]);
+    l.http.gzip = true;
+    let proxy = h.apply(&[l]).await[0];
+    let plain = get(proxy, "/text", &[]).await;
+    assert!(!plain.headers.contains_key("content-encoding"));
+    assert!(plain.body.starts_with("a\nGET /text\n"), "{}", plain.body);
+    let mut client = Client::connect(proxy).await;
+    let req = hyper::Request::get("/text")
+        .header("host", "example.test")
+        .header("accept-encoding", "gzip")
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let (status, headers, raw) = client.send_raw(req).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-encoding"], "gzip");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&raw[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(text.starts_with("a\nGET /text\n"), "{text}");
+    assert!(
+        text.contains("accept-encoding: gzip\n"),
+        "the backend sees the client's header"
+    );
+    let binary = get(proxy, "/", &[("accept-encoding", "gzip")]).await;
+    assert!(
+        !binary.headers.contains_key("content-encoding"),
+        "no content type, no gzip"
+    );
+}

@@ -95,6 +95,8 @@ pub struct HttpSettings {
     pub forward_code: u16,
     /// HTTPS: `EnableHttp2` (default on): offer HTTP/2 by ALPN.
     pub http2: bool,
+    /// `Gzip` (default on): compress text responses for clients that accept gzip.
+    pub gzip: bool,
 }
 
 /// Health-check settings of a listener, defaults filled in.
@@ -238,6 +240,7 @@ fn http_settings(l: &Listener) -> Option<HttpSettings> {
         idle_timeout_s: num(&v, "IdleTimeout"),
         request_timeout_s: num(&v, "RequestTimeout"),
         http2: v.get("EnableHttp2").is_none_or(|x| x == "on"),
+        gzip: v.get("Gzip").is_none_or(|x| x == "on"),
         forward_code: v
             .get("ForwardCode")
             .and_then(|c| c.parse().ok())

@@ -2,7 +2,8 @@
 //! `ForwardCode`) to their HTTPS port;
 //! otherwise the pool picks a backend (a session cookie first, then the scheduler), the
 //! request gets CLB's forwarding headers and goes out on a kept-alive backend connection,
-//! and the response comes back with hop-by-hop headers removed and the session cookie set.
+//! and the response comes back with hop-by-hop headers removed, the session cookie set and,
+//! with `Gzip` on, text compressed for clients that accept it.
 //!
 //! Failures are answered as CLB answers them: `503` with no healthy backend, `502` when the
 //! backend cannot be reached or breaks the exchange (or leaves the pool mid-request), `504`
@@ -27,7 +28,7 @@ use tokio::time::Instant;
 
 use super::headers::{self, Origin};
 use super::upstream::Upstreams;
-use super::{MAX_HEADER_BYTES, sticky};
+use super::{MAX_HEADER_BYTES, gzip, sticky};
 use crate::config::HttpConfig;
 use crate::pool::{ActiveGuard, Pool};
 use crate::select::backend_id;
@@ -76,6 +77,7 @@ pub async fn handle(
 
 async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBody> {
     let (mut parts, body) = req.into_parts();
+    let gzip = ctx.http.gzip && gzip::accepts_gzip(&parts.headers);
     let requested = sticky::request_target(&mut parts.headers, &ctx.http.sticky);
     let Some(guard) = ctx
         .pool
@@ -113,7 +115,11 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
     headers::strip_hop_by_hop(&mut parts.headers);
     let id = backend_id(backend.addr);
     sticky::mark_response(&mut parts.headers, &ctx.http.sticky, id, requested);
-    Response::from_parts(parts, hold_until_done(body, guard))
+    let mut body = hold_until_done(body, guard);
+    if gzip && gzip::should_compress(parts.status, &parts.headers) {
+        body = gzip::compress(&mut parts.headers, body);
+    }
+    Response::from_parts(parts, body)
 }
 
 /// Rewrites a client's request head for the backend: CLB's headers, `Host` from an HTTP/2

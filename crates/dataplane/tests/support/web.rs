@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A backend that answers every request with `name`, the request line and every header it
-/// received (`name: value` lines). `/slow` waits 2 s first; `/cookie` sets `sid=abc`.
+/// received (`name: value` lines). `/slow` waits 2 s first; `/text` is sent as `text/plain`.
 pub struct Backend {
     pub addr: SocketAddr,
     /// TCP connections accepted so far.
@@ -56,6 +56,7 @@ async fn answer(
     if req.uri().path() == "/slow" {
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
+    let text_type = req.uri().path() == "/text";
     let mut text = format!("{name}\n{} {}\n", req.method(), req.uri());
     for (k, v) in req.headers() {
         text.push_str(&format!("{k}: {}\n", v.to_str().unwrap_or("?")));
@@ -65,6 +66,12 @@ async fn answer(
     let mut resp = Response::new(Full::new(Bytes::from(text)));
     resp.headers_mut()
         .insert("x-backend", hyper::header::HeaderValue::from_static(name));
+    if text_type {
+        resp.headers_mut().insert(
+            "content-type",
+            hyper::header::HeaderValue::from_static("text/plain"),
+        );
+    }
     Ok(resp)
 }
 
@@ -113,6 +120,15 @@ impl Client {
             req = req.header(*k, *v);
         }
         self.send(req.body(Full::new(Bytes::new())).unwrap()).await
+    }
+
+    /// Sends `req`; the status, headers and raw body bytes.
+    pub async fn send_raw(&mut self, req: Request<Full<Bytes>>) -> (u16, hyper::HeaderMap, Bytes) {
+        self.sender.ready().await.unwrap();
+        let resp = self.sender.send_request(req).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        (parts.status.as_u16(), parts.headers, body)
     }
 
     pub async fn send(&mut self, req: Request<Full<Bytes>>) -> Got {

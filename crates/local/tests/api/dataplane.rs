@@ -145,4 +145,5 @@ async fn an_http_listener_reaches_the_data_plane_with_its_header_session_and_tim
     assert_eq!(http.cookie, "JSESSIONID");
     assert_eq!((http.idle_timeout_s, http.request_timeout_s), (15, 30));
     assert_eq!(http.forward_port, None);
+    assert!(http.gzip, "Gzip is on by default, as on CLB");
 }
