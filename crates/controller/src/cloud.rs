@@ -19,8 +19,8 @@ mod execute;
 mod observe;
 mod wire;
 
-pub use execute::{Executed, execute};
 pub use eip::EVENT_NO_EIP;
+pub use execute::{Executed, execute};
 
 use slb_model::{DesiredLb, ObservedLb, Plan, PlanError, PlanOptions};
 use slb_openapi::metered::Metered;
