@@ -6,6 +6,7 @@
 //! consecutive successes. This module does not open sockets or read clocks.
 
 pub mod probe;
+pub mod report;
 
 /// The health of one backend under one listener's thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -46,4 +46,5 @@ pub use config::{
     HealthCheckKind, HttpCodes, HttpConfig, ListenerConfig, ProbeMethod, Protocol, Scheduler,
     StickySession,
 };
+pub use health::report::BackendHealth;
 pub use plane::{ApplyStatus, DataPlane, DataPlaneHandle, Error, ListenerStatus, Options};

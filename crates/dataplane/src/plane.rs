@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{DataPlaneConfig, ListenerConfig, ListenerKey, Protocol};
 use crate::fds::{self, FdBudget};
 use crate::health::probe::spawn_prober;
+use crate::health::report::{BackendHealth, HealthIndex};
 use crate::metrics::Metrics;
 use crate::pool::{Backend, Pool};
 use crate::tcp::{Connect, TcpConnect};
@@ -79,6 +80,7 @@ struct HandleInner {
     config: watch::Sender<Snapshot>,
     status: watch::Receiver<ApplyStatus>,
     shutdown: CancellationToken,
+    health: Arc<HealthIndex>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -137,6 +139,8 @@ struct Worker {
     running: HashMap<ListenerKey, RunningListener>,
     shutdown: CancellationToken,
     io: IoWorkers,
+    /// The running listeners' pools, for [`DataPlaneHandle::backend_health`].
+    health: Arc<HealthIndex>,
 }
 
 // === impl DataPlane ===
@@ -178,6 +182,7 @@ impl DataPlane {
         let (config_tx, config_rx) = watch::channel(Snapshot::default());
         let (status_tx, status_rx) = watch::channel(ApplyStatus::default());
         let shutdown = CancellationToken::new();
+        let health = Arc::new(HealthIndex::default());
         let worker = Worker {
             metrics,
             connector,
@@ -185,6 +190,7 @@ impl DataPlane {
             running: HashMap::new(),
             shutdown: shutdown.clone(),
             io: IoWorkers::start(io_threads),
+            health: Arc::clone(&health),
         };
         tokio::spawn(worker.run(config_rx, status_tx));
         DataPlaneHandle {
@@ -192,6 +198,7 @@ impl DataPlane {
                 config: config_tx,
                 status: status_rx,
                 shutdown,
+                health,
             }),
         }
     }
@@ -255,6 +262,14 @@ impl DataPlaneHandle {
         self.applied(generation).await
     }
 
+    /// What the health checker says about `backend` under the running listener
+    /// `listener_id`: `None` when no such listener runs (not applied yet, stopped, or its
+    /// bind failed) or it has no such backend. Cheap and non-blocking (a read lock and an
+    /// atomic per call), so it may be called from synchronous code.
+    pub fn backend_health(&self, listener_id: &str, backend: SocketAddr) -> Option<BackendHealth> {
+        self.inner.health.backend_health(listener_id, backend)
+    }
+
     /// Stops the data plane: closes every listener and connection, and returns once every
     /// listening port is released (so a new data plane can bind the same addresses).
     pub async fn shutdown(&self) {
@@ -277,12 +292,18 @@ impl Worker {
         loop {
             let snapshot = rx.borrow_and_update().clone();
             let report = self.reconcile(&snapshot).await;
+            self.health.replace(
+                self.running
+                    .values()
+                    .map(|r| (r.config.id.clone(), Arc::clone(&r.pool))),
+            );
             status.send_replace(report);
             tokio::select! {
                 () = self.shutdown.cancelled() => break,
                 r = rx.changed() => if r.is_err() { break },
             }
         }
+        self.health.replace([]);
         for (_, l) in self.running.drain() {
             close_listener(l).await;
         }
@@ -433,6 +454,7 @@ fn update_listener(r: &mut RunningListener, cfg: &ListenerConfig) {
         if cfg.health_check.is_none() {
             for b in r.pool.backends() {
                 b.set_healthy(true);
+                b.set_checked(false);
             }
         }
     }

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{BackendConfig, DrainConfig, HttpConfig, ListenerConfig};
+use crate::health::report::BackendHealth;
 use crate::metrics::ListenerMetrics;
 use crate::select::{Candidate, Select, Selector, backend_id, flow_hash};
 
@@ -23,6 +24,8 @@ pub struct Backend {
     /// Where connections go.
     pub addr: SocketAddr,
     healthy: AtomicBool,
+    /// A probe has given a verdict since health checking started for this backend.
+    checked: AtomicBool,
     active: AtomicU32,
     draining: AtomicBool,
     drain_epoch: AtomicU64,
@@ -94,6 +97,7 @@ impl Backend {
         Arc::new(Self {
             addr,
             healthy: AtomicBool::new(healthy),
+            checked: AtomicBool::new(false),
             active: AtomicU32::new(0),
             draining: AtomicBool::new(false),
             drain_epoch: AtomicU64::new(0),
@@ -109,6 +113,22 @@ impl Backend {
     /// Set by the health prober.
     pub fn set_healthy(&self, healthy: bool) {
         self.healthy.store(healthy, Ordering::Relaxed);
+    }
+
+    /// Set by the health prober after each verdict; cleared when health checking stops.
+    pub fn set_checked(&self, checked: bool) {
+        self.checked.store(checked, Ordering::Release);
+    }
+
+    /// What the health checker says about this backend (see [`BackendHealth`]).
+    pub fn health(&self) -> BackendHealth {
+        if !self.checked.load(Ordering::Acquire) {
+            BackendHealth::Unchecked
+        } else if self.is_healthy() {
+            BackendHealth::Healthy
+        } else {
+            BackendHealth::Unhealthy
+        }
     }
 
     /// Connections or flows open now.
@@ -282,6 +302,13 @@ impl Pool {
         Ok((Arc::clone(&st.http), st.config.connect_timeout))
     }
 
+    /// The health of the backend at `addr`, `None` when the pool has none there.
+    pub fn backend_health(&self, addr: SocketAddr) -> Option<BackendHealth> {
+        let st = self.lock();
+        let entry = st.entries.iter().find(|e| e.backend.addr == addr)?;
+        Some(entry.backend.health())
+    }
+
     /// Every backend currently in the pool (for health probes).
     pub fn backends(&self) -> Vec<Arc<Backend>> {
         self.lock()
@@ -376,8 +403,10 @@ fn revive_or_keep(old: Entry, weight: u8, drain: DrainConfig) -> Entry {
         return Entry { backend: b, weight };
     }
     if b.kill.is_cancelled() {
+        let fresh = Backend::new(b.addr, b.is_healthy());
+        fresh.set_checked(b.health() != BackendHealth::Unchecked);
         return Entry {
-            backend: Backend::new(b.addr, b.is_healthy()),
+            backend: fresh,
             weight,
         };
     }

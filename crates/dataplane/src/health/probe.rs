@@ -278,6 +278,7 @@ pub(crate) fn spawn_prober(
                 metrics.health_transition(healthy);
                 tracing::info!(listener = %listener_id, backend = %backend.addr, healthy, "backend health changed");
             }
+            backend.set_checked(true);
         }
     });
 }

@@ -89,6 +89,20 @@ async fn killed_backend_that_returns_gets_a_fresh_kill_switch() {
 }
 
 #[tokio::test]
+async fn killed_backend_that_returns_keeps_its_health_verdict() {
+    let p = pool(&listener(&[(A, 10)], None));
+    let before = &p.backends()[0];
+    before.set_healthy(false);
+    before.set_checked(true);
+    p.update(&listener(&[(A, 0)], None));
+    p.update(&listener(&[(A, 10)], None));
+    assert_eq!(
+        p.backend_health(A.parse().unwrap()),
+        Some(BackendHealth::Unhealthy)
+    );
+}
+
+#[tokio::test]
 async fn active_count_follows_connection_guards() {
     let p = pool(&listener(&[(A, 10)], None));
     let g1 = p.pick(CLIENT, LOCAL).unwrap();
