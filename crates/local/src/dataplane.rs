@@ -6,13 +6,19 @@
 //! settings, and every listener its ACL and (HTTPS) certificates as PEM.
 //!
 //! slb-local does not depend on the proxy crate: the binary adapts a [`DataPlane`] to it.
-//! Snapshots are full (never deltas), so an adapter can diff or simply replace.
+//! Snapshots are full (never deltas), so an adapter can diff or simply replace. The way
+//! back, the probes' verdicts for `DescribeHealthStatus`, is the [`HealthSource`] a data
+//! plane may offer (`health`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
 use crate::engine::{ListenerSecurity, State};
 use crate::model::{Listener, LoadBalancer};
+
+mod health;
+
+pub use health::{HealthSource, ProbeTarget, ProbedHealth};
 
 /// Receives the full forwarding configuration.
 ///
@@ -22,6 +28,12 @@ use crate::model::{Listener, LoadBalancer};
 pub trait DataPlane: Send + Sync {
     /// Replaces the forwarding configuration with `snapshot`.
     fn apply(&self, snapshot: LocalDataPlaneSnapshot);
+
+    /// Where the engine reads the health checks' verdicts; `None` (the default) for a data
+    /// plane that runs no probes, in which case health is derived from the stored state.
+    fn health_source(&self) -> Option<&dyn HealthSource> {
+        None
+    }
 }
 
 /// Every forwarding listener.

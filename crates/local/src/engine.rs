@@ -145,11 +145,13 @@ impl Outcome {
     }
 }
 
-/// The context an action runs in: configuration, faults and the clock.
+/// The context an action runs in: configuration, faults, the clock, and the data plane's
+/// health checks when it runs any.
 pub(crate) struct Ctx<'a> {
     pub config: &'a LocalConfig,
     pub faults: &'a Faults,
     pub now_ms: i64,
+    pub health: Option<&'a dyn crate::dataplane::HealthSource>,
 }
 
 impl Ctx<'_> {
@@ -330,6 +332,7 @@ impl Engine {
             config: &self.config,
             faults: &inner.faults,
             now_ms,
+            health: self.dataplane.health_source(),
         };
         let outcome = (info.handler)(&inner.state, &cx, params)?;
         if let Some(faults) = outcome.faults {

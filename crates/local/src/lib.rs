@@ -29,6 +29,9 @@ pub mod store;
 pub mod traits;
 
 pub use config::LocalConfig;
-pub use dataplane::{DataPlane, LocalDataPlaneSnapshot, NoopDataPlane, RecordingDataPlane};
+pub use dataplane::{
+    DataPlane, HealthSource, LocalDataPlaneSnapshot, NoopDataPlane, ProbeTarget, ProbedHealth,
+    RecordingDataPlane,
+};
 pub use engine::Engine;
 pub use serve::{ServeArgs, run, run_with};

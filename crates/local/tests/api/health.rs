@@ -1,7 +1,17 @@
 //! DescribeHealthStatus through the signed HTTP API: one entry per (listener, member), from
-//! the stored state (`normal` while the listener forwards with health checks on,
-//! `unavailable` otherwise), narrowed by port, with the real service's errors.
+//! the stored state when the data plane runs no probes (`normal` while the listener forwards
+//! with health checks on, `unavailable` otherwise), narrowed by port, with the real
+//! service's errors. In process, with a data plane whose probes are scripted: `normal`,
+//! `abnormal` and `unavailable` come from the probes for the members it forwards to.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use slb_local::store::MemoryStore;
+use slb_local::{
+    DataPlane, Engine, HealthSource, LocalDataPlaneSnapshot, ProbeTarget, ProbedHealth,
+};
 use slb_openapi::Clb;
 use slb_openapi::clb::*;
 use slb_openapi::types::{ListenerProtocol, OnOff};
@@ -169,4 +179,138 @@ async fn an_unknown_load_balancer_is_not_found() {
         .describe_health_status(&health("lb-nothere", None))
         .await;
     assert_code(got, "InvalidLoadBalancerId.NotFound", 404);
+}
+
+/// A data plane whose health checks answer what the test scripted, by (proxy-style listener
+/// id, backend address); anything unscripted is undecided.
+#[derive(Default)]
+struct ScriptedProbes {
+    verdicts: Mutex<HashMap<(String, SocketAddr), ProbedHealth>>,
+}
+
+impl ScriptedProbes {
+    fn set(&self, listener: &str, backend: &str, health: ProbedHealth) {
+        let key = (listener.to_owned(), backend.parse().unwrap());
+        self.verdicts.lock().unwrap().insert(key, health);
+    }
+}
+
+impl DataPlane for ScriptedProbes {
+    fn apply(&self, _snapshot: LocalDataPlaneSnapshot) {}
+
+    fn health_source(&self) -> Option<&dyn HealthSource> {
+        Some(self)
+    }
+}
+
+impl HealthSource for ScriptedProbes {
+    fn probed_health(&self, t: &ProbeTarget<'_>) -> ProbedHealth {
+        let listener = format!("{}/{}/{}", t.load_balancer_id, t.protocol, t.port);
+        let verdicts = self.verdicts.lock().unwrap();
+        verdicts
+            .get(&(listener, t.addr))
+            .copied()
+            .unwrap_or(ProbedHealth::Undecided)
+    }
+}
+
+/// An engine in process over `probes`, with a started TCP listener on 80 over i-node1
+/// (127.0.0.11:30080) and i-node2 (127.0.0.12:30080): (engine, LB id).
+async fn probed_lb(probes: Arc<ScriptedProbes>) -> (Arc<Engine>, String) {
+    let engine =
+        Arc::new(Engine::open(config(), Box::new(MemoryStore::default()), probes).unwrap());
+    let lb = engine
+        .create_load_balancer(&intranet("probed"))
+        .await
+        .unwrap()
+        .load_balancer_id;
+    let group = engine
+        .create_vserver_group(&CreateVServerGroupRequest {
+            load_balancer_id: lb.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .vserver_group_id;
+    engine
+        .add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
+            vserver_group_id: group.clone(),
+            backend_servers: vec![ecs("i-node1", 30080, 100), ecs("i-node2", 30080, 50)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    engine
+        .create_tcp_listener(&tcp_listener(&lb, 80, &group))
+        .await
+        .unwrap();
+    let start = StartListenerRequest {
+        load_balancer_id: lb.clone(),
+        listener_port: 80,
+        ..Default::default()
+    };
+    engine.start_listener(&start).await.unwrap();
+    (engine, lb)
+}
+
+async fn probed_statuses(engine: &Engine, lb: &str) -> Vec<(String, String)> {
+    let resp = engine
+        .describe_health_status(&health(lb, None))
+        .await
+        .unwrap();
+    resp.backend_servers
+        .into_iter()
+        .map(|b| (b.server_id, b.server_health_status))
+        .collect()
+}
+
+#[tokio::test]
+async fn with_probes_a_failing_member_is_abnormal_and_a_passing_one_normal() {
+    let probes = Arc::new(ScriptedProbes::default());
+    let (engine, lb) = probed_lb(Arc::clone(&probes)).await;
+    let listener = format!("{lb}/tcp/80");
+    probes.set(&listener, "127.0.0.11:30080", ProbedHealth::Healthy);
+    probes.set(&listener, "127.0.0.12:30080", ProbedHealth::Unhealthy);
+    assert_eq!(
+        probed_statuses(&engine, &lb).await,
+        vec![
+            ("i-node1".into(), "normal".into()),
+            ("i-node2".into(), "abnormal".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn with_probes_a_member_no_probe_has_decided_is_unavailable() {
+    let probes = Arc::new(ScriptedProbes::default());
+    let (engine, lb) = probed_lb(Arc::clone(&probes)).await;
+    probes.set(
+        &format!("{lb}/tcp/80"),
+        "127.0.0.11:30080",
+        ProbedHealth::Healthy,
+    );
+    assert_eq!(
+        probed_statuses(&engine, &lb).await,
+        vec![
+            ("i-node1".into(), "normal".into()),
+            ("i-node2".into(), "unavailable".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn with_probes_a_stopped_listener_is_unavailable_whatever_they_said() {
+    let probes = Arc::new(ScriptedProbes::default());
+    let (engine, lb) = probed_lb(Arc::clone(&probes)).await;
+    let listener = format!("{lb}/tcp/80");
+    probes.set(&listener, "127.0.0.11:30080", ProbedHealth::Healthy);
+    probes.set(&listener, "127.0.0.12:30080", ProbedHealth::Unhealthy);
+    let stop = StopListenerRequest {
+        load_balancer_id: lb.clone(),
+        listener_port: 80,
+        ..Default::default()
+    };
+    engine.stop_listener(&stop).await.unwrap();
+    let got = probed_statuses(&engine, &lb).await;
+    assert!(got.iter().all(|(_, s)| s == "unavailable"), "{got:?}");
 }
