@@ -7,7 +7,12 @@
 //! layer-4 listeners refuse hairpin traffic as the real CLB does (the FAQ's "backend as client"
 //! case). `http` and `https` listeners get the proxy's HTTP settings, `https` ones their
 //! certificates, and every listener its ACL.
+//!
+//! The way back: [`ProxyDataPlane`] is also the local CLB's `HealthSource`, answering
+//! `DescribeHealthStatus` from the proxy's health checks (a backend is found by the proxy
+//! listener id this module gives the CLB listener and its resolved address).
 
+use slb_dataplane::BackendHealth;
 use slb_dataplane::tls::{CertificatePem, TlsConfig};
 use slb_dataplane::{
     AclConfig, AclKind, BackendConfig, Cidr, DataPlaneConfig, DataPlaneHandle, DrainConfig,
@@ -15,7 +20,7 @@ use slb_dataplane::{
     ProbeMethod, Protocol, Scheduler, StickySession,
 };
 use slb_local::dataplane::{DataPlaneListener, HttpSettings};
-use slb_local::{DataPlane, LocalDataPlaneSnapshot};
+use slb_local::{DataPlane, HealthSource, LocalDataPlaneSnapshot, ProbeTarget, ProbedHealth};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -47,6 +52,31 @@ impl DataPlane for ProxyDataPlane {
             "published data plane config"
         );
     }
+
+    fn health_source(&self) -> Option<&dyn HealthSource> {
+        Some(self)
+    }
+}
+
+impl HealthSource for ProxyDataPlane {
+    fn probed_health(&self, target: &ProbeTarget<'_>) -> ProbedHealth {
+        let id = listener_id(target.load_balancer_id, target.protocol, target.port);
+        probed(self.handle.backend_health(&id, target.addr))
+    }
+}
+
+/// The local CLB's view of the proxy's verdict: no listener or backend there is undecided.
+fn probed(health: Option<BackendHealth>) -> ProbedHealth {
+    match health {
+        Some(BackendHealth::Healthy) => ProbedHealth::Healthy,
+        Some(BackendHealth::Unhealthy) => ProbedHealth::Unhealthy,
+        Some(BackendHealth::Unchecked) | None => ProbedHealth::Undecided,
+    }
+}
+
+/// The proxy listener id of a CLB listener (also its metrics label).
+fn listener_id(load_balancer_id: &str, protocol: &str, port: u16) -> String {
+    format!("{load_balancer_id}/{protocol}/{port}")
 }
 
 /// Translates a local CLB snapshot into the proxy's configuration.
@@ -57,7 +87,7 @@ pub fn to_config(snapshot: &LocalDataPlaneSnapshot) -> DataPlaneConfig {
 }
 
 fn listener(l: &DataPlaneListener) -> ListenerConfig {
-    let id = format!("{}/{}/{}", l.load_balancer_id, l.protocol, l.port);
+    let id = listener_id(&l.load_balancer_id, &l.protocol, l.port);
     let protocol = l.protocol.parse::<Protocol>().unwrap_or_else(|err| {
         tracing::warn!(listener = %id, error = %err, "unknown protocol; forwarding as TCP");
         Protocol::Tcp
@@ -410,6 +440,19 @@ mod tests {
         assert_eq!(tls.domain_certificates[0].0, "*.example.com");
         assert_eq!(tls.cipher_policy.as_deref(), Some("tls_cipher_policy_1_2"));
         assert!(tls.http2);
+    }
+
+    #[test]
+    fn the_proxy_verdict_maps_to_the_clb_view_and_the_unknown_is_undecided() {
+        let table = [
+            (Some(BackendHealth::Healthy), ProbedHealth::Healthy),
+            (Some(BackendHealth::Unhealthy), ProbedHealth::Unhealthy),
+            (Some(BackendHealth::Unchecked), ProbedHealth::Undecided),
+            (None, ProbedHealth::Undecided),
+        ];
+        for (proxy, want) in table {
+            assert_eq!(probed(proxy), want, "{proxy:?}");
+        }
     }
 
     #[test]
