@@ -33,6 +33,27 @@ func backend(ip string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// waitForHealth calls DescribeHealthStatus until every member is wanted (the health checks'
+// probes decide, unavailable until their first verdict) or 20 s have passed; the last answer.
+func (a *api) waitForHealth(lb, wanted string) []slb.BackendServer {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		req := slb.CreateDescribeHealthStatusRequest()
+		req.LoadBalancerId = lb
+		resp := slb.CreateDescribeHealthStatusResponse()
+		a.do(a.slb, req, resp)
+		members := resp.BackendServers.BackendServer
+		all := len(members) > 0
+		for _, m := range members {
+			all = all && m.ServerHealthStatus == wanted
+		}
+		if all || time.Now().After(deadline) {
+			return members
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // familyTraffic: a TCP backend behind a listener answers through the CLB's VIP, and
 // DescribeHealthStatus reports it.
 func familyTraffic(a *api) {
@@ -48,11 +69,7 @@ func familyTraffic(a *api) {
 	a.start(created.LoadBalancerId, 18080)
 	got := readFrom(net.JoinHostPort(created.Address, "18080"))
 	check(got == reply, "through %s:18080 got %q", created.Address, got)
-	health := slb.CreateDescribeHealthStatusRequest()
-	health.LoadBalancerId = created.LoadBalancerId
-	states := slb.CreateDescribeHealthStatusResponse()
-	a.do(a.slb, health, states)
-	members := states.BackendServers.BackendServer
+	members := a.waitForHealth(created.LoadBalancerId, "normal")
 	check(len(members) == 1 && fmt.Sprintf("%s/%d/%s", members[0].ServerId, members[0].Port, members[0].ServerHealthStatus) ==
 		fmt.Sprintf("i-sdk-traffic/%d/normal", port), "DescribeHealthStatus: %+v", members)
 	del := slb.CreateDeleteLoadBalancerListenerRequest()

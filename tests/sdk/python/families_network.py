@@ -131,6 +131,19 @@ def connect_and_read(ip, port, wait=10.0):
             chunks.append(chunk)
 
 
+def wait_for_health(api, ctx, lb, wanted, wait=20.0):
+    """DescribeHealthStatus until every member is `wanted` (the health checks' probes decide,
+    `unavailable` until their first verdict) or `wait` seconds have passed; the last states."""
+    deadline = time.monotonic() + wait
+    while True:
+        health = api.call("slb", "DescribeHealthStatus", {"RegionId": ctx.region, "LoadBalancerId": lb})
+        members = items(health, "BackendServers", "BackendServer")
+        states = [(m["ServerId"], int(m["Port"]), m["ServerHealthStatus"]) for m in members]
+        if (states and all(s[2] == wanted for s in states)) or time.monotonic() > deadline:
+            return states
+        time.sleep(0.2)
+
+
 def family_traffic(api, ctx):
     """A TCP backend behind a listener answers through the CLB's VIP, health included."""
     reply = b"hello from the sdk backend"
@@ -147,9 +160,7 @@ def family_traffic(api, ctx):
     api.call("slb", "StartLoadBalancerListener", base)
     got = connect_and_read(vip, 18080)
     check(got == reply, f"through {vip}:18080 got {got!r}, not the backend's answer")
-    health = api.call("slb", "DescribeHealthStatus", {"RegionId": ctx.region, "LoadBalancerId": lb})
-    members = items(health, "BackendServers", "BackendServer")
-    states = [(m["ServerId"], int(m["Port"]), m["ServerHealthStatus"]) for m in members]
+    states = wait_for_health(api, ctx, lb, "normal")
     check(states == [("i-sdk-traffic", node_port, "normal")], f"DescribeHealthStatus: {states}")
     api.call("slb", "DeleteLoadBalancerListener", base)
     delete_lb(api, ctx, lb)
