@@ -7,9 +7,10 @@
 //!
 //! The crate knows nothing of the OpenAPI or the local CLB: it takes its own
 //! [`DataPlaneConfig`] snapshots through a [`DataPlaneHandle`] (a `watch` channel underneath)
-//! and applies each one live. Decisions live in pure modules (`select`, `health`,
-//! `udp::flow`, `ppv2`, `acl`, `http::headers`, `http::sticky`); sockets live in `tcp`, `udp`,
-//! `http`, `health::probe` and the I/O threads (one `SO_REUSEPORT` socket per thread per TCP
+//! and applies each one live; the same handle reports each backend's health-check verdict.
+//! Decisions live in pure modules (`select`, `health`, `udp::flow`, `ppv2`, `acl`,
+//! `http::headers`, `http::sticky`); sockets live in `tcp`, `udp`, `http`, `health::probe`
+//! and the I/O threads (one `SO_REUSEPORT` socket per thread per TCP
 //! listener). Descriptors are budgeted (`fds`): at the budget the proxy stops accepting
 //! rather than fail on `EMFILE`. It does not persist anything.
 //!
