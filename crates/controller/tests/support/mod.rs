@@ -245,7 +245,8 @@ async fn over_http(engine: Arc<Engine>) -> Cloud {
     };
     let metrics = ApiMetrics::new();
     let http = Arc::new(slb_openapi::HttpClient::with_metrics(config, metrics.clone()).unwrap());
-    Cloud::recorded(http.clone(), http, "cn-hangzhou", metrics)
+    // VPC access as the binary wires it (`external-ip-type: eip` looks the EIP up).
+    Cloud::recorded(http.clone(), http.clone(), "cn-hangzhou", metrics).with_vpc(http)
 }
 
 /// The binary's `--register-nodes` against an in-process engine: `LocalPutInstances` with

@@ -133,7 +133,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Instance,
         "PayBySpec",
-        "Billing model; PayBySpec → PayByCLCU only (the reverse is refused).",
+        "Billing model; a PayBySpec CLB is created as `slb.s1.small` unless `spec` names one (as the reference); PayBySpec → PayByCLCU only (the reverse is refused).",
     ),
     p(
         "charge-type",
@@ -142,7 +142,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Instance,
         "paybybandwidth",
-        "Internet billing of internet CLBs.",
+        "Internet billing of internet CLBs; `paybybandwidth` needs a PayBySpec CLB (`spec` or `instance-charge-type: PayBySpec`): the cloud allows PayByCLCU ones `paybytraffic` only.",
     ),
     p(
         "bandwidth",

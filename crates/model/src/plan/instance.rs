@@ -15,6 +15,9 @@ const TAGS_PER_CALL: usize = 20;
 const CONSOLE_PROTECTION: &str = "ConsoleProtection";
 const PAY_BY_SPEC: &str = "PayBySpec";
 const PAY_BY_CLCU: &str = "PayByCLCU";
+/// The spec a PayBySpec CLB is created with when the `spec` annotation names none, as the
+/// reference CCM does (without one the cloud would sell a shared instance, no longer on sale).
+const DEFAULT_PAY_BY_SPEC_SPEC: &str = "slb.s1.small";
 
 /// Immutable annotations: (suffix, error text). The first two are the FAQ's own texts.
 const IMMUTABLE: &[(&str, &str)] = &[
@@ -179,7 +182,9 @@ fn create(desired: &DesiredLb) -> CreateLoadBalancer {
         address: i.address.clone(),
         master_zone_id: i.master_zone_id.clone(),
         slave_zone_id: i.slave_zone_id.clone(),
-        load_balancer_spec: i.load_balancer_spec.clone(),
+        load_balancer_spec: i.load_balancer_spec.clone().or_else(|| {
+            (i.instance_charge_type == PAY_BY_SPEC).then(|| DEFAULT_PAY_BY_SPEC_SPEC.to_owned())
+        }),
         instance_charge_type: i.instance_charge_type.clone(),
         internet_charge_type: i.internet_charge_type.clone(),
         bandwidth: i.bandwidth,

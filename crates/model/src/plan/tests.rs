@@ -464,6 +464,31 @@ fn immutable_changes_are_refused_with_the_faq_text() {
 }
 
 #[test]
+fn a_pay_by_spec_clb_without_a_spec_is_created_as_slb_s1_small() {
+    let mut svc = service(&[(80, 30080)]);
+    annotate(&mut svc, "instance-charge-type", "PayBySpec");
+    let p = plan(&want(&svc, &nodes(1)), None, &opts()).unwrap();
+    let Action::CreateLoadBalancer(c) = &p.actions[0] else {
+        panic!("{:?}", p.actions[0])
+    };
+    assert_eq!(
+        (
+            c.instance_charge_type.as_str(),
+            c.load_balancer_spec.as_deref()
+        ),
+        ("PayBySpec", Some("slb.s1.small"))
+    );
+    let Action::CreateLoadBalancer(clcu) =
+        &plan(&want(&service(&[(80, 30080)]), &nodes(1)), None, &opts())
+            .unwrap()
+            .actions[0]
+    else {
+        panic!()
+    };
+    assert_eq!(clcu.load_balancer_spec, None, "PayByCLCU takes no spec");
+}
+
+#[test]
 fn pay_by_clcu_cannot_go_back_to_pay_by_spec() {
     let svc = service(&[(80, 30080)]);
     let o = synced(&svc, &nodes(1));
