@@ -3,7 +3,8 @@
 //! bytes both ways with half-close propagation until either side ends or the backend's kill
 //! switch fires.
 //!
-//! Byte moving is zero-copy `splice(2)` through a pipe on Linux ([`splice`]), and a
+//! On Linux each direction copies small messages through user space and splices bulk
+//! streams through a pipe, switching by the sizes of its reads ([`mode`], [`splice`]); a
 //! fixed-buffer copy elsewhere. One task per connection, never a thread. Backend choice and
 //! draining are decided in `pool`; this module only obeys them.
 //!
@@ -11,6 +12,10 @@
 //! the budget is spent the loop waits, and new connections queue in the kernel's backlog
 //! until one ends (each waiting loop holds one connection's share for its next accept).
 
+#[cfg(target_os = "linux")]
+mod copy;
+#[cfg(target_os = "linux")]
+pub mod mode;
 #[cfg(target_os = "linux")]
 pub mod splice;
 
@@ -265,7 +270,8 @@ async fn relay(
 ) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
-        splice::relay(&client, &upstream, m, activity).await
+        let (mut client, mut upstream) = (client, upstream);
+        splice::relay(&mut client, &mut upstream, m, activity).await
     }
     #[cfg(not(target_os = "linux"))]
     {

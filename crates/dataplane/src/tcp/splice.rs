@@ -1,11 +1,13 @@
-//! Zero-copy relay on Linux: `splice(2)` socket → pipe → socket, driven by tokio readiness.
+//! The Linux relay: each direction copies small messages through user space ([`super::copy`])
+//! and splices bulk streams socket → pipe → socket (`splice(2)`), switching as
+//! [`super::mode`] decides from the sizes of its reads; driven by tokio readiness.
 //!
 //! Safe code only: `rustix` wraps the syscalls over `AsFd`, and `TcpStream::try_io` clears
-//! readiness on `EAGAIN`. Each direction owns one pipe; the data never enters user space. On
-//! EOF from one side the other side's write half is shut down (half-close), and the other
-//! direction keeps flowing. A direction takes its pipe only once data is ready, and returns
-//! it (empty) to a small process-wide pool at EOF, so short connections cost no `pipe2`
-//! calls after warm-up.
+//! readiness on `EAGAIN`. A splicing direction owns one pipe; the data never enters user
+//! space. On EOF from one side the other side's write half is shut down (half-close), and
+//! the other direction keeps flowing. A direction takes its pipe only when it first splices,
+//! and returns it (empty) to a small process-wide pool at EOF, so short connections cost no
+//! `pipe2` calls after warm-up, and connections that only copy never take one.
 //!
 //! Splicing into a socket whose peer is gone raises `SIGPIPE` like `write(2)` does; Rust
 //! binaries ignore `SIGPIPE` before `main`, so the call just fails with `EPIPE`.
@@ -19,8 +21,11 @@ use rustix::net::Shutdown;
 use rustix::pipe::{PipeFlags, SpliceFlags, pipe_with, splice};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
+use tokio::net::tcp::{ReadHalf, WriteHalf};
 
 use super::Activity;
+use super::copy;
+use super::mode::{Mode, ModeSwitch};
 use crate::metrics::ListenerMetrics;
 use prometheus_client::metrics::counter::Counter;
 
@@ -43,13 +48,15 @@ struct Pipe {
 
 /// Relays both directions until both have reached EOF, or one fails.
 pub async fn relay(
-    client: &TcpStream,
-    upstream: &TcpStream,
+    client: &mut TcpStream,
+    upstream: &mut TcpStream,
     m: &ListenerMetrics,
     activity: &Activity,
 ) -> io::Result<()> {
-    let up = one_way(client, upstream, &m.bytes_in, activity);
-    let down = one_way(upstream, client, &m.bytes_out, activity);
+    let (client_r, client_w) = client.split();
+    let (upstream_r, upstream_w) = upstream.split();
+    let up = one_way(client_r, upstream_w, &m.bytes_in, activity);
+    let down = one_way(upstream_r, client_w, &m.bytes_out, activity);
     tokio::try_join!(up, down)?;
     Ok(())
 }
@@ -84,54 +91,71 @@ pub fn set_pool_capacity(pipes: usize) {
 
 /// Moves `from` → `to` until EOF, then shuts down `to`'s write half.
 async fn one_way(
-    from: &TcpStream,
-    to: &TcpStream,
+    mut from: ReadHalf<'_>,
+    mut to: WriteHalf<'_>,
     counter: &Counter,
     activity: &Activity,
 ) -> io::Result<()> {
-    let flags = SpliceFlags::NONBLOCK | SpliceFlags::MOVE;
+    let mut switch = ModeSwitch::new();
     let mut pipe: Option<Pipe> = None;
     loop {
-        let filled = loop {
-            from.readable().await?;
-            let p = match &pipe {
-                Some(p) => p,
-                None => pipe.insert(take_pipe()?),
-            };
-            let r = from.try_io(Interest::READABLE, || {
-                Ok(splice(from, None, &p.w, None, p.size, flags)?)
-            });
-            match r {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
+        let moved = match switch.mode() {
+            Mode::Copy => copy::chunk(&mut from, &mut to).await?,
+            Mode::Splice => splice_chunk(from.as_ref(), to.as_ref(), &mut pipe).await?,
         };
-        if filled == 0 {
-            if let Some(p) = pipe.take() {
-                give_back(p);
-            }
-            // Peer closed its write side: propagate the half-close. ENOTCONN means the other
-            // side is already fully gone, which is not an error for us.
-            return match rustix::net::shutdown(to, Shutdown::Write) {
-                Ok(()) | Err(rustix::io::Errno::NOTCONN) => Ok(()),
-                Err(e) => Err(e.into()),
-            };
+        if moved == 0 {
+            break;
         }
-        let Some(p) = &pipe else { continue };
-        let mut left = filled;
-        while left > 0 {
-            to.writable().await?;
-            let r = to.try_io(Interest::WRITABLE, || {
-                Ok(splice(&p.r, None, to, None, left, flags)?)
-            });
-            match r {
-                Ok(n) => left -= n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-        }
-        counter.inc_by(filled as u64);
+        counter.inc_by(moved as u64);
         activity.touch();
+        switch.after_read(moved);
     }
+    // Every chunk is written out before the next read, so the pipe is empty at EOF.
+    if let Some(p) = pipe.take() {
+        give_back(p);
+    }
+    // Peer closed its write side: propagate the half-close. ENOTCONN means the other side is
+    // already fully gone, which is not an error for us.
+    match rustix::net::shutdown(to.as_ref(), Shutdown::Write) {
+        Ok(()) | Err(rustix::io::Errno::NOTCONN) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Splices what `from` has into the direction's pipe (taken on first use) and from there to
+/// `to`; returns the bytes moved, 0 at EOF.
+async fn splice_chunk(
+    from: &TcpStream,
+    to: &TcpStream,
+    pipe: &mut Option<Pipe>,
+) -> io::Result<usize> {
+    let flags = SpliceFlags::NONBLOCK | SpliceFlags::MOVE;
+    let (filled, p) = loop {
+        from.readable().await?;
+        let p = match pipe {
+            Some(p) => p,
+            None => pipe.insert(take_pipe()?),
+        };
+        let r = from.try_io(Interest::READABLE, || {
+            Ok(splice(from, None, &p.w, None, p.size, flags)?)
+        });
+        match r {
+            Ok(n) => break (n, p),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    };
+    let mut left = filled;
+    while left > 0 {
+        to.writable().await?;
+        let r = to.try_io(Interest::WRITABLE, || {
+            Ok(splice(&p.r, None, to, None, left, flags)?)
+        });
+        match r {
+            Ok(n) => left -= n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
