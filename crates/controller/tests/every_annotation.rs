@@ -13,6 +13,7 @@
 mod cases;
 mod support;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,14 +24,19 @@ use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use slb_controller::cloud::Cloud;
 use slb_controller::service_writes::{HASH_LABEL, LB_ID_LABEL};
+use slb_model::{ListenerAttributes, ObservedLb, Protocol};
 use slb_openapi::clb::*;
 use slb_openapi::vpc::{AllocateEipAddressRequest, AssociateEipAddressRequest, SLB_INSTANCE};
 use slb_openapi::{Clb, HttpClient, Vpc};
 use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
 use support::{Harness, NODE_LABEL, Options, harness_with};
 
-/// A second vSwitch (for `vswitch-id`) and the ENIs of the ENI-mode cases' pods.
-const LOCAL_YAML: &str = "vswitches:
+/// IPv6 VIPs for two IPv6 CLBs (`ip-version`, and `backend-ip-version` which needs it), a
+/// second vSwitch (for `vswitch-id`) and the ENIs of the ENI-mode cases' pods. The local CLB
+/// has no ENI IPv6 addresses (`Ipv6Sets` is always empty), so the IPv6 pod's ENI lists it as a
+/// private IP, which is what slb-ccm looks ENIs up by; Alibaba Cloud would need `Ipv6Address`.
+const LOCAL_YAML: &str = "ipv6_vip_pool: \"fd00:5::/124\"
+vswitches:
   - { id: vsw-local, vpc_id: vpc-local, zone_id: cn-hangzhou-a, cidr: 127.0.2.0/24 }
   - { id: vsw-second, vpc_id: vpc-local, zone_id: cn-hangzhou-b, cidr: 127.0.3.0/24 }
 network_interfaces:
@@ -55,6 +61,7 @@ async fn a_service_with_each_annotation_gets_what_the_readme_promises() {
     let f = fixtures(&h, &api).await;
     let cases = cases::all(&f);
     let mut failures = uncovered(&cases);
+    create_baselines(&h, &f.cert).await;
     for (i, case) in cases.iter().enumerate() {
         create(&h, &name(i, case), case).await;
     }
@@ -62,11 +69,12 @@ async fn a_service_with_each_annotation_gets_what_the_readme_promises() {
     let synced = wait_synced(&h, &cases).await;
     // Quiet for a while: the Services handed to other controllers have been seen too.
     support::settle(&h).await;
+    let base = baselines(&h, &look).await;
     for (i, case) in cases.iter().enumerate() {
         let result = match (&synced[i], case.outcome) {
             (_, Outcome::NotOurs) => not_ours(&h, &name(i, case)).await,
             (Err(e), _) => Err(e.clone()),
-            (Ok(svc), _) => verify(&h, &api, &look, case, svc).await,
+            (Ok(svc), _) => verify(&h, &api, &look, &base, case, svc).await,
         };
         if let Err(what) = result {
             failures.push(format!(
@@ -253,6 +261,57 @@ async fn create(h: &Harness, name: &str, case: &Case) {
     }
 }
 
+/// What Services without annotations (but the listener protocol and, for HTTPS, the
+/// certificate) get: the listener attributes by protocol, and the TCP one's CLB.
+#[derive(Default)]
+struct Baselines {
+    listeners: BTreeMap<Protocol, ListenerAttributes>,
+    lb: Option<ObservedLb>,
+}
+
+/// The Services [`baselines`] reads: a TCP, an HTTP and an HTTPS listener.
+const BASELINES: [(&str, &str, i32); 3] = [
+    ("base-tcp", "tcp:80", 80),
+    ("base-http", "http:80", 80),
+    ("base-https", "https:443", 443),
+];
+
+async fn create_baselines(h: &Harness, cert: &str) {
+    for (name, protocol_port, port) in BASELINES {
+        let mut svc = load_balancer_service(&h.ns, name, &[(port, 8080)]);
+        let mut annotations =
+            BTreeMap::from([(cases::full("protocol-port"), protocol_port.to_owned())]);
+        if port == 443 {
+            annotations.insert(cases::full("cert-id"), cert.to_owned());
+        }
+        svc.metadata.annotations = Some(annotations);
+        h.services()
+            .create(&PostParams::default(), &svc)
+            .await
+            .unwrap();
+    }
+}
+
+async fn baselines(h: &Harness, look: &Cloud) -> Baselines {
+    let mut out = Baselines::default();
+    for (name, _, _) in BASELINES {
+        let svc = h.services().get(name).await.unwrap();
+        assert!(
+            is_synced(&svc),
+            "{name} was not synced: {:?}",
+            h.events(name).await
+        );
+        let id = &svc.labels()[LB_ID_LABEL];
+        let lb = look.observe(id).await.unwrap().unwrap();
+        for l in &lb.listeners {
+            out.listeners
+                .insert(l.listener_protocol, l.attributes.clone());
+        }
+        out.lb.get_or_insert(lb);
+    }
+    out
+}
+
 /// True once the controller has synced the Service as it is now.
 fn is_synced(svc: &Service) -> bool {
     svc.labels().get(HASH_LABEL) == Some(&slb_model::spec_hash(svc))
@@ -309,6 +368,7 @@ async fn verify(
     h: &Harness,
     api: &HttpClient,
     look: &Cloud,
+    base: &Baselines,
     case: &Case,
     svc: &Service,
 ) -> Result<(), String> {
@@ -319,7 +379,7 @@ async fn verify(
         .ok_or("no CLB label")?;
     let before = see(h, look, svc.clone(), &id).await?;
     common(case, &before)?;
-    let after = match case.outcome {
+    let mut after = match case.outcome {
         Outcome::EipOnceBound => {
             let svc = bind_eip(h, api, &before, &id).await?;
             see(h, look, svc, &id).await?
@@ -334,6 +394,10 @@ async fn verify(
         }
         _ => before,
     };
+    after.baseline = (after.lb.listeners.first())
+        .and_then(|l| base.listeners.get(&l.listener_protocol))
+        .cloned();
+    after.baseline_lb = base.lb.clone();
     (case.check)(&after)
 }
 
@@ -348,6 +412,8 @@ async fn see(h: &Harness, look: &Cloud, svc: Service, id: &str) -> Result<Seen, 
         events: h.events(&svc.name_any()).await,
         svc,
         lb,
+        baseline: None,
+        baseline_lb: None,
     })
 }
 

@@ -58,6 +58,11 @@ pub struct Seen {
     pub lb: ObservedLb,
     /// `(reason, message)` of its events.
     pub events: Vec<(String, String)>,
+    /// What a listener of the first listener's protocol gets on a Service without
+    /// annotations.
+    pub baseline: Option<ListenerAttributes>,
+    /// The CLB of a Service without annotations.
+    pub baseline_lb: Option<ObservedLb>,
 }
 
 /// A case-specific check; `Err` says what differs.
@@ -136,7 +141,8 @@ impl Case {
         self
     }
 
-    /// The first listener's attribute `field` must be `want`.
+    /// The first listener's attribute `field` must be `want`, which a listener of a Service
+    /// without the annotation does not have.
     fn attr<T: PartialEq + Debug + Send + Sync + 'static>(
         self,
         field: &'static str,
@@ -145,18 +151,35 @@ impl Case {
     ) -> Self {
         self.check(move |s| {
             let l = listener(s, None)?;
-            same(field, get(&l.attributes).as_ref(), Some(&want))
+            same(field, get(&l.attributes).as_ref(), Some(&want))?;
+            if s.baseline.as_ref().and_then(get).as_ref() == Some(&want) {
+                return Err(format!(
+                    "{field} {want:?} is also what a Service without the annotation gets; \
+                     choose a value that shows the annotation's effect"
+                ));
+            }
+            Ok(())
         })
     }
 
-    /// A field of the CLB must be `want`.
+    /// A field of the CLB must be `want`, which the CLB of a Service without annotations does
+    /// not have.
     fn lb<T: PartialEq + Debug + Send + Sync + 'static>(
         self,
         field: &'static str,
         get: fn(&ObservedLb) -> T,
         want: T,
     ) -> Self {
-        self.check(move |s| same(field, &get(&s.lb), &want))
+        self.check(move |s| {
+            same(field, &get(&s.lb), &want)?;
+            if s.baseline_lb.as_ref().map(get).as_ref() == Some(&want) {
+                return Err(format!(
+                    "{field} {want:?} is also what a Service without the annotation gets; \
+                     choose a value that shows the annotation's effect"
+                ));
+            }
+            Ok(())
+        })
     }
 
     /// A warning event naming the annotation, besides the CLB.
@@ -335,7 +358,11 @@ fn selection_and_instance(f: &Fixtures) -> Vec<Case> {
             ),
         Case::new("ip-version", "ipv6").check(|s| {
             same("AddressIPVersion", s.lb.address_ip_version.as_str(), "ipv6")?;
-            same("the status IP", ingress_ip(&s.svc).as_deref(), Some("::1"))
+            prefixed(
+                "the status IP",
+                &ingress_ip(&s.svc).unwrap_or_default(),
+                "fd00:5::",
+            )
         }),
         Case::new("ip", "127.0.2.200")
             .with("address-type", "intranet")
@@ -484,9 +511,9 @@ fn listeners(f: &Fixtures) -> Vec<Case> {
                 |a| a.tls_cipher_policy.clone(),
                 "tls_cipher_policy_1_2".into(),
             ),
-        Case::new("http2-enabled", "on")
+        Case::new("http2-enabled", "off")
             .https(f)
-            .attr("EnableHttp2", |a| a.enable_http2, true),
+            .attr("EnableHttp2", |a| a.enable_http2, false),
         Case::new("domain-extensions", domain)
             .https(f)
             .check(move |s| {
@@ -517,9 +544,9 @@ fn listeners(f: &Fixtures) -> Vec<Case> {
         Case::new("idle-timeout", "30")
             .http()
             .attr("IdleTimeout", |a| a.idle_timeout, 30),
-        Case::new("request-timeout", "60")
+        Case::new("request-timeout", "90")
             .http()
-            .attr("RequestTimeout", |a| a.request_timeout, 60),
+            .attr("RequestTimeout", |a| a.request_timeout, 90),
         Case::new("connection-drain", "on")
             .with("connection-drain-timeout", "30")
             .attr("ConnectionDrain", |a| a.connection_drain, true),
@@ -627,26 +654,26 @@ fn health_checks() -> Vec<Case> {
             8080,
         ),
         Case::new("health-check-connect-port", "0").warned("IgnoredAnnotationValue"),
-        Case::new("healthy-threshold", "3").attr("HealthyThreshold", |a| a.healthy_threshold, 3),
-        Case::new("unhealthy-threshold", "3").attr(
+        Case::new("healthy-threshold", "4").attr("HealthyThreshold", |a| a.healthy_threshold, 4),
+        Case::new("unhealthy-threshold", "4").attr(
             "UnhealthyThreshold",
             |a| a.unhealthy_threshold,
-            3,
+            4,
         ),
         Case::new("health-check-interval", "5").attr(
             "HealthCheckInterval",
             |a| a.health_check_interval,
             5,
         ),
-        Case::new("health-check-connect-timeout", "5").attr(
+        Case::new("health-check-connect-timeout", "8").attr(
             "HealthCheckConnectTimeout",
             |a| a.health_check_connect_timeout,
-            5,
+            8,
         ),
-        http_check("health-check-timeout", "5").attr(
+        http_check("health-check-timeout", "8").attr(
             "HealthCheckTimeout",
             |a| a.health_check_timeout,
-            5,
+            8,
         ),
         http_check("health-check-method", "get").attr(
             "HealthCheckMethod",
@@ -710,6 +737,7 @@ fn backends(f: &Fixtures) -> Vec<Case> {
         }),
         Case::new("ignore-weight-update", "on").outcome(Outcome::ConsoleWeightKept),
         eni_case("backend-ip-version", "ipv6", eni6, eni6_ip, "IPv6")
-            .with("service.beta.kubernetes.io/backend-type", "eni"),
+            .with("service.beta.kubernetes.io/backend-type", "eni")
+            .with("ip-version", "ipv6"),
     ]
 }
