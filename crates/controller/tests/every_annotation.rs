@@ -3,7 +3,7 @@
 //! controller and the local CLB reached through its signed OpenAPI, as in production.
 //!
 //! Certificates, an ACL, user CLBs to reuse, their vServer groups and an EIP are made first
-//! through the signed API; one Service per case (`every_annotation/cases.rs`) is created at
+//! through the signed API; one Service per case (`every_annotation/*_cases.rs`) is created at
 //! once; when the controller has synced them all, each CLB is read back through the signed API
 //! and checked against what the README promises for the annotation. An entry of the table
 //! without a case fails the test, and every failure is collected before the test fails.
@@ -11,6 +11,10 @@
 
 #[path = "every_annotation/cases.rs"]
 mod cases;
+#[path = "every_annotation/instance_cases.rs"]
+mod instance_cases;
+#[path = "every_annotation/listener_cases.rs"]
+mod listener_cases;
 mod support;
 
 use std::collections::BTreeMap;
@@ -18,9 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cases::{Case, Fixtures, Outcome, Seen};
-use k8s_openapi::api::core::v1::{Node, Service};
+use k8s_openapi::api::core::v1::{Event, Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use slb_controller::cloud::Cloud;
 use slb_controller::service_writes::{HASH_LABEL, LB_ID_LABEL};
@@ -100,7 +104,7 @@ fn uncovered(cases: &[Case]) -> Vec<String> {
         .filter(|a| !cases.iter().any(|c| c.key == a.key.short()))
         .map(|a| {
             format!(
-                "{}: no case in every_annotation/cases.rs; add one with a realistic value",
+                "{}: no case in every_annotation/*_cases.rs; add one with a realistic value",
                 a.key.full()
             )
         })
@@ -351,7 +355,7 @@ async fn not_ours(h: &Harness, name: &str) -> Result<(), String> {
     let touched = !svc.finalizers().is_empty()
         || svc.labels().contains_key(LB_ID_LABEL)
         || cases::ingress_ip(&svc).is_some();
-    let events = h.events(name).await;
+    let events = ours(h, name).await;
     if touched || !events.is_empty() {
         return Err(format!(
             "slb-ccm handled it: finalizers {:?}, labels {:?}, events {events:?}",
@@ -360,6 +364,27 @@ async fn not_ours(h: &Harness, name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// `(reason, message)` of the events slb-ccm published about Service `name` (the
+/// apiserver's own, e.g. its cluster IP repair, are left out).
+async fn ours(h: &Harness, name: &str) -> Vec<(String, String)> {
+    let events: Api<Event> = Api::namespaced(h.client.clone(), &h.ns);
+    let by_us = |e: &Event| {
+        let source = e.source.as_ref().and_then(|s| s.component.as_deref());
+        [e.reporting_component.as_deref(), source]
+            .iter()
+            .any(|c| c.is_some_and(|c| c.starts_with("slb-ccm")))
+    };
+    events
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.involved_object.name.as_deref() == Some(name) && by_us(e))
+        .map(|e| (e.reason.unwrap_or_default(), e.message.unwrap_or_default()))
+        .collect()
 }
 
 /// The common checks on what the controller made, the outcome's own steps, then the case's
@@ -409,7 +434,7 @@ async fn see(h: &Harness, look: &Cloud, svc: Service, id: &str) -> Result<Seen, 
         .map_err(|e| format!("observing {id}: {e}"))?
         .ok_or_else(|| format!("the CLB {id} does not exist"))?;
     Ok(Seen {
-        events: h.events(&svc.name_any()).await,
+        events: ours(h, &svc.name_any()).await,
         svc,
         lb,
         baseline: None,
