@@ -2,11 +2,14 @@
 //! annotation the reference accepts gets a CLB"), against a real kube-apiserver, the
 //! controller and the local CLB reached through its signed OpenAPI, as in production.
 //!
-//! Certificates, an ACL, user CLBs to reuse, their vServer groups and an EIP are made first
-//! through the signed API; one Service per case (`every_annotation/*_cases.rs`) is created at
-//! once; when the controller has synced them all, each CLB is read back through the signed API
-//! and checked against what the README promises for the annotation. An entry of the table
-//! without a case fails the test, and every failure is collected before the test fails.
+//! Certificates, an ACL, user CLBs to reuse and their vServer groups are made first through
+//! the signed API (`setup.rs`); one Service per case (`*_cases.rs`) is created at once, plus
+//! three without annotations whose listeners and CLB are the defaults a case's value must
+//! differ from; when the controller has synced them all, each CLB is read back through the
+//! signed API and checked against what the README promises for the annotation, after the
+//! outcome's own steps (`steps.rs`: binding an EIP, a console weight edit, deleting the
+//! Service). An entry of the table without a case fails the test, and every failure is
+//! collected, naming the annotation and value, before the test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "every_annotation/cases.rs"]
@@ -15,25 +18,28 @@ mod cases;
 mod instance_cases;
 #[path = "every_annotation/listener_cases.rs"]
 mod listener_cases;
+#[path = "every_annotation/setup.rs"]
+mod setup;
+#[path = "every_annotation/steps.rs"]
+mod steps;
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use cases::{Case, Fixtures, Outcome, Seen};
-use k8s_openapi::api::core::v1::{Event, Node, Service};
+use cases::{Case, Outcome, Seen};
+use k8s_openapi::api::core::v1::{Event, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, PostParams};
 use kube::{Api, ResourceExt};
+use setup::{cordoned_edge_node, fixtures, signed_client};
 use slb_controller::cloud::Cloud;
-use slb_controller::service_writes::{HASH_LABEL, LB_ID_LABEL};
+use slb_controller::service_writes::LB_ID_LABEL;
 use slb_model::{ListenerAttributes, ObservedLb, Protocol};
-use slb_openapi::clb::*;
-use slb_openapi::vpc::{AllocateEipAddressRequest, AssociateEipAddressRequest, SLB_INSTANCE};
-use slb_openapi::{Clb, HttpClient, Vpc};
-use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
-use support::{Harness, NODE_LABEL, Options, harness_with};
+use slb_openapi::HttpClient;
+use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service};
+use steps::{bind_eip, console_weight, is_synced};
+use support::{Harness, Options, harness_with};
 
 /// IPv6 VIPs for two IPv6 CLBs (`ip-version`, and `backend-ip-version` which needs it), a
 /// second vSwitch (for `vswitch-id`) and the ENIs of the ENI-mode cases' pods. The local CLB
@@ -119,122 +125,6 @@ fn name(i: usize, case: &Case) -> String {
     n.trim_end_matches('-').to_owned()
 }
 
-/// The signed OpenAPI client of a second server over the harness's local CLB (the
-/// controller reaches the same engine through its own).
-async fn signed_client(h: &Harness) -> Arc<HttpClient> {
-    use slb_local::server::{Credential, ServerConfig, app};
-    use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let server = ServerConfig {
-        credentials: vec![Credential {
-            access_key_id: "user".into(),
-            access_key_secret: "user-secret".into(),
-        }],
-        metrics: Default::default(),
-    };
-    let engine = h.engine.clone();
-    tokio::spawn(async move { axum::serve(listener, app(engine, server)).await });
-    let mut config = ClientConfig::new("cn-hangzhou", Credentials::new("user", "user-secret"));
-    config.overrides = EndpointOverrides::local(addr);
-    Arc::new(HttpClient::new(config).unwrap())
-}
-
-/// Node `<ns>-d` (the harness's spare instance): cordoned and labelled `pool=edge,zone=a`,
-/// for `backend-label` and `remove-unscheduled-backend`.
-async fn cordoned_edge_node(h: &Harness) {
-    let mut n = node(&format!("{}-d", h.ns), "127.0.0.64", None);
-    n.metadata.labels = Some(
-        [
-            (NODE_LABEL.to_owned(), h.ns.clone()),
-            ("pool".to_owned(), "edge".to_owned()),
-            ("zone".to_owned(), "a".to_owned()),
-        ]
-        .into(),
-    );
-    n.spec.get_or_insert_with(Default::default).unschedulable = Some(true);
-    Api::<Node>::all(h.client.clone())
-        .create(&PostParams::default(), &n)
-        .await
-        .unwrap();
-}
-
-async fn fixtures(h: &Harness, api: &HttpClient) -> Fixtures {
-    let acl = api
-        .create_access_control_list(&CreateAccessControlListRequest {
-            acl_name: "office".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .acl_id;
-    let entry = AddAccessControlListEntryRequest {
-        acl_id: acl.clone(),
-        acl_entrys: vec![AclEntryParam {
-            entry: "192.168.0.0/16".into(),
-            comment: "office".into(),
-        }],
-        ..Default::default()
-    };
-    api.add_access_control_list_entry(&entry).await.unwrap();
-    let mut reuse = Vec::new();
-    for n in 0..4 {
-        reuse.push(user_clb(api, &format!("user-clb-{n}")).await);
-    }
-    let groups = [
-        user_group(api, &reuse[2], "user-web").await,
-        user_group(api, &reuse[3], "user-shared").await,
-    ];
-    Fixtures {
-        ns: h.ns.clone(),
-        cert: certificate(api, "www", "www.example.com").await,
-        cert_a: certificate(api, "a", "a.example.com").await,
-        acl,
-        reuse: reuse.try_into().unwrap(),
-        groups,
-        vswitch: ("vsw-second", "127.0.3."),
-        enis: [("eni-pod4", "10.244.9.1"), ("eni-pod6", "fd00::9")],
-    }
-}
-
-async fn certificate(api: &HttpClient, name: &str, domain: &str) -> String {
-    let c = rcgen::generate_simple_self_signed(vec![domain.to_owned()]).unwrap();
-    let req = UploadServerCertificateRequest {
-        server_certificate: c.cert.pem(),
-        private_key: c.signing_key.serialize_pem(),
-        server_certificate_name: name.into(),
-        ..Default::default()
-    };
-    api.upload_server_certificate(&req)
-        .await
-        .unwrap()
-        .server_certificate_id
-}
-
-async fn user_clb(api: &HttpClient, name: &str) -> String {
-    let req = CreateLoadBalancerRequest {
-        load_balancer_name: Some(name.into()),
-        instance_charge_type: Some(slb_openapi::types::InstanceChargeType::PayByClcu),
-        ..Default::default()
-    };
-    api.create_load_balancer(&req)
-        .await
-        .unwrap()
-        .load_balancer_id
-}
-
-async fn user_group(api: &HttpClient, lb: &str, name: &str) -> String {
-    let req = CreateVServerGroupRequest {
-        load_balancer_id: lb.into(),
-        vserver_group_name: Some(name.into()),
-        ..Default::default()
-    };
-    api.create_vserver_group(&req)
-        .await
-        .unwrap()
-        .vserver_group_id
-}
-
 /// The case's Service (and EndpointSlice of its ENI-mode pod).
 async fn create(h: &Harness, name: &str, case: &Case) {
     let mut svc = load_balancer_service(&h.ns, name, &case.ports);
@@ -314,11 +204,6 @@ async fn baselines(h: &Harness, look: &Cloud) -> Baselines {
         out.lb.get_or_insert(lb);
     }
     out
-}
-
-/// True once the controller has synced the Service as it is now.
-fn is_synced(svc: &Service) -> bool {
-    svc.labels().get(HASH_LABEL) == Some(&slb_model::spec_hash(svc))
 }
 
 /// Each case's Service once synced, or why it never was (its events) by the deadline.
@@ -472,107 +357,4 @@ fn common(case: &Case, s: &Seen) -> Result<(), String> {
         return Err("no address in the Service status".into());
     }
     Ok(())
-}
-
-/// Adds an annotation outside the prefix, so the controller syncs the Service again, and
-/// waits for that sync.
-async fn touch(h: &Harness, svc: &Service) -> Result<Service, String> {
-    let patch = serde_json::json!({"metadata": {"annotations": {"example.com/touched": "1"}}});
-    let name = svc.name_any();
-    h.services()
-        .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while tokio::time::Instant::now() < deadline {
-        let now = h.services().get(&name).await.unwrap();
-        if is_synced(&now) {
-            return Ok(now);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Err(format!(
-        "not synced again after an edit; events: {:?}",
-        h.events(&name).await
-    ))
-}
-
-/// `external-ip-type: eip`: no address and an `EipNotBound` warning until the user binds an
-/// EIP to the CLB through the API; after the next sync the status shows it.
-async fn bind_eip(h: &Harness, api: &HttpClient, seen: &Seen, id: &str) -> Result<Service, String> {
-    let (svc, events) = (&seen.svc, &seen.events);
-    if cases::ingress_ip(svc).is_some() {
-        return Err(format!(
-            "an address before any EIP is bound: {:?}",
-            svc.status
-        ));
-    }
-    if !events
-        .iter()
-        .any(|(r, n)| r == "EipNotBound" && n.contains(id))
-    {
-        return Err(format!("no EipNotBound event naming {id}: {events:?}"));
-    }
-    let eip = api
-        .allocate_eip_address(&AllocateEipAddressRequest::default())
-        .await
-        .map_err(|e| format!("AllocateEipAddress: {e}"))?;
-    let bind = AssociateEipAddressRequest {
-        allocation_id: eip.allocation_id,
-        instance_id: id.into(),
-        instance_type: Some(SLB_INSTANCE.into()),
-        ..Default::default()
-    };
-    api.associate_eip_address(&bind)
-        .await
-        .map_err(|e| format!("AssociateEipAddress: {e}"))?;
-    let svc = touch(h, svc).await?;
-    cases::same(
-        "the status IP",
-        cases::ingress_ip(&svc),
-        Some(eip.eip_address),
-    )?;
-    Ok(svc)
-}
-
-/// `ignore-weight-update`: a weight changed in the console survives the next sync.
-async fn console_weight(
-    h: &Harness,
-    api: &HttpClient,
-    look: &Cloud,
-    seen: &Seen,
-    id: &str,
-) -> Result<Service, String> {
-    let (svc, lb) = (&seen.svc, &seen.lb);
-    let group = lb.vserver_groups.first().ok_or("no vServer group")?;
-    let member = group.backend_servers.first().ok_or("no backend")?;
-    let edit = SetVServerGroupAttributeRequest {
-        vserver_group_id: group.vserver_group_id.clone(),
-        backend_servers: Some(vec![slb_openapi::types::BackendServer {
-            server_id: member.server_id.clone(),
-            port: Some(member.port),
-            weight: Some(7),
-            ..Default::default()
-        }]),
-        ..Default::default()
-    };
-    api.set_vserver_group_attribute(&edit)
-        .await
-        .map_err(|e| format!("SetVServerGroupAttribute: {e}"))?;
-    let svc = touch(h, svc).await?;
-    let after = look
-        .observe(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("no CLB")?;
-    let weight = after
-        .group_by_id(&group.vserver_group_id)
-        .and_then(|g| {
-            g.backend_servers
-                .iter()
-                .find(|b| b.server_id == member.server_id)
-        })
-        .map(|b| b.weight);
-    cases::same("the console weight after a sync", weight, Some(7))?;
-    Ok(svc)
 }
