@@ -87,11 +87,7 @@ async fn a_service_with_each_annotation_gets_what_the_readme_promises() {
             (Ok(svc), _) => verify(&h, &api, &look, &base, case, svc).await,
         };
         if let Err(what) = result {
-            failures.push(format!(
-                "{} = {:?}: {what}",
-                cases::full(case.key),
-                case.value
-            ));
+            failures.push(format!("{} = {:?}: {what}", case.written_key(), case.value));
         }
     }
     assert!(
@@ -128,9 +124,9 @@ fn name(i: usize, case: &Case) -> String {
 /// The case's Service (and EndpointSlice of its ENI-mode pod).
 async fn create(h: &Harness, name: &str, case: &Case) {
     let mut svc = load_balancer_service(&h.ns, name, &case.ports);
-    let annotations = std::iter::once((case.key, case.value.clone()))
-        .chain(case.extra.iter().cloned())
-        .map(|(k, v)| (cases::full(k), v))
+    let extra = (case.extra.iter()).map(|(k, v)| (cases::full(k), v.clone()));
+    let annotations = std::iter::once((case.written_key(), case.value.clone()))
+        .chain(extra)
         .collect();
     svc.metadata.annotations = Some(annotations);
     h.services()

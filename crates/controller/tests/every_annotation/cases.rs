@@ -80,6 +80,8 @@ pub struct Case {
     pub ports: Vec<(i32, i32)>,
     /// ENI-mode pods `(ip, IPv4|IPv6)` on node `a`, for an EndpointSlice.
     pub pods: Option<(String, &'static str)>,
+    /// The annotation under test is written with the legacy `alicloud-` prefix.
+    pub legacy: bool,
     /// What happens to it.
     pub outcome: Outcome,
     /// What must be true of the CLB and the Service.
@@ -99,6 +101,7 @@ impl Case {
             extra: Vec::new(),
             ports: vec![(80, 8080)],
             pods: None,
+            legacy: false,
             outcome: Outcome::Clb,
             check: Box::new(ok),
         }
@@ -126,6 +129,21 @@ impl Case {
     pub fn ports443(mut self) -> Self {
         self.ports = vec![(443, 8443)];
         self
+    }
+
+    /// Writes the annotation under test with the legacy prefix.
+    pub fn legacy(mut self) -> Self {
+        self.legacy = true;
+        self
+    }
+
+    /// The annotation under test as written on the Service.
+    pub fn written_key(&self) -> String {
+        if self.legacy {
+            format!("{}{}", slb_model::annotations::LEGACY_PREFIX, self.key)
+        } else {
+            full(self.key)
+        }
     }
 
     /// What happens instead of a plain CLB.

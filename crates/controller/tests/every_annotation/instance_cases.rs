@@ -5,7 +5,8 @@
 use slb_model::naming::{TAG_DO_NOT_DELETE, TAG_REUSED, TAG_REUSED_VALUE};
 
 use super::cases::{
-    Case, Fixtures, Outcome, eni_case, ingress_ip, instances, member_ids, members, prefixed, same,
+    Case, Fixtures, Outcome, Seen, eni_case, ingress_ip, instances, member_ids, members, prefixed,
+    same,
 };
 
 /// The cases before the listener annotations.
@@ -182,23 +183,22 @@ fn lifecycle() -> Vec<Case> {
         Case::new("external-ip-type", "eip")
             .with("address-type", "intranet")
             .outcome(Outcome::EipOnceBound),
-        Case::new("hostname", "web.example.com").check(|s| {
-            let host = s.svc.status.as_ref().and_then(|st| {
-                st.load_balancer
-                    .as_ref()?
-                    .ingress
-                    .as_ref()?
-                    .first()?
-                    .hostname
-                    .clone()
-            });
-            same(
-                "the status hostname",
-                host.as_deref(),
-                Some("web.example.com"),
-            )
-        }),
+        Case::new("hostname", "web.example.com").check(hostname_is("web.example.com")),
+        Case::new("hostname", "legacy.example.com")
+            .legacy()
+            .check(hostname_is("legacy.example.com")),
     ]
+}
+
+/// The Service status shows `want` as its hostname.
+fn hostname_is(want: &'static str) -> impl Fn(&Seen) -> Result<(), String> + Send + Sync {
+    move |s| {
+        let host = s.svc.status.as_ref().and_then(|st| {
+            let ingress = st.load_balancer.as_ref()?.ingress.as_ref()?;
+            ingress.first()?.hostname.clone()
+        });
+        same("the status hostname", host.as_deref(), Some(want))
+    }
 }
 
 /// Which nodes or pods are backends, and their weights.
