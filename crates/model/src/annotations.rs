@@ -294,6 +294,7 @@ pub fn parse_lenient(annotations: &BTreeMap<String, String>) -> (LbConfig, Vec<A
     }
     // Ignored values go before the configuration is built, so they really have no effect.
     errors.extend(config::drop_ignored(&mut values, &written));
+    errors.extend(config::incomplete(&values, &written));
     let config = LbConfig::from_values(&values);
     (config, errors)
 }

@@ -314,6 +314,18 @@ const DEPENDENCIES: &[(&str, &str)] = &[
     ("weight", "vgroup-port"),
 ];
 
+/// Annotations that take effect only with a given value of another (`short`, `requires`,
+/// its value): without it they are ignored with a warning, as the cloud would ignore them or
+/// (for `network-type` on an internet CLB, always `classic`) report a value that no sync can
+/// ever reach.
+const VALUE_DEPENDENCIES: &[(&str, &str, &str)] = &[("network-type", "address-type", "intranet")];
+
+/// Annotations whose value needs another annotation the cloud requires with it (`short`,
+/// value, `requires`): refused up front, since the cloud refuses every call that would carry
+/// them (`MissingParameter`), for the reference CCM too.
+const REQUIRED_WITH: &[(&str, bool, &str)] =
+    &[("connection-drain", true, "connection-drain-timeout")];
+
 /// Values the reference CCM accepts and then ignores (`short`, value, what it means).
 const IGNORED_VALUES: &[(&str, i64, &str)] = &[(
     "health-check-connect-port",
@@ -339,6 +351,16 @@ pub(super) fn drop_ignored(
             });
         }
     }
+    for (short, requires, value) in VALUE_DEPENDENCIES {
+        let wanted = Value::Text((*value).to_owned());
+        if given.contains_key(short) && given.get(requires) != Some(&wanted) {
+            given.remove(short);
+            warnings.push(AnnotationError::MissingDependency {
+                key: written_key(written, short),
+                requires: format!("{}: {value}", full(requires)),
+            });
+        }
+    }
     for (short, requires) in DEPENDENCIES {
         if !given.contains_key(short) || given.contains_key(requires) {
             continue;
@@ -352,6 +374,28 @@ pub(super) fn drop_ignored(
         }
     }
     warnings
+}
+
+/// Values that the cloud refuses without a companion annotation (see [`REQUIRED_WITH`]).
+pub(super) fn incomplete(
+    given: &BTreeMap<&'static str, Value>,
+    written: &BTreeMap<&'static str, String>,
+) -> Vec<AnnotationError> {
+    REQUIRED_WITH
+        .iter()
+        .filter(|(short, value, requires)| {
+            given.get(short) == Some(&Value::Bool(*value)) && !given.contains_key(requires)
+        })
+        .map(|(short, value, requires)| AnnotationError::InvalidValue {
+            key: written_key(written, short),
+            value: if *value { "on" } else { "off" }.to_owned(),
+            allowed: format!(
+                "this value only together with {} (the cloud refuses it alone); add that \
+                 annotation or remove this one",
+                full(requires)
+            ),
+        })
+        .collect()
 }
 
 fn written_key(written: &BTreeMap<&'static str, String>, short: &str) -> String {

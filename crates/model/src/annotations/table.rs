@@ -169,7 +169,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Immutable,
         S::Instance,
         "vpc",
-        "Network type of the CLB.",
+        "Network type of an intranet CLB (an internet CLB is always `classic`: there the annotation is ignored with a warning).",
     ),
     p(
         "master-zoneid",
@@ -377,7 +377,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Listener,
         "on",
-        "TCP/UDP connection draining; terminating endpoints then get weight 0.",
+        "TCP/UDP connection draining; terminating endpoints then get weight 0. `on` needs `connection-drain-timeout` (the cloud refuses it alone): refused up front without it.",
     ),
     p(
         "connection-drain-timeout",

@@ -50,12 +50,24 @@ fn every_table_example_is_valid_and_changes_the_config() {
         // Companions needed by dependent annotations.
         map.insert(key("id"), "lb-reused".into());
         map.insert(key("vgroup-port"), "rsp-x:80".into());
+        // Companions whose value matters, added only for the annotation that needs them.
+        let value_companion = match s.key.short() {
+            "network-type" => Some(("address-type", "intranet")),
+            "connection-drain" => Some(("connection-drain-timeout", "30")),
+            _ => None,
+        };
+        if let Some((short, value)) = value_companion {
+            map.insert(key(short), value.into());
+        }
         let config = parse(&map).unwrap_or_else(|e| panic!("{}: {e:?}", s.key.full()));
         let mut base_map = annotations(&[]);
         base_map.insert(key("id"), "lb-reused".into());
         base_map.insert(key("vgroup-port"), "rsp-x:80".into());
         if matches!(s.key.short(), "id" | "vgroup-port") {
             base_map.remove(&s.key.full());
+        }
+        if let Some((short, value)) = value_companion {
+            base_map.insert(key(short), value.into());
         }
         let base = parse(&base_map).unwrap_or(defaults.clone());
         let mut a = config.clone();
@@ -332,4 +344,42 @@ fn an_overlong_tag_is_refused_with_the_limit_and_a_short_echo_of_the_value() {
         "the message stays short: {} bytes",
         text.len()
     );
+}
+
+#[test]
+fn network_type_on_an_internet_clb_is_ignored_with_a_warning() {
+    let config = parse(&annotations(&[(&key("network-type"), "vpc")])).unwrap();
+    assert_eq!(config.instance.network_type, None);
+    assert!(
+        config.warnings.iter().any(|w| matches!(
+            w,
+            AnnotationError::MissingDependency { key: k, requires }
+                if *k == key("network-type") && requires.ends_with("address-type: intranet")
+        )),
+        "{:?}",
+        config.warnings
+    );
+}
+
+#[test]
+fn network_type_applies_to_an_intranet_clb() {
+    let config = parse(&annotations(&[
+        (&key("network-type"), "vpc"),
+        (&key("address-type"), "intranet"),
+    ]))
+    .unwrap();
+    assert_eq!(config.instance.network_type.as_deref(), Some("vpc"));
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+}
+
+#[test]
+fn connection_drain_on_without_its_timeout_is_refused_naming_the_timeout() {
+    let errors = parse(&annotations(&[(&key("connection-drain"), "on")])).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("connection-drain") && t.contains("connection-drain-timeout")),
+        "{text:?}"
+    );
+    assert!(parse(&annotations(&[(&key("connection-drain"), "off")])).is_ok());
 }
