@@ -9,6 +9,10 @@
 //! machine is shared. `load ADDR conns|latency|stream` runs one figure (for profiling).
 //! Every load loop is bounded in time and count and talks to 127.0.0.0/8 only. This is not
 //! a correctness test.
+//!
+//! `SLB_BENCH_ROUNDS=N` measures each figure N times per target (default 3);
+//! `SLB_BENCH_BASELINE_BIN=PATH` adds a target `slb-baseline`: the proxy role of another
+//! build of this bench (say, the previous commit's), measured interleaved with the others.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -27,6 +31,8 @@ const RUN: Duration = Duration::from_millis(1500);
 /// Each figure is measured this many times per target, targets interleaved round by round,
 /// and the median is reported: the machine is shared, so contention must hit all alike.
 const ROUNDS: usize = 3;
+/// Address of the baseline build's proxy (`SLB_BENCH_BASELINE_BIN`).
+const BASELINE_IP: &str = "127.0.0.24";
 /// Hard cap on new connections per measurement (keeps TIME_WAIT bounded).
 const MAX_CONNS: u64 = 200_000;
 /// Concurrent connectors in the connection-rate test.
@@ -163,8 +169,22 @@ struct Figures {
     cpu: [f64; 4],
 }
 
+/// Rounds per figure and target: `SLB_BENCH_ROUNDS`, else [`ROUNDS`].
+fn rounds() -> usize {
+    std::env::var("SLB_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(ROUNDS)
+}
+
 fn spawn_self(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    spawn_bin(&std::env::current_exe().unwrap(), args)
+}
+
+/// Starts `bin` with `args` and waits for its first line (`ready ...`).
+fn spawn_bin(bin: &std::path::Path, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(bin)
         .args(args)
         .stdout(Stdio::piped())
         .spawn()
@@ -258,6 +278,21 @@ async fn orchestrate() {
         pid: Some(slb.id()),
     });
     children.0.push(slb);
+    if let Ok(bin) = std::env::var("SLB_BENCH_BASELINE_BIN") {
+        let addr = free_port(BASELINE_IP);
+        let (child, ready) = spawn_bin(
+            std::path::Path::new(&bin),
+            &["proxy", &addr.to_string(), &backend.to_string()],
+        );
+        eprintln!("slb-baseline ({bin}) {ready}");
+        let pid = Some(child.id());
+        targets.push(Target {
+            name: "slb-baseline",
+            addr,
+            pid,
+        });
+        children.0.push(child);
+    }
 
     for t in &targets {
         wait_listening(t.addr).await;
@@ -302,21 +337,23 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// Every figure for every target, interleaved, median of [`ROUNDS`].
+/// Every figure for every target, interleaved, median of [`rounds`].
 async fn measure_all(targets: &[Target]) -> Vec<Figures> {
+    let rounds = rounds();
     let mut out = vec![Figures::default(); targets.len()];
     for which in 0..4 {
         let mut samples: Vec<Vec<Vec<f64>>> = vec![Vec::new(); targets.len()];
-        for round in 0..ROUNDS {
+        for round in 0..rounds {
             for (i, t) in targets.iter().enumerate() {
                 eprintln!("figure {which} round {round}: {}", t.name);
                 let (values, cpu) = measure_once(t, which).await;
-                out[i].cpu[which] += cpu / ROUNDS as f64;
+                out[i].cpu[which] += cpu / rounds as f64;
                 samples[i].push(values);
             }
         }
         for (i, s) in samples.into_iter().enumerate() {
             let col = |k: usize| median(s.iter().map(|v| v[k]).collect());
+            print_spread(targets[i].name, which, &s);
             let f = &mut out[i];
             match which {
                 0 => f.gbit_1 = col(0),
@@ -327,6 +364,23 @@ async fn measure_all(targets: &[Target]) -> Vec<Figures> {
         }
     }
     out
+}
+
+/// Every round's value of one figure for one target, sorted, on stderr (the spread behind
+/// the median).
+fn print_spread(target: &str, which: usize, samples: &[Vec<f64>]) {
+    let names: &[&str] = match which {
+        0 => &["1-stream Gbit/s"],
+        1 => &["8-stream Gbit/s"],
+        2 => &["conn/s"],
+        _ => &["p50 us", "p99 us"],
+    };
+    for (k, name) in names.iter().enumerate() {
+        let mut v: Vec<f64> = samples.iter().map(|s| s[k]).collect();
+        v.sort_by(f64::total_cmp);
+        let list: Vec<String> = v.iter().map(|x| format!("{x:.2}")).collect();
+        eprintln!("spread {name:<16} {target:<15} {}", list.join(" "));
+    }
 }
 
 // === load ===

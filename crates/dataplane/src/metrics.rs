@@ -30,6 +30,7 @@ pub struct Metrics {
     active: Family<ListenerLabel, Gauge>,
     bytes_in: Family<ListenerLabel, Counter>,
     bytes_out: Family<ListenerLabel, Counter>,
+    spliced: Family<ListenerLabel, Counter>,
     connect_errors: Family<KindLabel, Counter>,
     flows_created: Family<ListenerLabel, Counter>,
     flows_evicted: Family<KindLabel, Counter>,
@@ -59,6 +60,8 @@ pub struct ListenerMetrics {
     pub bytes_in: Counter,
     /// Bytes from backends to clients.
     pub bytes_out: Counter,
+    /// Of the TCP bytes both ways, those moved by `splice(2)` rather than copied (Linux).
+    pub spliced: Counter,
     /// UDP flows opened.
     pub flows_created: Counter,
     /// TCP connections or UDP datagrams refused because the source is one of the listener's
@@ -79,6 +82,7 @@ impl Default for Metrics {
             active: Family::default(),
             bytes_in: Family::default(),
             bytes_out: Family::default(),
+            spliced: Family::default(),
             connect_errors: Family::default(),
             flows_created: Family::default(),
             flows_evicted: Family::default(),
@@ -128,6 +132,11 @@ impl Metrics {
             "sent_bytes",
             "Bytes from backends to clients",
             m.bytes_out.clone(),
+        );
+        r.register(
+            "spliced_bytes",
+            "Bytes of TCP listeners, both ways, moved by splice(2) (bulk streams) rather than copied (small messages); Linux only",
+            m.spliced.clone(),
         );
         r.register(
             "connect_errors",
@@ -199,6 +208,7 @@ impl Metrics {
             active: self.active.get_or_create(&l).clone(),
             bytes_in: self.bytes_in.get_or_create(&l).clone(),
             bytes_out: self.bytes_out.get_or_create(&l).clone(),
+            spliced: self.spliced.get_or_create(&l).clone(),
             flows_created: self.flows_created.get_or_create(&l).clone(),
             hairpin: self.hairpin.get_or_create(&l).clone(),
             acl_refused: self.acl_refused.get_or_create(&l).clone(),

@@ -1,5 +1,5 @@
 //! TCP relaying over real loopback sockets: half-close, PROXY v2, hairpin refusal, upstream
-//! connect failures.
+//! connect failures, copying small messages and splicing bulk streams.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -152,4 +152,67 @@ async fn connect_timeout_closes_the_client_and_counts_a_timeout() {
         1.0,
     )
     .await;
+}
+
+/// Linux only: elsewhere the relay always copies.
+#[cfg(target_os = "linux")]
+mod copy_or_splice {
+    use super::*;
+
+    const SPLICED: &str = "slb_dataplane_spliced_bytes_total{listener=\"adaptive\"}";
+
+    /// An echo listener named `adaptive` and a connection through it.
+    async fn echo_connection(h: &Harness) -> TcpStream {
+        let (a, _) = echo_server("127.0.0.1").await;
+        let proxy = h
+            .apply(&[listener("adaptive", Protocol::Tcp, "127.0.0.1", &[(a, 10)])])
+            .await[0];
+        let conn = TcpStream::connect(proxy).await.unwrap();
+        conn.set_nodelay(true).unwrap();
+        conn
+    }
+
+    /// `n` round trips of a 64-byte message.
+    async fn ping(conn: &mut TcpStream, n: usize) {
+        for i in 0..n {
+            let msg = [u8::try_from(i % 251).unwrap(); 64];
+            assert_eq!(echo_once(conn, &msg).await.unwrap(), msg);
+        }
+    }
+
+    #[tokio::test]
+    async fn small_request_response_messages_are_copied_not_spliced() {
+        let h = Harness::new();
+        let mut conn = echo_connection(&h).await;
+        ping(&mut conn, 1000).await;
+        h.wait_metric(
+            "slb_dataplane_sent_bytes_total{listener=\"adaptive\"}",
+            64_000.0,
+        )
+        .await;
+        assert_eq!(h.metric(SPLICED), 0.0);
+    }
+
+    #[tokio::test]
+    async fn a_bulk_stream_is_spliced_and_small_messages_after_it_are_copied_again() {
+        let h = Harness::new();
+        let conn = echo_connection(&h).await;
+        let payload: Vec<u8> = (0..4_000_000u32).map(|i| (i % 253) as u8).collect();
+        let (mut r, mut w) = conn.into_split();
+        let sent = payload.clone();
+        let writer = tokio::spawn(async move {
+            w.write_all(&sent).await.unwrap();
+            w
+        });
+        let mut back = vec![0u8; payload.len()];
+        r.read_exact(&mut back).await.unwrap();
+        assert!(back == payload, "the bulk stream came back altered");
+        let mut conn = r.reunite(writer.await.unwrap()).unwrap();
+        h.wait_metric(SPLICED, 1.0).await;
+
+        ping(&mut conn, 10).await;
+        let after_switch_back = h.metric(SPLICED);
+        ping(&mut conn, 100).await;
+        assert_eq!(h.metric(SPLICED), after_switch_back);
+    }
 }

@@ -55,8 +55,8 @@ pub async fn relay(
 ) -> io::Result<()> {
     let (client_r, client_w) = client.split();
     let (upstream_r, upstream_w) = upstream.split();
-    let up = one_way(client_r, upstream_w, &m.bytes_in, activity);
-    let down = one_way(upstream_r, client_w, &m.bytes_out, activity);
+    let up = one_way(client_r, upstream_w, [&m.bytes_in, &m.spliced], activity);
+    let down = one_way(upstream_r, client_w, [&m.bytes_out, &m.spliced], activity);
     tokio::try_join!(up, down)?;
     Ok(())
 }
@@ -89,17 +89,19 @@ pub fn set_pool_capacity(pipes: usize) {
     }
 }
 
-/// Moves `from` → `to` until EOF, then shuts down `to`'s write half.
+/// Moves `from` → `to` until EOF, then shuts down `to`'s write half. Counts the bytes in
+/// `counters[0]`, and those spliced also in `counters[1]`.
 async fn one_way(
     mut from: ReadHalf<'_>,
     mut to: WriteHalf<'_>,
-    counter: &Counter,
+    [counter, spliced]: [&Counter; 2],
     activity: &Activity,
 ) -> io::Result<()> {
     let mut switch = ModeSwitch::new();
     let mut pipe: Option<Pipe> = None;
     loop {
-        let moved = match switch.mode() {
+        let mode = switch.mode();
+        let moved = match mode {
             Mode::Copy => copy::chunk(&mut from, &mut to).await?,
             Mode::Splice => splice_chunk(from.as_ref(), to.as_ref(), &mut pipe).await?,
         };
@@ -107,6 +109,9 @@ async fn one_way(
             break;
         }
         counter.inc_by(moved as u64);
+        if mode == Mode::Splice {
+            spliced.inc_by(moved as u64);
+        }
         activity.touch();
         switch.after_read(moved);
     }
