@@ -66,8 +66,12 @@ async fn main() {
             eprintln!("== {title}");
             let figures = run::measure(contender, profile, &workload).await;
             columns.push((title, figures));
+            // Each finished column is printed at once, so a long run keeps what it measured.
+            eprintln!("-- so far:");
+            print_table(&columns);
         }
     }
+    println!("\n== all runs:");
     print_table(&columns);
 }
 
