@@ -20,7 +20,6 @@ use slb_openapi::clb::{
     CreateTcpListenerRequest, CreateVServerGroupRequest, DescribeHealthStatusRequest,
     StartListenerRequest,
 };
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::types::{AddressType, BackendServer, BackendType, OnOff};
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -69,26 +68,19 @@ fn http_node(listener: TcpListener, failing: Arc<AtomicBool>) -> JoinHandle<()> 
 
 /// `slb-ccm local serve` with `i-a`/`i-b` at `ips` and internet VIPs from `vip_pool`.
 async fn serve(dir: &Path, ips: [&str; 2], vip_pool: &str) -> (LocalServe, HttpClient) {
-    let config = dir.join("local.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "instances:\n\
-             - {{ InstanceId: i-a, PrivateIpAddress: {} }}\n\
-             - {{ InstanceId: i-b, PrivateIpAddress: {} }}\n",
-            ips[0], ips[1]
-        ),
-    )
-    .unwrap();
+    let config = format!(
+        "instances:\n\
+         - {{ InstanceId: i-a, PrivateIpAddress: {} }}\n\
+         - {{ InstanceId: i-b, PrivateIpAddress: {} }}\n",
+        ips[0], ips[1]
+    );
     let server = start(
         ServeArgs::new(ID, SECRET)
             .flag("--vip-pool", vip_pool)
-            .flag("--config", config.as_os_str()),
+            .config_text(dir, &config),
     )
     .await;
-    let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
-    cfg.overrides = EndpointOverrides::local(&server.addr);
-    let api = HttpClient::new(cfg).unwrap();
+    let api = server.client();
     (server, api)
 }
 

@@ -10,8 +10,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -21,14 +19,15 @@ use slb_openapi::clb::{
     CreateAccessControlListRequest, CreateHttpListenerRequest, CreateLoadBalancerRequest,
     CreateVServerGroupRequest, StartListenerRequest,
 };
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::types::{
     AclType, AddressType, BackendServer, BackendType, OnOff, Scheduler, StickySessionType,
 };
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
+
+mod local_serve_support;
+use local_serve_support::{LocalServe, ServeArgs, free_addr, start, wait_until_listening};
 
 const ID: &str = "http-id";
 const SECRET: &str = "http-secret";
@@ -87,36 +86,44 @@ async fn answer_all(conn: TcpStream, name: &'static str, seen: Arc<Seen>) {
     }
 }
 
-async fn spawn_server(state: &Path, config: &Path, metrics: SocketAddr) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slb-ccm"))
-        .args(["local", "serve", "--listen", "127.0.0.1:0"])
-        .args(["--region", "cn-hangzhou", "--access-key-id", ID])
-        .args(["--access-key-secret", SECRET, "--vip-pool", "127.3.1.0/24"])
-        .arg("--state")
-        .arg(state)
-        .arg("--config")
-        .arg(config)
-        .arg("--metrics-addr")
-        .arg(metrics.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .next_line()
-        .await
-        .unwrap()
-        .expect("the server prints its address");
-    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
-    (child, addr)
+/// Nodes i-a/i-b on 127.0.0.41–42, their shared port, the server (state on disk, VIPs
+/// from 127.3.1.0/24, metrics on their own port) and a signed client.
+struct Setup {
+    _dir: tempfile::TempDir,
+    seen: Arc<Seen>,
+    node_port: u16,
+    metrics: SocketAddr,
+    _server: LocalServe,
+    api: HttpClient,
 }
 
-fn api(addr: &str) -> HttpClient {
-    let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
-    cfg.overrides = EndpointOverrides::local(addr);
-    HttpClient::new(cfg).unwrap()
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(Seen::default());
+    let node_port = backends(Arc::clone(&seen)).await;
+    let metrics = free_addr();
+    let server = start(
+        ServeArgs::new(ID, SECRET)
+            .state(dir.path().join("state.db"))
+            .config_text(
+                dir.path(),
+                "instances:\n\
+                 - { InstanceId: i-a, PrivateIpAddress: 127.0.0.41 }\n\
+                 - { InstanceId: i-b, PrivateIpAddress: 127.0.0.42 }\n",
+            )
+            .flag("--vip-pool", "127.3.1.0/24")
+            .flag("--metrics-addr", metrics.to_string()),
+    )
+    .await;
+    let api = server.client();
+    Setup {
+        _dir: dir,
+        seen,
+        node_port,
+        metrics,
+        _server: server,
+        api,
+    }
 }
 
 /// An internet CLB with a vServer group over i-a and i-b: (VIP, LB id, group id).
@@ -194,35 +201,16 @@ fn insert_listener(lb: &str, group: &str) -> CreateHttpListenerRequest {
     }
 }
 
-async fn wait_until_listening(vip: SocketAddr) {
-    for _ in 0..100 {
-        if TcpStream::connect(vip).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing listens on {vip}");
-}
-
 #[tokio::test]
 async fn an_http_listener_forwards_requests_with_clb_headers_and_insert_sessions() {
-    let dir = tempfile::tempdir().unwrap();
-    let (state, config) = (dir.path().join("state.db"), dir.path().join("local.yaml"));
-    std::fs::write(
-        &config,
-        "instances:\n\
-         - { InstanceId: i-a, PrivateIpAddress: 127.0.0.41 }\n\
-         - { InstanceId: i-b, PrivateIpAddress: 127.0.0.42 }\n",
-    )
-    .unwrap();
-    let seen = Arc::new(Seen::default());
-    let node_port = backends(Arc::clone(&seen)).await;
-    let metrics = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let (_server, addr) = spawn_server(&state, &config, metrics).await;
-    let api = api(&addr);
+    let Setup {
+        _dir,
+        seen,
+        node_port,
+        metrics,
+        _server,
+        api,
+    } = setup().await;
     let (ip, lb_id, group) = lb_and_group(&api, node_port).await;
     let vip = start_listener(&api, ip, insert_listener(&lb_id, &group)).await;
 
@@ -289,23 +277,14 @@ async fn an_http_listener_forwards_requests_with_clb_headers_and_insert_sessions
 
 #[tokio::test]
 async fn server_sessions_timeouts_health_checks_and_a_black_list_through_the_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let (state, config) = (dir.path().join("state.db"), dir.path().join("local.yaml"));
-    std::fs::write(
-        &config,
-        "instances:\n\
-         - { InstanceId: i-a, PrivateIpAddress: 127.0.0.41 }\n\
-         - { InstanceId: i-b, PrivateIpAddress: 127.0.0.42 }\n",
-    )
-    .unwrap();
-    let seen = Arc::new(Seen::default());
-    let node_port = backends(Arc::clone(&seen)).await;
-    let metrics = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let (_server, addr) = spawn_server(&state, &config, metrics).await;
-    let api = api(&addr);
+    let Setup {
+        _dir,
+        seen,
+        node_port,
+        metrics: _,
+        _server,
+        api,
+    } = setup().await;
     let (ip, lb_id, group) = lb_and_group(&api, node_port).await;
     let acl = api
         .create_access_control_list(&CreateAccessControlListRequest {

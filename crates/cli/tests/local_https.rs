@@ -7,9 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
 
 use slb_openapi::clb::{
     AclEntryParam, AddAccessControlListEntryRequest, AddVServerGroupBackendServersRequest,
@@ -17,12 +14,13 @@ use slb_openapi::clb::{
     CreateHttpsListenerRequest, CreateLoadBalancerRequest, CreateVServerGroupRequest,
     StartListenerRequest, UploadServerCertificateRequest,
 };
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::types::{AclType, AddressType, BackendServer, BackendType, OnOff};
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
+use tokio::net::TcpListener;
+
+mod local_serve_support;
+use local_serve_support::{ServeArgs, start, wait_until_listening};
 
 const ID: &str = "https-id";
 const SECRET: &str = "https-secret";
@@ -59,36 +57,6 @@ async fn backend() -> u16 {
         }
     });
     port
-}
-
-async fn spawn_server(state: &Path, config: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slb-ccm"))
-        .args(["local", "serve", "--listen", "127.0.0.1:0"])
-        .args(["--region", "cn-hangzhou", "--access-key-id", ID])
-        .args(["--access-key-secret", SECRET, "--vip-pool", "127.3.2.0/24"])
-        .arg("--state")
-        .arg(state)
-        .arg("--config")
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .next_line()
-        .await
-        .unwrap()
-        .expect("the server prints its address");
-    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
-    (child, addr)
-}
-
-fn api(addr: &str) -> HttpClient {
-    let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
-    cfg.overrides = EndpointOverrides::local(addr);
-    HttpClient::new(cfg).unwrap()
 }
 
 /// Uploads a self-signed certificate for `name`; returns (id, leaf DER).
@@ -217,16 +185,6 @@ async fn configure(api: &HttpClient, node_port: u16) -> Setup {
     }
 }
 
-async fn wait_until_listening(vip: SocketAddr) {
-    for _ in 0..100 {
-        if TcpStream::connect(vip).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing listens on {vip}");
-}
-
 /// A client that resolves every test name to the VIP, trusts any certificate, reports the
 /// one it got, and does not follow redirects.
 fn browser(vip: IpAddr, from: IpAddr) -> reqwest::Client {
@@ -250,15 +208,18 @@ fn peer_certificate(resp: &reqwest::Response) -> Vec<u8> {
 #[tokio::test]
 async fn an_https_listener_terminates_tls_with_sni_certificates_and_enforces_its_acl() {
     let dir = tempfile::tempdir().unwrap();
-    let (state, config) = (dir.path().join("state.db"), dir.path().join("local.yaml"));
-    std::fs::write(
-        &config,
-        "instances:\n- { InstanceId: i-a, PrivateIpAddress: 127.0.0.51 }\n",
-    )
-    .unwrap();
     let node_port = backend().await;
-    let (_server, addr) = spawn_server(&state, &config).await;
-    let s = configure(&api(&addr), node_port).await;
+    let server = start(
+        ServeArgs::new(ID, SECRET)
+            .state(dir.path().join("state.db"))
+            .config_text(
+                dir.path(),
+                "instances:\n- { InstanceId: i-a, PrivateIpAddress: 127.0.0.51 }\n",
+            )
+            .flag("--vip-pool", "127.3.2.0/24"),
+    )
+    .await;
+    let s = configure(&server.client(), node_port).await;
     wait_until_listening(SocketAddr::new(s.vip, 443)).await;
     let client = browser(s.vip, "127.0.0.1".parse().unwrap());
 

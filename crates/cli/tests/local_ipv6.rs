@@ -7,58 +7,28 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use slb_openapi::clb::{
     AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
     CreateVServerGroupRequest, StartListenerRequest,
 };
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::types::{AddressIpVersion, AddressType, BackendServer, BackendType};
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
+
+mod local_serve_support;
+use local_serve_support::{ServeArgs, command, start};
 
 const ID: &str = "ipv6-id";
 const SECRET: &str = "ipv6-secret";
 
-fn serve(dir: &Path, config: &str) -> Command {
-    let path = dir.join("config.yaml");
-    std::fs::write(&path, config).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slb-ccm"));
-    cmd.args(["local", "serve", "--listen", "127.0.0.1:0"])
-        .args(["--access-key-id", ID, "--access-key-secret", SECRET])
-        .arg("--state")
-        .arg(dir.join("state.db"))
-        .arg("--config")
-        .arg(path)
-        .kill_on_drop(true);
-    cmd
-}
-
-/// Starts the server and returns it with its API address.
-async fn start(mut cmd: Command) -> (Child, String) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .next_line()
-        .await
-        .unwrap()
-        .expect("the server prints its address");
-    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
-    (child, addr)
-}
-
-fn client(addr: &str) -> HttpClient {
-    let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
-    cfg.overrides = EndpointOverrides::local(addr);
-    HttpClient::new(cfg).unwrap()
+/// The server's flags: state in `dir`, `config` as its config file.
+fn serve(dir: &Path, config: &str) -> ServeArgs {
+    ServeArgs::new(ID, SECRET)
+        .state(dir.join("state.db"))
+        .config_text(dir, config)
 }
 
 /// A backend on 127.0.0.41 answering `v4-backend`; its port.
@@ -140,13 +110,13 @@ async fn an_ipv6_clb_forwards_connections_on_the_ipv6_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let node_port = backend().await;
     let config = "instances:\n  - { InstanceId: i-a, PrivateIpAddress: 127.0.0.41 }\n";
-    let (_server, addr) = start(serve(dir.path(), config)).await;
+    let server = start(serve(dir.path(), config)).await;
     let port = std::net::TcpListener::bind("[::1]:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let vip = configure(&client(&addr), port, node_port).await;
+    let vip = configure(&server.client(), port, node_port).await;
     assert_eq!(vip, "::1");
     let target = SocketAddr::new(vip.parse().unwrap(), port);
     for _ in 0..100 {
@@ -162,12 +132,9 @@ async fn an_ipv6_clb_forwards_connections_on_the_ipv6_loopback() {
 #[tokio::test]
 async fn an_ipv6_pool_not_on_this_host_is_named_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = serve(dir.path(), "ipv6_vip_pool: \"fd00:5b1c:e3::/120\"\n");
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut args = serve(dir.path(), "ipv6_vip_pool: \"fd00:5b1c:e3::/120\"\n");
+    args.keep_stderr = true;
+    let mut child = command(&args).spawn().unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen = Vec::new();
     while let Ok(Ok(Some(line))) =

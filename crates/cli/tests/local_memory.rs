@@ -12,15 +12,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 use slb_openapi::client::{CommonParams, signed_params, utc_timestamp};
 use slb_openapi::config::Credentials;
 use slb_openapi::{Params, Product};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+
+mod local_serve_support;
+use local_serve_support::{LocalServe, ServeArgs, start};
 use tokio::time::Instant;
 
 const ID: &str = "memory-id";
@@ -33,35 +33,12 @@ const BIG_NONCE_CALLS: usize = 200;
 /// Most a phase may grow the server's RSS by.
 const MAX_GROWTH_MIB: f64 = 64.0;
 
-async fn spawn_server() -> (Child, String) {
-    let bin = std::env::var("SLB_MEMORY_BIN")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or(env!("CARGO_BIN_EXE_slb-ccm").into());
-    let mut child = Command::new(bin)
-        .args([
-            "local",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--state",
-            ":memory:",
-        ])
-        .args(["--access-key-id", ID, "--access-key-secret", SECRET])
-        .args(["--vip-pool", "127.7.0.0/24"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .next_line()
-        .await
-        .unwrap()
-        .expect("the server prints its address");
-    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
-    (child, addr)
+/// The server (`SLB_MEMORY_BIN` when set), state in memory, VIPs from 127.7.0.0/24.
+async fn spawn_server() -> LocalServe {
+    let args = ServeArgs::new(ID, SECRET)
+        .program_from_env("SLB_MEMORY_BIN")
+        .flag("--vip-pool", "127.7.0.0/24");
+    start(args).await
 }
 
 fn rss_mib(pid: u32) -> f64 {
@@ -193,8 +170,8 @@ async fn big_nonces(http: &reqwest::Client, addr: &str) -> BTreeMap<String, usiz
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_and_oversized_nonces_leave_the_servers_memory_flat() {
-    let (server, addr) = spawn_server().await;
-    let pid = server.id().unwrap();
+    let server = spawn_server().await;
+    let (pid, addr) = (server.child.id().unwrap(), server.addr.clone());
     let http = reqwest::Client::new();
     let started = rss_mib(pid);
     put_instances(&http, &addr).await;

@@ -20,7 +20,6 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -29,13 +28,14 @@ use slb_openapi::clb::{
     AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
     CreateVServerGroupRequest, DescribeLoadBalancersRequest, StartListenerRequest,
 };
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::governor::RateLimit;
 use slb_openapi::types::{AddressType, BackendServer, BackendType, HealthCheckType, OnOff};
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
+
+mod local_serve_support;
+use local_serve_support::{LocalServe, ServeArgs, free_addr, start};
 use tokio::time::Instant;
 
 const ID: &str = "storm-id";
@@ -69,56 +69,25 @@ async fn backends() -> u16 {
 }
 
 /// The server under a descriptor limit of `nofile`, its API address, and its log lines.
-async fn spawn_server(dir: &Path, nofile: u64, metrics: SocketAddr) -> (Child, String, Log) {
-    let config = dir.join("local.yaml");
-    std::fs::write(
-        &config,
-        "instances:\n\
-         - { InstanceId: i-a, PrivateIpAddress: 127.0.0.61 }\n\
-         - { InstanceId: i-b, PrivateIpAddress: 127.0.0.62 }\n",
-    )
-    .unwrap();
-    let mut child = Command::new("sh")
-        .args(["-c", "ulimit -n \"$0\" && exec \"$@\""])
-        .arg(nofile.to_string())
-        .arg(
-            std::env::var("SLB_STORM_BIN")
-                .ok()
-                .filter(|b| !b.is_empty())
-                .unwrap_or(env!("CARGO_BIN_EXE_slb-ccm").into()),
-        )
-        .args([
-            "local",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--state",
-            ":memory:",
-        ])
-        .args(["--access-key-id", ID, "--access-key-secret", SECRET])
-        .args([
-            "--vip-pool",
-            "127.6.0.0/24",
-            "--metrics-addr",
-            &metrics.to_string(),
-        ])
-        .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let log = Log::collect(child.stderr.take().unwrap());
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .next_line()
-        .await
-        .unwrap()
-        .expect("the server prints its address");
-    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
-    (child, addr, log)
+/// The server (`SLB_STORM_BIN` when set) under `ulimit -n nofile`, VIPs from 127.6.0.0/24,
+/// metrics on `metrics`, its warnings collected.
+async fn spawn_server(dir: &Path, nofile: u64, metrics: SocketAddr) -> (LocalServe, Log) {
+    let mut args = ServeArgs::new(ID, SECRET)
+        .program_from_env("SLB_STORM_BIN")
+        .flag("--vip-pool", "127.6.0.0/24")
+        .flag("--metrics-addr", metrics.to_string())
+        .config_text(
+            dir,
+            "instances:\n\
+             - { InstanceId: i-a, PrivateIpAddress: 127.0.0.61 }\n\
+             - { InstanceId: i-b, PrivateIpAddress: 127.0.0.62 }\n",
+        );
+    args.nofile = Some(nofile);
+    args.env.push(("RUST_LOG".into(), "warn".into()));
+    args.keep_stderr = true;
+    let mut server = start(args).await;
+    let log = Log::collect(server.child.stderr.take().unwrap());
+    (server, log)
 }
 
 /// The server's stderr, kept for counting warnings.
@@ -148,9 +117,9 @@ impl Log {
     }
 }
 
-fn client(addr: &str) -> HttpClient {
-    let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
-    cfg.overrides = EndpointOverrides::local(addr);
+/// A client that tries each call once, unthrottled.
+fn client(server: &LocalServe) -> HttpClient {
+    let mut cfg = server.client_config();
     cfg.governor.retry.max_attempts = 1;
     cfg.governor.default_rate = RateLimit::UNLIMITED;
     HttpClient::new(cfg).unwrap()
@@ -359,14 +328,14 @@ impl Figures {
 /// `connections` clients at once against `vip`, while sampling `pid` and timing the API.
 async fn storm(
     vip: SocketAddr,
-    api: &str,
+    api: HttpClient,
     pid: u32,
     connections: usize,
     hold: Duration,
 ) -> Figures {
     let sampler = Sampler::start(pid);
     let stop = Arc::new(AtomicBool::new(false));
-    let prober = tokio::spawn(probe_api(client(api), Arc::clone(&stop)));
+    let prober = tokio::spawn(probe_api(api, Arc::clone(&stop)));
     let started = Instant::now();
     let tasks: Vec<_> = (0..connections)
         .map(|n| tokio::spawn(one_connection(vip, n, hold)))
@@ -421,16 +390,13 @@ async fn a_storm_past_the_descriptor_limit_is_served_with_backpressure_not_stall
     let hold = Duration::from_millis(setting("SLB_STORM_HOLD_MS", 2_000));
     let dir = tempfile::tempdir().unwrap();
     let node_port = backends().await;
-    let metrics = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let (server, addr, log) = spawn_server(dir.path(), nofile, metrics).await;
-    let pid = server.id().unwrap();
-    let vip = configure(&client(&addr), node_port).await;
+    let metrics = free_addr();
+    let (server, log) = spawn_server(dir.path(), nofile, metrics).await;
+    let pid = server.child.id().unwrap();
+    let vip = configure(&client(&server), node_port).await;
     wait_until_listening(vip).await;
 
-    let mut f = storm(vip, &addr, pid, connections, hold).await;
+    let mut f = storm(vip, client(&server), pid, connections, hold).await;
     f.metrics = reqwest::get(format!("http://{metrics}/metrics"))
         .await
         .unwrap()

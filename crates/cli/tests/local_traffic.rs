@@ -9,19 +9,19 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
 
 use slb_openapi::clb::{
     AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
     CreateVServerGroupRequest, StartListenerRequest,
 };
-use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::types::{AddressType, BackendServer, BackendType, Scheduler};
 use slb_openapi::{Clb, HttpClient};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
+
+mod local_serve_support;
+use local_serve_support::{LocalServe, ServeArgs, free_addr, start, wait_until_listening};
 
 const ID: &str = "traffic-id";
 const SECRET: &str = "traffic-secret";
@@ -48,50 +48,18 @@ async fn backends() -> u16 {
     port
 }
 
-async fn spawn_server(state: &Path, config: &Path, metrics: SocketAddr) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slb-ccm"))
-        .args([
-            "local",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--region",
-            "cn-hangzhou",
-        ])
-        .args([
-            "--access-key-id",
-            ID,
-            "--access-key-secret",
-            SECRET,
-            "--vip-pool",
-            "127.3.0.0/24",
-        ])
-        .arg("--state")
-        .arg(state)
-        .arg("--config")
-        .arg(config)
-        .arg("--metrics-addr")
-        .arg(metrics.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .next_line()
-        .await
-        .unwrap()
-        .expect("the server prints its address");
-    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
-    (child, addr)
-}
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+/// The server with state and config in `dir`, VIPs from 127.3.0.0/24, metrics on `metrics`.
+async fn spawn_server(dir: &Path, metrics: SocketAddr) -> LocalServe {
+    let config = "instances:\n\
+                  - { InstanceId: i-a, PrivateIpAddress: 127.0.0.31 }\n\
+                  - { InstanceId: i-b, PrivateIpAddress: 127.0.0.32 }\n\
+                  - { InstanceId: i-c, PrivateIpAddress: 127.0.0.33 }\n";
+    let args = ServeArgs::new(ID, SECRET)
+        .state(dir.join("state.db"))
+        .config_text(dir, config)
+        .flag("--vip-pool", "127.3.0.0/24")
+        .flag("--metrics-addr", metrics.to_string());
+    start(args).await
 }
 
 /// Sum of the series starting with `prefix` whose line contains `needle`.
@@ -101,12 +69,6 @@ fn series(text: &str, prefix: &str, needle: &str) -> u64 {
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .map(|v| v as u64)
         .sum()
-}
-
-fn client(addr: &str) -> HttpClient {
-    let mut cfg = ClientConfig::new("cn-hangzhou", Credentials::new(ID, SECRET));
-    cfg.overrides = EndpointOverrides::local(addr);
-    HttpClient::new(cfg).unwrap()
 }
 
 /// Creates an internet CLB with a wrr TCP listener on port 80 over i-a:i-b:i-c = 1:2:3.
@@ -173,16 +135,6 @@ async fn split(vip: SocketAddr, n: usize) -> BTreeMap<String, usize> {
     seen
 }
 
-async fn wait_until_listening(vip: SocketAddr) {
-    for _ in 0..100 {
-        if TcpStream::connect(vip).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing listens on {vip}");
-}
-
 fn assert_one_two_three(seen: &BTreeMap<String, usize>) {
     let total: usize = seen.values().sum();
     for (name, share) in [
@@ -201,21 +153,11 @@ fn assert_one_two_three(seen: &BTreeMap<String, usize>) {
 #[tokio::test]
 async fn a_configured_listener_forwards_with_weights_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state.db");
-    let config = dir.path().join("local.yaml");
-    std::fs::write(
-        &config,
-        "instances:\n\
-         - { InstanceId: i-a, PrivateIpAddress: 127.0.0.31 }\n\
-         - { InstanceId: i-b, PrivateIpAddress: 127.0.0.32 }\n\
-         - { InstanceId: i-c, PrivateIpAddress: 127.0.0.33 }\n",
-    )
-    .unwrap();
     let node_port = backends().await;
 
     let metrics = free_addr();
-    let (mut server, addr) = spawn_server(&state, &config, metrics).await;
-    let vip = configure(&client(&addr), node_port).await;
+    let mut server = spawn_server(dir.path(), metrics).await;
+    let vip = configure(&server.client(), node_port).await;
     wait_until_listening(vip).await;
     assert_one_two_three(&split(vip, CONNECTIONS).await);
     let text = reqwest::get(format!("http://{metrics}/metrics"))
@@ -240,12 +182,12 @@ async fn a_configured_listener_forwards_with_weights_and_survives_a_restart() {
 
     // SIGTERM: the server stops and takes its listeners with it.
     Command::new("kill")
-        .arg(server.id().unwrap().to_string())
+        .arg(server.child.id().unwrap().to_string())
         .status()
         .await
         .unwrap();
     assert!(
-        server.wait().await.unwrap().success(),
+        server.child.wait().await.unwrap().success(),
         "clean exit on SIGTERM"
     );
     assert!(
@@ -254,7 +196,7 @@ async fn a_configured_listener_forwards_with_weights_and_survives_a_restart() {
     );
 
     // Restart on the same state: the listener comes back by itself.
-    let (_server, _addr) = spawn_server(&state, &config, free_addr()).await;
+    let _server = spawn_server(dir.path(), free_addr()).await;
     wait_until_listening(vip).await;
     assert_one_two_three(&split(vip, CONNECTIONS).await);
 }

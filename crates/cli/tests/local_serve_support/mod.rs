@@ -1,13 +1,21 @@
 //! Starting `slb-ccm local serve` as a child process for a test: on a free loopback port,
 //! killed when the handle drops, its address read from the line it prints once it accepts
-//! requests. Tests that start the server should use this rather than another copy of the
-//! spawn-and-read-the-address code. It does not configure the server beyond its flags.
+//! requests; a client signed with the same credentials; waiting until a VIP accepts.
+//! Tests that start the server should use this rather than another copy of the
+//! spawn-and-read-the-address code. It does not configure the server beyond its flags
+//! and config text, and does not build CLBs or backends (each test says what it needs).
 #![allow(dead_code)]
 
 use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
+use std::time::Duration;
 
+use slb_openapi::HttpClient;
+use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 /// A running `slb-ccm local serve`; dropping it kills the process.
@@ -16,6 +24,24 @@ pub struct LocalServe {
     pub child: Child,
     /// `host:port` of its OpenAPI endpoint.
     pub addr: String,
+    access_key_id: String,
+    access_key_secret: String,
+    region: String,
+}
+
+impl LocalServe {
+    /// Client settings for this server, signed with its credentials (tests may tune them).
+    pub fn client_config(&self) -> ClientConfig {
+        let creds = Credentials::new(&self.access_key_id, &self.access_key_secret);
+        let mut cfg = ClientConfig::new(&self.region, creds);
+        cfg.overrides = EndpointOverrides::local(&self.addr);
+        cfg
+    }
+
+    /// A signed OpenAPI client for this server.
+    pub fn client(&self) -> HttpClient {
+        HttpClient::new(self.client_config()).expect("the client builds")
+    }
 }
 
 /// Flags of one server: credentials and region are required by every test.
@@ -25,6 +51,14 @@ pub struct ServeArgs {
     pub region: String,
     /// Further flags, e.g. `--vip-pool`, `--config`, `--state`.
     pub extra: Vec<OsString>,
+    /// The binary to run (default: this build's `slb-ccm`).
+    pub program: OsString,
+    /// `ulimit -n` for the server, applied through `sh` when set.
+    pub nofile: Option<u64>,
+    /// Environment variables for the server.
+    pub env: Vec<(OsString, OsString)>,
+    /// Pipe stderr (the test reads `child.stderr`) instead of discarding it.
+    pub keep_stderr: bool,
 }
 
 impl ServeArgs {
@@ -35,6 +69,10 @@ impl ServeArgs {
             access_key_secret: access_key_secret.into(),
             region: "cn-hangzhou".into(),
             extra: vec!["--state".into(), ":memory:".into()],
+            program: env!("CARGO_BIN_EXE_slb-ccm").into(),
+            nofile: None,
+            env: Vec::new(),
+            keep_stderr: false,
         }
     }
 
@@ -44,22 +82,61 @@ impl ServeArgs {
         self.extra.push(value.into());
         self
     }
+
+    /// Keeps state in `path` instead of `:memory:`.
+    pub fn state(mut self, path: impl Into<OsString>) -> Self {
+        self.extra.retain(|a| a != "--state" && a != ":memory:");
+        self.flag("--state", path)
+    }
+
+    /// Writes `text` to `dir/local.yaml` and passes it as `--config`.
+    pub fn config_text(self, dir: &Path, text: &str) -> Self {
+        let path = dir.join("local.yaml");
+        std::fs::write(&path, text).expect("the config file is writable");
+        self.flag("--config", path)
+    }
+
+    /// Runs the binary named by environment variable `var` when it is set and not empty.
+    pub fn program_from_env(mut self, var: &str) -> Self {
+        if let Some(bin) = std::env::var_os(var).filter(|b| !b.is_empty()) {
+            self.program = bin;
+        }
+        self
+    }
+}
+
+/// The `local serve` command for `args`, stdout piped, not yet started.
+pub fn command(args: &ServeArgs) -> Command {
+    let mut cmd = match args.nofile {
+        Some(n) => {
+            let mut sh = Command::new("sh");
+            sh.args(["-c", "ulimit -n \"$0\" && exec \"$@\""])
+                .arg(n.to_string())
+                .arg(&args.program);
+            sh
+        }
+        None => Command::new(&args.program),
+    };
+    cmd.args(["local", "serve", "--listen", "127.0.0.1:0"])
+        .args(["--region", &args.region])
+        .args(["--access-key-id", &args.access_key_id])
+        .args(["--access-key-secret", &args.access_key_secret])
+        .args(&args.extra)
+        .envs(args.env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::piped())
+        .stderr(if args.keep_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .kill_on_drop(true);
+    cmd
 }
 
 /// Starts the server with `args` and waits until it prints its address. Panics with the
 /// reason when it cannot start (a test helper).
 pub async fn start(args: ServeArgs) -> LocalServe {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slb-ccm"))
-        .args(["local", "serve", "--listen", "127.0.0.1:0"])
-        .args(["--region", &args.region])
-        .args(["--access-key-id", &args.access_key_id])
-        .args(["--access-key-secret", &args.access_key_secret])
-        .args(&args.extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("slb-ccm starts");
+    let mut child = command(&args).spawn().expect("slb-ccm starts");
     let stdout = child.stdout.take().expect("stdout is piped");
     let line = BufReader::new(stdout)
         .lines()
@@ -72,5 +149,36 @@ pub async fn start(args: ServeArgs) -> LocalServe {
         .unwrap_or_else(|| panic!("unexpected first line from local serve: {line}"))
         .trim()
         .to_owned();
-    LocalServe { child, addr }
+    let ServeArgs {
+        access_key_id,
+        access_key_secret,
+        region,
+        ..
+    } = args;
+    LocalServe {
+        child,
+        addr,
+        access_key_id,
+        access_key_secret,
+        region,
+    }
+}
+
+/// Waits up to 5 s (100 tries, 50 ms apart) until a TCP connect to `vip` succeeds.
+pub async fn wait_until_listening(vip: SocketAddr) {
+    for _ in 0..100 {
+        if TcpStream::connect(vip).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on {vip}");
+}
+
+/// A loopback address with a port nothing listens on right now (for `--metrics-addr`).
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a loopback port is free")
+        .local_addr()
+        .expect("a bound socket has an address")
 }
