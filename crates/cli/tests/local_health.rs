@@ -14,13 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use local_serve_support::{LocalServe, ServeArgs, start};
+use local_serve_support::{LocalServe, ServeArgs, internet_lb, lb_with_group, start};
 use slb_openapi::clb::{
-    AddVServerGroupBackendServersRequest, CreateHttpListenerRequest, CreateLoadBalancerRequest,
-    CreateTcpListenerRequest, CreateVServerGroupRequest, DescribeHealthStatusRequest,
+    CreateHttpListenerRequest, CreateTcpListenerRequest, DescribeHealthStatusRequest,
     StartListenerRequest,
 };
-use slb_openapi::types::{AddressType, BackendServer, BackendType, OnOff};
+use slb_openapi::types::OnOff;
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -86,37 +85,14 @@ async fn serve(dir: &Path, ips: [&str; 2], vip_pool: &str) -> (LocalServe, HttpC
 
 /// An internet CLB with a vServer group over i-a and i-b on `node_port`: (VIP, LB, group).
 async fn lb_and_group(api: &HttpClient, node_port: u16) -> (SocketAddr, String, String) {
-    let lb = api
-        .create_load_balancer(&CreateLoadBalancerRequest {
-            address_type: Some(AddressType::Internet),
-            load_balancer_spec: Some("slb.s1.small".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let group = api
-        .create_vserver_group(&CreateVServerGroupRequest {
-            load_balancer_id: lb.load_balancer_id.clone(),
-            vserver_group_name: Some("k8s/80/web/default/local".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .vserver_group_id;
-    let member = |id: &str| BackendServer {
-        server_id: id.into(),
-        port: Some(node_port),
-        weight: Some(100),
-        server_type: Some(BackendType::Ecs),
-        ..Default::default()
-    };
-    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
-        vserver_group_id: group.clone(),
-        backend_servers: vec![member("i-a"), member("i-b")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let (lb, group) = lb_with_group(
+        api,
+        &internet_lb(),
+        "k8s/80/web/default/local",
+        &[("i-a", 100), ("i-b", 100)],
+        node_port,
+    )
+    .await;
     let vip = SocketAddr::new(lb.address.parse().unwrap(), 80);
     (vip, lb.load_balancer_id, group)
 }

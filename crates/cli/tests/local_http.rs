@@ -15,19 +15,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use slb_openapi::clb::{
-    AclEntryParam, AddAccessControlListEntryRequest, AddVServerGroupBackendServersRequest,
-    CreateAccessControlListRequest, CreateHttpListenerRequest, CreateLoadBalancerRequest,
-    CreateVServerGroupRequest, StartListenerRequest,
+    AclEntryParam, AddAccessControlListEntryRequest, CreateAccessControlListRequest,
+    CreateHttpListenerRequest, StartListenerRequest,
 };
-use slb_openapi::types::{
-    AclType, AddressType, BackendServer, BackendType, OnOff, Scheduler, StickySessionType,
-};
+use slb_openapi::types::{AclType, OnOff, Scheduler, StickySessionType};
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 mod local_serve_support;
-use local_serve_support::{LocalServe, ServeArgs, free_addr, start, wait_until_listening};
+use local_serve_support::{
+    LocalServe, ServeArgs, free_addr, internet_lb, lb_with_group, start, wait_until_listening,
+};
 
 const ID: &str = "http-id";
 const SECRET: &str = "http-secret";
@@ -128,38 +127,16 @@ async fn setup() -> Setup {
 
 /// An internet CLB with a vServer group over i-a and i-b: (VIP, LB id, group id).
 async fn lb_and_group(api: &HttpClient, node_port: u16) -> (IpAddr, String, String) {
-    let lb = api
-        .create_load_balancer(&CreateLoadBalancerRequest {
-            address_type: Some(AddressType::Internet),
-            load_balancer_spec: Some("slb.s1.small".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let (lb, group) = lb_with_group(
+        api,
+        &internet_lb(),
+        "k8s/30080/web/default/local",
+        &[("i-a", 100), ("i-b", 100)],
+        node_port,
+    )
+    .await;
     let id = lb.load_balancer_id.clone();
-    let group = api
-        .create_vserver_group(&CreateVServerGroupRequest {
-            load_balancer_id: id.clone(),
-            vserver_group_name: Some("k8s/30080/web/default/local".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let member = |server: &str| BackendServer {
-        server_id: server.into(),
-        port: Some(node_port),
-        weight: Some(100),
-        server_type: Some(BackendType::Ecs),
-        ..Default::default()
-    };
-    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
-        vserver_group_id: group.vserver_group_id.clone(),
-        backend_servers: vec![member("i-a"), member("i-b")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    (lb.address.parse().unwrap(), id, group.vserver_group_id)
+    (lb.address.parse().unwrap(), id, group)
 }
 
 /// Creates and starts `listener`; returns its VIP:port once it accepts.

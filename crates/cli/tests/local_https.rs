@@ -9,18 +9,17 @@
 use std::net::{IpAddr, SocketAddr};
 
 use slb_openapi::clb::{
-    AclEntryParam, AddAccessControlListEntryRequest, AddVServerGroupBackendServersRequest,
-    CreateAccessControlListRequest, CreateDomainExtensionRequest, CreateHttpListenerRequest,
-    CreateHttpsListenerRequest, CreateLoadBalancerRequest, CreateVServerGroupRequest,
+    AclEntryParam, AddAccessControlListEntryRequest, CreateAccessControlListRequest,
+    CreateDomainExtensionRequest, CreateHttpListenerRequest, CreateHttpsListenerRequest,
     StartListenerRequest, UploadServerCertificateRequest,
 };
-use slb_openapi::types::{AclType, AddressType, BackendServer, BackendType, OnOff};
+use slb_openapi::types::{AclType, OnOff};
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 mod local_serve_support;
-use local_serve_support::{ServeArgs, start, wait_until_listening};
+use local_serve_support::{ServeArgs, internet_lb, lb_with_group, start, wait_until_listening};
 
 const ID: &str = "https-id";
 const SECRET: &str = "https-secret";
@@ -84,37 +83,8 @@ struct Setup {
 /// An LB with an HTTPS listener on 443 (default certificate, www.example.com's by SNI,
 /// X-Forwarded-Proto on, white list 127.0.0.1) and a redirect listener on 80.
 async fn configure(api: &HttpClient, node_port: u16) -> Setup {
-    let lb = api
-        .create_load_balancer(&CreateLoadBalancerRequest {
-            address_type: Some(AddressType::Internet),
-            load_balancer_spec: Some("slb.s1.small".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let (lb, group) = lb_with_group(api, &internet_lb(), "web", &[("i-a", 100)], node_port).await;
     let id = lb.load_balancer_id.clone();
-    let group = api
-        .create_vserver_group(&CreateVServerGroupRequest {
-            load_balancer_id: id.clone(),
-            vserver_group_name: Some("web".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .vserver_group_id;
-    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
-        vserver_group_id: group.clone(),
-        backend_servers: vec![BackendServer {
-            server_id: "i-a".into(),
-            port: Some(node_port),
-            weight: Some(100),
-            server_type: Some(BackendType::Ecs),
-            ..Default::default()
-        }],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
     let acl = api
         .create_access_control_list(&CreateAccessControlListRequest {
             acl_name: "office".into(),

@@ -9,17 +9,14 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use slb_openapi::clb::{
-    AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
-    CreateVServerGroupRequest, StartListenerRequest,
-};
-use slb_openapi::types::{AddressIpVersion, AddressType, BackendServer, BackendType};
+use slb_openapi::clb::{CreateLoadBalancerRequest, CreateTcpListenerRequest, StartListenerRequest};
+use slb_openapi::types::AddressIpVersion;
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 mod local_serve_support;
-use local_serve_support::{ServeArgs, command, start};
+use local_serve_support::{ServeArgs, command, internet_lb, lb_with_group, start};
 
 const ID: &str = "ipv6-id";
 const SECRET: &str = "ipv6-secret";
@@ -46,39 +43,18 @@ async fn backend() -> u16 {
 
 /// An IPv6 CLB with a running TCP listener on `port` over instance `i-a`; its VIP.
 async fn configure(api: &HttpClient, port: u16, node_port: u16) -> String {
-    let lb = api
-        .create_load_balancer(&CreateLoadBalancerRequest {
-            address_type: Some(AddressType::Internet),
+    let (lb, group) = lb_with_group(
+        api,
+        &CreateLoadBalancerRequest {
             address_ip_version: Some(AddressIpVersion::Ipv6),
-            load_balancer_spec: Some("slb.s1.small".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+            ..internet_lb()
+        },
+        "v6",
+        &[("i-a", 100)],
+        node_port,
+    )
+    .await;
     let id = lb.load_balancer_id.clone();
-    let group = api
-        .create_vserver_group(&CreateVServerGroupRequest {
-            load_balancer_id: id.clone(),
-            vserver_group_name: Some("v6".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .vserver_group_id;
-    let member = BackendServer {
-        server_id: "i-a".into(),
-        port: Some(node_port),
-        weight: Some(100),
-        server_type: Some(BackendType::Ecs),
-        ..Default::default()
-    };
-    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
-        vserver_group_id: group.clone(),
-        backend_servers: vec![member],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
     api.create_tcp_listener(&CreateTcpListenerRequest {
         load_balancer_id: id.clone(),
         listener_port: port,

@@ -25,17 +25,16 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use slb_openapi::clb::{
-    AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
-    CreateVServerGroupRequest, DescribeLoadBalancersRequest, StartListenerRequest,
+    CreateTcpListenerRequest, DescribeLoadBalancersRequest, StartListenerRequest,
 };
 use slb_openapi::governor::RateLimit;
-use slb_openapi::types::{AddressType, BackendServer, BackendType, HealthCheckType, OnOff};
+use slb_openapi::types::{HealthCheckType, OnOff};
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 mod local_serve_support;
-use local_serve_support::{LocalServe, ServeArgs, free_addr, start};
+use local_serve_support::{LocalServe, ServeArgs, free_addr, internet_lb, lb_with_group, start};
 use tokio::time::Instant;
 
 const ID: &str = "storm-id";
@@ -127,40 +126,18 @@ fn client(server: &LocalServe) -> HttpClient {
 
 /// A TCP listener on port 80 over i-a and i-b with a TCP health check every second.
 async fn configure(api: &HttpClient, node_port: u16) -> SocketAddr {
-    let lb = api
-        .create_load_balancer(&CreateLoadBalancerRequest {
-            address_type: Some(AddressType::Internet),
-            load_balancer_spec: Some("slb.s1.small".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let group = api
-        .create_vserver_group(&CreateVServerGroupRequest {
-            load_balancer_id: lb.load_balancer_id.clone(),
-            vserver_group_name: Some("k8s/30080/storm/default/local".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let member = |id: &str| BackendServer {
-        server_id: id.into(),
-        port: Some(node_port),
-        weight: Some(100),
-        server_type: Some(BackendType::Ecs),
-        ..Default::default()
-    };
-    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
-        vserver_group_id: group.vserver_group_id.clone(),
-        backend_servers: vec![member("i-a"), member("i-b")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let (lb, group) = lb_with_group(
+        api,
+        &internet_lb(),
+        "k8s/30080/storm/default/local",
+        &[("i-a", 100), ("i-b", 100)],
+        node_port,
+    )
+    .await;
     api.create_tcp_listener(&CreateTcpListenerRequest {
         load_balancer_id: lb.load_balancer_id.clone(),
         listener_port: 80,
-        vserver_group_id: Some(group.vserver_group_id),
+        vserver_group_id: Some(group),
         bandwidth: -1,
         health_check_switch: Some(OnOff::On),
         health_check_type: Some(HealthCheckType::Tcp),

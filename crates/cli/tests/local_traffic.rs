@@ -10,18 +10,17 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use slb_openapi::clb::{
-    AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateTcpListenerRequest,
-    CreateVServerGroupRequest, StartListenerRequest,
-};
-use slb_openapi::types::{AddressType, BackendServer, BackendType, Scheduler};
+use slb_openapi::clb::{CreateTcpListenerRequest, StartListenerRequest};
+use slb_openapi::types::Scheduler;
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::Command;
 
 mod local_serve_support;
-use local_serve_support::{LocalServe, ServeArgs, free_addr, start, wait_until_listening};
+use local_serve_support::{
+    LocalServe, ServeArgs, free_addr, internet_lb, lb_with_group, start, wait_until_listening,
+};
 
 const ID: &str = "traffic-id";
 const SECRET: &str = "traffic-secret";
@@ -73,40 +72,18 @@ fn series(text: &str, prefix: &str, needle: &str) -> u64 {
 
 /// Creates an internet CLB with a wrr TCP listener on port 80 over i-a:i-b:i-c = 1:2:3.
 async fn configure(api: &HttpClient, node_port: u16) -> SocketAddr {
-    let lb = api
-        .create_load_balancer(&CreateLoadBalancerRequest {
-            address_type: Some(AddressType::Internet),
-            load_balancer_spec: Some("slb.s1.small".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let group = api
-        .create_vserver_group(&CreateVServerGroupRequest {
-            load_balancer_id: lb.load_balancer_id.clone(),
-            vserver_group_name: Some("k8s/30080/web/default/local".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let member = |id: &str, weight| BackendServer {
-        server_id: id.into(),
-        port: Some(node_port),
-        weight: Some(weight),
-        server_type: Some(BackendType::Ecs),
-        ..Default::default()
-    };
-    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
-        vserver_group_id: group.vserver_group_id.clone(),
-        backend_servers: vec![member("i-a", 1), member("i-b", 2), member("i-c", 3)],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let (lb, group) = lb_with_group(
+        api,
+        &internet_lb(),
+        "k8s/30080/web/default/local",
+        &[("i-a", 1), ("i-b", 2), ("i-c", 3)],
+        node_port,
+    )
+    .await;
     api.create_tcp_listener(&CreateTcpListenerRequest {
         load_balancer_id: lb.load_balancer_id.clone(),
         listener_port: 80,
-        vserver_group_id: Some(group.vserver_group_id),
+        vserver_group_id: Some(group),
         bandwidth: -1,
         scheduler: Some(Scheduler::Wrr),
         ..Default::default()

@@ -2,8 +2,9 @@
 //! killed when the handle drops, its address read from the line it prints once it accepts
 //! requests; a client signed with the same credentials; waiting until a VIP accepts.
 //! Tests that start the server should use this rather than another copy of the
-//! spawn-and-read-the-address code. It does not configure the server beyond its flags
-//! and config text, and does not build CLBs or backends (each test says what it needs).
+//! spawn-and-read-the-address code; `lb_with_group` is the one way to create a CLB with a
+//! vServer group of ECS members. It does not configure the server beyond its flags and
+//! config text, nor listeners or backends (each test says what it needs).
 #![allow(dead_code)]
 
 use std::ffi::OsString;
@@ -12,8 +13,13 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use slb_openapi::HttpClient;
+use slb_openapi::clb::{
+    AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateLoadBalancerResponse,
+    CreateVServerGroupRequest,
+};
 use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
+use slb_openapi::types::{AddressType, BackendServer, BackendType};
+use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
@@ -181,4 +187,52 @@ pub fn free_addr() -> SocketAddr {
         .expect("a loopback port is free")
         .local_addr()
         .expect("a bound socket has an address")
+}
+
+/// An internet `slb.s1.small` CLB request (tests add what else they need).
+pub fn internet_lb() -> CreateLoadBalancerRequest {
+    CreateLoadBalancerRequest {
+        address_type: Some(AddressType::Internet),
+        load_balancer_spec: Some("slb.s1.small".into()),
+        ..Default::default()
+    }
+}
+
+/// Creates the CLB `lb` and a vServer group `group_name` on it over the ECS `members`
+/// (instance id, weight) on `node_port`: (the created CLB, the group id).
+pub async fn lb_with_group(
+    api: &HttpClient,
+    lb: &CreateLoadBalancerRequest,
+    group_name: &str,
+    members: &[(&str, u32)],
+    node_port: u16,
+) -> (CreateLoadBalancerResponse, String) {
+    let lb = api
+        .create_load_balancer(lb)
+        .await
+        .expect("the CLB is created");
+    let group = api
+        .create_vserver_group(&CreateVServerGroupRequest {
+            load_balancer_id: lb.load_balancer_id.clone(),
+            vserver_group_name: Some(group_name.into()),
+            ..Default::default()
+        })
+        .await
+        .expect("the vServer group is created")
+        .vserver_group_id;
+    let member = |&(id, weight): &(&str, u32)| BackendServer {
+        server_id: id.into(),
+        port: Some(node_port),
+        weight: Some(weight),
+        server_type: Some(BackendType::Ecs),
+        ..Default::default()
+    };
+    api.add_vserver_group_backend_servers(&AddVServerGroupBackendServersRequest {
+        vserver_group_id: group.clone(),
+        backend_servers: members.iter().map(member).collect(),
+        ..Default::default()
+    })
+    .await
+    .expect("the members are added");
+    (lb, group)
 }
