@@ -6,6 +6,8 @@
 //! Not here: Alibaba-issued certificates (`AliCloudCertificate*`) and SM certificates
 //! (`StandardType`), which are refused by name; tags through TagResources.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 use slb_openapi::error::ApiError;
 use slb_openapi::params::{ParamReader, Params};
@@ -52,14 +54,6 @@ fn check_name(param: &str, name: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
-}
-
-fn not_found(code: &str, param: &str, id: &str) -> ApiError {
-    ApiError::service(
-        code,
-        400,
-        format!("The specified {param} {id:?} does not exist."),
-    )
 }
 
 fn in_use(what: &str) -> ApiError {
@@ -142,6 +136,110 @@ fn change(c: Change) -> Outcome {
     }
 }
 
+/// What differs between server and CA certificates: their names on the wire, their
+/// fields, and where the store keeps them. Every action below is written once over it.
+trait Kind: Clone {
+    /// `ServerCertificateId` / `CACertificateId`.
+    const ID: &'static str;
+    /// `ServerCertificateName` / `CACertificateName`.
+    const NAME: &'static str;
+    /// Describe's list key and item key.
+    const LIST: (&'static str, &'static str);
+    fn all(state: &State) -> &BTreeMap<String, Self>;
+    fn id(&self) -> &str;
+    fn resource_group_id(&self) -> &str;
+    fn tags(&self) -> &BTreeMap<String, String>;
+    fn tags_mut(&mut self) -> &mut BTreeMap<String, String>;
+    fn rename(&mut self, name: String);
+    fn fields(&self, region: &str) -> Map<String, Value>;
+    /// The change that stores this certificate.
+    fn put(self) -> Change;
+}
+
+impl Kind for ServerCertificate {
+    const ID: &'static str = "ServerCertificateId";
+    const NAME: &'static str = "ServerCertificateName";
+    const LIST: (&'static str, &'static str) = ("ServerCertificates", "ServerCertificate");
+    fn all(state: &State) -> &BTreeMap<String, Self> {
+        &state.security.server_certificates
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn resource_group_id(&self) -> &str {
+        &self.resource_group_id
+    }
+    fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.tags
+    }
+    fn rename(&mut self, name: String) {
+        self.name = name;
+    }
+    fn fields(&self, region: &str) -> Map<String, Value> {
+        server_fields(self, region)
+    }
+    fn put(self) -> Change {
+        Change {
+            put_server_certificates: vec![self],
+            ..Change::default()
+        }
+    }
+}
+
+impl Kind for CaCertificate {
+    const ID: &'static str = "CACertificateId";
+    const NAME: &'static str = "CACertificateName";
+    const LIST: (&'static str, &'static str) = ("CACertificates", "CACertificate");
+    fn all(state: &State) -> &BTreeMap<String, Self> {
+        &state.security.ca_certificates
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn resource_group_id(&self) -> &str {
+        &self.resource_group_id
+    }
+    fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+    fn tags_mut(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.tags
+    }
+    fn rename(&mut self, name: String) {
+        self.name = name;
+    }
+    fn fields(&self, region: &str) -> Map<String, Value> {
+        ca_fields(self, region)
+    }
+    fn put(self) -> Change {
+        Change {
+            put_ca_certificates: vec![self],
+            ..Change::default()
+        }
+    }
+}
+
+/// Adds the request's tags to a freshly parsed `cert` and stores it; the body describes it.
+fn store_upload<K: Kind>(
+    mut cert: K,
+    r: &ParamReader<'_>,
+    cx: &Ctx<'_>,
+) -> Result<Outcome, ApiError> {
+    merge_tags(
+        cert.tags_mut(),
+        &r.tags(&["Tag"])?,
+        cx.config.quotas.tags_per_resource,
+    )?;
+    let body = cert.fields(&cx.config.region);
+    Ok(Outcome {
+        body,
+        ..change(cert.put())
+    })
+}
+
 /// `UploadServerCertificate`.
 pub(crate) fn upload_server(
     _state: &State,
@@ -156,7 +254,7 @@ pub(crate) fn upload_server(
     check_name("ServerCertificateName", &name)?;
     let leaf = parse::leaf(&pem)?;
     parse::check_key(&leaf, &key)?;
-    let mut cert = ServerCertificate {
+    let cert = ServerCertificate {
         id: format!("{}-{}", Ctx::new_id("idkp"), cx.config.region),
         name,
         certificate_pem: pem,
@@ -166,19 +264,7 @@ pub(crate) fn upload_server(
         create_time_ms: cx.now_ms,
         tags: Default::default(),
     };
-    merge_tags(
-        &mut cert.tags,
-        &r.tags(&["Tag"])?,
-        cx.config.quotas.tags_per_resource,
-    )?;
-    let body = server_fields(&cert, &cx.config.region);
-    Ok(Outcome {
-        body,
-        ..change(Change {
-            put_server_certificates: vec![cert],
-            ..Change::default()
-        })
-    })
+    store_upload(cert, &r, cx)
 }
 
 /// `UploadCACertificate`.
@@ -195,7 +281,7 @@ pub(crate) fn upload_ca(
         check_name("CACertificateName", &name)?;
     }
     let leaf = parse::leaf(&pem)?;
-    let mut cert = CaCertificate {
+    let cert = CaCertificate {
         id: format!("{}-{}", Ctx::new_id("ca"), cx.config.region),
         name,
         certificate_pem: pem,
@@ -204,37 +290,23 @@ pub(crate) fn upload_ca(
         create_time_ms: cx.now_ms,
         tags: Default::default(),
     };
-    merge_tags(
-        &mut cert.tags,
-        &r.tags(&["Tag"])?,
-        cx.config.quotas.tags_per_resource,
-    )?;
-    let body = ca_fields(&cert, &cx.config.region);
-    Ok(Outcome {
-        body,
-        ..change(Change {
-            put_ca_certificates: vec![cert],
-            ..Change::default()
-        })
-    })
+    store_upload(cert, &r, cx)
 }
 
-/// Filters shared by both describes: (id, resource group, tags) → keep?
-fn keep(
-    r: &ParamReader<'_>,
-    id_param: &str,
-    mismatch: &str,
-    (id, group, tags): (&str, &str, &std::collections::BTreeMap<String, String>),
-) -> Result<bool, ApiError> {
-    let want_id: Option<String> = r.opt(&[id_param])?;
+/// Describe's filters: keep `c`? An id filter naming `c` in another resource group is an
+/// error (`Abs.<Id>AndResourceGroupId.MissMatch`); an unknown id keeps nothing.
+fn keep<K: Kind>(r: &ParamReader<'_>, c: &K) -> Result<bool, ApiError> {
+    let (id, group) = (c.id(), c.resource_group_id());
+    let want_id: Option<String> = r.opt(&[K::ID])?;
     let want_group: Option<String> = r.opt(&["ResourceGroupId"])?;
     let id_ok = want_id.as_ref().is_none_or(|w| w == id);
     if id_ok && want_id.is_some() && want_group.as_ref().is_some_and(|g| g != group) {
         return Err(ApiError::service(
-            mismatch,
+            format!("Abs.{}AndResourceGroupId.MissMatch", K::ID),
             400,
             format!(
-                "{id_param} {id:?} is not in ResourceGroupId {:?}.",
+                "{} {id:?} is not in ResourceGroupId {:?}.",
+                K::ID,
                 want_group.unwrap_or_default()
             ),
         ));
@@ -243,7 +315,22 @@ fn keep(
         && want_group.is_none_or(|g| g == group)
         && r.tags(&["Tag"])?
             .iter()
-            .all(|t| tags.get(&t.key) == Some(&t.value)))
+            .all(|t| c.tags().get(&t.key) == Some(&t.value)))
+}
+
+/// `Describe{Server,CA}Certificates`.
+fn describe<K: Kind>(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
+    let r = ParamReader::new(params);
+    let mut items = Vec::new();
+    for c in K::all(state).values() {
+        if keep(&r, c)? {
+            let mut m = c.fields(&cx.config.region);
+            m.insert("Tags".into(), render_tags(c.tags()));
+            items.push(Value::Object(m));
+        }
+    }
+    let (list, item) = K::LIST;
+    Ok(Outcome::read(Map::new()).with(list, wrap(item, items)))
 }
 
 /// `DescribeServerCertificates`: an unknown id filter gives an empty list.
@@ -252,22 +339,7 @@ pub(crate) fn describe_server(
     cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let mismatch = "Abs.ServerCertificateIdAndResourceGroupId.MissMatch";
-    let mut items = Vec::new();
-    for c in state.security.server_certificates.values() {
-        if keep(
-            &r,
-            "ServerCertificateId",
-            mismatch,
-            (&c.id, &c.resource_group_id, &c.tags),
-        )? {
-            let mut m = server_fields(c, &cx.config.region);
-            m.insert("Tags".into(), render_tags(&c.tags));
-            items.push(Value::Object(m));
-        }
-    }
-    Ok(Outcome::read(Map::new()).with("ServerCertificates", wrap("ServerCertificate", items)))
+    describe::<ServerCertificate>(state, cx, params)
 }
 
 /// `DescribeCACertificates`.
@@ -276,40 +348,29 @@ pub(crate) fn describe_ca(
     cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let mismatch = "Abs.CACertificateIdAndResourceGroupId.MissMatch";
-    let mut items = Vec::new();
-    for c in state.security.ca_certificates.values() {
-        if keep(
-            &r,
-            "CACertificateId",
-            mismatch,
-            (&c.id, &c.resource_group_id, &c.tags),
-        )? {
-            let mut m = ca_fields(c, &cx.config.region);
-            m.insert("Tags".into(), render_tags(&c.tags));
-            items.push(Value::Object(m));
-        }
+    describe::<CaCertificate>(state, cx, params)
+}
+
+/// The certificate the request's id names (`<Id>.NotFound` when there is none).
+fn find<'s, K: Kind>(state: &'s State, params: &Params) -> Result<&'s K, ApiError> {
+    let id: String = ParamReader::new(params).req(&[K::ID])?;
+    K::all(state).get(&id).ok_or_else(|| {
+        ApiError::service(
+            format!("{}.NotFound", K::ID),
+            400,
+            format!("The specified {} {id:?} does not exist.", K::ID),
+        )
+    })
+}
+
+/// The certificate the request names, refused while a listener uses it.
+fn deletable<'s, K: Kind>(state: &'s State, params: &Params) -> Result<&'s K, ApiError> {
+    let c = find::<K>(state, params)?;
+    let listeners = users(state, K::ID, c.id());
+    if !listeners.is_empty() {
+        return Err(in_use(&listeners.join(", ")));
     }
-    Ok(Outcome::read(Map::new()).with("CACertificates", wrap("CACertificate", items)))
-}
-
-fn find_server<'s>(state: &'s State, params: &Params) -> Result<&'s ServerCertificate, ApiError> {
-    let id: String = ParamReader::new(params).req(&["ServerCertificateId"])?;
-    state
-        .security
-        .server_certificates
-        .get(&id)
-        .ok_or_else(|| not_found("ServerCertificateId.NotFound", "ServerCertificateId", &id))
-}
-
-fn find_ca<'s>(state: &'s State, params: &Params) -> Result<&'s CaCertificate, ApiError> {
-    let id: String = ParamReader::new(params).req(&["CACertificateId"])?;
-    state
-        .security
-        .ca_certificates
-        .get(&id)
-        .ok_or_else(|| not_found("CACertificateId.NotFound", "CACertificateId", &id))
+    Ok(c)
 }
 
 /// `DeleteServerCertificate`: refused while a listener or a domain extension uses it.
@@ -318,11 +379,7 @@ pub(crate) fn delete_server(
     _cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    let c = find_server(state, params)?;
-    let listeners = users(state, "ServerCertificateId", &c.id);
-    if !listeners.is_empty() {
-        return Err(in_use(&listeners.join(", ")));
-    }
+    let c = deletable::<ServerCertificate>(state, params)?;
     let used_by_extension = state.load_balancers.values().any(|lb| {
         lb.listeners.iter().any(|l| {
             l.domain_extensions
@@ -350,15 +407,20 @@ pub(crate) fn delete_ca(
     _cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    let c = find_ca(state, params)?;
-    let listeners = users(state, "CACertificateId", &c.id);
-    if !listeners.is_empty() {
-        return Err(in_use(&listeners.join(", ")));
-    }
+    let c = deletable::<CaCertificate>(state, params)?;
     Ok(change(Change {
         delete_ca_certificates: vec![c.id.clone()],
         ..Change::default()
     }))
+}
+
+/// `Set{Server,CA}CertificateName`.
+fn set_name<K: Kind>(state: &State, params: &Params) -> Result<Outcome, ApiError> {
+    let mut c = find::<K>(state, params)?.clone();
+    let name: String = ParamReader::new(params).req(&[K::NAME])?;
+    check_name(K::NAME, &name)?;
+    c.rename(name);
+    Ok(change(c.put()))
 }
 
 /// `SetServerCertificateName`.
@@ -367,14 +429,7 @@ pub(crate) fn set_server_name(
     _cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    let mut c = find_server(state, params)?.clone();
-    let name: String = ParamReader::new(params).req(&["ServerCertificateName"])?;
-    check_name("ServerCertificateName", &name)?;
-    c.name = name;
-    Ok(change(Change {
-        put_server_certificates: vec![c],
-        ..Change::default()
-    }))
+    set_name::<ServerCertificate>(state, params)
 }
 
 /// `SetCACertificateName`.
@@ -383,12 +438,5 @@ pub(crate) fn set_ca_name(
     _cx: &Ctx<'_>,
     params: &Params,
 ) -> Result<Outcome, ApiError> {
-    let mut c = find_ca(state, params)?.clone();
-    let name: String = ParamReader::new(params).req(&["CACertificateName"])?;
-    check_name("CACertificateName", &name)?;
-    c.name = name;
-    Ok(change(Change {
-        put_ca_certificates: vec![c],
-        ..Change::default()
-    }))
+    set_name::<CaCertificate>(state, params)
 }
