@@ -74,16 +74,19 @@ async fn an_uploaded_certificate_reports_what_it_says() {
         ["www.example.com", "*.example.com"]
     );
     assert_eq!(
-        got.fingerprint.split(':').count(),
+        got.details.fingerprint.split(':').count(),
         20,
         "{}",
-        got.fingerprint
+        got.details.fingerprint
     );
-    assert!(got.expire_time_stamp > got.create_time_stamp, "{got:?}");
-    assert_eq!(got.encryption_algorithm, "ECC");
+    assert!(
+        got.details.expire_time_stamp > got.details.create_time_stamp,
+        "{got:?}"
+    );
+    assert_eq!(got.details.encryption_algorithm, "ECC");
     let listed = describe(&h, Some(&got.server_certificate_id)).await;
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].fingerprint, got.fingerprint);
+    assert_eq!(listed[0].details.fingerprint, got.details.fingerprint);
     assert!(
         describe(&h, Some("idkp-unknown")).await.is_empty(),
         "an unknown id filters to nothing"
@@ -358,10 +361,13 @@ async fn rsa_certificates_are_read_with_pkcs8_and_pkcs1_keys() {
             .await
             .unwrap();
         assert_eq!(
-            (got.encryption_algorithm.as_str(), got.encryption_key_length),
+            (
+                got.details.encryption_algorithm.as_str(),
+                got.details.encryption_key_length
+            ),
             ("RSA", 2048)
         );
-        assert_eq!(got.common_name, "rsa.example.com");
+        assert_eq!(got.details.common_name, "rsa.example.com");
     }
 }
 

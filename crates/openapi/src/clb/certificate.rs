@@ -35,19 +35,28 @@ pub struct ServerCertificateItem {
     pub server_certificate_id: String,
     /// `ServerCertificateName`.
     pub server_certificate_name: String,
+    /// `SubjectAlternativeNames.SubjectAlternativeName[]`.
+    #[serde(with = "wrap::subject_alternative_name")]
+    pub subject_alternative_names: Vec<String>,
+    /// The fields every certificate has.
+    #[serde(flatten)]
+    pub details: CertificateDetails,
+}
+
+/// What server and CA certificates both report, inlined into each item on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CertificateDetails {
     /// `Fingerprint` (colon-separated hex SHA-1).
     pub fingerprint: String,
     /// `CommonName`.
     pub common_name: String,
-    /// `SubjectAlternativeNames.SubjectAlternativeName[]`.
-    #[serde(with = "wrap::subject_alternative_name")]
-    pub subject_alternative_names: Vec<String>,
     /// `ExpireTime` (ISO 8601).
     pub expire_time: String,
     /// `ExpireTimeStamp` (ms).
     #[serde(deserialize_with = "lenient::number")]
     pub expire_time_stamp: i64,
-    /// `CreateTime`.
+    /// `CreateTime` (ISO 8601).
     pub create_time: String,
     /// `CreateTimeStamp` (ms).
     #[serde(deserialize_with = "lenient::number")]
@@ -134,30 +143,9 @@ pub struct CaCertificateItem {
     /// `CACertificateName`.
     #[serde(rename = "CACertificateName")]
     pub ca_certificate_name: String,
-    /// `Fingerprint`.
-    pub fingerprint: String,
-    /// `CommonName`.
-    pub common_name: String,
-    /// `ExpireTime`.
-    pub expire_time: String,
-    /// `ExpireTimeStamp` (ms).
-    #[serde(deserialize_with = "lenient::number")]
-    pub expire_time_stamp: i64,
-    /// `CreateTime`.
-    pub create_time: String,
-    /// `CreateTimeStamp` (ms).
-    #[serde(deserialize_with = "lenient::number")]
-    pub create_time_stamp: i64,
-    /// `EncryptionAlgorithm`.
-    pub encryption_algorithm: String,
-    /// `EncryptionKeyLength`.
-    #[serde(deserialize_with = "lenient::number")]
-    pub encryption_key_length: u32,
-    /// `ResourceGroupId`.
-    pub resource_group_id: String,
-    /// `Tags.Tag[]` (Describe only).
-    #[serde(with = "wrap::tag")]
-    pub tags: Vec<TagKv>,
+    /// The fields every certificate has.
+    #[serde(flatten)]
+    pub details: CertificateDetails,
 }
 
 rpc_request! {
@@ -199,5 +187,64 @@ rpc_request! {
         ca_certificate_id: req String = "CACertificateId",
         /// `CACertificateName`.
         ca_certificate_name: req String = "CACertificateName",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The fields both kinds share, as the service sends them (numbers may be strings).
+    const DETAILS: &str = r#""Fingerprint": "ab:cd", "CommonName": "www.example.com",
+        "ExpireTime": "2030-01-01T00:00Z", "ExpireTimeStamp": "1893456000000",
+        "CreateTime": "2026-01-01T00:00Z", "CreateTimeStamp": 1767225600000,
+        "EncryptionAlgorithm": "RSA", "EncryptionKeyLength": "2048",
+        "ResourceGroupId": "rg-1", "Tags": {"Tag": [{"TagKey": "k", "TagValue": "v"}]}"#;
+
+    fn details() -> CertificateDetails {
+        CertificateDetails {
+            fingerprint: "ab:cd".into(),
+            common_name: "www.example.com".into(),
+            expire_time: "2030-01-01T00:00Z".into(),
+            expire_time_stamp: 1_893_456_000_000,
+            create_time: "2026-01-01T00:00Z".into(),
+            create_time_stamp: 1_767_225_600_000,
+            encryption_algorithm: "RSA".into(),
+            encryption_key_length: 2048,
+            resource_group_id: "rg-1".into(),
+            tags: vec![TagKv {
+                tag_key: "k".into(),
+                tag_value: "v".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_server_certificate_item_reads_the_shared_fields_inline() {
+        let body = format!(
+            r#"{{"ServerCertificates": {{"ServerCertificate": [{{"ServerCertificateId": "c-1",
+            "ServerCertificateName": "web", "SubjectAlternativeNames":
+            {{"SubjectAlternativeName": ["a.example.com"]}}, {DETAILS}}}]}}}}"#
+        );
+        let got: DescribeServerCertificatesResponse = serde_json::from_str(&body).unwrap();
+        let item = &got.server_certificates[0];
+        assert_eq!(item.server_certificate_id, "c-1");
+        assert_eq!(item.subject_alternative_names, ["a.example.com"]);
+        assert_eq!(item.details, details());
+    }
+
+    #[test]
+    fn a_ca_certificate_item_reads_the_shared_fields_inline() {
+        let body = format!(
+            r#"{{"CACertificates": {{"CACertificate": [{{"CACertificateId": "ca-1",
+            "CACertificateName": "root", {DETAILS}}}]}}}}"#
+        );
+        let got: DescribeCaCertificatesResponse = serde_json::from_str(&body).unwrap();
+        let item = &got.ca_certificates[0];
+        assert_eq!(item.ca_certificate_id, "ca-1");
+        assert_eq!(item.ca_certificate_name, "root");
+        assert_eq!(item.details, details());
     }
 }
