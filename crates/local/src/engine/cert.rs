@@ -156,71 +156,65 @@ trait Kind: Clone {
     fn put(self) -> Change;
 }
 
-impl Kind for ServerCertificate {
-    const ID: &'static str = "ServerCertificateId";
-    const NAME: &'static str = "ServerCertificateName";
-    const LIST: (&'static str, &'static str) = ("ServerCertificates", "ServerCertificate");
-    fn all(state: &State) -> &BTreeMap<String, Self> {
-        &state.security.server_certificates
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn resource_group_id(&self) -> &str {
-        &self.resource_group_id
-    }
-    fn tags(&self) -> &BTreeMap<String, String> {
-        &self.tags
-    }
-    fn tags_mut(&mut self) -> &mut BTreeMap<String, String> {
-        &mut self.tags
-    }
-    fn rename(&mut self, name: String) {
-        self.name = name;
-    }
-    fn fields(&self, region: &str) -> Map<String, Value> {
-        server_fields(self, region)
-    }
-    fn put(self) -> Change {
-        Change {
-            put_server_certificates: vec![self],
-            ..Change::default()
+/// `impl Kind` for one certificate type: its wire names, fields and store lists.
+macro_rules! kind {
+    ($ty:ty, $id:literal, $name:literal, $list:literal, $item:literal,
+     $map:ident, $fields:ident, $put:ident) => {
+        impl Kind for $ty {
+            const ID: &'static str = $id;
+            const NAME: &'static str = $name;
+            const LIST: (&'static str, &'static str) = ($list, $item);
+            fn all(state: &State) -> &BTreeMap<String, Self> {
+                &state.security.$map
+            }
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn resource_group_id(&self) -> &str {
+                &self.resource_group_id
+            }
+            fn tags(&self) -> &BTreeMap<String, String> {
+                &self.tags
+            }
+            fn tags_mut(&mut self) -> &mut BTreeMap<String, String> {
+                &mut self.tags
+            }
+            fn rename(&mut self, name: String) {
+                self.name = name;
+            }
+            fn fields(&self, region: &str) -> Map<String, Value> {
+                $fields(self, region)
+            }
+            fn put(self) -> Change {
+                Change {
+                    $put: vec![self],
+                    ..Change::default()
+                }
+            }
         }
-    }
+    };
 }
 
-impl Kind for CaCertificate {
-    const ID: &'static str = "CACertificateId";
-    const NAME: &'static str = "CACertificateName";
-    const LIST: (&'static str, &'static str) = ("CACertificates", "CACertificate");
-    fn all(state: &State) -> &BTreeMap<String, Self> {
-        &state.security.ca_certificates
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn resource_group_id(&self) -> &str {
-        &self.resource_group_id
-    }
-    fn tags(&self) -> &BTreeMap<String, String> {
-        &self.tags
-    }
-    fn tags_mut(&mut self) -> &mut BTreeMap<String, String> {
-        &mut self.tags
-    }
-    fn rename(&mut self, name: String) {
-        self.name = name;
-    }
-    fn fields(&self, region: &str) -> Map<String, Value> {
-        ca_fields(self, region)
-    }
-    fn put(self) -> Change {
-        Change {
-            put_ca_certificates: vec![self],
-            ..Change::default()
-        }
-    }
-}
+kind!(
+    ServerCertificate,
+    "ServerCertificateId",
+    "ServerCertificateName",
+    "ServerCertificates",
+    "ServerCertificate",
+    server_certificates,
+    server_fields,
+    put_server_certificates
+);
+kind!(
+    CaCertificate,
+    "CACertificateId",
+    "CACertificateName",
+    "CACertificates",
+    "CACertificate",
+    ca_certificates,
+    ca_fields,
+    put_ca_certificates
+);
 
 /// Adds the request's tags to a freshly parsed `cert` and stores it; the body describes it.
 fn store_upload<K: Kind>(
