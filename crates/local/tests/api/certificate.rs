@@ -53,6 +53,24 @@ pub fn https_listener(lb: &str, group: &str, port: u16, cert: &str) -> CreateHtt
     }
 }
 
+/// A CLB `lb_name` with a group and an HTTPS listener on 443 serving a fresh certificate
+/// `cert_name` for `domain`: (lb, certificate id).
+pub async fn https_clb(
+    h: &Harness,
+    lb_name: &str,
+    cert_name: &str,
+    domain: &str,
+) -> (String, String) {
+    let lb = create_lb(h, lb_name).await.load_balancer_id;
+    let group = create_group(h, &lb).await;
+    let cert = upload(h, cert_name, &[domain]).await.server_certificate_id;
+    h.client
+        .create_https_listener(&https_listener(&lb, &group, 443, &cert))
+        .await
+        .unwrap();
+    (lb, cert)
+}
+
 async fn describe(h: &Harness, id: Option<&str>) -> Vec<ServerCertificateItem> {
     h.client
         .describe_server_certificates(&DescribeServerCertificatesRequest {

@@ -7,21 +7,12 @@ use slb_openapi::clb::*;
 use slb_openapi::types::OnOff;
 
 use crate::acl::{add_entries, create_acl};
-use crate::certificate::{https_listener, upload, upload_ca};
+use crate::certificate::{https_clb, upload, upload_ca};
 use crate::support::*;
 
 /// An LB with an HTTPS listener on 443 using a fresh certificate: (lb, certificate).
 async fn https_lb(h: &Harness) -> (String, String) {
-    let lb = create_lb(h, "sni").await.load_balancer_id;
-    let group = create_group(h, &lb).await;
-    let cert = upload(h, "default", &["default.example.com"])
-        .await
-        .server_certificate_id;
-    h.client
-        .create_https_listener(&https_listener(&lb, &group, 443, &cert))
-        .await
-        .unwrap();
-    (lb, cert)
+    https_clb(h, "sni", "default", "default.example.com").await
 }
 
 fn create_req(lb: &str, port: u16, domain: &str, cert: &str) -> CreateDomainExtensionRequest {

@@ -10,21 +10,12 @@ use slb_openapi::Clb;
 use slb_openapi::clb::*;
 use slb_openapi::types::OnOff;
 
-use crate::certificate::{https_listener, upload};
+use crate::certificate::{https_clb, https_listener, upload};
 use crate::support::*;
 
 /// A CLB with a group and an HTTPS listener on 443.
 async fn with_https(h: &Harness) -> String {
-    let lb = create_lb(h, "redirect").await.load_balancer_id;
-    let group = create_group(h, &lb).await;
-    let cert = upload(h, "www", &["www.example.com"])
-        .await
-        .server_certificate_id;
-    h.client
-        .create_https_listener(&https_listener(&lb, &group, 443, &cert))
-        .await
-        .unwrap();
-    lb
+    https_clb(h, "redirect", "www", "www.example.com").await.0
 }
 
 fn redirect(lb: &str, port: u16, to: Option<u16>) -> CreateHttpListenerRequest {
