@@ -106,36 +106,38 @@ async fn domain_extensions_are_validated() {
         .create_domain_extension(&create_req(&lb, 443, "*.example.com", &cert))
         .await
         .unwrap();
-    let again = create_req(&lb, 443, "*.example.com", &cert);
-    assert_code(
-        h.client.create_domain_extension(&again).await,
-        "InvalidParameter.Domain",
-        400,
-    );
-    let unknown = create_req(&lb, 443, "c.example.com", "idkp-nope");
-    assert_code(
-        h.client.create_domain_extension(&unknown).await,
-        "InvalidParameter.ServerCertificateId",
-        400,
-    );
-    let wrong_kind = create_req(&lb, 443, "c.example.com", &ca);
-    assert_code(
-        h.client.create_domain_extension(&wrong_kind).await,
-        "CertificateTypeMismatched",
-        400,
-    );
-    let no_listener = create_req(&lb, 8443, "c.example.com", &cert);
-    assert_code(
-        h.client.create_domain_extension(&no_listener).await,
-        "ListenerNotFound",
-        404,
-    );
-    let bad_domain = create_req(&lb, 443, "not a domain", &cert);
-    assert_code(
-        h.client.create_domain_extension(&bad_domain).await,
-        "InvalidParameter",
-        400,
-    );
+    // (request, the code it is refused with, status): a domain taken, an unknown or a CA
+    // certificate, no listener on the port, a domain that is not one.
+    let refused = [
+        (
+            create_req(&lb, 443, "*.example.com", &cert),
+            "InvalidParameter.Domain",
+            400,
+        ),
+        (
+            create_req(&lb, 443, "c.example.com", "idkp-nope"),
+            "InvalidParameter.ServerCertificateId",
+            400,
+        ),
+        (
+            create_req(&lb, 443, "c.example.com", &ca),
+            "CertificateTypeMismatched",
+            400,
+        ),
+        (
+            create_req(&lb, 8443, "c.example.com", &cert),
+            "ListenerNotFound",
+            404,
+        ),
+        (
+            create_req(&lb, 443, "not a domain", &cert),
+            "InvalidParameter",
+            400,
+        ),
+    ];
+    for (req, code, status) in refused {
+        assert_code(h.client.create_domain_extension(&req).await, code, status);
+    }
     let attr = DescribeDomainExtensionAttributeRequest {
         domain_extension_id: "de-nope".into(),
         ..Default::default()

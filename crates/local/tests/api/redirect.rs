@@ -42,6 +42,14 @@ async fn describe_http(h: &Harness, lb: &str, port: u16) -> DescribeHttpListener
         .unwrap()
 }
 
+/// `(ListenerForward, ForwardPort)` of a described HTTP listener.
+fn forward_of(got: &DescribeHttpListenerAttributeResponse) -> (&str, u16) {
+    (
+        got.config.listener_forward.as_str(),
+        got.config.forward_port,
+    )
+}
+
 fn delete(lb: &str, port: u16) -> DeleteListenerRequest {
     DeleteListenerRequest {
         load_balancer_id: lb.into(),
@@ -59,13 +67,7 @@ async fn a_redirect_listener_needs_no_group_and_describes_its_target() {
         .await
         .unwrap();
     let got = describe_http(&h, &lb, 80).await;
-    assert_eq!(
-        (
-            got.config.listener_forward.as_str(),
-            got.config.forward_port
-        ),
-        ("on", 443)
-    );
+    assert_eq!(forward_of(&got), ("on", 443));
     assert_eq!(got.common.vserver_group_id, "");
     let attr = h
         .client
@@ -173,14 +175,7 @@ async fn a_redirect_survives_a_restart() {
         lb
     };
     let h = start_with(config(), Box::new(SqliteStore::open(&path).unwrap())).await;
-    let got = describe_http(&h, &lb, 80).await;
-    assert_eq!(
-        (
-            got.config.listener_forward.as_str(),
-            got.config.forward_port
-        ),
-        ("on", 443)
-    );
+    assert_eq!(forward_of(&describe_http(&h, &lb, 80).await), ("on", 443));
 }
 
 /// A plain (not forwarding) HTTP listener on `port` with a group of its own.
@@ -297,12 +292,5 @@ async fn a_redirect_is_changed_by_deleting_and_recreating_its_listener() {
         .create_http_listener(&redirect(&lb, 80, Some(8443)))
         .await
         .unwrap();
-    let got = describe_http(&h, &lb, 80).await;
-    assert_eq!(
-        (
-            got.config.listener_forward.as_str(),
-            got.config.forward_port
-        ),
-        ("on", 8443)
-    );
+    assert_eq!(forward_of(&describe_http(&h, &lb, 80).await), ("on", 8443));
 }
