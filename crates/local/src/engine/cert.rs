@@ -75,7 +75,15 @@ fn users(state: &State, name: &str, id: &str) -> Vec<String> {
     out
 }
 
-fn time_fields(m: &mut Map<String, Value>, facts: &CertificateFacts, created_ms: i64) {
+/// What both kinds report: `facts`, creation time, region and resource group.
+fn common_fields(
+    m: &mut Map<String, Value>,
+    (facts, created_ms): (&CertificateFacts, i64),
+    region: &str,
+    resource_group_id: &str,
+) {
+    m.insert("RegionId".into(), json!(region));
+    m.insert("ResourceGroupId".into(), json!(resource_group_id));
     m.insert("Fingerprint".into(), json!(facts.fingerprint));
     m.insert("CommonName".into(), json!(facts.common_name));
     m.insert("ExpireTime".into(), json!(iso_time(facts.expire_time_ms)));
@@ -97,7 +105,12 @@ fn server_fields(c: &ServerCertificate, region: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("ServerCertificateId".into(), json!(c.id));
     m.insert("ServerCertificateName".into(), json!(c.name));
-    time_fields(&mut m, &c.facts, c.create_time_ms);
+    common_fields(
+        &mut m,
+        (&c.facts, c.create_time_ms),
+        region,
+        &c.resource_group_id,
+    );
     let sans: Vec<Value> = c
         .facts
         .subject_alternative_names
@@ -108,9 +121,7 @@ fn server_fields(c: &ServerCertificate, region: &str) -> Map<String, Value> {
         "SubjectAlternativeNames".into(),
         wrap("SubjectAlternativeName", sans),
     );
-    m.insert("RegionId".into(), json!(region));
     m.insert("RegionIdAlias".into(), json!(region));
-    m.insert("ResourceGroupId".into(), json!(c.resource_group_id));
     m.insert("IsAliCloudCertificate".into(), json!(0));
     m.insert("AliCloudCertificateId".into(), json!(""));
     m.insert("AliCloudCertificateName".into(), json!(""));
@@ -123,9 +134,12 @@ fn ca_fields(c: &CaCertificate, region: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("CACertificateId".into(), json!(c.id));
     m.insert("CACertificateName".into(), json!(c.name));
-    time_fields(&mut m, &c.facts, c.create_time_ms);
-    m.insert("RegionId".into(), json!(region));
-    m.insert("ResourceGroupId".into(), json!(c.resource_group_id));
+    common_fields(
+        &mut m,
+        (&c.facts, c.create_time_ms),
+        region,
+        &c.resource_group_id,
+    );
     m
 }
 
