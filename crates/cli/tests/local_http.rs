@@ -14,10 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use slb_openapi::clb::{
-    AclEntryParam, AddAccessControlListEntryRequest, CreateAccessControlListRequest,
-    CreateHttpListenerRequest, StartListenerRequest,
-};
+use slb_openapi::clb::{CreateHttpListenerRequest, StartListenerRequest};
 use slb_openapi::types::{AclType, OnOff, Scheduler, StickySessionType};
 use slb_openapi::{Clb, HttpClient};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -25,7 +22,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 mod local_serve_support;
 use local_serve_support::{
-    LocalServe, ServeArgs, free_addr, internet_lb, lb_with_group, start, wait_until_listening,
+    LocalServe, ServeArgs, acl_with_entry, free_addr, internet_lb, lb_with_group, start,
+    wait_until_listening,
 };
 
 const ID: &str = "http-id";
@@ -263,21 +261,7 @@ async fn server_sessions_timeouts_health_checks_and_a_black_list_through_the_api
         api,
     } = setup().await;
     let (ip, lb_id, group) = lb_and_group(&api, node_port).await;
-    let acl = api
-        .create_access_control_list(&CreateAccessControlListRequest {
-            acl_name: "blocked".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .acl_id;
-    api.add_access_control_list_entry(&AddAccessControlListEntryRequest {
-        acl_id: acl.clone(),
-        acl_entrys: vec![AclEntryParam::new("127.0.0.9/32")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let acl = acl_with_entry(&api, "blocked", "127.0.0.9/32").await;
     let listener = CreateHttpListenerRequest {
         listener_port: 8080,
         health_check: OnOff::On,

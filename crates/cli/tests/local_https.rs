@@ -9,7 +9,6 @@
 use std::net::{IpAddr, SocketAddr};
 
 use slb_openapi::clb::{
-    AclEntryParam, AddAccessControlListEntryRequest, CreateAccessControlListRequest,
     CreateDomainExtensionRequest, CreateHttpListenerRequest, CreateHttpsListenerRequest,
     StartListenerRequest, UploadServerCertificateRequest,
 };
@@ -19,7 +18,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 mod local_serve_support;
-use local_serve_support::{ServeArgs, internet_lb, lb_with_group, start, wait_until_listening};
+use local_serve_support::{
+    ServeArgs, acl_with_entry, internet_lb, lb_with_group, start, wait_until_listening,
+};
 
 const ID: &str = "https-id";
 const SECRET: &str = "https-secret";
@@ -85,21 +86,7 @@ struct Setup {
 async fn configure(api: &HttpClient, node_port: u16) -> Setup {
     let (lb, group) = lb_with_group(api, &internet_lb(), "web", &[("i-a", 100)], node_port).await;
     let id = lb.load_balancer_id.clone();
-    let acl = api
-        .create_access_control_list(&CreateAccessControlListRequest {
-            acl_name: "office".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .acl_id;
-    api.add_access_control_list_entry(&AddAccessControlListEntryRequest {
-        acl_id: acl.clone(),
-        acl_entrys: vec![AclEntryParam::new("127.0.0.1/32")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let acl = acl_with_entry(api, "office", "127.0.0.1/32").await;
     let (default_id, default_der) = upload(api, "default.test").await;
     let (www_id, www_der) = upload(api, "www.example.com").await;
     api.create_https_listener(&CreateHttpsListenerRequest {

@@ -3,7 +3,7 @@
 //! requests; a client signed with the same credentials; waiting until a VIP accepts.
 //! Tests that start the server should use this rather than another copy of the
 //! spawn-and-read-the-address code; `lb_with_group` is the one way to create a CLB with a
-//! vServer group of ECS members. It does not configure the server beyond its flags and
+//! vServer group of ECS members, `acl_with_entry` an ACL of one CIDR. It does not configure the server beyond its flags and
 //! config text, nor listeners or backends (each test says what it needs).
 #![allow(dead_code)]
 
@@ -14,7 +14,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use slb_openapi::clb::{
-    AddVServerGroupBackendServersRequest, CreateLoadBalancerRequest, CreateLoadBalancerResponse,
+    AclEntryParam, AddAccessControlListEntryRequest, AddVServerGroupBackendServersRequest,
+    CreateAccessControlListRequest, CreateLoadBalancerRequest, CreateLoadBalancerResponse,
     CreateVServerGroupRequest,
 };
 use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
@@ -235,4 +236,24 @@ pub async fn lb_with_group(
     .await
     .expect("the members are added");
     (lb, group)
+}
+
+/// Creates an ACL `name` holding the one entry `cidr`; its id.
+pub async fn acl_with_entry(api: &HttpClient, name: &str, cidr: &str) -> String {
+    let acl = api
+        .create_access_control_list(&CreateAccessControlListRequest {
+            acl_name: name.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("the ACL is created")
+        .acl_id;
+    api.add_access_control_list_entry(&AddAccessControlListEntryRequest {
+        acl_id: acl.clone(),
+        acl_entrys: vec![AclEntryParam::new(cidr)],
+        ..Default::default()
+    })
+    .await
+    .expect("the entry is added");
+    acl
 }
