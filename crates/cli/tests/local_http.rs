@@ -22,7 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 mod local_serve_support;
 use local_serve_support::{
-    LocalServe, ServeArgs, acl_with_entry, free_addr, internet_lb, lb_with_group, start,
+    LocalServe, ServeArgs, acl_with_entry, free_addr, internet_lb, lb_with_group, scrape, start,
     wait_until_listening,
 };
 
@@ -239,12 +239,7 @@ async fn an_http_listener_forwards_requests_with_clb_headers_and_insert_sessions
         "no backend saw it"
     );
 
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = scrape(metrics).await;
     let line =
         format!("slb_dataplane_http_requests_total{{listener=\"{lb_id}/http/80\",kind=\"2xx\"}} 7");
     assert!(text.contains(&line), "{line} in\n{text}");

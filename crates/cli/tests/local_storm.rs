@@ -34,7 +34,9 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 mod local_serve_support;
-use local_serve_support::{LocalServe, ServeArgs, free_addr, internet_lb, lb_with_group, start};
+use local_serve_support::{
+    LocalServe, ServeArgs, free_addr, internet_lb, lb_with_group, scrape, start,
+};
 use tokio::time::Instant;
 
 const ID: &str = "storm-id";
@@ -374,12 +376,7 @@ async fn a_storm_past_the_descriptor_limit_is_served_with_backpressure_not_stall
     wait_until_listening(vip).await;
 
     let mut f = storm(vip, client(&server), pid, connections, hold).await;
-    f.metrics = reqwest::get(format!("http://{metrics}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    f.metrics = scrape(metrics).await;
     let accept_failed = log.count("accept failed");
     report(&f, nofile, accept_failed);
     let outcome = (

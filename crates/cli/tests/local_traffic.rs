@@ -19,7 +19,8 @@ use tokio::process::Command;
 
 mod local_serve_support;
 use local_serve_support::{
-    LocalServe, ServeArgs, free_addr, internet_lb, lb_with_group, start, wait_until_listening,
+    LocalServe, ServeArgs, free_addr, internet_lb, lb_with_group, scrape, start,
+    wait_until_listening,
 };
 
 const ID: &str = "traffic-id";
@@ -137,12 +138,7 @@ async fn a_configured_listener_forwards_with_weights_and_survives_a_restart() {
     let vip = configure(&server.client(), node_port).await;
     wait_until_listening(vip).await;
     assert_one_two_three(&split(vip, CONNECTIONS).await);
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = scrape(metrics).await;
     assert_eq!(
         series(
             &text,

@@ -3,7 +3,7 @@
 //! requests; a client signed with the same credentials; waiting until a VIP accepts.
 //! Tests that start the server should use this rather than another copy of the
 //! spawn-and-read-the-address code; `lb_with_group` is the one way to create a CLB with a
-//! vServer group of ECS members, `acl_with_entry` an ACL of one CIDR. It does not configure the server beyond its flags and
+//! vServer group of ECS members, `acl_with_entry` an ACL of one CIDR, `scrape` reads a metrics page. It does not configure the server beyond its flags and
 //! config text, nor listeners or backends (each test says what it needs).
 #![allow(dead_code)]
 
@@ -256,4 +256,14 @@ pub async fn acl_with_entry(api: &HttpClient, name: &str, cidr: &str) -> String 
     .await
     .expect("the entry is added");
     acl
+}
+
+/// The Prometheus text served at `http://{metrics}/metrics`.
+pub async fn scrape(metrics: SocketAddr) -> String {
+    reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .expect("the metrics endpoint answers")
+        .text()
+        .await
+        .expect("the metrics page is text")
 }
