@@ -75,15 +75,15 @@ fn users(state: &State, name: &str, id: &str) -> Vec<String> {
     out
 }
 
-/// What both kinds report: `facts`, creation time, region and resource group.
-fn common_fields(
-    m: &mut Map<String, Value>,
-    (facts, created_ms): (&CertificateFacts, i64),
-    region: &str,
-    resource_group_id: &str,
-) {
+/// What both kinds report: id, name, region, resource group, the parsed facts and the
+/// creation time.
+fn base_fields<K: Kind>(c: &K, region: &str) -> Map<String, Value> {
+    let (facts, created_ms) = (c.facts(), c.create_time_ms());
+    let mut m = Map::new();
+    m.insert(K::ID.into(), json!(c.id()));
+    m.insert(K::NAME.into(), json!(c.name()));
     m.insert("RegionId".into(), json!(region));
-    m.insert("ResourceGroupId".into(), json!(resource_group_id));
+    m.insert("ResourceGroupId".into(), json!(c.resource_group_id()));
     m.insert("Fingerprint".into(), json!(facts.fingerprint));
     m.insert("CommonName".into(), json!(facts.common_name));
     m.insert("ExpireTime".into(), json!(iso_time(facts.expire_time_ms)));
@@ -99,18 +99,13 @@ fn common_fields(
         json!(facts.encryption_key_length),
     );
     m.insert("StandardType".into(), json!("common"));
+    m
 }
 
+/// A server certificate's body: the shared fields, its SANs, and the fields saying it was
+/// uploaded rather than Alibaba-issued.
 fn server_fields(c: &ServerCertificate, region: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("ServerCertificateId".into(), json!(c.id));
-    m.insert("ServerCertificateName".into(), json!(c.name));
-    common_fields(
-        &mut m,
-        (&c.facts, c.create_time_ms),
-        region,
-        &c.resource_group_id,
-    );
+    let mut m = base_fields(c, region);
     let sans: Vec<Value> = c
         .facts
         .subject_alternative_names
@@ -127,19 +122,6 @@ fn server_fields(c: &ServerCertificate, region: &str) -> Map<String, Value> {
     m.insert("AliCloudCertificateName".into(), json!(""));
     m.insert("CertificateId".into(), json!(c.id));
     m.insert("BindingType".into(), json!("Upload"));
-    m
-}
-
-fn ca_fields(c: &CaCertificate, region: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("CACertificateId".into(), json!(c.id));
-    m.insert("CACertificateName".into(), json!(c.name));
-    common_fields(
-        &mut m,
-        (&c.facts, c.create_time_ms),
-        region,
-        &c.resource_group_id,
-    );
     m
 }
 
@@ -162,6 +144,9 @@ trait Kind: Clone {
     fn all(state: &State) -> &BTreeMap<String, Self>;
     fn id(&self) -> &str;
     fn resource_group_id(&self) -> &str;
+    fn name(&self) -> &str;
+    fn facts(&self) -> &CertificateFacts;
+    fn create_time_ms(&self) -> i64;
     fn tags(&self) -> &BTreeMap<String, String>;
     fn tags_mut(&mut self) -> &mut BTreeMap<String, String>;
     fn rename(&mut self, name: String);
@@ -186,6 +171,15 @@ macro_rules! kind {
             }
             fn resource_group_id(&self) -> &str {
                 &self.resource_group_id
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn facts(&self) -> &CertificateFacts {
+                &self.facts
+            }
+            fn create_time_ms(&self) -> i64 {
+                self.create_time_ms
             }
             fn tags(&self) -> &BTreeMap<String, String> {
                 &self.tags
@@ -226,7 +220,7 @@ kind!(
     "CACertificates",
     "CACertificate",
     ca_certificates,
-    ca_fields,
+    base_fields,
     put_ca_certificates
 );
 
