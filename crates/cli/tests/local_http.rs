@@ -17,13 +17,13 @@ use std::time::Duration;
 use slb_openapi::clb::{CreateHttpListenerRequest, StartListenerRequest};
 use slb_openapi::types::{AclType, OnOff, Scheduler, StickySessionType};
 use slb_openapi::{Clb, HttpClient};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 mod local_serve_support;
 use local_serve_support::{
-    LocalServe, ServeArgs, acl_with_entry, free_addr, internet_lb, lb_with_group, scrape, start,
-    wait_until_listening,
+    LocalServe, ServeArgs, acl_with_entry, free_addr, internet_lb, lb_with_group, read_head,
+    scrape, start, wait_until_listening,
 };
 
 const ID: &str = "http-id";
@@ -55,18 +55,7 @@ async fn backends(seen: Arc<Seen>) -> u16 {
 
 async fn answer_all(conn: TcpStream, name: &'static str, seen: Arc<Seen>) {
     let mut reader = BufReader::new(conn);
-    loop {
-        let mut head = String::new();
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                return;
-            }
-            if line == "\r\n" {
-                break;
-            }
-            head.push_str(&line.to_ascii_lowercase());
-        }
+    while let Some(head) = read_head(&mut reader).await {
         seen.hits.fetch_add(1, Ordering::SeqCst);
         seen.heads.lock().unwrap().push(head.clone());
         if head.starts_with("get /slow ") {

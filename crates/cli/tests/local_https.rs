@@ -14,12 +14,12 @@ use slb_openapi::clb::{
 };
 use slb_openapi::types::{AclType, OnOff};
 use slb_openapi::{Clb, HttpClient};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 mod local_serve_support;
 use local_serve_support::{
-    ServeArgs, acl_with_entry, internet_lb, lb_with_group, start, wait_until_listening,
+    ServeArgs, acl_with_entry, internet_lb, lb_with_group, read_head, start, wait_until_listening,
 };
 
 const ID: &str = "https-id";
@@ -33,18 +33,7 @@ async fn backend() -> u16 {
         while let Ok((conn, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let mut reader = BufReader::new(conn);
-                loop {
-                    let mut head = String::new();
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                        head.push_str(&line.to_ascii_lowercase());
-                    }
+                while let Some(head) = read_head(&mut reader).await {
                     let resp = format!(
                         "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{head}",
                         head.len()

@@ -3,7 +3,8 @@
 //! requests; a client signed with the same credentials; waiting until a VIP accepts.
 //! Tests that start the server should use this rather than another copy of the
 //! spawn-and-read-the-address code; `lb_with_group` is the one way to create a CLB with a
-//! vServer group of ECS members, `acl_with_entry` an ACL of one CIDR, `scrape` reads a metrics page. It does not configure the server beyond its flags and
+//! vServer group of ECS members, `acl_with_entry` an ACL of one CIDR, `scrape` reads a metrics page, `read_head` one HTTP request head
+//! on a test backend. It does not configure the server beyond its flags and
 //! config text, nor listeners or backends (each test says what it needs).
 #![allow(dead_code)]
 
@@ -21,7 +22,7 @@ use slb_openapi::clb::{
 use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides};
 use slb_openapi::types::{AddressType, BackendServer, BackendType};
 use slb_openapi::{Clb, HttpClient};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
@@ -266,4 +267,20 @@ pub async fn scrape(metrics: SocketAddr) -> String {
         .text()
         .await
         .expect("the metrics page is text")
+}
+
+/// The next request head on `reader`, lower-cased, up to (not including) its blank line;
+/// `None` once the peer closes or the read fails.
+pub async fn read_head<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Option<String> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            return Some(head);
+        }
+        head.push_str(&line.to_ascii_lowercase());
+    }
 }
