@@ -15,6 +15,7 @@
 //! governor does).
 
 mod eip;
+mod eni;
 mod execute;
 mod observe;
 mod wire;
@@ -25,9 +26,8 @@ pub use execute::{Executed, execute};
 use slb_model::{DesiredLb, ObservedLb, Plan, PlanError, PlanOptions};
 use slb_openapi::metered::Metered;
 use slb_openapi::metrics::ApiMetrics;
-use slb_openapi::paginate::describe_enis_by_ips;
 use slb_openapi::{ApiError, Clb, Ecs, Vpc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -516,42 +516,5 @@ impl Cloud {
             (Some(next), _, None) => self.remember(next, Instant::now()),
             _ => {}
         }
-    }
-
-    /// Fills in ENI ids for pod IPs (ENI mode); returns the IPs no ENI was found for.
-    async fn resolve_enis(
-        &self,
-        desired: &mut DesiredLb,
-        calls: &mut usize,
-    ) -> Result<Vec<String>, CloudError> {
-        let ips: Vec<String> = desired.eni_ips().into_iter().collect();
-        if ips.is_empty() {
-            return Ok(Vec::new());
-        }
-        let enis = describe_enis_by_ips(
-            &*self.ecs,
-            Some(&self.region),
-            &desired.cluster_vpc_id,
-            &ips,
-        )
-        .await
-        .map_err(api("DescribeNetworkInterfaces"))?;
-        *calls += ips.len().div_ceil(100);
-        let by_ip: BTreeMap<String, String> = enis
-            .into_iter()
-            .flat_map(|eni| {
-                let id = eni.network_interface_id.clone();
-                let mut ips: Vec<String> = eni
-                    .private_ip_sets
-                    .iter()
-                    .map(|s| s.private_ip_address.clone())
-                    .collect();
-                ips.push(eni.private_ip_address.clone());
-                ips.into_iter()
-                    .filter(|ip| !ip.is_empty())
-                    .map(move |ip| (ip, id.clone()))
-            })
-            .collect();
-        Ok(desired.resolve_enis(&by_ip))
     }
 }

@@ -184,7 +184,9 @@ pub async fn describe_instances_by_ids(
 }
 
 /// The in-use ENIs of `vpc_id` holding any of `ips`, in chunks of 100 (the CCM's ENI
-/// backend lookup).
+/// backend lookup). IPv4 addresses go out as `PrivateIpAddress.N` and IPv6 addresses as
+/// `Ipv6Address.N` (the service matches each parameter against one family), each family
+/// chunked on its own.
 ///
 /// # Errors
 /// The first failing call's error.
@@ -195,15 +197,42 @@ pub async fn describe_enis_by_ips(
     ips: &[String],
 ) -> Result<Vec<NetworkInterfaceSet>, ApiError> {
     let mut out = Vec::new();
-    for chunk in ips.chunks(ECS_CHUNK) {
-        let req = DescribeNetworkInterfacesRequest {
-            region_id: region_id.map(str::to_owned),
-            vpc_id: Some(vpc_id.to_owned()),
-            status: Some("InUse".to_owned()),
-            private_ip_addresses: chunk.to_vec(),
-            ..Default::default()
-        };
+    for req in eni_lookup_requests(region_id, vpc_id, ips) {
         out.extend(describe_all_network_interfaces(ecs, &req).await?);
     }
     Ok(out)
+}
+
+/// The `DescribeNetworkInterfaces` requests [`describe_enis_by_ips`] sends: IPv4 chunks of
+/// up to 100 `PrivateIpAddress.N` first, then IPv6 chunks of up to 100 `Ipv6Address.N`.
+/// Anything that does not parse as an IPv6 address is treated as IPv4 (the service then
+/// judges it).
+pub fn eni_lookup_requests(
+    region_id: Option<&str>,
+    vpc_id: &str,
+    ips: &[String],
+) -> Vec<DescribeNetworkInterfacesRequest> {
+    let (v6, v4): (Vec<String>, Vec<String>) = ips
+        .iter()
+        .cloned()
+        .partition(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok());
+    let base = DescribeNetworkInterfacesRequest {
+        region_id: region_id.map(str::to_owned),
+        vpc_id: Some(vpc_id.to_owned()),
+        status: Some("InUse".to_owned()),
+        ..Default::default()
+    };
+    let v4_reqs = v4
+        .chunks(ECS_CHUNK)
+        .map(|chunk| DescribeNetworkInterfacesRequest {
+            private_ip_addresses: chunk.to_vec(),
+            ..base.clone()
+        });
+    let v6_reqs = v6
+        .chunks(ECS_CHUNK)
+        .map(|chunk| DescribeNetworkInterfacesRequest {
+            ipv6_addresses: chunk.to_vec(),
+            ..base.clone()
+        });
+    v4_reqs.chain(v6_reqs).collect()
 }

@@ -135,6 +135,46 @@ async fn instance_lookups_are_chunked_by_100_and_unknown_ids_are_absent() {
     assert_eq!(chunk_sizes, [100, 100, 51]);
 }
 
+fn numbered(params: &BTreeMap<String, String>, prefix: &str) -> usize {
+    params
+        .keys()
+        .filter(|k| k.strip_prefix(prefix).is_some_and(|n| n.starts_with('.')))
+        .count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn eni_lookups_send_ipv4_as_private_ip_and_ipv6_as_ipv6_address_in_chunks_of_100() {
+    let server = TestServer::start(pages).await;
+    let mut ips: Vec<String> = (0..150)
+        .map(|i| format!("10.0.{}.{}", i / 200, i % 200))
+        .collect();
+    ips.extend((0..120).map(|i| format!("2001:db8::{i:x}")));
+    describe_enis_by_ips(&server.client(), None, "vpc-1", &ips)
+        .await
+        .unwrap();
+    let sizes: Vec<(usize, usize)> = server
+        .seen_of("DescribeNetworkInterfaces")
+        .iter()
+        .map(|s| {
+            (
+                numbered(&s.params, "PrivateIpAddress"),
+                numbered(&s.params, "Ipv6Address"),
+            )
+        })
+        .collect();
+    assert_eq!(sizes, [(100, 0), (50, 0), (0, 100), (0, 20)]);
+}
+
+#[test]
+fn an_ipv6_only_eni_lookup_sends_no_private_ip_request() {
+    let ips = vec!["2001:db8::1".to_owned(), "2001:DB8:0::2".to_owned()];
+    let reqs = eni_lookup_requests(Some("cn-hangzhou"), "vpc-1", &ips);
+    assert_eq!(reqs.len(), 1);
+    assert!(reqs[0].private_ip_addresses.is_empty());
+    assert_eq!(reqs[0].ipv6_addresses, ips);
+    assert_eq!(reqs[0].status.as_deref(), Some("InUse"));
+}
+
 #[tokio::test(start_paused = true)]
 async fn metrics_are_registered_into_the_callers_registry() {
     let server = TestServer::start(empty_responder).await;

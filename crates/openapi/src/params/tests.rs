@@ -310,3 +310,27 @@ fn booleans_are_written_true_false_and_parsed_case_insensitively() {
     .unwrap();
     assert_eq!(parsed.all, Some(true));
 }
+
+#[test]
+fn describe_network_interfaces_sends_ipv4_and_ipv6_addresses_as_numbered_lists() {
+    let req = DescribeNetworkInterfacesRequest {
+        vpc_id: Some("vpc-1".into()),
+        private_ip_addresses: vec!["10.0.0.5".into()],
+        ipv6_addresses: vec!["2001:db8::5".into(), "2001:db8::6".into()],
+        ..Default::default()
+    };
+    let params = req.to_params();
+    assert_eq!(
+        params,
+        map(&[
+            ("Ipv6Address.1", "2001:db8::5"),
+            ("Ipv6Address.2", "2001:db8::6"),
+            ("PrivateIpAddress.1", "10.0.0.5"),
+            ("VpcId", "vpc-1"),
+        ])
+    );
+    assert_eq!(
+        DescribeNetworkInterfacesRequest::from_params(&params).unwrap(),
+        req
+    );
+}
