@@ -25,6 +25,19 @@ fn create_req(lb: &str, port: u16, domain: &str, cert: &str) -> CreateDomainExte
     }
 }
 
+/// Describing extension `id` answers `InvalidParameter.DomainExtensionId` (400).
+async fn assert_no_extension(h: &Harness, id: &str) {
+    let attr = DescribeDomainExtensionAttributeRequest {
+        domain_extension_id: id.into(),
+        ..Default::default()
+    };
+    assert_code(
+        h.client.describe_domain_extension_attribute(&attr).await,
+        "InvalidParameter.DomainExtensionId",
+        400,
+    );
+}
+
 async fn list(h: &Harness, lb: &str) -> Vec<DomainExtensionItem> {
     h.client
         .describe_domain_extensions(&DescribeDomainExtensionsRequest {
@@ -138,15 +151,7 @@ async fn domain_extensions_are_validated() {
     for (req, code, status) in refused {
         assert_code(h.client.create_domain_extension(&req).await, code, status);
     }
-    let attr = DescribeDomainExtensionAttributeRequest {
-        domain_extension_id: "de-nope".into(),
-        ..Default::default()
-    };
-    assert_code(
-        h.client.describe_domain_extension_attribute(&attr).await,
-        "InvalidParameter.DomainExtensionId",
-        400,
-    );
+    assert_no_extension(&h, "de-nope").await;
 }
 
 #[tokio::test]
@@ -189,15 +194,7 @@ async fn deleting_the_listener_removes_its_domain_extensions() {
         })
         .await
         .unwrap();
-    let attr = DescribeDomainExtensionAttributeRequest {
-        domain_extension_id: id,
-        ..Default::default()
-    };
-    assert_code(
-        h.client.describe_domain_extension_attribute(&attr).await,
-        "InvalidParameter.DomainExtensionId",
-        400,
-    );
+    assert_no_extension(&h, &id).await;
 }
 
 #[tokio::test]
