@@ -42,16 +42,15 @@ use steps::{bind_eip, console_weight, is_synced};
 use support::{Harness, Options, harness_with};
 
 /// IPv6 VIPs for two IPv6 CLBs (`ip-version`, and `backend-ip-version` which needs it), a
-/// second vSwitch (for `vswitch-id`) and the ENIs of the ENI-mode cases' pods. The local CLB
-/// has no ENI IPv6 addresses (`Ipv6Sets` is always empty), so the IPv6 pod's ENI lists it as a
-/// private IP, which is what slb-ccm looks ENIs up by; Alibaba Cloud would need `Ipv6Address`.
+/// second vSwitch (for `vswitch-id`) and the ENIs of the ENI-mode cases' pods (the IPv6 pod's
+/// address is an ENI IPv6 address, found by `DescribeNetworkInterfaces` with `Ipv6Address.N`).
 const LOCAL_YAML: &str = "ipv6_vip_pool: \"fd00:5::/124\"
 vswitches:
   - { id: vsw-local, vpc_id: vpc-local, zone_id: cn-hangzhou-a, cidr: 127.0.2.0/24 }
   - { id: vsw-second, vpc_id: vpc-local, zone_id: cn-hangzhou-b, cidr: 127.0.3.0/24 }
 network_interfaces:
   - { NetworkInterfaceId: eni-pod4, PrivateIpAddresses: [10.244.9.1], VpcId: vpc-local }
-  - { NetworkInterfaceId: eni-pod6, PrivateIpAddresses: [\"fd00::9\"], VpcId: vpc-local }
+  - { NetworkInterfaceId: eni-pod6, PrivateIpAddresses: [10.244.9.6], Ipv6Addresses: [\"fd00::9\"], VpcId: vpc-local }
 ";
 
 /// How long the controller gets to sync every Service.

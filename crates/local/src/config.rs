@@ -14,6 +14,7 @@
 //!   - { InstanceId: i-node1, PrivateIpAddress: 127.0.0.11, VpcId: vpc-local, ZoneId: cn-hangzhou-a }
 //! network_interfaces:
 //!   - { NetworkInterfaceId: eni-1, PrivateIpAddresses: [127.0.0.21], VpcId: vpc-local }
+//!   - { NetworkInterfaceId: eni-2, PrivateIpAddresses: [127.0.0.22], Ipv6Addresses: ["fd00::22"] }
 //! quotas: { backends_per_load_balancer: 200, listeners_per_load_balancer: 50,
 //!           load_balancers_per_account: 100, backends_per_call: 40, tags_per_resource: 20 }
 //! faults:
@@ -36,7 +37,7 @@
 //! This module only parses and validates; the engine applies it.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -372,6 +373,13 @@ impl LocalConfig {
                 ))
             })?;
         }
+        for eni in &self.network_interfaces {
+            if let Some(problem) = eni_address_problem(eni) {
+                return Err(ConfigError::Invalid(format!(
+                    "network_interfaces: {problem}"
+                )));
+            }
+        }
         self.faults
             .validate()
             .map_err(|e| ConfigError::Invalid(format!("faults.{e}")))?;
@@ -407,9 +415,70 @@ impl LocalConfig {
     }
 }
 
+/// What is wrong with an ENI's id or addresses (`None` when nothing): it needs an id, IPv4
+/// `PrivateIpAddresses` and IPv6 `Ipv6Addresses`. Shared by the config file and
+/// `LocalPutNetworkInterfaces`.
+pub(crate) fn eni_address_problem(eni: &NetworkInterface) -> Option<String> {
+    let id = &eni.network_interface_id;
+    if id.is_empty() {
+        return Some("an ENI has no NetworkInterfaceId; give each ENI its eni-… id".to_owned());
+    }
+    if let Some(ip) = eni
+        .private_ip_addresses
+        .iter()
+        .find(|ip| ip.parse::<Ipv4Addr>().is_err())
+    {
+        return Some(format!(
+            "{id}: PrivateIpAddresses entry {ip:?} is not an IPv4 address \
+             (list IPv6 addresses under Ipv6Addresses)"
+        ));
+    }
+    let bad = eni
+        .ipv6_addresses
+        .iter()
+        .find(|ip| ip.parse::<Ipv6Addr>().is_err())?;
+    Some(format!(
+        "{id}: Ipv6Addresses entry {bad:?} is not an IPv6 address \
+         (list IPv4 addresses under PrivateIpAddresses)"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_eni(yaml_eni: &str) -> Result<(), ConfigError> {
+        let eni: NetworkInterface = serde_yaml::from_str(yaml_eni).unwrap();
+        LocalConfig {
+            network_interfaces: vec![eni],
+            ..LocalConfig::default()
+        }
+        .validate()
+    }
+
+    #[test]
+    fn an_eni_may_carry_ipv6_addresses() {
+        let eni = "{ NetworkInterfaceId: eni-1, PrivateIpAddresses: [10.0.0.1], \
+                   Ipv6Addresses: [\"fd00::1\"] }";
+        assert!(with_eni(eni).is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_address_listed_as_a_private_ip_is_refused_with_the_fix() {
+        let eni = "{ NetworkInterfaceId: eni-1, PrivateIpAddresses: [\"fd00::1\"] }";
+        let err = with_eni(eni).unwrap_err().to_string();
+        assert!(err.contains("eni-1"), "{err}");
+        assert!(err.contains("Ipv6Addresses"), "{err}");
+    }
+
+    #[test]
+    fn an_ipv4_address_listed_as_an_ipv6_address_is_refused_with_the_fix() {
+        let eni = "{ NetworkInterfaceId: eni-1, PrivateIpAddresses: [], \
+                   Ipv6Addresses: [10.0.0.1] }";
+        let err = with_eni(eni).unwrap_err().to_string();
+        assert!(err.contains("10.0.0.1"), "{err}");
+        assert!(err.contains("PrivateIpAddresses"), "{err}");
+    }
 
     #[test]
     fn a_bad_ipv6_or_eip_pool_is_named_in_the_error() {

@@ -213,6 +213,9 @@ pub struct NetworkInterface {
     pub network_interface_id: String,
     /// Its IPv4 addresses; the first is the primary one.
     pub private_ip_addresses: Vec<String>,
+    /// `Ipv6Sets.Ipv6Set[].Ipv6Address`: its IPv6 addresses (none by default).
+    #[serde(default)]
+    pub ipv6_addresses: Vec<String>,
     /// `VpcId`.
     #[serde(default)]
     pub vpc_id: String,

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `LocalPutInstances` | `Instances`: JSON `[{"InstanceId","PrivateIpAddress","VpcId","VSwitchId","ZoneId","InstanceName","Status","InstanceType","InstanceChargeType","SpotStrategy","HostName","PublicIpAddresses":[…],"EipAddress","Tags":{…}}]`, at most [`MAX_ITEMS_PER_CALL`] | insert or replace ECS instances |
 //! | `LocalDeleteInstances` | `InstanceIds`: JSON `["i-…"]` | remove instances (unknown ids ignored) |
-//! | `LocalPutNetworkInterfaces` | `NetworkInterfaces`: JSON `[{"NetworkInterfaceId","PrivateIpAddresses":[…],"VpcId",…}]`, at most [`MAX_ITEMS_PER_CALL`] | insert or replace ENIs |
+//! | `LocalPutNetworkInterfaces` | `NetworkInterfaces`: JSON `[{"NetworkInterfaceId","PrivateIpAddresses":[…],"Ipv6Addresses":[…],"VpcId",…}]`, at most [`MAX_ITEMS_PER_CALL`] | insert or replace ENIs |
 //! | `LocalDeleteNetworkInterfaces` | `NetworkInterfaceIds`: JSON `["eni-…"]` | remove ENIs |
 //! | `LocalSetFaults` | `Faults`: JSON of the config file's `faults` section (`latency_ms` ≤ 60,000) | replace the fault settings (in memory) |
 //! | `LocalDescribeFaults` | — | `Faults`: the current settings |
@@ -22,7 +22,7 @@ use slb_openapi::params::{ParamReader, Params};
 use slb_openapi::types::LoadBalancerStatus;
 
 use super::{Ctx, Outcome, State, find_lb};
-use crate::config::FaultConfig;
+use crate::config::{FaultConfig, eni_address_problem};
 use crate::model::{Instance, NetworkInterface};
 
 fn json_param<T: serde::de::DeserializeOwned>(
@@ -115,22 +115,11 @@ pub(crate) fn put_network_interfaces(
     let list: Vec<NetworkInterface> = json_param(
         params,
         "NetworkInterfaces",
-        r#"a JSON array of {"NetworkInterfaceId","PrivateIpAddresses":["…"],"VpcId"}"#,
+        r#"a JSON array of {"NetworkInterfaceId","PrivateIpAddresses":["…"],"Ipv6Addresses":["…"],"VpcId"}"#,
     )?;
     check_count("NetworkInterfaces", list.len())?;
-    if let Some(bad) = list.iter().find(|e| {
-        e.network_interface_id.is_empty()
-            || e.private_ip_addresses
-                .iter()
-                .any(|ip| ip.parse::<Ipv4Addr>().is_err())
-    }) {
-        return Err(ApiError::invalid_parameter(
-            "NetworkInterfaces",
-            &format!(
-                "{:?} needs a NetworkInterfaceId and IPv4 PrivateIpAddresses",
-                bad.network_interface_id
-            ),
-        ));
+    if let Some(problem) = list.iter().find_map(eni_address_problem) {
+        return Err(ApiError::invalid_parameter("NetworkInterfaces", &problem));
     }
     let mut out = Outcome::default().with("Count", list.len());
     out.change.put_network_interfaces = list;

@@ -1,10 +1,14 @@
 //! ECS read actions over the local inventory (spec §5): DescribeInstances and
-//! DescribeNetworkInterfaces, with their filters and both paging styles (`MaxResults` +
+//! DescribeNetworkInterfaces, with their filters (an ENI matches `PrivateIpAddress.N` by
+//! any of its IPv4 addresses and `Ipv6Address.N` by any of its IPv6 addresses, compared as
+//! parsed addresses) and both paging styles (`MaxResults` +
 //! `NextToken`, or `PageNumber` + `PageSize`). Unknown ids are simply absent, as on ECS.
 //!
 //! Filters run first, then only the requested page is rendered to JSON, so an answer costs
 //! the page, not the inventory. The inventory is written by the config file and the
 //! `Local…` admin actions only.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde_json::{Map, Value, json};
 use slb_openapi::error::ApiError;
@@ -146,6 +150,11 @@ fn eni_json(e: &NetworkInterface) -> Value {
         .enumerate()
         .map(|(n, ip)| json!({"PrivateIpAddress": ip, "Primary": n == 0}))
         .collect();
+    let v6: Vec<Value> = e
+        .ipv6_addresses
+        .iter()
+        .map(|ip| json!({"Ipv6Address": ip}))
+        .collect();
     json!({
         "NetworkInterfaceId": e.network_interface_id,
         "Status": e.status,
@@ -158,10 +167,40 @@ fn eni_json(e: &NetworkInterface) -> Value {
         "MacAddress": "",
         "SourceDestCheck": false,
         "PrivateIpSets": {"PrivateIpSet": sets},
-        "Ipv6Sets": {"Ipv6Set": []},
+        "Ipv6Sets": {"Ipv6Set": v6},
         "SecurityGroupIds": {"SecurityGroupId": []},
         "Tags": {"Tag": []},
     })
+}
+
+/// `NAME.N` (at most 100) as addresses of one family `A`; another family or a non-address is
+/// an `InvalidParameter` naming `NAME.N` and where the address belongs (`hint`).
+fn ip_list<A>(r: &ParamReader<'_>, name: &str, hint: &str) -> Result<Vec<IpAddr>, ApiError>
+where
+    A: std::str::FromStr + Into<IpAddr>,
+{
+    let field = format!("{name}.N");
+    let raw: Vec<String> = r.list(&[name])?;
+    if raw.len() > 100 {
+        return Err(ApiError::invalid_parameter(&field, "at most 100 entries"));
+    }
+    raw.iter()
+        .map(|ip| {
+            ip.parse::<A>().map(Into::into).map_err(|_| {
+                ApiError::invalid_parameter(
+                    &field,
+                    &format!("{ip:?} is not an address of this family; {hint}"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Whether any of `held` (as written in the inventory) is one of `wanted`.
+fn holds_any(held: &[String], wanted: &[IpAddr]) -> bool {
+    held.iter()
+        .filter_map(|ip| ip.parse::<IpAddr>().ok())
+        .any(|ip| wanted.contains(&ip))
 }
 
 /// Reads one string field of an ENI (for equality filters).
@@ -175,13 +214,16 @@ pub(crate) fn describe_network_interfaces(
 ) -> Result<Outcome, ApiError> {
     let r = ParamReader::new(params);
     let ids: Vec<String> = r.list(&["NetworkInterfaceId"])?;
-    let ips: Vec<String> = r.list(&["PrivateIpAddress"])?;
-    if ids.len() > 100 || ips.len() > 100 {
+    if ids.len() > 100 {
         return Err(ApiError::invalid_parameter(
-            "NetworkInterfaceId.N/PrivateIpAddress.N",
+            "NetworkInterfaceId.N",
             "at most 100 entries",
         ));
     }
+    let v4: Vec<IpAddr> =
+        ip_list::<Ipv4Addr>(&r, "PrivateIpAddress", "IPv6 ones go in Ipv6Address.N")?;
+    let v6: Vec<IpAddr> =
+        ip_list::<Ipv6Addr>(&r, "Ipv6Address", "IPv4 ones go in PrivateIpAddress.N")?;
     let filters: Vec<(Option<String>, EniField)> = vec![
         (r.opt(&["VpcId"])?, |e| &e.vpc_id),
         (r.opt(&["VSwitchId"])?, |e| &e.vswitch_id),
@@ -194,7 +236,8 @@ pub(crate) fn describe_network_interfaces(
         .network_interfaces
         .values()
         .filter(|e| ids.is_empty() || ids.contains(&e.network_interface_id))
-        .filter(|e| ips.is_empty() || e.private_ip_addresses.iter().any(|ip| ips.contains(ip)))
+        .filter(|e| v4.is_empty() || holds_any(&e.private_ip_addresses, &v4))
+        .filter(|e| v6.is_empty() || holds_any(&e.ipv6_addresses, &v6))
         .filter(|e| {
             filters
                 .iter()

@@ -79,7 +79,7 @@ fn resolve(state: &State, lb: &LoadBalancer, b: &BackendServer) -> Result<Backen
                 .network_interfaces
                 .get(&b.server_id)
                 .ok_or_else(|| codes::RESOURCE_NOT_FOUND_VSERVERS.error_with(&b.server_id))?;
-            if !eni.private_ip_addresses.contains(&b.server_ip) {
+            if !eni_holds(eni, &b.server_ip) {
                 return Err(codes::SERVER_IP_CONFLICT.error_with(&format!(
                     "ServerIp {} is not an address of {}",
                     b.server_ip, b.server_id
@@ -383,4 +383,16 @@ pub(crate) fn modify_backends(
     add_members(&mut lb.vserver_groups[i], resolved);
     check_quota(cx, &lb)?;
     Ok(members_outcome(lb, i, cx))
+}
+
+/// Whether `ip` is one of the ENI's IPv4 or IPv6 addresses (compared as parsed addresses, so
+/// `FD00::1` is `fd00::1`).
+fn eni_holds(eni: &crate::model::NetworkInterface, ip: &str) -> bool {
+    let Ok(ip) = ip.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    eni.private_ip_addresses
+        .iter()
+        .chain(&eni.ipv6_addresses)
+        .any(|held| held.parse() == Ok(ip))
 }

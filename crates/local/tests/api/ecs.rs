@@ -79,6 +79,105 @@ async fn describe_network_interfaces_matches_any_private_ip() {
     assert_eq!(ips, ["127.0.0.21", "127.0.0.22"]);
 }
 
+fn eni_lookup(private: &[&str], v6: &[&str]) -> DescribeNetworkInterfacesRequest {
+    DescribeNetworkInterfacesRequest {
+        vpc_id: Some("vpc-local".into()),
+        private_ip_addresses: private.iter().map(|s| (*s).to_owned()).collect(),
+        ipv6_addresses: v6.iter().map(|s| (*s).to_owned()).collect(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn describe_network_interfaces_matches_an_ipv6_address_however_it_is_written() {
+    let h = start().await;
+    let req = eni_lookup(&[], &["FD00:0::21"]);
+    let resp = h.client.describe_network_interfaces(&req).await.unwrap();
+    assert_eq!(resp.network_interface_sets.len(), 1);
+    let e = &resp.network_interface_sets[0];
+    assert_eq!(e.network_interface_id, "eni-pod");
+    let v6: Vec<&str> = e
+        .ipv6_sets
+        .iter()
+        .map(|s| s.ipv6_address.as_str())
+        .collect();
+    assert_eq!(v6, ["fd00::21"]);
+}
+
+#[tokio::test]
+async fn an_ipv6_address_no_eni_holds_matches_nothing() {
+    let h = start().await;
+    let req = eni_lookup(&[], &["fd00::99"]);
+    let resp = h.client.describe_network_interfaces(&req).await.unwrap();
+    assert!(resp.network_interface_sets.is_empty());
+}
+
+#[tokio::test]
+async fn an_ipv6_value_in_private_ip_address_is_refused_naming_the_parameter() {
+    let h = start().await;
+    let result = h
+        .client
+        .describe_network_interfaces(&eni_lookup(&["fd00::21"], &[]))
+        .await;
+    let err = assert_code(result, "InvalidParameter", 400);
+    assert!(err.to_string().contains("PrivateIpAddress.N"), "{err}");
+    assert!(err.to_string().contains("Ipv6Address.N"), "{err}");
+}
+
+#[tokio::test]
+async fn an_ipv4_value_in_ipv6_address_is_refused_naming_the_parameter() {
+    let h = start().await;
+    let result = h
+        .client
+        .describe_network_interfaces(&eni_lookup(&[], &["127.0.0.21"]))
+        .await;
+    let err = assert_code(result, "InvalidParameter", 400);
+    assert!(err.to_string().contains("Ipv6Address.N"), "{err}");
+}
+
+#[tokio::test]
+async fn an_eni_put_with_ipv6_addresses_takes_an_ipv6_eni_backend() {
+    let h = start().await;
+    let enis = r#"[{"NetworkInterfaceId":"eni-6","PrivateIpAddresses":["127.0.0.61"],"Ipv6Addresses":["fd00::61"],"VpcId":"vpc-local"}]"#;
+    let (status, _) = raw(
+        h.addr,
+        "POST",
+        "LocalPutNetworkInterfaces",
+        &[("NetworkInterfaces", enis)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let resp = h
+        .client
+        .describe_network_interfaces(&eni_lookup(&[], &["fd00::61"]))
+        .await
+        .unwrap();
+    assert_eq!(resp.network_interface_sets[0].network_interface_id, "eni-6");
+    let group = create_group(&h, &create_lb(&h, "v6").await.load_balancer_id).await;
+    add(&h, &group, vec![eni("eni-6", "fd00::61", 80)])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_eni_put_with_an_ipv6_private_ip_is_refused_with_the_fix() {
+    let h = start().await;
+    let enis = r#"[{"NetworkInterfaceId":"eni-bad","PrivateIpAddresses":["fd00::7"]}]"#;
+    let (status, body) = raw(
+        h.addr,
+        "POST",
+        "LocalPutNetworkInterfaces",
+        &[("NetworkInterfaces", enis)],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["Code"], "InvalidParameter");
+    assert!(
+        body["Message"].as_str().unwrap().contains("Ipv6Addresses"),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn admin_actions_put_and_delete_inventory_and_reject_bad_input() {
     let h = start().await;

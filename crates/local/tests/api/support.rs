@@ -51,7 +51,8 @@ fn instance(id: &str, ip: &str, vpc: &str) -> Instance {
     }
 }
 
-/// Default config plus two nodes in vpc-local, one in vpc-other, one ENI and a small vSwitch.
+/// Default config plus two nodes in vpc-local, one in vpc-other, one ENI (two IPv4 addresses
+/// and `fd00::21`) and a small vSwitch.
 pub fn config() -> LocalConfig {
     let mut c = LocalConfig {
         instances: vec![
@@ -62,6 +63,7 @@ pub fn config() -> LocalConfig {
         network_interfaces: vec![NetworkInterface {
             network_interface_id: "eni-pod".into(),
             private_ip_addresses: vec!["127.0.0.21".into(), "127.0.0.22".into()],
+            ipv6_addresses: vec!["fd00::21".into()],
             vpc_id: "vpc-local".into(),
             vswitch_id: "vsw-local".into(),
             zone_id: "cn-hangzhou-a".into(),
