@@ -6,7 +6,7 @@
 
 mod support;
 
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointSlice};
 use kube::ResourceExt;
 use kube::api::{Api, PostParams};
 use slb_controller::service_writes::{FINALIZER, LB_ID_LABEL};
@@ -70,6 +70,90 @@ async fn eni_mode_puts_the_pods_enis_on_the_target_port() {
             eni("eni-b", "10.244.1.1"),
         ],
         "pod IPs as ENIs, on the targetPort 8080, no nodes"
+    );
+}
+
+/// The ENIs of the IPv6 ENI-mode test: the addresses are written uppercase and unshortened
+/// here and canonically in the EndpointSlice, so they only match as parsed addresses.
+const IPV6_ENIS: &str = "ipv6_vip_pool: \"fd00:6::/124\"
+network_interfaces:
+  - { NetworkInterfaceId: eni-a, PrivateIpAddresses: [10.244.0.0], Ipv6Addresses: [\"FD00:244:0:0::A\"], VpcId: vpc-local }
+  - { NetworkInterfaceId: eni-b, PrivateIpAddresses: [10.244.1.0], Ipv6Addresses: [\"fd00:244::b\", \"fd00:244::c\"], VpcId: vpc-local }
+";
+
+#[tokio::test]
+async fn eni_mode_with_ipv6_pod_ips_puts_the_enis_holding_them_on_the_clb() {
+    let options = Options {
+        local_yaml: IPV6_ENIS.into(),
+        ..Options::default()
+    };
+    let h = harness_with("eni6", options).await;
+    let annotation = |suffix: &str| format!("{}{suffix}", slb_model::annotations::PREFIX);
+    let (ip_version, backend_ip_version) =
+        (annotation("ip-version"), annotation("backend-ip-version"));
+    let svc = service(
+        &h.ns,
+        "web6",
+        false,
+        &[
+            ("service.beta.kubernetes.io/backend-type", "eni"),
+            (&ip_version, "ipv6"),
+            (&backend_ip_version, "ipv6"),
+        ],
+    );
+    h.services()
+        .create(&PostParams::default(), &svc)
+        .await
+        .unwrap();
+    let mut slice = h.slice("web6", [0, 0, 0]);
+    slice.address_type = "IPv6".into();
+    slice.endpoints = Some(
+        [("fd00:244::a", 0), ("fd00:244::b", 1), ("fd00:244::c", 1)]
+            .into_iter()
+            .map(|(ip, node)| Endpoint {
+                addresses: vec![ip.to_owned()],
+                node_name: Some(h.nodes[node].clone()),
+                conditions: Some(EndpointConditions {
+                    ready: Some(true),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .collect(),
+    );
+    Api::<EndpointSlice>::namespaced(h.client.clone(), &h.ns)
+        .create(&PostParams::default(), &slice)
+        .await
+        .unwrap();
+    let id = h.clb_id("web6").await;
+    let members = eventually("three IPv6 ENI members", || async {
+        let lb = h.cloud.observe(&id).await.unwrap()?;
+        let mut members: Vec<(String, String, u16)> = lb
+            .vserver_groups
+            .first()?
+            .backend_servers
+            .iter()
+            .map(|b| {
+                (
+                    b.server_id.clone(),
+                    b.server_ip.clone().unwrap_or_default(),
+                    b.port,
+                )
+            })
+            .collect();
+        members.sort();
+        (members.len() == 3).then_some(members)
+    })
+    .await;
+    let eni = |id: &str, ip: &str| (id.to_owned(), ip.to_owned(), 8080);
+    assert_eq!(
+        members,
+        [
+            eni("eni-a", "fd00:244::a"),
+            eni("eni-b", "fd00:244::b"),
+            eni("eni-b", "fd00:244::c"),
+        ],
+        "each IPv6 pod IP is the ServerIp of the ENI listing it in Ipv6Sets"
     );
 }
 
