@@ -666,7 +666,7 @@ pub static ANNOTATIONS: &[A] = &[
         M::Mutable,
         S::Backend,
         "ipv6",
-        "Pod IP family used for ENI backends.",
+        "Pod IP family used for ENI backends. IPv6 pod IPs are looked up with `DescribeNetworkInterfaces` `Ipv6Address.N` (IPv4 ones with `PrivateIpAddress.N`, 100 per call each) and matched, as parsed addresses, against the ENIs' `Ipv6Sets`; the pod IP becomes the backend's `ServerIp`.",
     ),
 ];
 
