@@ -306,9 +306,6 @@ fn apiserver_args(files: &PkiFiles, etcd_url: &str, port: u16) -> Vec<String> {
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
         // An allocation range for ClusterIPs only: nothing is ever sent to it.
         "--service-cluster-ip-range=10.96.0.0/16".into(),
-        // NodePorts are only allocated here (no kube-proxy binds them); the default
-        // 30000-32767 holds 2,768, too few for the 5,000-Service benchmark.
-        "--service-node-port-range=20000-32767".into(),
         "--authorization-mode=RBAC".into(),
         // No controller-manager creates default ServiceAccounts, so pods would be refused.
         "--disable-admission-plugins=ServiceAccount".into(),
