@@ -96,6 +96,18 @@ pub fn client_ca_and_cert() -> (String, (String, String)) {
     (ca_pem, (cert.pem(), key.serialize_pem()))
 }
 
+/// A client configuration (before client authentication is chosen) offering TLS 1.2 and 1.3
+/// that accepts any server certificate (the peers in tests and benches are self-signed).
+pub fn accept_any_builder()
+-> rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert> {
+    let provider = Arc::new(ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+}
+
 /// Connects with SNI `sni`, offering TLS 1.2 and 1.3 and the given ALPN protocols.
 pub async fn connect(to: SocketAddr, sni: &str, alpn: &[&[u8]]) -> std::io::Result<Handshake> {
     connect_as(to, sni, alpn, None).await
@@ -109,12 +121,7 @@ pub async fn connect_as(
     client: Option<&(String, String)>,
 ) -> std::io::Result<Handshake> {
     use rustls::pki_types::pem::PemObject;
-    let provider = Arc::new(ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)));
+    let builder = accept_any_builder();
     let mut config = match client {
         None => builder.with_no_client_auth(),
         Some((chain, key)) => {
