@@ -28,6 +28,31 @@ const ADMIN_USER: &str = "slb-testkit-admin";
 
 static SHARED: OnceCell<ControlPlane> = OnceCell::const_new();
 
+/// Settings of a control plane started with [`ControlPlane::start_with`]. The default is what
+/// [`ControlPlane::start`] runs: the API server's own defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControlPlaneOptions {
+    node_port_range: Option<(u16, u16)>,
+}
+
+impl ControlPlaneOptions {
+    /// NodePorts are allocated from `first..=last` instead of the API server's default
+    /// 30000-32767 (2,768 ports), e.g. for a benchmark with more NodePort Services than that.
+    /// Nothing binds these ports; they only have to be unique.
+    #[must_use]
+    pub fn node_port_range(mut self, first: u16, last: u16) -> Self {
+        self.node_port_range = Some((first, last));
+        self
+    }
+
+    fn apiserver_flags(&self) -> Vec<String> {
+        self.node_port_range
+            .iter()
+            .map(|(first, last)| format!("--service-node-port-range={first}-{last}"))
+            .collect()
+    }
+}
+
 /// A running etcd + kube-apiserver on loopback, with its own PKI.
 pub struct ControlPlane {
     server: String,
@@ -60,6 +85,14 @@ impl ControlPlane {
     /// # Errors
     /// When the binaries cannot be built or found, or the servers do not become ready.
     pub async fn start() -> Result<ControlPlane> {
+        Self::start_with(ControlPlaneOptions::default()).await
+    }
+
+    /// Starts a control plane of its own with `options`; otherwise like [`ControlPlane::start`].
+    ///
+    /// # Errors
+    /// When the binaries cannot be built or found, or the servers do not become ready.
+    pub async fn start_with(options: ControlPlaneOptions) -> Result<ControlPlane> {
         let bins = tokio::task::spawn_blocking(binary_dir)
             .await
             .context("build task")??;
@@ -93,7 +126,8 @@ impl ControlPlane {
 
         let authority = Authority::new()?;
         let files = write_pki(&authority, &dir)?;
-        let apiserver_args = apiserver_args(&files, &etcd_url, secure_port);
+        let mut apiserver_args = apiserver_args(&files, &etcd_url, secure_port);
+        apiserver_args.extend(options.apiserver_flags());
         let apiserver = Supervised::spawn(
             "kube-apiserver",
             &bins.join("kube-apiserver"),

@@ -26,4 +26,4 @@ mod process;
 
 pub use binaries::{BIN_DIR_ENV, K8S_VERSION, binary_dir};
 pub use cluster::{ClusterOptions, RealCluster, node_binary_dir, repo_root};
-pub use control_plane::ControlPlane;
+pub use control_plane::{ControlPlane, ControlPlaneOptions};
