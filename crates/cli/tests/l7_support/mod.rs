@@ -6,7 +6,7 @@
 //! runs `apply`, and waits until the listeners accept.
 //!
 //! The nodes answer by path: `/slow` after 2 s, `/healthz` with the node's health status
-//! (200 unless a test changes it), `/set-cookie` with `Set-Cookie: sid=abc`, `/page.html` a
+//! (200 unless a test changes it; 0: after 3 s, with 200) and record it as a [`Probe`], `/set-cookie` with `Set-Cookie: sid=abc`, `/page.html` a
 //! compressible HTML page, a WebSocket upgrade with `101` then an echo, anything else `200`
 //! with the node's name and the request head it received (lower case). It does not create
 //! certificates or ACLs (the tests do, through the signed API, before `apply`).
@@ -24,6 +24,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
 
 use super::local_serve_support::{LocalServe, ServeArgs, read_head, start, wait_until_listening};
 
@@ -43,8 +44,23 @@ pub struct Node {
     pub hits: AtomicUsize,
     /// Every request head received, probes included (lower case).
     pub heads: Mutex<Vec<String>>,
-    /// Status of `/healthz` answers.
+    /// Status of `/healthz` answers (0: answer 200 after 3 s).
     pub health: AtomicU16,
+    /// Every `/healthz` request, in arrival order.
+    pub probes: Mutex<Vec<Probe>>,
+}
+
+/// One health probe a node received.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// The node port it came to.
+    pub port: u16,
+    /// When it arrived.
+    pub at: Instant,
+    /// The status the node answered.
+    pub status: u16,
+    /// Its request head (lower case).
+    pub head: String,
 }
 
 impl Node {
@@ -60,6 +76,19 @@ impl Node {
 
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    /// The probes received so far.
+    pub fn probes(&self) -> Vec<Probe> {
+        self.probes.lock().unwrap().clone()
+    }
+
+    /// Probes received after `since` that were answered `status`.
+    pub fn probes_since(&self, since: Instant, status: u16) -> usize {
+        self.probes()
+            .iter()
+            .filter(|p| p.at >= since && p.status == status)
+            .count()
     }
 }
 
@@ -83,6 +112,7 @@ impl Nodes {
                     hits: AtomicUsize::new(0),
                     heads: Mutex::default(),
                     health: AtomicU16::new(200),
+                    probes: Mutex::default(),
                 })
             })
             .collect();
@@ -118,6 +148,7 @@ fn spawn_node(listener: TcpListener, node: Arc<Node>) {
 }
 
 async fn answer_all(conn: TcpStream, node: Arc<Node>) {
+    let port = conn.local_addr().map_or(0, |a| a.port());
     let mut reader = BufReader::new(conn);
     while let Some(head) = read_head(&mut reader).await {
         node.heads.lock().unwrap().push(head.clone());
@@ -125,7 +156,7 @@ async fn answer_all(conn: TcpStream, node: Arc<Node>) {
             node.hits.fetch_add(1, Ordering::SeqCst);
             return echo_after_upgrade(reader, &node.name).await;
         }
-        let resp = answer(&node, &head).await;
+        let resp = answer(&node, &head, port).await;
         if reader.get_mut().write_all(resp.as_bytes()).await.is_err() {
             return;
         }
@@ -133,11 +164,24 @@ async fn answer_all(conn: TcpStream, node: Arc<Node>) {
 }
 
 /// The node's answer to one request head (see the module docs).
-async fn answer(node: &Node, head: &str) -> String {
+async fn answer(node: &Node, head: &str, port: u16) -> String {
     let path = head.split(' ').nth(1).unwrap_or("/");
     if path.starts_with("/healthz") {
-        let code = node.health.load(Ordering::SeqCst);
-        return format!("HTTP/1.1 {code} Status\r\ncontent-length: 0\r\n\r\n");
+        let at = Instant::now();
+        let mut status = node.health.load(Ordering::SeqCst);
+        if status == 0 {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            status = 200;
+        }
+        let head = head.to_owned();
+        let probe = Probe {
+            port,
+            at,
+            status,
+            head,
+        };
+        node.probes.lock().unwrap().push(probe);
+        return format!("HTTP/1.1 {status} Status\r\ncontent-length: 0\r\n\r\n");
     }
     node.hits.fetch_add(1, Ordering::SeqCst);
     let (extra, body) = match path {
