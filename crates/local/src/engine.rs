@@ -309,6 +309,7 @@ impl Engine {
     /// the store cannot commit (the change is then not applied).
     pub fn handle(&self, action: &str, params: &Params) -> Result<Value, ApiError> {
         let info = lookup_action(action).ok_or_else(|| codes::INVALID_ACTION_NOT_FOUND.error())?;
+        dispatch::check_params(action, params)?;
         if let Some(region) = params.get("RegionId").filter(|r| !r.is_empty())
             && *region != self.config.region
         {

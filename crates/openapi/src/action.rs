@@ -56,11 +56,23 @@ pub trait Action: Sized + Send + Sync + 'static {
     /// The action-specific parameters (no common/signing parameters), flattened per spec §1.3.
     fn to_params(&self) -> Params;
 
-    /// Parses the action-specific parameters back (server side). Unknown parameters are
-    /// ignored, like the service does.
+    /// True when `name` is one of this action's own parameters: a scalar under any accepted
+    /// spelling, or an element of one of its repeat lists (`Name.N`, `Tag.N.Key`, …).
+    /// `rpc_request!` generates it from the field list; the default (for a hand-written
+    /// request that is only ever sent, never parsed) takes none.
+    fn takes_param(name: &str) -> bool {
+        let _ = name;
+        false
+    }
+
+    /// Parses the action's parameters (server side), strictly: a parameter that is neither
+    /// one of the action's own ([`Action::takes_param`]) nor a common RPC parameter
+    /// ([`COMMON_PARAMS`], `Signature*`) is refused by name, so a misspelt wire name can never
+    /// be dropped silently and answered with success.
     ///
     /// # Errors
-    /// `MissingParameter` / `InvalidParameter` naming the offending parameter.
+    /// `MissingParameter` / `InvalidParameter` naming the offending parameter; an unknown
+    /// parameter is `InvalidParameter` naming it and the action.
     fn from_params(params: &Params) -> Result<Self, ApiError>;
 
     /// True for actions that create a resource and are not idempotent unless they carry a
@@ -68,6 +80,47 @@ pub trait Action: Sized + Send + Sync + 'static {
     /// `Create…`, and `AllocateEipAddress`.
     fn creates_resource() -> bool {
         Self::NAME.starts_with("Create") || Self::NAME.starts_with("Allocate")
+    }
+}
+
+/// Parameters every RPC request may carry besides its own: routing, signing (V2; every
+/// `Signature*` name is accepted too), credentials and the account fields the Alibaba SDKs
+/// add. `RegionId` is a field of every request, so it is not listed.
+pub const COMMON_PARAMS: &[&str] = &[
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "Timestamp",
+    "SecurityToken",
+    "BearerToken",
+    "OwnerId",
+    "OwnerAccount",
+    "ResourceOwnerId",
+    "ResourceOwnerAccount",
+];
+
+/// True for a parameter any action accepts (see [`COMMON_PARAMS`]).
+pub fn is_common_param(name: &str) -> bool {
+    COMMON_PARAMS.contains(&name) || name.starts_with("Signature")
+}
+
+/// `InvalidParameter` for the first parameter in `params` that `action` does not take and
+/// that is not common; the message names both.
+///
+/// # Errors
+/// That `InvalidParameter`.
+pub fn refuse_unknown(
+    params: &Params,
+    action: &str,
+    takes: impl Fn(&str) -> bool,
+) -> Result<(), ApiError> {
+    match params.keys().find(|k| !is_common_param(k) && !takes(k)) {
+        Some(key) => Err(ApiError::invalid_parameter(
+            key,
+            &format!("{action} takes no parameter of this name"),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -120,9 +173,15 @@ macro_rules! rpc_request {
                 w.finish()
             }
 
+            fn takes_param(name: &str) -> bool {
+                name == "RegionId"
+                    $( || $crate::params::accepts::$kind::<$ty>(name, &[$wire $(, $alt)*]) )*
+            }
+
             fn from_params(
                 params: &$crate::params::Params,
             ) -> Result<Self, $crate::error::ApiError> {
+                $crate::action::refuse_unknown(params, $action, Self::takes_param)?;
                 #[allow(unused_variables)]
                 let r = $crate::params::ParamReader::new(params);
                 Ok(Self {

@@ -87,6 +87,8 @@ impl JsonParam for Vec<String> {
 
 /// A struct that travels as a repeat list of fields, `Name.N.Field` (VPC `RouteEntries`).
 pub trait ParamItem: Sized {
+    /// Every field name an item may carry (`Name.N.<field>`).
+    const FIELD_NAMES: &'static [&'static str];
     /// The field names and values of one item (empty values are omitted on the wire).
     fn fields(&self) -> Vec<(&'static str, String)>;
     /// Builds one item from its fields; `get(field)` is the non-empty value of
@@ -95,6 +97,62 @@ pub trait ParamItem: Sized {
     /// # Errors
     /// The name of a required field that is absent.
     fn from_fields(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, &'static str>;
+}
+
+/// Which parameter names each field kind of a request takes (the strict parse's check):
+/// one function per kind, named like the kind, so `rpc_request!` can call them uniformly.
+pub mod accepts {
+    use super::ParamItem;
+
+    fn scalar(key: &str, names: &[&str]) -> bool {
+        names.contains(&key)
+    }
+
+    /// `Name.N` with a decimal `N` (index validity is the reader's check).
+    fn indexed<'k>(key: &'k str, name: &str) -> Option<&'k str> {
+        let rest = key.strip_prefix(name)?.strip_prefix('.')?;
+        let (digits, tail) = rest.split_once('.').unwrap_or((rest, ""));
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(tail)
+    }
+
+    /// A required scalar.
+    pub fn req<T>(key: &str, names: &[&str]) -> bool {
+        scalar(key, names)
+    }
+
+    /// An optional scalar.
+    pub fn opt<T>(key: &str, names: &[&str]) -> bool {
+        scalar(key, names)
+    }
+
+    /// A JSON-valued parameter.
+    pub fn json<T>(key: &str, names: &[&str]) -> bool {
+        scalar(key, names)
+    }
+
+    /// An optional JSON-valued parameter.
+    pub fn optjson<T>(key: &str, names: &[&str]) -> bool {
+        scalar(key, names)
+    }
+
+    /// `Name.N`.
+    pub fn list<T>(key: &str, names: &[&str]) -> bool {
+        names.iter().any(|n| indexed(key, n) == Some(""))
+    }
+
+    /// `Name.N.Key` / `Name.N.Value`.
+    pub fn tags<T>(key: &str, names: &[&str]) -> bool {
+        names
+            .iter()
+            .any(|n| matches!(indexed(key, n), Some("Key" | "Value")))
+    }
+
+    /// `Name.N.<field>` for a field of `T`.
+    pub fn items<T: ParamItem>(key: &str, names: &[&str]) -> bool {
+        names
+            .iter()
+            .any(|n| indexed(key, n).is_some_and(|f| T::FIELD_NAMES.contains(&f)))
+    }
 }
 
 /// Builds a [`Params`] map. Empty values are omitted, like the Go SDK does.

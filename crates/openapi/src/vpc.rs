@@ -216,6 +216,15 @@ pub struct RouteEntryItem {
 }
 
 impl ParamItem for RouteEntryItem {
+    const FIELD_NAMES: &'static [&'static str] = &[
+        "RouteTableId",
+        "DstCidrBlock",
+        "NextHop",
+        "NextHopType",
+        "Name",
+        "Description",
+    ];
+
     fn fields(&self) -> Vec<(&'static str, String)> {
         vec![
             ("RouteTableId", self.route_table_id.clone()),

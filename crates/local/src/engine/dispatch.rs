@@ -6,6 +6,12 @@
 use super::{Handler, admin, ecs, health, lb, listener, tags, vgroup, vpc};
 use super::{acl, cert, domain_ext};
 use super::{eip, regions};
+use slb_openapi::Action;
+use slb_openapi::clb::*;
+use slb_openapi::ecs::*;
+use slb_openapi::error::ApiError;
+use slb_openapi::params::Params;
+use slb_openapi::vpc::*;
 
 /// Which API an action belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,4 +152,30 @@ pub fn lookup_action(name: &str) -> Option<&'static ActionInfo> {
 /// Every action name, in table order (documentation and tests).
 pub fn action_names() -> impl Iterator<Item = &'static str> {
     ACTIONS.iter().map(|a| a.name)
+}
+
+/// Parses `params` as `action`'s typed request, strictly (slb-openapi's `from_params`), and
+/// drops the result: a parameter the action does not take is refused by name instead of
+/// being ignored and answered with success. Actions without a typed request (the `Local…`
+/// admin actions, `DescribeRegions`, `DescribeZones`, `DescribeAvailableResource`) pass.
+///
+/// # Errors
+/// The parse error (`MissingParameter` / `InvalidParameter` naming the parameter).
+pub(crate) fn check_params(action: &str, params: &Params) -> Result<(), ApiError> {
+    if action == SetHttpListenerAttributeRequest::NAME {
+        listener::refuse_create_only(params)?;
+    }
+    macro_rules! check {
+        ($($unused:ident)? ; $($method:ident : $req:ident),* $(,)?) => {
+            $(
+                if action == <$req as Action>::NAME {
+                    return <$req as Action>::from_params(params).map(drop);
+                }
+            )*
+        };
+    }
+    slb_openapi::clb_actions!(check! {});
+    slb_openapi::ecs_actions!(check! {});
+    slb_openapi::vpc_actions!(check! {});
+    Ok(())
 }

@@ -22,6 +22,7 @@ mod ipv6;
 mod refs;
 mod settings;
 
+pub(crate) use forward::refuse_create_only;
 pub(crate) use settings::effective;
 
 /// TCP, HTTP and HTTPS listeners share one port space; UDP has its own.

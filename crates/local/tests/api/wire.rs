@@ -319,3 +319,29 @@ async fn format_xml_is_refused_by_name_rather_than_answered_in_json() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_parameter_is_refused_naming_it_and_the_action_and_changes_nothing() {
+    let h = start().await;
+    let (status, body) = raw(
+        h.addr,
+        "POST",
+        "CreateLoadBalancer",
+        &[("LoadBalancerName", "typo"), ("AddresType", "intranet")],
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body["Code"].as_str()),
+        (400, Some("InvalidParameter")),
+        "{body}"
+    );
+    let message = body["Message"].as_str().unwrap();
+    assert!(
+        message.contains("\"AddresType\"") && message.contains("CreateLoadBalancer"),
+        "{message}"
+    );
+    assert!(
+        h.engine.state().load_balancers.is_empty(),
+        "nothing created"
+    );
+}

@@ -334,3 +334,73 @@ fn describe_network_interfaces_sends_ipv4_and_ipv6_addresses_as_numbered_lists()
         req
     );
 }
+
+#[test]
+fn from_params_refuses_a_parameter_the_action_does_not_take_naming_both() {
+    let err = DeleteLoadBalancerRequest::from_params(&map(&[
+        ("LoadBalancerId", "lb-1"),
+        ("LoadBalancerID", "lb-1"),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.code, "InvalidParameter");
+    assert!(
+        err.message.contains("\"LoadBalancerID\"") && err.message.contains("DeleteLoadBalancer"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn from_params_accepts_the_common_and_signing_parameters_the_sdks_send() {
+    let mut params = map(&[("LoadBalancerId", "lb-1")]);
+    for name in [
+        "Action",
+        "Version",
+        "Format",
+        "AccessKeyId",
+        "Signature",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "SignatureType",
+        "Timestamp",
+        "SecurityToken",
+        "OwnerId",
+        "ResourceOwnerAccount",
+        "RegionId",
+    ] {
+        params.insert(name.into(), "x".into());
+    }
+    let req = DeleteLoadBalancerRequest::from_params(&params).unwrap();
+    assert_eq!(req.load_balancer_id, "lb-1");
+}
+
+#[test]
+fn from_params_accepts_list_tag_and_item_elements_only_in_their_shapes() {
+    let ok = map(&[
+        ("ResourceType", "instance"),
+        ("ResourceId.1", "lb-1"),
+        ("Tag.1.Key", "k"),
+        ("Tag.1.Value", "v"),
+    ]);
+    assert!(TagResourcesRequest::from_params(&ok).is_ok());
+    let bad = map(&[
+        ("ResourceType", "instance"),
+        ("ResourceId.1", "lb-1"),
+        ("Tag.1.Key", "k"),
+        ("Tag.1.Colour", "v"),
+    ]);
+    let err = TagResourcesRequest::from_params(&bad).unwrap_err();
+    assert!(err.message.contains("\"Tag.1.Colour\""), "{}", err.message);
+    let item = map(&[
+        ("RouteEntries.1.RouteTableId", "vtb-1"),
+        ("RouteEntries.1.DstCidrBlock", "10.0.0.0/24"),
+        ("RouteEntries.1.Colour", "red"),
+    ]);
+    let err = crate::vpc::DeleteRouteEntriesRequest::from_params(&item).unwrap_err();
+    assert!(
+        err.message.contains("\"RouteEntries.1.Colour\""),
+        "{}",
+        err.message
+    );
+}

@@ -84,20 +84,29 @@ pub(super) fn check(
     Ok(true)
 }
 
-/// Checks a `SetLoadBalancerHTTPListenerAttribute` of `listener`: the redirect settings are
-/// refused by name (they are set at creation), a listener that forwards takes no Set at all
-/// (`Operation.NotAllowed`), and `ForwardCode` must be a redirect status.
-pub(super) fn check_set(listener: &Listener, params: &Params) -> Result<(), ApiError> {
-    if listener.protocol != "http" {
-        return Ok(());
-    }
-    if let Some(name) = CREATE_ONLY.iter().find(|n| params.contains_key(**n)) {
-        return Err(ApiError::invalid_parameter(
+/// `SetLoadBalancerHTTPListenerAttribute` refuses the redirect settings by name, saying to
+/// recreate the listener (they are set at creation; the typed request has no such fields,
+/// so this runs on the parameter map, before the strict parse).
+///
+/// # Errors
+/// `InvalidParameter` naming the first redirect setting present.
+pub(crate) fn refuse_create_only(params: &Params) -> Result<(), ApiError> {
+    match CREATE_ONLY.iter().find(|n| params.contains_key(**n)) {
+        Some(name) => Err(ApiError::invalid_parameter(
             name,
             "redirect settings are set when the listener is created; \
              SetLoadBalancerHTTPListenerAttribute does not take ListenerForward or ForwardPort. \
              Delete the listener and create it again with the new redirect settings.",
-        ));
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks a `SetLoadBalancerHTTPListenerAttribute` of `listener`: a listener that forwards takes no Set at all
+/// (`Operation.NotAllowed`), and `ForwardCode` must be a redirect status.
+pub(super) fn check_set(listener: &Listener, params: &Params) -> Result<(), ApiError> {
+    if listener.protocol != "http" {
+        return Ok(());
     }
     if listener.setting("ListenerForward") == Some("on") {
         return Err(ApiError::service(
