@@ -5,7 +5,9 @@
 //! Run through `crates/dataplane/bench/http.sh` (installs HAProxy and nginx first) or
 //! `cargo bench -p slb-dataplane --bench http`. One binary plays the orchestrator and load
 //! generator (default), the backend (`backend ADDR`, hyper, a 64-byte answer) and the
-//! slb-dataplane proxy (`proxy HTTP HTTPS BACKEND CERT_DIR`), each in its own process. Figures,
+//! slb-dataplane proxy (`proxy HTTP HTTPS BACKEND CERT_DIR`), each in its own process, and
+//! `load keepalive|newconn|tls ADDR SECONDS` runs one figure against one address (to profile a
+//! single proxy with `perf`). Figures,
 //! each measured `ROUNDS` times per target with the targets interleaved, medians reported:
 //! keep-alive requests/s over `CONNS` connections and their p50/p99 latency, requests/s with a
 //! new connection per request, and HTTPS handshakes/s (a new TLS connection and one request
@@ -61,6 +63,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("backend") => rt.block_on(backend(args[1].parse().unwrap())),
         Some("proxy") => rt.block_on(proxy(&args[1..])),
+        Some("load") => rt.block_on(load(&args[1..])),
         _ => rt.block_on(orchestrate()),
     }
 }
@@ -121,6 +124,21 @@ async fn proxy(args: &[String]) {
     println!("ready {:?}", status.listeners);
     std::io::stdout().flush().unwrap();
     std::future::pending::<()>().await;
+}
+
+/// `load FIGURE ADDR SECONDS`: one figure (`keepalive`, `newconn` or `tls`) against one
+/// address for that long, printed as one line (for profiling a single proxy with `perf`).
+async fn load(args: &[String]) {
+    let addr: SocketAddr = args[1].parse().unwrap();
+    let run = Duration::from_secs_f64(args.get(2).map_or(5.0, |s| s.parse().unwrap()));
+    match args[0].as_str() {
+        "keepalive" => {
+            let (rate, p50, p99) = keepalive(addr, run).await;
+            println!("keep-alive {rate:.0}/s p50 {p50:.0} µs p99 {p99:.0} µs");
+        }
+        "newconn" => println!("new-conn {:.0}/s", new_connections(addr, run).await),
+        _ => println!("TLS handshakes {:.0}/s", handshakes(addr, run).await),
+    }
 }
 
 // === peers ===
@@ -314,9 +332,9 @@ async fn measure(targets: &[Target]) -> Vec<Figures> {
     for round in 0..ROUNDS {
         eprintln!("round {}/{ROUNDS}", round + 1);
         for (i, t) in targets.iter().enumerate() {
-            let (ka, p50, p99) = keepalive(t.http).await;
-            let nc = new_connections(t.http).await;
-            let hs = handshakes(t.https).await;
+            let (ka, p50, p99) = keepalive(t.http, RUN).await;
+            let nc = new_connections(t.http, RUN).await;
+            let hs = handshakes(t.https, RUN).await;
             samples[i].push([ka, p50, p99, nc, hs]);
         }
     }
@@ -360,8 +378,9 @@ async fn one(sender: &mut Sender, close: bool) -> bool {
 }
 
 /// Requests/s over `CONNS` kept-alive connections, and the p50/p99 latency in µs.
-async fn keepalive(addr: SocketAddr) -> (f64, f64, f64) {
-    let deadline = Instant::now() + RUN;
+async fn keepalive(addr: SocketAddr, run: Duration) -> (f64, f64, f64) {
+    let start = Instant::now();
+    let deadline = start + run;
     let tasks: Vec<_> = (0..CONNS)
         .map(|_| {
             tokio::spawn(async move {
@@ -396,7 +415,7 @@ async fn keepalive(addr: SocketAddr) -> (f64, f64, f64) {
     for t in tasks {
         all.extend(t.await.unwrap());
     }
-    let rate = all.len() as f64 / RUN.as_secs_f64();
+    let rate = all.len() as f64 / start.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
@@ -407,8 +426,9 @@ async fn keepalive(addr: SocketAddr) -> (f64, f64, f64) {
 }
 
 /// Requests/s with a new TCP connection per request.
-async fn new_connections(addr: SocketAddr) -> f64 {
-    let deadline = Instant::now() + RUN;
+async fn new_connections(addr: SocketAddr, run: Duration) -> f64 {
+    let start = Instant::now();
+    let deadline = start + run;
     let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let tasks: Vec<_> = (0..CONNS)
         .map(|_| {
@@ -430,13 +450,15 @@ async fn new_connections(addr: SocketAddr) -> f64 {
     for t in tasks {
         t.await.unwrap();
     }
-    count.load(std::sync::atomic::Ordering::Relaxed) as f64 / RUN.as_secs_f64()
+    // Over the time it really took: a fast peer reaches `MAX_NEW` before the deadline.
+    count.load(std::sync::atomic::Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
 /// New TLS connections (full handshake, one request each) per second.
-async fn handshakes(addr: SocketAddr) -> f64 {
+async fn handshakes(addr: SocketAddr, run: Duration) -> f64 {
     let config = Arc::new(tls_client());
-    let deadline = Instant::now() + RUN;
+    let start = Instant::now();
+    let deadline = start + run;
     let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let tasks: Vec<_> = (0..CONNS)
         .map(|_| {
@@ -455,7 +477,8 @@ async fn handshakes(addr: SocketAddr) -> f64 {
     for t in tasks {
         t.await.unwrap();
     }
-    count.load(std::sync::atomic::Ordering::Relaxed) as f64 / RUN.as_secs_f64()
+    // Over the time it really took: a fast peer reaches `MAX_NEW` before the deadline.
+    count.load(std::sync::atomic::Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
 async fn tls_request(addr: SocketAddr, config: &Arc<rustls::ClientConfig>) -> bool {
