@@ -5,11 +5,12 @@
 //!
 //! Observations are cached per CLB: a sync plans against the cached state, so a reconcile
 //! with nothing to change makes no cloud call at all, and a backend-only change costs exactly
-//! its backend calls. After a successful plan the cache is advanced with slb-model's own
-//! simulator (`apply_to`) and the ids the cloud answered, creates included, so the reconcile
-//! after a create describes nothing; any failure drops the entry so the next sync observes
-//! afresh; and an entry older than the drift interval is refreshed, which is how console
-//! changes (and anything the simulation got wrong) get repaired.
+//! its backend calls. After a successful plan the cache is advanced through the CLB's own
+//! state transitions (slb-clb-state, the ones the local CLB applies, via slb-model's
+//! `apply_to`) with the ids the cloud answered for every create, so the reconcile after a
+//! create describes nothing; any failure drops the entry so the next sync observes afresh;
+//! and an entry older than the drift interval is refreshed, which is how console changes get
+//! repaired.
 //!
 //! What this deliberately does not do: talk to Kubernetes or retry (the OpenAPI client's
 //! governor does).
@@ -23,6 +24,7 @@ mod wire;
 pub use eip::EVENT_NO_EIP;
 pub use execute::{Executed, execute};
 
+use slb_model::plan::CreatedIds;
 use slb_model::{DesiredLb, ObservedLb, Plan, PlanError, PlanOptions};
 use slb_openapi::metered::Metered;
 use slb_openapi::metrics::ApiMetrics;
@@ -111,39 +113,18 @@ fn api(action: &'static str) -> impl FnOnce(ApiError) -> CloudError {
     move |source| CloudError::Api { action, source }
 }
 
-/// `lb` as simulated after a run, with the ids the cloud gave instead of the simulator's
-/// placeholders: the created CLB's id and address, the created groups' ids (matched by name)
-/// and the listeners' references to them. `None` when a placeholder would remain (a created
-/// domain extension's id is not recorded, so creating one costs a re-observation).
-fn with_real_ids(mut lb: ObservedLb, executed: &Executed) -> Option<ObservedLb> {
-    if let Some((id, address)) = &executed.created {
-        lb.load_balancer_id.clone_from(id);
-        lb.address.clone_from(address);
-    }
-    let mut renamed = HashMap::new();
-    for group in &mut lb.vserver_groups {
-        if let Some(real) = executed.groups.get(&group.vserver_group_name) {
-            let placeholder = std::mem::replace(&mut group.vserver_group_id, real.clone());
-            renamed.insert(placeholder, real.clone());
-        }
-    }
-    for listener in &mut lb.listeners {
-        if let Some(real) = renamed.get(&listener.vserver_group_id) {
-            listener.vserver_group_id.clone_from(real);
-        }
-    }
-    let placeholder = |id: &str| id.is_empty() || slb_model::plan::is_simulated_id(id);
-    let unresolved = placeholder(&lb.load_balancer_id)
-        || lb
-            .vserver_groups
-            .iter()
-            .any(|g| placeholder(&g.vserver_group_id))
-        || lb.listeners.iter().any(|l| {
-            l.domain_extensions
-                .iter()
-                .any(|d| placeholder(&d.domain_extension_id))
-        });
-    (!unresolved).then_some(lb)
+/// The ids the cloud answered in a run, for advancing the cache; `None` when one is empty
+/// (a malformed response: the entry is dropped and the next sync observes).
+fn answered_ids(executed: &Executed) -> Option<CreatedIds> {
+    let ids = CreatedIds {
+        load_balancer: executed.created.clone(),
+        groups: executed.groups.clone(),
+        domain_extensions: executed.domain_extensions.clone(),
+    };
+    let empty = ids.load_balancer.as_ref().is_some_and(|(id, _)| id.is_empty())
+        || ids.groups.values().any(String::is_empty)
+        || ids.domain_extensions.values().any(String::is_empty);
+    (!empty).then_some(ids)
 }
 
 /// How a sync finds the Service's CLB.
@@ -485,11 +466,12 @@ impl Cloud {
         Ok(observed)
     }
 
-    /// After a successful run: advance the cached observation with slb-model's simulator and
-    /// the ids the cloud answered, so the reconcile that follows (our own status write
+    /// After a successful run: advance the cached observation through the plan's transitions
+    /// with the ids the cloud answered, so the reconcile that follows (our own status write
     /// triggers one) plans against it without describing again. A new CLB's entry ages from
-    /// now; an existing one keeps its age, so the drift check still re-observes on schedule
-    /// and repairs anything the simulation got wrong. Anything unexpected drops the entry.
+    /// now; an existing one keeps its age, so the drift check still re-observes on schedule.
+    /// A transition that refuses (the cloud accepted what the cached state says it would
+    /// not: the cache was stale) drops the entry, as does a malformed id.
     fn advance_cache(
         &self,
         id: Option<&str>,
@@ -497,10 +479,12 @@ impl Cloud {
         plan: &Plan,
         executed: &Executed,
     ) {
-        let next = slb_model::apply_to(plan, observed)
-            .ok()
-            .flatten()
-            .and_then(|next| with_real_ids(next, executed));
+        let next = answered_ids(executed).and_then(|ids| {
+            slb_model::apply_to(plan, observed, &ids)
+                .inspect_err(|err| tracing::debug!(error = %err, "cache not advanced"))
+                .ok()
+                .flatten()
+        });
         let at = id.and_then(|id| {
             self.cache
                 .lock()

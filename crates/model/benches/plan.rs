@@ -17,7 +17,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use slb_model::desired::{ClusterContext, desired};
 use slb_model::observed::ObservedLb;
-use slb_model::plan::{PlanOptions, apply_to, plan};
+use slb_model::plan::{Action, CreatedIds, Plan, PlanOptions, apply_to, plan};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -107,6 +107,26 @@ fn report_allocations(name: &str, unit: &str, f: impl Fn() -> usize) {
     );
 }
 
+/// The ids a cloud would answer for the CLB and groups `plan` creates.
+fn answered(plan: &Plan) -> CreatedIds {
+    let mut ids = CreatedIds::default();
+    for (n, action) in plan.actions.iter().enumerate() {
+        match action {
+            Action::CreateLoadBalancer(_) => {
+                ids.load_balancer = Some(("lb-bench".into(), "192.0.2.1".into()));
+            }
+            Action::CreateVServerGroup {
+                vserver_group_name, ..
+            } => {
+                ids.groups
+                    .insert(vserver_group_name.clone(), format!("rsp-bench-{n}"));
+            }
+            _ => {}
+        }
+    }
+    ids
+}
+
 fn bench(c: &mut Criterion) {
     let svc = service();
     let ctx = context();
@@ -117,7 +137,7 @@ fn bench(c: &mut Criterion) {
         &PlanOptions::from_context(&ctx),
     )
     .unwrap();
-    let synced = apply_to(&first, None).unwrap().unwrap();
+    let synced = apply_to(&first, None, &answered(&first)).unwrap().unwrap();
     let mut churned = nodes("n", 10..NODES);
     churned.extend(nodes("m", 0..10));
 

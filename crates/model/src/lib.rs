@@ -20,7 +20,7 @@
 //! [`desired`](mod@desired) (desired state, node eligibility, backends), [`weights`] (the three weight
 //! generations), [`naming`] (names, tags, ownership keys), [`types`] (protocols, members,
 //! listener attributes), [`observed`] (what exists in the cloud), [`plan`](mod@plan) (diff,
-//! simulation), [`catalog`] (error → remedy).
+//! applying a plan's writes to a CLB's state), [`catalog`] (error → remedy).
 //!
 //! What this crate deliberately does not do: call any API, resolve ENI ids, retry, or keep
 //! state between calls.

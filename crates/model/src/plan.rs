@@ -5,22 +5,25 @@
 //! groups. It never touches a listener, group or member this Service does not own (owned =
 //! its named key in the name/description; the CLB = the `kubernetes.do.not.delete` tag), and
 //! it refuses, before any call, reuse of a CLB that must not be reused, immutable changes,
-//! port conflicts and quota overruns. [`apply_to`] simulates a plan for tests.
+//! port conflicts and quota overruns. [`apply_to`] applies a plan's writes to a CLB's state
+//! (the slb-clb-state transitions) with the ids the cloud answered.
 //!
 //! It does not call the cloud, retry, or resolve symbolic ids; the executor does.
 
 mod action;
+mod apply;
 mod delete;
 mod domain_ext;
 mod groups;
 mod instance;
 mod listeners;
-mod simulate;
 
 use std::fmt;
 
 pub use action::{Action, CreateLoadBalancer, GroupRef, LbRef, ListenerParams};
-pub use simulate::{SimulateError, apply_to, is_simulated_id};
+pub use apply::{ApplyError, CreatedIds, apply_to};
+#[cfg(test)]
+pub(crate) use apply::test_cloud;
 
 use crate::desired::{
     DEFAULT_BACKEND_QUOTA, DEFAULT_BATCH_SIZE, DesiredLb, Intent, MAX_BATCH_SIZE,

@@ -21,6 +21,8 @@ pub struct Executed {
     pub created: Option<(String, String)>,
     /// Ids of the vServer groups the plan created, by name.
     pub groups: BTreeMap<String, String>,
+    /// Ids of the domain extensions the plan created, by listener port and domain.
+    pub domain_extensions: BTreeMap<(u16, String), String>,
     /// Calls made.
     pub calls: usize,
 }
@@ -34,6 +36,7 @@ pub async fn execute(clb: &dyn Clb, region: &str, plan: &Plan) -> Result<Execute
         region,
         created: None,
         groups: BTreeMap::new(),
+        domain_extensions: BTreeMap::new(),
     };
     let mut calls = 0;
     for action in &plan.actions {
@@ -54,6 +57,7 @@ pub async fn execute(clb: &dyn Clb, region: &str, plan: &Plan) -> Result<Execute
     Ok(Executed {
         created,
         groups: run.groups,
+        domain_extensions: run.domain_extensions,
         calls,
     })
 }
@@ -68,6 +72,8 @@ struct Run<'a> {
     created: Option<CreatedLb>,
     /// Groups created in this run: name → id.
     groups: BTreeMap<String, String>,
+    /// Domain extensions created in this run: (port, domain) → id.
+    domain_extensions: BTreeMap<(u16, String), String>,
 }
 
 impl Run<'_> {
@@ -118,6 +124,14 @@ impl Run<'_> {
             } => {
                 self.groups
                     .insert(vserver_group_name.clone(), field("VServerGroupId"));
+            }
+            Action::CreateDomainExtension {
+                listener_port,
+                domain,
+                ..
+            } => {
+                self.domain_extensions
+                    .insert((*listener_port, domain.clone()), field("DomainExtensionId"));
             }
             _ => {}
         }

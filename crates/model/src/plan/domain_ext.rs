@@ -49,7 +49,8 @@ mod tests {
     use crate::desired::{self, DesiredLb};
     use crate::fixtures::*;
     use crate::observed::ObservedLb;
-    use crate::plan::{Action, Plan, PlanOptions, apply_to, plan};
+    use crate::plan::test_cloud::apply_to;
+    use crate::plan::{Action, Plan, PlanOptions, plan};
     use k8s_openapi::api::core::v1::Service;
 
     fn https(extensions: Option<&str>) -> Service {
@@ -128,7 +129,7 @@ mod tests {
             &https(Some("a.example.com:cert-a,b.example.com:cert-b")),
             None,
         );
-        let id = |d: &str| format!("de-sim-{d}");
+        let id = |d: &str| format!("de-test-{d}");
         let (p, after) = run(&https(Some("a.example.com:cert-new")), Some(&synced));
         assert_eq!(
             extension_calls(&p),

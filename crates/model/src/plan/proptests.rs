@@ -7,6 +7,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use proptest::prelude::*;
 
+use super::test_cloud::apply_to;
 use super::*;
 use crate::desired::{self, DesiredLb, Intent};
 use crate::fixtures::{self, Ep, annotate, ctx, node, slice};

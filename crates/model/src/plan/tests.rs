@@ -1,3 +1,4 @@
+use super::test_cloud::apply_to;
 use super::*;
 use crate::desired::{self, ClusterContext};
 use crate::fixtures::*;
@@ -1151,7 +1152,7 @@ fn the_simulator_refuses_a_set_on_a_forwarding_listener_as_the_clb_does() {
     };
     assert!(matches!(
         apply_to(&p, Some(&o)),
-        Err(SimulateError::Refused { step: 0, .. })
+        Err(ApplyError::Refused { step: 0, .. })
     ));
 }
 

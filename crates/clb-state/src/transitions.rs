@@ -1,0 +1,268 @@
+//! The transitions: one function per write the controller issues, each taking the typed
+//! values of that write and, for a create, the ids the cloud answered, and returning the new
+//! state or a [`Refusal`]. A refused transition leaves the state as it was.
+//!
+//! These are the state rules the CLB applies once a call is accepted (what a create
+//! defaults, which objects must exist, what a Set may change); they are not the service's
+//! parameter validation, quotas or inventory checks, which stay with whoever receives the
+//! call (the local CLB's engine). Instance-level writes live here; listeners and domain
+//! extensions in `listener`, vServer groups and members in `group`.
+
+mod group;
+mod listener;
+
+pub use listener::{ListenerUpdate, NewListener};
+
+use crate::state::LoadBalancer;
+
+/// Why a write cannot be applied to the state it meets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The write names a CLB, listener, group or domain extension that does not exist.
+    #[error("{what} does not exist")]
+    Missing {
+        /// What is missing, e.g. `listener 80/tcp`.
+        what: String,
+    },
+    /// The write creates something that is already there.
+    #[error("{what} already exists")]
+    AlreadyExists {
+        /// What exists, e.g. `listener 80/tcp`.
+        what: String,
+    },
+    /// The CLB refuses this write in the state it is in.
+    #[error("not allowed: {why}")]
+    NotAllowed {
+        /// The rule it breaks.
+        why: &'static str,
+    },
+}
+
+impl Refusal {
+    pub(crate) fn missing(what: impl Into<String>) -> Self {
+        Refusal::Missing { what: what.into() }
+    }
+
+    pub(crate) fn exists(what: impl Into<String>) -> Self {
+        Refusal::AlreadyExists { what: what.into() }
+    }
+}
+
+/// The values of a `CreateLoadBalancer` call (`None` = not sent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewLoadBalancer {
+    /// `LoadBalancerName`.
+    pub load_balancer_name: String,
+    /// `AddressType`: `internet` or `intranet`.
+    pub address_type: String,
+    /// `AddressIPVersion`: `ipv4` or `ipv6`.
+    pub address_ip_version: String,
+    /// `VpcId`; a CLB in a VPC has network type `vpc`, else `classic`.
+    pub vpc_id: Option<String>,
+    /// `VSwitchId`.
+    pub vswitch_id: Option<String>,
+    /// `MasterZoneId`.
+    pub master_zone_id: Option<String>,
+    /// `SlaveZoneId`.
+    pub slave_zone_id: Option<String>,
+    /// `LoadBalancerSpec`.
+    pub load_balancer_spec: Option<String>,
+    /// `InstanceChargeType`: `PayBySpec` or `PayByCLCU`.
+    pub instance_charge_type: String,
+    /// `InternetChargeType`; `paybytraffic` when not sent.
+    pub internet_charge_type: Option<String>,
+    /// `Bandwidth` in Mbps.
+    pub bandwidth: Option<u32>,
+    /// `DeleteProtection`.
+    pub delete_protection: bool,
+    /// `ModificationProtectionStatus`.
+    pub modification_protection_status: String,
+    /// `ModificationProtectionReason`.
+    pub modification_protection_reason: Option<String>,
+    /// `ResourceGroupId`.
+    pub resource_group_id: Option<String>,
+    /// `Tag.N`.
+    pub tags: Vec<(String, String)>,
+}
+
+/// The internet charge type a CLB gets when the create names none.
+pub const DEFAULT_INTERNET_CHARGE_TYPE: &str = "paybytraffic";
+
+/// `CreateLoadBalancer`: the new CLB, with the id and address the cloud answered. It has no
+/// listeners and no groups yet.
+pub fn create_load_balancer(new: NewLoadBalancer, id: &str, address: &str) -> LoadBalancer {
+    let network_type = if new.vpc_id.is_some() {
+        "vpc"
+    } else {
+        "classic"
+    };
+    LoadBalancer {
+        load_balancer_id: id.to_owned(),
+        load_balancer_name: new.load_balancer_name,
+        address: address.to_owned(),
+        address_type: new.address_type,
+        address_ip_version: new.address_ip_version,
+        network_type: network_type.to_owned(),
+        vpc_id: new.vpc_id.unwrap_or_default(),
+        vswitch_id: new.vswitch_id.unwrap_or_default(),
+        master_zone_id: new.master_zone_id.unwrap_or_default(),
+        slave_zone_id: new.slave_zone_id.unwrap_or_default(),
+        load_balancer_spec: new.load_balancer_spec.unwrap_or_default(),
+        instance_charge_type: new.instance_charge_type,
+        internet_charge_type: new
+            .internet_charge_type
+            .unwrap_or_else(|| DEFAULT_INTERNET_CHARGE_TYPE.to_owned()),
+        bandwidth: new.bandwidth,
+        delete_protection: new.delete_protection,
+        modification_protection_status: new.modification_protection_status,
+        modification_protection_reason: new.modification_protection_reason.unwrap_or_default(),
+        resource_group_id: new.resource_group_id.unwrap_or_default(),
+        tags: new.tags.into_iter().collect(),
+        listeners: Vec::new(),
+        vserver_groups: Vec::new(),
+    }
+}
+
+/// `DeleteLoadBalancer`: `state` becomes `None`.
+///
+/// # Errors
+/// [`Refusal::Missing`] when `state` is not CLB `id`.
+pub fn delete_load_balancer(state: &mut Option<LoadBalancer>, id: &str) -> Result<(), Refusal> {
+    match state {
+        Some(lb) if lb.load_balancer_id == id => {
+            *state = None;
+            Ok(())
+        }
+        _ => Err(Refusal::missing(format!("loadbalancer {id}"))),
+    }
+}
+
+impl LoadBalancer {
+    /// `SetLoadBalancerName`.
+    pub fn set_name(&mut self, name: &str) {
+        name.clone_into(&mut self.load_balancer_name);
+    }
+
+    /// `ModifyLoadBalancerInternetSpec`: each value that is sent replaces the current one.
+    pub fn modify_internet_spec(&mut self, charge_type: Option<&str>, bandwidth: Option<u32>) {
+        if let Some(c) = charge_type {
+            c.clone_into(&mut self.internet_charge_type);
+        }
+        if bandwidth.is_some() {
+            self.bandwidth = bandwidth;
+        }
+    }
+
+    /// `ModifyLoadBalancerInstanceSpec`.
+    pub fn modify_instance_spec(&mut self, spec: &str) {
+        spec.clone_into(&mut self.load_balancer_spec);
+    }
+
+    /// `ModifyLoadBalancerInstanceChargeType`.
+    pub fn modify_instance_charge_type(&mut self, charge_type: &str) {
+        charge_type.clone_into(&mut self.instance_charge_type);
+    }
+
+    /// `SetLoadBalancerDeleteProtection`.
+    pub fn set_delete_protection(&mut self, on: bool) {
+        self.delete_protection = on;
+    }
+
+    /// `SetLoadBalancerModificationProtection`: a status without a reason clears the reason.
+    pub fn set_modification_protection(&mut self, status: &str, reason: Option<&str>) {
+        status.clone_into(&mut self.modification_protection_status);
+        reason
+            .unwrap_or_default()
+            .clone_into(&mut self.modification_protection_reason);
+    }
+
+    /// `TagResources` on the instance: each tag is added or its value replaced.
+    pub fn tag(&mut self, tags: &[(String, String)]) {
+        self.tags.extend(tags.iter().cloned());
+    }
+
+    /// `UntagResources` on the instance: the keys are removed (absent ones are ignored).
+    pub fn untag(&mut self, keys: &[String]) {
+        self.tags.retain(|k, _| !keys.contains(k));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_lb() -> NewLoadBalancer {
+        NewLoadBalancer {
+            load_balancer_name: "a".into(),
+            address_type: "intranet".into(),
+            address_ip_version: "ipv4".into(),
+            vpc_id: Some("vpc-1".into()),
+            instance_charge_type: "PayByCLCU".into(),
+            modification_protection_status: "ConsoleProtection".into(),
+            tags: vec![("k".into(), "v".into())],
+            ..NewLoadBalancer::default()
+        }
+    }
+
+    #[test]
+    fn a_created_clb_has_the_answered_ids_and_the_clouds_defaults() {
+        let lb = create_load_balancer(new_lb(), "lb-1", "10.0.0.7");
+        assert_eq!(
+            (lb.load_balancer_id.as_str(), lb.address.as_str()),
+            ("lb-1", "10.0.0.7")
+        );
+        assert_eq!(lb.network_type, "vpc");
+        assert_eq!(lb.internet_charge_type, DEFAULT_INTERNET_CHARGE_TYPE);
+        assert_eq!(lb.tags.get("k").map(String::as_str), Some("v"));
+        let classic = create_load_balancer(
+            NewLoadBalancer {
+                vpc_id: None,
+                ..new_lb()
+            },
+            "lb-2",
+            "1.2.3.4",
+        );
+        assert_eq!(classic.network_type, "classic");
+    }
+
+    #[test]
+    fn deleting_another_clb_is_refused_and_changes_nothing() {
+        let mut state = Some(create_load_balancer(new_lb(), "lb-1", "10.0.0.7"));
+        let refused = delete_load_balancer(&mut state, "lb-2");
+        assert!(matches!(refused, Err(Refusal::Missing { .. })));
+        assert!(state.is_some());
+        delete_load_balancer(&mut state, "lb-1").unwrap();
+        assert_eq!(state, None);
+    }
+
+    #[test]
+    fn modification_protection_without_a_reason_clears_the_reason() {
+        let mut lb = create_load_balancer(new_lb(), "lb-1", "10.0.0.7");
+        lb.set_modification_protection("ConsoleProtection", Some("managed"));
+        lb.set_modification_protection("NonProtection", None);
+        assert_eq!(lb.modification_protection_status, "NonProtection");
+        assert_eq!(lb.modification_protection_reason, "");
+    }
+
+    #[test]
+    fn tags_are_replaced_by_key_and_untag_ignores_absent_keys() {
+        let mut lb = create_load_balancer(new_lb(), "lb-1", "10.0.0.7");
+        lb.tag(&[("k".into(), "w".into()), ("j".into(), "x".into())]);
+        lb.untag(&["j".into(), "absent".into()]);
+        assert_eq!(
+            lb.tags.into_iter().collect::<Vec<_>>(),
+            [("k".into(), "w".into())]
+        );
+    }
+
+    #[test]
+    fn internet_spec_changes_only_what_is_sent() {
+        let mut lb = create_load_balancer(new_lb(), "lb-1", "10.0.0.7");
+        lb.modify_internet_spec(Some("paybybandwidth"), Some(10));
+        lb.modify_internet_spec(None, Some(20));
+        assert_eq!(
+            (lb.internet_charge_type.as_str(), lb.bandwidth),
+            ("paybybandwidth", Some(20))
+        );
+    }
+}
