@@ -1,9 +1,8 @@
 //! The `slb-ccm` binary: parses the command line and dispatches. Each command lives in a
 //! library crate; this file only sets up the process (logging, runtime, signals).
 //!
-//! Commands arrive with the issues that build them (controller, get, doctor still to come);
-//! so far: `demo`, `plan`, `apply` (see `ops`) and `local serve`. Without a command it prints
-//! the help.
+//! Commands: `demo`, `plan`, `apply` (see `ops`), `get`, `doctor`, `controller` (the library
+//! call `slb_controller::run::run`) and `local serve`. Without a command it prints the help.
 
 mod doctor;
 mod get;
@@ -163,32 +162,13 @@ async fn shutdown_signal() {
 
 /// `controller`: the Service controller until SIGTERM or Ctrl-C.
 async fn run_controller(args: slb_controller::run::ControllerArgs) -> anyhow::Result<()> {
-    let client = args.kube_client().await?;
-    let cloud = args.cloud()?;
-    let mut settings = args.settings();
-    // In local mode the controller keeps the local CLB's instance inventory in step with the
-    // Nodes (DESIGN.md, "Nodes and instances in local mode"); never against Alibaba Cloud.
-    // Dry-run changes nothing, the local CLB's inventory included.
-    if args.cloud == slb_controller::run::CloudKind::Local
-        && !args.no_register_nodes
-        && !args.dry_run
-    {
-        let (http, _) = args.connection.http_client(args.cloud)?;
-        settings.inventory = Some(slb_controller::inventory::Inventory(Arc::new(
-            ops::inventory::LocalInventory {
-                client: http,
-                vpc_id: args.connection.vpc_id.clone(),
-                endpoint: args.connection.local_endpoint.clone(),
-            },
-        )));
-    }
     let stop = tokio_util::sync::CancellationToken::new();
     let trigger = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         trigger.cancel();
     });
-    slb_controller::run::run_controller(client, cloud, settings, stop).await?;
+    slb_controller::run::run(&args, stop).await?;
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! The operator commands that need no Kubernetes cluster: `plan`, `apply` and `demo`.
 //!
 //! - [`manifests`]: reads Services, Nodes and EndpointSlices from YAML/JSON files;
-//! - [`target`]: the cloud to plan or apply against, and the one call to `Cloud::sync`;
-//! - [`inventory`]: registers Nodes with a running local CLB (`--register-nodes`);
+//! - [`target`]: the cloud to plan or apply against, the one call to `Cloud::sync`, and
+//!   `--register-nodes` (the controller's `LocalPutInstances` registration);
 //! - [`plan_apply`]: `plan -f PATH` and `apply -f PATH`;
 //! - [`demo`]: the in-process local CLB, data plane, node servers and traffic split;
 //! - [`traffic`]: the demo's node servers and traffic generator;
@@ -11,7 +11,6 @@
 //! Commands that read a live cluster (`get`, `doctor`, `controller`) are not here.
 
 pub mod demo;
-pub mod inventory;
 pub mod manifests;
 pub mod plan_apply;
 pub mod render;

@@ -23,9 +23,10 @@
 //! list is seen in the watch events themselves, by the one task that drives each cache.
 
 use crate::admin::Readiness;
-use crate::fanout::{NodeEpochs, NodeFanout};
+use crate::fanout::NodeFanout;
 use crate::inventory::InventorySync;
 use crate::reconcile::SERVICE_NAME_LABEL;
+use crate::service_state::ServiceStates;
 use futures::{Stream, StreamExt, stream};
 use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -90,8 +91,9 @@ pub struct Caches {
     pub service_slices: ServiceSlices,
     /// Which of them have listed.
     pub listed: Listed,
-    /// Per Service, the Node changes that mattered to it (kept by the fan-out).
-    pub node_epochs: Arc<NodeEpochs>,
+    /// What the controller keeps per Service: the fan-out counts Node changes in it, and a
+    /// Service's deletion (or absence from a relist) forgets it.
+    pub states: Arc<ServiceStates>,
     triggers: broadcast::Sender<ObjectRef<Service>>,
 }
 
@@ -120,7 +122,7 @@ impl Caches {
             service_slices: ServiceSlices::new(slices.clone()),
             slices,
             listed: Listed::default(),
-            node_epochs: Arc::default(),
+            states: Arc::default(),
             triggers: broadcast::channel(TRIGGER_BUFFER).0,
         });
         let ns = options.namespace.as_deref();
@@ -152,7 +154,7 @@ impl Caches {
             self.services.clone(),
             self.slices.clone(),
             cluster,
-            self.node_epochs.clone(),
+            self.states.clone(),
         );
         move |caches, event| {
             if let Some(inventory) = &inventory {
@@ -256,12 +258,17 @@ where
 
 /// What a Service event requests: the Service when it changes, and every Service at the end
 /// of a (re)list, which reaches the store whole only then (so no request names a Service the
-/// store does not hold yet).
+/// store does not hold yet). A deleted Service is forgotten, and so is every Service a relist
+/// no longer holds (its deletion happened while the watch was down).
 fn on_service_event(caches: &Caches, event: &watcher::Event<Service>) {
     match event {
         watcher::Event::Apply(svc) => caches.request(ObjectRef::from_obj(svc)),
+        watcher::Event::Delete(svc) => caches.states.forget(&ObjectRef::from_obj(svc)),
         watcher::Event::InitDone => {
-            for svc in every_service(&caches.services) {
+            let services = every_service(&caches.services);
+            let listed: std::collections::HashSet<&ObjectRef<Service>> = services.iter().collect();
+            caches.states.retain(|svc| listed.contains(svc));
+            for svc in services {
                 caches.request(svc);
             }
         }

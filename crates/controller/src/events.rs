@@ -8,8 +8,9 @@
 //! What it does not do: rate-limit or spam-filter (the reconcile's backoff bounds the rate),
 //! or survive a restart (a restarted controller starts new series, as client-go does).
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::{Event as K8sEvent, EventSeries};
@@ -74,7 +75,7 @@ impl Publisher {
         // Not held across the API call: one Service's reconciles never run concurrently, so
         // two publishes of one key do not race.
         let prior = {
-            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            let mut seen = self.seen.lock();
             seen.retain(|_, s| s.last + CORRELATION_WINDOW > now);
             seen.get(&key).cloned()
         };
@@ -106,10 +107,7 @@ impl Publisher {
                 }
             }
         };
-        self.seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, entry);
+        self.seen.lock().insert(key, entry);
         Ok(())
     }
 

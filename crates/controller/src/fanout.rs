@@ -14,11 +14,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
+use parking_lot::Mutex;
 use slb_model::{ClusterContext, node_change_matters};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::reconcile::SERVICE_NAME_LABEL;
+use crate::service_state::ServiceStates;
 
 /// Maps Node watch events to the Services whose backends they change.
 pub struct NodeFanout {
@@ -26,39 +28,7 @@ pub struct NodeFanout {
     slices: Store<EndpointSlice>,
     cluster: ClusterContext,
     state: Mutex<Seen>,
-    epochs: Arc<NodeEpochs>,
-}
-
-/// Per Service (`namespace/name`), how many Node changes mattered to it: part of the
-/// reconcile's fast-path fingerprint, so node churn that does not concern a Service (most of
-/// it, in a big cluster) does not cost it a full reconcile.
-#[derive(Debug, Default)]
-pub struct NodeEpochs(Mutex<HashMap<String, u64>>);
-
-impl NodeEpochs {
-    /// The count for `key`.
-    pub fn get(&self, key: &str) -> u64 {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Forgets `key` (its Service is no longer ours).
-    pub fn remove(&self, key: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
-    }
-
-    fn bump(&self, key: String) {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key)
-            .or_default() += 1;
-    }
+    states: Arc<ServiceStates>,
 }
 
 /// The last version of each node this fan-out saw, and where a (re)list stands.
@@ -71,20 +41,81 @@ struct Seen {
     listed_once: bool,
 }
 
+/// A node's version before and after one event.
+type Change = (String, Option<Node>, Option<Node>);
+
+impl Seen {
+    /// What `event` changed: `(node, version before, version now)` for each node, `None`
+    /// standing for absent. Only a relist after the first list reports changes for listed
+    /// nodes; its end reports the nodes it no longer lists as deleted.
+    /// The end of a (re)list: the nodes it did not list are gone.
+    fn end_of_list(&mut self) -> Vec<Change> {
+        let listed = self.listing.take().unwrap_or_default();
+        self.listed_once = true;
+        let gone: Vec<String> = self
+            .nodes
+            .keys()
+            .filter(|n| !listed.contains(*n))
+            .cloned()
+            .collect();
+        gone.into_iter()
+            .map(|name| {
+                let before = self.nodes.remove(&name);
+                (name, before, None)
+            })
+            .collect()
+    }
+
+    fn changes(&mut self, event: &watcher::Event<Node>) -> Vec<Change> {
+        let seen = self;
+        match event {
+            watcher::Event::Init => {
+                seen.listing = Some(BTreeSet::new());
+                Vec::new()
+            }
+            watcher::Event::InitApply(node) => {
+                let name = node.name_any();
+                if let Some(listing) = seen.listing.as_mut() {
+                    listing.insert(name.clone());
+                }
+                let now = trimmed(node);
+                let before = seen.nodes.insert(name.clone(), now.clone());
+                if seen.listed_once {
+                    vec![(name, before, Some(now))]
+                } else {
+                    Vec::new()
+                }
+            }
+            watcher::Event::InitDone => seen.end_of_list(),
+            watcher::Event::Apply(node) => {
+                let name = node.name_any();
+                let now = trimmed(node);
+                let before = seen.nodes.insert(name.clone(), now.clone());
+                vec![(name, before, Some(now))]
+            }
+            watcher::Event::Delete(node) => {
+                let name = node.name_any();
+                let before = seen.nodes.remove(&name);
+                vec![(name, before, None)]
+            }
+        }
+    }
+}
+
 impl NodeFanout {
     /// A fan-out reading the informer caches of Services and EndpointSlices.
     pub fn new(
         services: Store<Service>,
         slices: Store<EndpointSlice>,
         cluster: ClusterContext,
-        epochs: Arc<NodeEpochs>,
+        states: Arc<ServiceStates>,
     ) -> Self {
         Self {
             services,
             slices,
             cluster,
             state: Mutex::default(),
-            epochs,
+            states,
         }
     }
 
@@ -93,55 +124,7 @@ impl NodeFanout {
     /// compares each node with the version seen before it, and treats nodes that are no
     /// longer listed as deleted.
     pub fn on_event(&self, event: &watcher::Event<Node>) -> Vec<ObjectRef<Service>> {
-        let changes: Vec<(String, Option<Node>, Option<Node>)> = {
-            let mut seen = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            match event {
-                watcher::Event::Init => {
-                    seen.listing = Some(BTreeSet::new());
-                    Vec::new()
-                }
-                watcher::Event::InitApply(node) => {
-                    let name = node.name_any();
-                    if let Some(listing) = seen.listing.as_mut() {
-                        listing.insert(name.clone());
-                    }
-                    let now = trimmed(node);
-                    let before = seen.nodes.insert(name.clone(), now.clone());
-                    if seen.listed_once {
-                        vec![(name, before, Some(now))]
-                    } else {
-                        Vec::new()
-                    }
-                }
-                watcher::Event::InitDone => {
-                    let listed = seen.listing.take().unwrap_or_default();
-                    seen.listed_once = true;
-                    let gone: Vec<String> = seen
-                        .nodes
-                        .keys()
-                        .filter(|n| !listed.contains(*n))
-                        .cloned()
-                        .collect();
-                    gone.into_iter()
-                        .map(|name| {
-                            let before = seen.nodes.remove(&name);
-                            (name, before, None)
-                        })
-                        .collect()
-                }
-                watcher::Event::Apply(node) => {
-                    let name = node.name_any();
-                    let now = trimmed(node);
-                    let before = seen.nodes.insert(name.clone(), now.clone());
-                    vec![(name, before, Some(now))]
-                }
-                watcher::Event::Delete(node) => {
-                    let name = node.name_any();
-                    let before = seen.nodes.remove(&name);
-                    vec![(name, before, None)]
-                }
-            }
-        };
+        let changes = self.state.lock().changes(event);
         let mut affected = HashSet::new();
         for (name, before, now) in changes {
             affected.extend(self.affected(&name, before.as_ref(), now.as_ref()));
@@ -174,8 +157,7 @@ impl NodeFanout {
             tracing::debug!(node = %name, services = affected.len(), "node change reconciles");
         }
         for svc in &affected {
-            let ns = svc.namespace.clone().unwrap_or_default();
-            self.epochs.bump(format!("{ns}/{}", svc.name));
+            self.states.bump_node_epoch(svc);
         }
         affected
     }

@@ -18,10 +18,11 @@ use k8s_openapi::api::core::v1::{Node, NodeAddress, NodeSpec, NodeStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::ResourceExt;
 use kube::runtime::watcher;
+use parking_lot::Mutex;
 use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 /// Where registered nodes go.
 #[async_trait]
@@ -97,7 +98,7 @@ impl InventorySync {
     }
 
     fn unsent<N: Borrow<Node>>(&self, nodes: &[N]) -> Vec<Node> {
-        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = self.sent.lock();
         nodes
             .iter()
             .map(Borrow::borrow)
@@ -123,7 +124,7 @@ impl InventorySync {
         match self.inventory.0.put(&pending).await {
             Ok(count) => {
                 tracing::info!(count, "registered nodes with the local CLB");
-                let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+                let mut sent = self.sent.lock();
                 for node in &pending {
                     sent.insert(node.name_any(), registered(node));
                 }
@@ -175,32 +176,19 @@ impl InventorySync {
     fn to_send(&self, event: &watcher::Event<Node>) -> Option<Vec<Node>> {
         let nodes = match event {
             watcher::Event::Init => {
-                *self.listing.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+                *self.listing.lock() = Some(Vec::new());
                 return None;
             }
             watcher::Event::InitApply(node) => {
-                if let Some(listing) = self
-                    .listing
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_mut()
-                {
+                if let Some(listing) = self.listing.lock().as_mut() {
                     listing.push(trimmed(node));
                 }
                 return None;
             }
-            watcher::Event::InitDone => self
-                .listing
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .unwrap_or_default(),
+            watcher::Event::InitDone => self.listing.lock().take().unwrap_or_default(),
             watcher::Event::Apply(node) => vec![node.clone()],
             watcher::Event::Delete(node) => {
-                self.sent
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&node.name_any());
+                self.sent.lock().remove(&node.name_any());
                 return None;
             }
         };

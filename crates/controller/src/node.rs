@@ -34,10 +34,11 @@ use k8s_openapi::api::core::v1::Node;
 use kube::ResourceExt;
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::Store;
+use parking_lot::Mutex;
 use slb_openapi::Ecs;
 use slb_openapi::ecs::Instance;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -146,7 +147,7 @@ impl NodeController {
     /// Tainted Nodes whose retry time has come.
     fn pending_init(&self) -> Vec<Arc<Node>> {
         let now = Instant::now();
-        let retries = self.retries.lock().unwrap_or_else(|e| e.into_inner());
+        let retries = self.retries.lock();
         self.nodes
             .state()
             .into_iter()
@@ -329,7 +330,7 @@ impl NodeController {
         self.writer
             .event(node, EventType::Warning, SYNC_NODE_FAILED, reason)
             .await;
-        let mut retries = self.retries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut retries = self.retries.lock();
         let delay = retries
             .get(&name)
             .map_or(FIRST_RETRY, |r| (r.delay * 2).min(MAX_RETRY));
@@ -351,7 +352,7 @@ impl NodeController {
     }
 
     fn hold(&self, name: &str, for_: Duration) {
-        let mut retries = self.retries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut retries = self.retries.lock();
         retries.insert(
             name.to_owned(),
             Retry {

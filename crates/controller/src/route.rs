@@ -89,7 +89,7 @@ pub struct RouteController {
     nodes: Store<Node>,
     listed: Listed,
     settings: RouteSettings,
-    reported: std::sync::Mutex<BTreeSet<String>>,
+    reported: parking_lot::Mutex<BTreeSet<String>>,
 }
 
 /// The Nodes' (name, instance, pod CIDR): skips Nodes being deleted and Nodes without a
@@ -374,10 +374,7 @@ impl RouteController {
             })
             .collect();
         let fresh: Vec<&plan::Conflict> = {
-            let mut reported = self
-                .reported
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut reported = self.reported.lock();
             reported.retain(|k| {
                 !k.starts_with(&format!("{table}/")) || keys.iter().any(|(key, _)| key == k)
             });

@@ -48,6 +48,7 @@ pub mod ecs;
 pub mod error;
 pub mod governor;
 pub mod lenient;
+pub mod local_admin;
 pub mod metered;
 pub mod metrics;
 pub mod paginate;

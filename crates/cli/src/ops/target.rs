@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Node;
 use slb_controller::cloud::{Cloud, CloudError, SyncOutcome};
+use slb_controller::inventory::NodeInventory;
+use slb_controller::local_inventory::LocalInventory;
 use slb_local::store::{MemoryStore, SqliteStore, Store};
 use slb_local::{DataPlane, Engine, LocalConfig, NoopDataPlane};
-use slb_model::desired::{instance_id, local_instance_id};
 use slb_model::{ClusterContext, DesiredLb, ObservedLb, PlanOptions};
 use slb_openapi::config::{ClientConfig, Credentials, EndpointOverrides, Network, Scheme};
 use slb_openapi::{Clb, Ecs, HttpClient};
@@ -88,38 +89,13 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// The ECS instance each Node stands for in a local CLB: its providerID's instance id, or the
-/// id derived from its name; at its InternalIP.
+/// The ECS instance each Node stands for in a local CLB, as the controller registers it
+/// ([`slb_controller::local_inventory::node_instances`]), in the local CLB's own type (the
+/// same JSON, so the in-process engine and `LocalPutInstances` see the same instances).
 pub fn node_instances(nodes: &[Node], vpc_id: &str) -> Vec<slb_local::model::Instance> {
-    nodes
-        .iter()
-        .filter_map(|node| {
-            let name = node.metadata.name.clone()?;
-            let ip = slb_controller::inventory::registration_ip(node)?.to_owned();
-            let id = node
-                .spec
-                .as_ref()
-                .and_then(|s| s.provider_id.as_deref())
-                .and_then(instance_id)
-                .map_or_else(|| local_instance_id(&name), str::to_owned);
-            let zone = node
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("topology.kubernetes.io/zone"))
-                .cloned()
-                .unwrap_or_default();
-            Some(slb_local::model::Instance {
-                instance_id: id,
-                private_ip_address: ip,
-                vpc_id: vpc_id.to_owned(),
-                vswitch_id: slb_local::config::DEFAULT_VSWITCH_ID.to_owned(),
-                zone_id: zone,
-                instance_name: name,
-                status: "Running".to_owned(),
-                details: Default::default(),
-            })
-        })
+    slb_controller::local_inventory::node_instances(nodes, vpc_id)
+        .into_iter()
+        .filter_map(|i| serde_json::from_value(serde_json::to_value(i).ok()?).ok())
         .collect()
 }
 
@@ -252,17 +228,12 @@ impl Target {
         let Some(client) = &self.client else {
             anyhow::bail!("--register-nodes needs --endpoint (a running `slb-ccm local serve`)");
         };
-        let instances = node_instances(nodes, &self.context.vpc_id);
-        let count = instances.len();
-        super::inventory::put(client, instances)
+        let inventory =
+            LocalInventory::new(client.clone(), &self.context.vpc_id, &self.description);
+        let count = inventory
+            .put(nodes)
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "registering the nodes with LocalPutInstances at {}: {e} (only a local CLB \
-                 server has this action)",
-                    self.description
-                )
-            })?;
+            .map_err(|e| anyhow::anyhow!("registering the nodes: {e}"))?;
         Ok(count)
     }
 

@@ -15,8 +15,9 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
+use parking_lot::RwLock;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// `(namespace, name)` of a Service, or of an EndpointSlice.
 type Key = (String, String);
@@ -124,21 +125,14 @@ impl ServiceSlices {
 
     /// Records one watch event in the index.
     pub fn apply(&self, event: &watcher::Event<EndpointSlice>) {
-        self.index
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .apply(event);
+        self.index.write().apply(event);
     }
 
     /// The slices of Service `name` in `namespace`. The store is written just before the
     /// index, so a slice may have moved on meanwhile: only those still labelled for the
     /// Service are returned.
     pub fn of(&self, namespace: &str, name: &str) -> Vec<Arc<EndpointSlice>> {
-        let names = self
-            .index
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .slices_of(namespace, name);
+        let names = self.index.read().slices_of(namespace, name);
         names
             .iter()
             .filter_map(|slice| self.store.get(&ObjectRef::new(slice).within(namespace)))

@@ -23,7 +23,7 @@ fn caches_with(names: &[&str], buffer: usize) -> Arc<Caches> {
         slices: reflector::store().0,
         service_slices: ServiceSlices::new(reflector::store().0),
         listed: Listed::default(),
-        node_epochs: Arc::default(),
+        states: Arc::default(),
         triggers: broadcast::channel(buffer).0,
     })
 }
@@ -124,4 +124,33 @@ fn a_slice_event_requests_its_service_and_a_slice_without_one_nothing() {
     on_slice_event(&caches, &watcher::Event::Delete(owned));
     on_slice_event(&caches, &watcher::Event::Apply(slice(&[])));
     assert_eq!(drain(&mut rx), ["web", "web"]);
+}
+
+#[test]
+fn a_deleted_service_is_forgotten() {
+    let caches = caches_with(&["a", "b"], 16);
+    for name in ["a", "b"] {
+        caches.states.failed(&ObjectRef::from_obj(&service(name)));
+    }
+    on_service_event(&caches, &watcher::Event::Delete(service("a")));
+    assert_eq!(caches.states.len(), 1);
+    assert_eq!(
+        caches.states.failures(&ObjectRef::from_obj(&service("b"))),
+        1
+    );
+}
+
+#[test]
+fn a_relist_forgets_the_services_it_no_longer_holds() {
+    // The store holds only "a": "gone" was deleted while the watch was down.
+    let caches = caches_with(&["a"], 16);
+    for name in ["a", "gone"] {
+        caches.states.failed(&ObjectRef::from_obj(&service(name)));
+    }
+    on_service_event(&caches, &watcher::Event::InitDone);
+    assert_eq!(caches.states.len(), 1);
+    assert_eq!(
+        caches.states.failures(&ObjectRef::from_obj(&service("a"))),
+        1
+    );
 }

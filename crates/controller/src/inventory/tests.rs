@@ -14,7 +14,7 @@ impl NodeInventory for Recorder {
             return Err("connection refused".into());
         }
         let names = nodes.iter().map(ResourceExt::name_any).collect();
-        self.puts.lock().unwrap().push(names);
+        self.puts.lock().push(names);
         Ok(nodes.len())
     }
 }
@@ -54,7 +54,7 @@ async fn nodes_are_sent_once_after_the_first_list_and_again_only_when_their_addr
     feed(&sync, &watcher::Event::InitApply(node("a", "10.0.0.1"))).await;
     feed(&sync, &watcher::Event::InitApply(node("b", "10.0.0.2"))).await;
     assert!(
-        recorder.puts.lock().unwrap().is_empty(),
+        recorder.puts.lock().is_empty(),
         "not before the list is complete"
     );
     feed(&sync, &watcher::Event::InitDone).await;
@@ -65,7 +65,7 @@ async fn nodes_are_sent_once_after_the_first_list_and_again_only_when_their_addr
         .await
         .unwrap();
     assert_eq!(
-        *recorder.puts.lock().unwrap(),
+        *recorder.puts.lock(),
         [vec!["a", "b"], vec!["b"], vec!["c"]],
         "a heartbeat of a sends nothing, nor does a reconcile when all is sent"
     );
@@ -88,7 +88,7 @@ async fn a_failed_registration_is_retried_by_the_next_reconcile() {
         .down
         .store(false, std::sync::atomic::Ordering::SeqCst);
     sync.ensure(&nodes).await.unwrap();
-    assert_eq!(*recorder.puts.lock().unwrap(), [vec!["a"]]);
+    assert_eq!(*recorder.puts.lock(), [vec!["a"]]);
 }
 
 #[tokio::test]
@@ -100,20 +100,20 @@ async fn a_standby_sends_nothing_until_it_leads_and_then_sends_the_cached_nodes(
     feed(&sync, &watcher::Event::InitDone).await;
     feed(&sync, &watcher::Event::Apply(node("b", "10.0.0.2"))).await;
     assert!(
-        recorder.puts.lock().unwrap().is_empty(),
+        recorder.puts.lock().is_empty(),
         "a standby never calls the cloud"
     );
 
     sync.activate(vec![node("a", "10.0.0.1"), node("b", "10.0.0.2")]);
     for _ in 0..100 {
-        if !recorder.puts.lock().unwrap().is_empty() {
+        if !recorder.puts.lock().is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     feed(&sync, &watcher::Event::Apply(node("c", "10.0.0.3"))).await;
     assert_eq!(
-        *recorder.puts.lock().unwrap(),
+        *recorder.puts.lock(),
         [vec!["a", "b"], vec!["c"]],
         "on leading: the cache at once, then each change"
     );
