@@ -4,8 +4,10 @@
 //! and without the local CLB's flow control (`rate_limits: "*": 90 calls per 60 s`, the
 //! documented rate of CLB's write APIs, applied to every action).
 //!
-//! Per run: N Services (Cluster policy) over M nodes are created at once; measured are the
-//! seconds until every Service has an IP, the calls the local CLB answered by action (its
+//! Per run: M nodes exist, the controller starts, and N Services (Cluster policy) are
+//! created meanwhile, 32 requests in flight (the API server allocates their NodePorts from
+//! 20000-32767, so 5,000 fit); measured are the seconds from the controller's start until a
+//! watch on the namespace has seen every Service with an IP, the calls the local CLB answered by action (its
 //! own `/metrics`, so both controllers are counted the same way; `Local*` admin calls
 //! excluded), the calls of S seconds of steady state, of one node joining, and of a restart
 //! (SIGKILL, start again, nothing to change), and the controller process's peak RSS and CPU
@@ -23,6 +25,8 @@
 
 #[path = "side_by_side/run.rs"]
 mod run;
+#[path = "side_by_side/workload.rs"]
+mod workload;
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())

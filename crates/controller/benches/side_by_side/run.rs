@@ -1,11 +1,8 @@
 //! One run of the side-by-side bench: a fresh API server and local CLB, one controller
 //! process, the phases, and the figures read from the local CLB's `/metrics` and /proc.
 
-use k8s_openapi::api::core::v1::{Node, Service};
-use kube::Api;
-use kube::api::PostParams;
-use slb_testkit::ControlPlane;
-use slb_testkit::fixtures::{load_balancer_service, node};
+use crate::workload;
+use slb_testkit::{ControlPlane, ControlPlaneOptions};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -360,55 +357,12 @@ fn usage(pid: u32) -> (f64, f64) {
     (rss, ticks / 100.0)
 }
 
-async fn create_nodes(kube: &kube::Client, from: usize, to: usize) {
-    let api: Api<Node> = Api::all(kube.clone());
-    for i in from..to {
-        let provider = format!("{REGION}.{}", instance_id(i));
-        let n = node(&format!("bench-node-{i}"), &node_ip(i), Some(&provider));
-        api.create(&PostParams::default(), &n).await.unwrap();
-    }
-}
-
-async fn create_services(kube: &kube::Client, count: usize) {
-    let api: Api<Service> = Api::namespaced(kube.clone(), "default");
-    for i in 0..count {
-        let svc = load_balancer_service("default", &format!("svc-{i}"), &[(80, 8080)]);
-        api.create(&PostParams::default(), &svc).await.unwrap();
-    }
-}
-
-/// Seconds until every Service has an IP, or `None` after the timeout.
-async fn converge(
-    kube: &kube::Client,
-    count: usize,
-    started: Instant,
-    timeout: u64,
-) -> Option<f64> {
-    let api: Api<Service> = Api::namespaced(kube.clone(), "default");
-    loop {
-        let list = api.list(&Default::default()).await.unwrap();
-        let ready = list
-            .items
-            .iter()
-            .filter(|s| {
-                s.status
-                    .as_ref()
-                    .and_then(|st| st.load_balancer.as_ref())
-                    .and_then(|lb| lb.ingress.as_ref())
-                    .is_some_and(|i| !i.is_empty())
-            })
-            .count();
-        eprint!("\r  {ready}/{count} Services have an IP   ");
-        if ready == count {
-            eprintln!();
-            return Some(started.elapsed().as_secs_f64());
-        }
-        if started.elapsed() > Duration::from_secs(timeout) {
-            eprintln!();
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+fn node_names(i: usize) -> (String, String, String) {
+    (
+        format!("bench-node-{i}"),
+        node_ip(i),
+        format!("{REGION}.{}", instance_id(i)),
+    )
 }
 
 fn by_action(calls: &BTreeMap<(String, String), u64>) -> (BTreeMap<String, u64>, u64) {
@@ -425,17 +379,23 @@ fn by_action(calls: &BTreeMap<(String, String), u64>) -> (BTreeMap<String, u64>,
 
 /// One contender on one profile, from a fresh API server and local CLB.
 pub async fn measure(contender: &Contender, profile: Profile, w: &Workload) -> Figures {
-    let cp = ControlPlane::start().await.expect("test control plane");
+    let cp = ControlPlane::start_with(ControlPlaneOptions::default().node_port_range(20000, 32767))
+        .await
+        .expect("test control plane");
     let kube = cp.client().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (endpoint, metrics) = start_local_clb(dir.path(), w, profile).await;
-    create_nodes(&kube, 0, w.nodes).await;
+    workload::create_nodes(&kube, 0..w.nodes, node_names).await;
     let (mut child, controller_metrics) =
         contender.spawn(cp.kubeconfig_path(), &endpoint, dir.path(), 1);
     let started = Instant::now();
-    create_services(&kube, w.services).await;
+    // The Services are created while the controller starts, and watched meanwhile.
+    let (_, seconds) = tokio::join!(
+        workload::create_services(&kube, w.services),
+        workload::converge(&kube, w.services, started, w.timeout_secs),
+    );
     let mut f = Figures {
-        seconds: converge(&kube, w.services, started, w.timeout_secs).await,
+        seconds,
         ..Figures::default()
     };
     let quiet = Duration::from_secs(5);
@@ -446,7 +406,7 @@ pub async fn measure(contender: &Contender, profile: Profile, w: &Workload) -> F
     tokio::time::sleep(Duration::from_secs(w.steady_secs)).await;
     let steady = total(metrics).await;
     f.steady = steady - converged;
-    create_nodes(&kube, w.nodes, w.nodes + 1).await;
+    workload::create_nodes(&kube, w.nodes..w.nodes + 1, node_names).await;
     let joined = settle(metrics, steady, Duration::from_secs(30), quiet).await;
     f.join = joined - steady;
     (f.rss_mib, f.cpu_secs) = usage(child.id());
