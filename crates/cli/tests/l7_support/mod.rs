@@ -341,6 +341,11 @@ fn endpoint_slice(ports: &[u16], pods: &[(&str, usize)]) -> Value {
 /// every Service port accepts on the VIP, and returns the VIP. Panics with apply's output
 /// when it fails.
 pub async fn apply(server: &LocalServe, nodes: &Nodes, svc: &Service<'_>) -> IpAddr {
+    apply_lb(server, nodes, svc).await.0
+}
+
+/// [`apply`], returning the CLB's id too.
+pub async fn apply_lb(server: &LocalServe, nodes: &Nodes, svc: &Service<'_>) -> (IpAddr, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("web.json");
     std::fs::write(&path, manifest(nodes, svc).to_string()).unwrap();
@@ -367,7 +372,8 @@ pub async fn apply(server: &LocalServe, nodes: &Nodes, svc: &Service<'_>) -> IpA
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: Value = serde_json::from_str(&text).unwrap();
-    let vip: IpAddr = doc["services"][0]["address"]
+    let service = &doc["services"][0];
+    let vip: IpAddr = service["address"]
         .as_str()
         .unwrap_or_else(|| panic!("no address in {doc:#}"))
         .parse()
@@ -375,7 +381,8 @@ pub async fn apply(server: &LocalServe, nodes: &Nodes, svc: &Service<'_>) -> IpA
     for port in svc.ports {
         wait_until_listening(SocketAddr::new(vip, *port)).await;
     }
-    vip
+    let id = service["load_balancer_id"].as_str().unwrap().to_owned();
+    (vip, id)
 }
 
 /// Sends `request` on a new connection (from `127.0.0.1`) and reads until the proxy closes

@@ -133,6 +133,35 @@ pub async fn connect_as(
         }
     };
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    handshake(config, to, sni).await
+}
+
+/// Connects with SNI `sni` offering TLS 1.2 with only the cipher `suites` (to see what a
+/// cipher policy refuses).
+pub async fn connect_offering(
+    to: SocketAddr,
+    sni: &str,
+    suites: &[rustls::CipherSuite],
+) -> std::io::Result<Handshake> {
+    let mut provider = ring::default_provider();
+    provider
+        .cipher_suites
+        .retain(|s| suites.contains(&s.suite()));
+    let provider = Arc::new(provider);
+    let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+        .with_no_client_auth();
+    handshake(config, to, sni).await
+}
+
+async fn handshake(
+    config: rustls::ClientConfig,
+    to: SocketAddr,
+    sni: &str,
+) -> std::io::Result<Handshake> {
     let tcp = TcpStream::connect(to).await?;
     let name = ServerName::try_from(sni.to_owned()).unwrap();
     let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
