@@ -246,6 +246,8 @@ pub struct Service<'a> {
     pub ports: &'a [u16],
     /// `Local` traffic policy with this many ready pods per node name; `Cluster` when `None`.
     pub local_pods: Option<&'a [(&'a str, usize)]>,
+    /// The ports' protocol: `TCP` (also for HTTP and HTTPS listeners) or `UDP`.
+    pub protocol: &'a str,
 }
 
 impl<'a> Service<'a> {
@@ -255,6 +257,7 @@ impl<'a> Service<'a> {
             annotations,
             ports,
             local_pods: None,
+            protocol: "TCP",
         }
     }
 }
@@ -279,7 +282,7 @@ pub fn manifest(nodes: &Nodes, svc: &Service<'_>) -> Value {
         .iter()
         .zip(&nodes.ports)
         .map(|(port, node_port)| {
-            json!({ "name": format!("p{port}"), "protocol": "TCP", "port": port,
+            json!({ "name": format!("p{port}"), "protocol": svc.protocol, "port": port,
                     "targetPort": 8080, "nodePort": node_port })
         })
         .collect();
@@ -296,7 +299,7 @@ pub fn manifest(nodes: &Nodes, svc: &Service<'_>) -> Value {
                   "selector": { "app": "web" }, "ports": ports },
     }));
     if let Some(pods) = svc.local_pods {
-        items.push(endpoint_slice(svc.ports, pods));
+        items.push(endpoint_slice(svc, pods));
     }
     json!({ "apiVersion": "v1", "kind": "List", "items": items })
 }
@@ -312,7 +315,7 @@ fn node_doc(n: &Node) -> Value {
     })
 }
 
-fn endpoint_slice(ports: &[u16], pods: &[(&str, usize)]) -> Value {
+fn endpoint_slice(svc: &Service<'_>, pods: &[(&str, usize)]) -> Value {
     let mut endpoints = Vec::new();
     let mut next = 1;
     for (node, count) in pods {
@@ -325,9 +328,10 @@ fn endpoint_slice(ports: &[u16], pods: &[(&str, usize)]) -> Value {
             next += 1;
         }
     }
-    let ports: Vec<Value> = ports
+    let ports: Vec<Value> = svc
+        .ports
         .iter()
-        .map(|p| json!({ "name": format!("p{p}"), "protocol": "TCP", "port": 8080 }))
+        .map(|p| json!({ "name": format!("p{p}"), "protocol": svc.protocol, "port": 8080 }))
         .collect();
     json!({
         "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
@@ -378,8 +382,10 @@ pub async fn apply_lb(server: &LocalServe, nodes: &Nodes, svc: &Service<'_>) -> 
         .unwrap_or_else(|| panic!("no address in {doc:#}"))
         .parse()
         .unwrap();
-    for port in svc.ports {
-        wait_until_listening(SocketAddr::new(vip, *port)).await;
+    if svc.protocol == "TCP" {
+        for port in svc.ports {
+            wait_until_listening(SocketAddr::new(vip, *port)).await;
+        }
     }
     let id = service["load_balancer_id"].as_str().unwrap().to_owned();
     (vip, id)
