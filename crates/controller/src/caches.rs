@@ -108,6 +108,8 @@ pub struct CacheOptions {
     /// Node registration with the local CLB, fed every Node event (it sends only once
     /// activated by the leader).
     pub inventory: Option<Arc<InventorySync>>,
+    /// The per-Service state the reconciles share (see [`Caches::states`]).
+    pub states: Arc<ServiceStates>,
 }
 
 impl Caches {
@@ -122,7 +124,7 @@ impl Caches {
             service_slices: ServiceSlices::new(slices.clone()),
             slices,
             listed: Listed::default(),
-            states: Arc::default(),
+            states: options.states.clone(),
             triggers: broadcast::channel(TRIGGER_BUFFER).0,
         });
         let ns = options.namespace.as_deref();

@@ -1,5 +1,5 @@
-//! The controller's own metrics: reconciles, failures by error kind, reconcile duration and
-//! leadership. Cloud calls by action and outcome are the OpenAPI client's `ApiMetrics`,
+//! The controller's own metrics: reconciles, failures by error kind, reconcile duration,
+//! Services with per-Service state, and leadership. Cloud calls by action and outcome are the OpenAPI client's `ApiMetrics`,
 //! registered next to these as `slb_controller_openapi_*`. Labels are low-cardinality by
 //! construction: no object names.
 
@@ -30,6 +30,8 @@ pub struct Metrics {
     pub leader: Gauge,
     /// Reconciles that found nothing changed since the last successful sync.
     pub fast_path: Counter,
+    /// Services the controller keeps state for (backoff, fast path, node changes).
+    pub services_tracked: Gauge,
 }
 
 impl Default for Metrics {
@@ -40,6 +42,7 @@ impl Default for Metrics {
             duration: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             leader: Gauge::default(),
             fast_path: Counter::default(),
+            services_tracked: Gauge::default(),
         }
     }
 }
@@ -65,6 +68,12 @@ impl Metrics {
             "Reconciles that found the Service, its EndpointSlices and the Nodes unchanged since \
              the last successful sync and the cached CLB fresh, and did nothing",
             m.fast_path.clone(),
+        );
+        sub.register(
+            "services_tracked",
+            "Services the controller keeps per-Service state for (retry backoff, last sync, \
+             Node changes); a Service leaves when it is deleted or stops being ours",
+            m.services_tracked.clone(),
         );
         sub.register(
             "leader",

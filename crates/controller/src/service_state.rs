@@ -16,6 +16,7 @@ use crate::backoff::RetryDelays;
 use k8s_openapi::api::core::v1::Service;
 use kube::runtime::reflector::ObjectRef;
 use parking_lot::Mutex;
+use prometheus_client::metrics::gauge::Gauge;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -47,6 +48,8 @@ struct ServiceState {
 pub struct ServiceStates {
     delays: RetryDelays,
     entries: Mutex<HashMap<ObjectRef<Service>, ServiceState>>,
+    /// Set to the number of entries after every change.
+    tracked: Gauge,
 }
 
 impl ServiceStates {
@@ -55,13 +58,31 @@ impl ServiceStates {
         Self {
             delays,
             entries: Mutex::default(),
+            tracked: Gauge::default(),
         }
+    }
+
+    /// Keeps `gauge` at the number of Services with state (`slb_controller_services_tracked`).
+    #[must_use]
+    pub fn counted_in(mut self, gauge: Gauge) -> Self {
+        gauge.set(self.entries.get_mut().len().try_into().unwrap_or(i64::MAX));
+        self.tracked = gauge;
+        self
+    }
+
+    fn count(&self, entries: &HashMap<ObjectRef<Service>, ServiceState>) {
+        self.tracked
+            .set(entries.len().try_into().unwrap_or(i64::MAX));
     }
 
     /// Runs `f` on the state of `key`, created when absent, and reset first when `key`
     /// carries a uid other than the one the state belongs to (the Service was re-created).
     fn with<R>(&self, key: &ObjectRef<Service>, f: impl FnOnce(&mut ServiceState) -> R) -> R {
         let mut entries = self.entries.lock();
+        if !entries.contains_key(key) {
+            entries.insert(key.clone(), ServiceState::default());
+            self.count(&entries);
+        }
         let state = entries.entry(key.clone()).or_default();
         if let Some(uid) = &key.extra.uid
             && state.uid.as_ref() != Some(uid)
@@ -141,13 +162,18 @@ impl ServiceStates {
 
     /// Drops everything kept about `key` (whatever its uid).
     pub fn forget(&self, key: &ObjectRef<Service>) {
-        self.entries.lock().remove(key);
+        let mut entries = self.entries.lock();
+        if entries.remove(key).is_some() {
+            self.count(&entries);
+        }
     }
 
     /// Drops the state of every Service for which `keep` says no (after a relist: the
     /// Services that are gone).
     pub fn retain(&self, mut keep: impl FnMut(&ObjectRef<Service>) -> bool) {
-        self.entries.lock().retain(|key, _| keep(key));
+        let mut entries = self.entries.lock();
+        entries.retain(|key, _| keep(key));
+        self.count(&entries);
     }
 
     /// How many Services have state.

@@ -8,6 +8,7 @@
 
 use super::{RunError, SHUTDOWN_GRACE, Settings};
 use crate::admin::{self, Readiness};
+use crate::backoff::RetryDelays;
 use crate::caches::{CacheOptions, Caches};
 use crate::cloud::Cloud;
 use crate::inventory::InventorySync;
@@ -16,6 +17,7 @@ use crate::node::NodeController;
 use crate::node::writes::NodeWriter;
 use crate::reconcile::{Context, error_policy, reconcile};
 use crate::route::RouteController;
+use crate::service_state::ServiceStates;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Service;
 use kube::runtime::controller::{Config, Controller};
@@ -51,11 +53,13 @@ pub async fn run_controller(
         .inventory
         .clone()
         .map(|i| Arc::new(InventorySync::new(i)));
+    let states = ServiceStates::new(RetryDelays::default());
     let options = CacheOptions {
         namespace: settings.namespace.clone(),
         cluster: settings.cluster.clone(),
         readiness,
         inventory: inventory.clone(),
+        states: Arc::new(states.counted_in(metrics.services_tracked.clone())),
     };
     let caches = Caches::start(&client, &options, &caches_stop);
     let lost = CancellationToken::new();

@@ -110,3 +110,17 @@ fn a_success_after_forget_does_not_bring_the_service_back() {
     states.set_synced(&web, None);
     assert!(states.is_empty());
 }
+
+#[test]
+fn the_gauge_follows_the_number_of_services_with_state() {
+    let gauge = Gauge::default();
+    let states = ServiceStates::default().counted_in(gauge.clone());
+    states.failed(&key("a", "a"));
+    states.bump_node_epoch(&key("b", "b"));
+    states.failed(&key("a", "a"));
+    assert_eq!(gauge.get(), 2);
+    states.forget(&key("a", "a"));
+    assert_eq!(gauge.get(), 1);
+    states.retain(|_| false);
+    assert_eq!(gauge.get(), 0);
+}
