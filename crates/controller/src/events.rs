@@ -65,6 +65,7 @@ impl Publisher {
     ///
     /// # Errors
     /// The API server's answer to the create or patch.
+    #[tracing::instrument(level = "debug", skip_all, fields(object = ?reference.name, reason = %ev.reason), err)]
     pub async fn publish(
         &self,
         ev: &Event,

@@ -5,6 +5,8 @@
 //! (`service.k8s.alibaba/loadbalancer-id`, the spec hash) and slb-ccm's record of the
 //! additional tags it applied (`slb-ccm/applied-resource-tags`).
 //!
+//! Each write is a `debug` tracing span naming the Service (with the error, if any).
+//!
 //! Finalizer and label writes are JSON merge patches that carry the `resourceVersion` they were
 //! computed from, so a concurrent change makes the API server answer 409 instead of one write
 //! silently undoing another; the caller re-reads from its cache and tries again. Labels go
@@ -28,6 +30,7 @@ pub const FIELD_MANAGER: &str = "slb-ccm";
 ///
 /// # Errors
 /// The API error; 409 means the Service changed since `svc` was read.
+#[tracing::instrument(level = "debug", skip_all, fields(service = %svc.name_any()), err)]
 pub async fn add_finalizer(api: &Api<Service>, svc: &Service) -> Result<Service, kube::Error> {
     if svc.finalizers().iter().any(|f| f == FINALIZER) {
         return Ok(svc.clone());
@@ -41,6 +44,7 @@ pub async fn add_finalizer(api: &Api<Service>, svc: &Service) -> Result<Service,
 ///
 /// # Errors
 /// The API error; 409 means the Service changed since `svc` was read.
+#[tracing::instrument(level = "debug", skip_all, fields(service = %svc.name_any()), err)]
 pub async fn remove_finalizer(api: &Api<Service>, svc: &Service) -> Result<Service, kube::Error> {
     if !svc.finalizers().iter().any(|f| f == FINALIZER) {
         return Ok(svc.clone());
@@ -57,6 +61,7 @@ pub async fn remove_finalizer(api: &Api<Service>, svc: &Service) -> Result<Servi
 ///
 /// # Errors
 /// The API error; 409 means the Service changed since `svc` was read.
+#[tracing::instrument(level = "debug", skip_all, fields(service = %svc.name_any()), err)]
 pub async fn set_labels(
     api: &Api<Service>,
     svc: &Service,
@@ -86,6 +91,7 @@ pub async fn set_labels(
 ///
 /// # Errors
 /// The API error; 409 means the Service changed since `svc` was read.
+#[tracing::instrument(level = "debug", skip_all, fields(service = %svc.name_any()), err)]
 pub async fn record_applied_tags(
     api: &Api<Service>,
     svc: &Service,
@@ -181,6 +187,7 @@ pub fn same_ingress(current: &[LoadBalancerIngress], wanted: &[LoadBalancerIngre
 ///
 /// # Errors
 /// The API error.
+#[tracing::instrument(level = "debug", skip_all, fields(service = %svc.name_any()), err)]
 pub async fn set_ingress(
     api: &Api<Service>,
     svc: &Service,

@@ -59,6 +59,7 @@ impl NodeWriter {
     ///
     /// # Errors
     /// The API server's refusal.
+    #[tracing::instrument(level = "debug", skip_all, fields(node = %node), err)]
     pub async fn set_addresses(
         &self,
         node: &str,
@@ -76,6 +77,7 @@ impl NodeWriter {
     ///
     /// # Errors
     /// The API server's refusal, `409 Conflict` when the Node changed meanwhile.
+    #[tracing::instrument(level = "debug", skip_all, fields(node = %node.name_any()), err)]
     pub async fn apply(&self, node: &Node, change: &NodeChange) -> Result<(), kube::Error> {
         let mut metadata = json!({"resourceVersion": node.resource_version()});
         if !change.labels.is_empty() {
@@ -100,6 +102,7 @@ impl NodeWriter {
     }
 
     /// Deletes the Node (its instance was released) and reports it.
+    #[tracing::instrument(level = "debug", skip_all, fields(node = %node.name_any()))]
     pub async fn delete(&self, node: &Node) {
         let name = node.name_any();
         match self.api.delete(&name, &DeleteParams::default()).await {
