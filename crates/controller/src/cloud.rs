@@ -290,6 +290,7 @@ impl Cloud {
     ///
     /// # Errors
     /// A refused plan (nothing called) or the first failing call.
+    #[tracing::instrument(level = "debug", skip_all, fields(lb = %desired.default_name, ?known_id, dry_run), err)]
     pub async fn sync(
         &self,
         desired: DesiredLb,
@@ -309,6 +310,7 @@ impl Cloud {
     ///
     /// # Errors
     /// As [`Cloud::sync`].
+    #[tracing::instrument(level = "debug", skip_all, fields(lb = %desired.default_name, dry_run), err)]
     pub async fn sync_new(
         &self,
         desired: DesiredLb,
