@@ -13,39 +13,78 @@ mod listener;
 
 pub use listener::{ListenerUpdate, NewListener};
 
+use std::fmt;
+
 use crate::state::LoadBalancer;
+use crate::types::Protocol;
+
+/// The object a refused write names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Object {
+    /// A CLB, by id.
+    LoadBalancer(String),
+    /// A listener, by port and protocol.
+    Listener(u16, Protocol),
+    /// A vServer group, by id.
+    Group(String),
+    /// A domain extension, by id.
+    DomainExtension(String),
+    /// The domain extension of a domain (lower case) on a listener port.
+    Domain(u16, String),
+}
+
+impl fmt::Display for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Object::LoadBalancer(id) => write!(f, "loadbalancer {id}"),
+            Object::Listener(port, protocol) => write!(f, "listener {port}/{protocol}"),
+            Object::Group(id) => write!(f, "group {id}"),
+            Object::DomainExtension(id) => write!(f, "domain extension {id}"),
+            Object::Domain(port, domain) => write!(f, "domain extension for {domain} on {port}"),
+        }
+    }
+}
+
+/// A state rule a write breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// `ListenerForward` and `ForwardPort` are set only when an HTTP listener is created.
+    RedirectIsCreationOnly,
+    /// An HTTP listener with `ListenerForward` on takes no Set (`Operation.NotAllowed`).
+    ForwardingListenerTakesNoSet,
+    /// A vServer group a listener uses cannot be deleted.
+    GroupInUse,
+    /// An HTTPS listener an HTTP listener redirects to cannot be deleted.
+    RedirectTargetInUse,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rule::RedirectIsCreationOnly => {
+                "ListenerForward and ForwardPort are set only when the listener is created"
+            }
+            Rule::ForwardingListenerTakesNoSet => {
+                "a listener with ListenerForward on takes no Set (Operation.NotAllowed)"
+            }
+            Rule::GroupInUse => "a listener still uses the vServer group",
+            Rule::RedirectTargetInUse => "an HTTP listener redirects to this HTTPS listener",
+        })
+    }
+}
 
 /// Why a write cannot be applied to the state it meets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// The write names a CLB, listener, group or domain extension that does not exist.
-    #[error("{what} does not exist")]
-    Missing {
-        /// What is missing, e.g. `listener 80/tcp`.
-        what: String,
-    },
+    #[error("{0} does not exist")]
+    Missing(Object),
     /// The write creates something that is already there.
-    #[error("{what} already exists")]
-    AlreadyExists {
-        /// What exists, e.g. `listener 80/tcp`.
-        what: String,
-    },
+    #[error("{0} already exists")]
+    AlreadyExists(Object),
     /// The CLB refuses this write in the state it is in.
-    #[error("not allowed: {why}")]
-    NotAllowed {
-        /// The rule it breaks.
-        why: &'static str,
-    },
-}
-
-impl Refusal {
-    pub(crate) fn missing(what: impl Into<String>) -> Self {
-        Refusal::Missing { what: what.into() }
-    }
-
-    pub(crate) fn exists(what: impl Into<String>) -> Self {
-        Refusal::AlreadyExists { what: what.into() }
-    }
+    #[error("not allowed: {0}")]
+    NotAllowed(Rule),
 }
 
 /// The values of a `CreateLoadBalancer` call (`None` = not sent).
@@ -133,7 +172,7 @@ pub fn delete_load_balancer(state: &mut Option<LoadBalancer>, id: &str) -> Resul
             *state = None;
             Ok(())
         }
-        _ => Err(Refusal::missing(format!("loadbalancer {id}"))),
+        _ => Err(Refusal::Missing(Object::LoadBalancer(id.to_owned()))),
     }
 }
 
@@ -229,7 +268,8 @@ mod tests {
     fn deleting_another_clb_is_refused_and_changes_nothing() {
         let mut state = Some(create_load_balancer(new_lb(), "lb-1", "10.0.0.7"));
         let refused = delete_load_balancer(&mut state, "lb-2");
-        assert!(matches!(refused, Err(Refusal::Missing { .. })));
+        let lb_2 = Object::LoadBalancer("lb-2".into());
+        assert_eq!(refused, Err(Refusal::Missing(lb_2)));
         assert!(state.is_some());
         delete_load_balancer(&mut state, "lb-1").unwrap();
         assert_eq!(state, None);

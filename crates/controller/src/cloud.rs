@@ -121,7 +121,10 @@ fn answered_ids(executed: &Executed) -> Option<CreatedIds> {
         groups: executed.groups.clone(),
         domain_extensions: executed.domain_extensions.clone(),
     };
-    let empty = ids.load_balancer.as_ref().is_some_and(|(id, _)| id.is_empty())
+    let empty = ids
+        .load_balancer
+        .as_ref()
+        .is_some_and(|(id, _)| id.is_empty())
         || ids.groups.values().any(String::is_empty)
         || ids.domain_extensions.values().any(String::is_empty);
     (!empty).then_some(ids)

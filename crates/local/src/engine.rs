@@ -35,6 +35,7 @@ mod eip;
 mod health;
 mod lb;
 mod listener;
+mod refusal;
 mod regions;
 mod render;
 mod security;

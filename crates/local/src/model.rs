@@ -12,6 +12,7 @@ mod eip;
 mod route;
 pub use eip::Eip;
 mod security;
+mod shared;
 pub use route::{RouteEntryRecord, RouteTable};
 pub use security::{
     Acl, AclEntry, CaCertificate, CertificateFacts, DomainExtension, SecurityRecords,

@@ -2,7 +2,7 @@
 //! member writes. Members are identified by [`BackendServer::key`] (`ServerId` and `Port`,
 //! plus `ServerIp` for ENI/ECI members), as the CLB does.
 
-use super::Refusal;
+use super::{Object, Refusal, Rule};
 use crate::state::{LoadBalancer, VServerGroup};
 use crate::types::BackendServer;
 
@@ -18,7 +18,7 @@ impl LoadBalancer {
         members: &[BackendServer],
     ) -> Result<(), Refusal> {
         if self.group_by_id(id).is_some() {
-            return Err(Refusal::exists(format!("group {id}")));
+            return Err(Refusal::AlreadyExists(Object::Group(id.to_owned())));
         }
         let mut group = VServerGroup {
             vserver_group_id: id.to_owned(),
@@ -38,9 +38,7 @@ impl LoadBalancer {
     pub fn delete_group(&mut self, id: &str) -> Result<(), Refusal> {
         self.group_mut(id)?;
         if self.listeners.iter().any(|l| l.vserver_group_id == id) {
-            return Err(Refusal::NotAllowed {
-                why: "a listener still uses the vServer group",
-            });
+            return Err(Refusal::NotAllowed(Rule::GroupInUse));
         }
         self.vserver_groups.retain(|g| g.vserver_group_id != id);
         Ok(())
@@ -101,7 +99,7 @@ impl LoadBalancer {
         self.vserver_groups
             .iter_mut()
             .find(|g| g.vserver_group_id == id)
-            .ok_or_else(|| Refusal::missing(format!("group {id}")))
+            .ok_or_else(|| Refusal::Missing(Object::Group(id.to_owned())))
     }
 }
 
@@ -117,7 +115,7 @@ fn add(group: &mut Vec<BackendServer>, members: &[BackendServer]) {
 #[cfg(test)]
 mod tests {
     use crate::state::LoadBalancer;
-    use crate::transitions::Refusal;
+    use crate::transitions::{Object, Refusal, Rule};
     use crate::types::{BackendServer, BackendType};
 
     fn member(server: &str, weight: u32, description: &str) -> BackendServer {
@@ -170,7 +168,10 @@ mod tests {
     fn member_writes_to_a_missing_group_are_refused() {
         let mut lb = lb_with_group();
         let refused = lb.add_members("rsp-9", &[member("i-1", 1, "")]);
-        assert_eq!(refused, Err(Refusal::missing("group rsp-9")));
+        assert_eq!(
+            refused,
+            Err(Refusal::Missing(Object::Group("rsp-9".into())))
+        );
     }
 
     #[test]
@@ -186,10 +187,10 @@ mod tests {
             attributes: Default::default(),
             domain_extensions: Vec::new(),
         });
-        assert!(matches!(
+        assert_eq!(
             lb.delete_group("rsp-1"),
-            Err(Refusal::NotAllowed { .. })
-        ));
+            Err(Refusal::NotAllowed(Rule::GroupInUse))
+        );
         lb.listeners.clear();
         lb.delete_group("rsp-1").unwrap();
         assert!(lb.vserver_groups.is_empty());

@@ -7,7 +7,7 @@
 //! listener takes no Set; an HTTPS listener an HTTP listener redirects to cannot be deleted;
 //! a domain is on a listener at most once.
 
-use super::Refusal;
+use super::{Object, Refusal, Rule};
 use crate::state::{DomainExtension, Listener, LoadBalancer};
 use crate::types::{ListenerAttributes, Protocol};
 
@@ -45,10 +45,6 @@ pub struct ListenerUpdate {
     pub attributes: ListenerAttributes,
 }
 
-fn name(port: u16, protocol: Protocol) -> String {
-    format!("listener {port}/{protocol}")
-}
-
 impl LoadBalancer {
     /// `CreateLoadBalancer…Listener`: the listener is created `stopped`.
     ///
@@ -61,7 +57,10 @@ impl LoadBalancer {
             .iter()
             .any(|l| l.listener_port == new.port && l.listener_protocol.clashes_with(new.protocol));
         if clash {
-            return Err(Refusal::exists(name(new.port, new.protocol)));
+            return Err(Refusal::AlreadyExists(Object::Listener(
+                new.port,
+                new.protocol,
+            )));
         }
         self.check_group(new.vserver_group_id.as_deref())?;
         self.listeners.push(Listener {
@@ -86,8 +85,8 @@ impl LoadBalancer {
         let (port, protocol) = (update.port, update.protocol);
         self.check_group(update.vserver_group_id.as_deref())?;
         let l = self.listener_mut(port, protocol)?;
-        if let Some(why) = set_refusal(l, &update.attributes) {
-            return Err(Refusal::NotAllowed { why });
+        if let Some(rule) = set_refusal(l, &update.attributes) {
+            return Err(Refusal::NotAllowed(rule));
         }
         if let Some(id) = &update.vserver_group_id {
             l.vserver_group_id.clone_from(id);
@@ -133,9 +132,7 @@ impl LoadBalancer {
                 && l.attributes.forward_port == Some(port)
         });
         if target {
-            return Err(Refusal::NotAllowed {
-                why: "an HTTP listener redirects to this HTTPS listener",
-            });
+            return Err(Refusal::NotAllowed(Rule::RedirectTargetInUse));
         }
         self.listeners
             .retain(|l| (l.listener_port, l.listener_protocol) != (port, protocol));
@@ -158,7 +155,7 @@ impl LoadBalancer {
         let l = self.listener_mut(port, Protocol::Https)?;
         let domain = domain.to_ascii_lowercase();
         if l.domain_extensions.iter().any(|d| d.domain == domain) {
-            return Err(Refusal::exists(format!("domain extension for {domain}")));
+            return Err(Refusal::AlreadyExists(Object::Domain(port, domain)));
         }
         l.domain_extensions.push(DomainExtension {
             domain_extension_id: id.to_owned(),
@@ -191,7 +188,7 @@ impl LoadBalancer {
     fn check_group(&self, id: Option<&str>) -> Result<(), Refusal> {
         match id {
             Some(id) if !id.is_empty() && self.group_by_id(id).is_none() => {
-                Err(Refusal::missing(format!("group {id}")))
+                Err(Refusal::Missing(Object::Group(id.to_owned())))
             }
             _ => Ok(()),
         }
@@ -201,7 +198,7 @@ impl LoadBalancer {
         self.listeners
             .iter_mut()
             .find(|l| l.listener_port == port && l.listener_protocol == protocol)
-            .ok_or_else(|| Refusal::missing(name(port, protocol)))
+            .ok_or(Refusal::Missing(Object::Listener(port, protocol)))
     }
 
     fn extension_mut(&mut self, id: &str) -> Result<(&mut Listener, usize), Refusal> {
@@ -214,21 +211,21 @@ impl LoadBalancer {
                     .position(|d| d.domain_extension_id == id)?;
                 Some((l, i))
             })
-            .ok_or_else(|| Refusal::missing(format!("domain extension {id}")))
+            .ok_or_else(|| Refusal::Missing(Object::DomainExtension(id.to_owned())))
     }
 }
 
 /// Why the CLB refuses a Set with `attributes` on `listener`, if it does: redirect settings
 /// are creation-only, and a forwarding HTTP listener takes no Set at all.
-fn set_refusal(listener: &Listener, attributes: &ListenerAttributes) -> Option<&'static str> {
+fn set_refusal(listener: &Listener, attributes: &ListenerAttributes) -> Option<Rule> {
     if listener.listener_protocol != Protocol::Http {
         return None;
     }
     if attributes.listener_forward.is_some() || attributes.forward_port.is_some() {
-        return Some("ListenerForward and ForwardPort are set only when the listener is created");
+        return Some(Rule::RedirectIsCreationOnly);
     }
     (listener.attributes.listener_forward == Some(true))
-        .then_some("a listener with ListenerForward on takes no Set (Operation.NotAllowed)")
+        .then_some(Rule::ForwardingListenerTakesNoSet)
 }
 
 #[cfg(test)]

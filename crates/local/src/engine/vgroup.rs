@@ -10,6 +10,7 @@ use slb_openapi::error::{ApiError, codes};
 use slb_openapi::params::{ParamReader, Params};
 use slb_openapi::types::{BackendServer, BackendType};
 
+use super::refusal::refused;
 use super::render::{backends as render_backends, iso_time, tags as render_tags, wrap};
 use super::tags::merge_tags;
 use super::{Ctx, Outcome, State, ensure_unlocked, find_lb};
@@ -123,14 +124,9 @@ fn read_servers(
     Ok(list)
 }
 
-/// Adds (or replaces, by member identity) resolved backends into `group`.
-fn add_members(group: &mut VServerGroup, new: Vec<Backend>) {
-    for b in new {
-        match group.backends.iter_mut().find(|m| m.same_member(&b)) {
-            Some(m) => *m = b,
-            None => group.backends.push(b),
-        }
-    }
+/// The shared form of resolved backends, for a member transition.
+fn shared(backends: &[Backend]) -> Vec<slb_clb_state::BackendServer> {
+    backends.iter().map(Backend::shared).collect()
 }
 
 /// A member key for removal: weight and description do not matter.
@@ -186,15 +182,9 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
             "at most 80 characters",
         ));
     }
-    let mut group = VServerGroup {
-        id: Ctx::new_id("rsp"),
-        name,
-        create_time_ms: cx.now_ms,
-        backends: Vec::new(),
-        tags: Default::default(),
-    };
+    let mut tags = std::collections::BTreeMap::new();
     merge_tags(
-        &mut group.tags,
+        &mut tags,
         &r.tags(&["Tag"])?,
         cx.config.quotas.tags_per_resource,
     )?;
@@ -203,11 +193,15 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
         .iter()
         .map(|b| resolve(state, original, b))
         .collect::<Result<Vec<_>, _>>()?;
-    add_members(&mut group, resolved);
+    let id = Ctx::new_id("rsp");
     let mut lb = original.clone();
-    lb.vserver_groups.push(group);
-    check_quota(cx, &lb)?;
+    lb.transition(|s| s.create_group(&id, &name, &shared(&resolved)))
+        .map_err(refused)?;
     let i = lb.vserver_groups.len() - 1;
+    let group = &mut lb.vserver_groups[i];
+    group.create_time_ms = cx.now_ms;
+    group.tags = tags;
+    check_quota(cx, &lb)?;
     Ok(members_outcome(lb, i, cx))
 }
 
@@ -215,12 +209,9 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
 pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
     let (lb, i) = find_group(state, params)?;
     ensure_unlocked(lb)?;
-    let id = &lb.vserver_groups[i].id;
-    if lb.listeners.iter().any(|l| l.vserver_group_id == *id) {
-        return Err(codes::RSPOOL_VIP_EXIST.error());
-    }
     let mut lb = lb.clone();
-    lb.vserver_groups.remove(i);
+    let id = lb.vserver_groups[i].id.clone();
+    lb.transition(|s| s.delete_group(&id)).map_err(refused)?;
     Ok(Outcome::put_lb(lb))
 }
 
@@ -308,7 +299,9 @@ pub(crate) fn add_backends(
         .iter()
         .map(|b| resolve(state, &lb, b))
         .collect::<Result<Vec<_>, _>>()?;
-    add_members(&mut lb.vserver_groups[i], resolved);
+    let id = lb.vserver_groups[i].id.clone();
+    lb.transition(|s| s.add_members(&id, &shared(&resolved)))
+        .map_err(refused)?;
     check_quota(cx, &lb)?;
     Ok(members_outcome(lb, i, cx))
 }
@@ -323,9 +316,9 @@ pub(crate) fn remove_backends(
     let requested = read_servers(cx, params, "BackendServers")?
         .ok_or_else(|| ApiError::missing_parameter("BackendServers"))?;
     let keys: Vec<Backend> = requested.iter().map(key_of).collect();
-    lb.vserver_groups[i]
-        .backends
-        .retain(|m| !keys.iter().any(|k| k.same_member(m)));
+    let id = lb.vserver_groups[i].id.clone();
+    lb.transition(|s| s.remove_members(&id, &shared(&keys)))
+        .map_err(refused)?;
     Ok(members_outcome(lb, i, cx))
 }
 
@@ -341,25 +334,39 @@ pub(crate) fn set_attribute(
     if name.is_none() && servers.is_none() {
         return Err(ApiError::missing_parameter("VServerGroupName"));
     }
-    let g = &mut lb.vserver_groups[i];
-    if let Some(name) = name {
-        g.name = name;
-    }
-    for b in servers.unwrap_or_default() {
-        let key = key_of(&b);
-        if let Some(m) = g.backends.iter_mut().find(|m| m.same_member(&key)) {
-            if let Some(w) = b.weight {
-                if w > 100 {
-                    return Err(ApiError::invalid_parameter("Weight", "must be 0–100"));
-                }
-                m.weight = w;
-            }
-            if !b.description.is_empty() {
-                m.description = b.description.clone();
-            }
+    let changes = member_changes(&lb.vserver_groups[i], &servers.unwrap_or_default())?;
+    let id = lb.vserver_groups[i].id.clone();
+    lb.transition(|s| {
+        if let Some(name) = &name {
+            s.rename_group(&id, name)?;
         }
-    }
+        s.modify_members(&id, &changes)
+    })
+    .map_err(refused)?;
     Ok(members_outcome(lb, i, cx))
+}
+
+/// The members a `SetVServerGroupAttribute` changes, in shared form: a member sent without
+/// a weight keeps its weight (and one sent without a description keeps its description).
+fn member_changes(
+    group: &VServerGroup,
+    servers: &[BackendServer],
+) -> Result<Vec<slb_clb_state::BackendServer>, ApiError> {
+    let mut out = Vec::new();
+    for b in servers {
+        let mut key = key_of(b);
+        let Some(m) = group.backends.iter().find(|m| m.same_member(&key)) else {
+            continue;
+        };
+        let weight = b.weight.unwrap_or(m.weight);
+        if weight > 100 {
+            return Err(ApiError::invalid_parameter("Weight", "must be 0–100"));
+        }
+        key.weight = weight;
+        key.description.clone_from(&b.description);
+        out.push(key.shared());
+    }
+    Ok(out)
 }
 
 /// `ModifyVServerGroupBackendServers`: replaces `OldBackendServers` by `NewBackendServers`.
@@ -377,10 +384,12 @@ pub(crate) fn modify_backends(
         .map(|b| resolve(state, &lb, b))
         .collect::<Result<Vec<_>, _>>()?;
     let keys: Vec<Backend> = old.iter().map(key_of).collect();
-    lb.vserver_groups[i]
-        .backends
-        .retain(|m| !keys.iter().any(|k| k.same_member(m)));
-    add_members(&mut lb.vserver_groups[i], resolved);
+    let id = lb.vserver_groups[i].id.clone();
+    lb.transition(|s| {
+        s.remove_members(&id, &shared(&keys))?;
+        s.add_members(&id, &shared(&resolved))
+    })
+    .map_err(refused)?;
     check_quota(cx, &lb)?;
     Ok(members_outcome(lb, i, cx))
 }

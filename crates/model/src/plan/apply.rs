@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use slb_clb_state::transitions::{self, ListenerUpdate, NewListener, NewLoadBalancer, Refusal};
+use slb_clb_state::transitions::{
+    self, ListenerUpdate, NewListener, NewLoadBalancer, Object, Refusal,
+};
 
 use super::{Action, CreateLoadBalancer, GroupRef, LbRef, ListenerParams, Plan};
 use crate::observed::ObservedLb;
@@ -131,9 +133,7 @@ impl Step<'_> {
         })?;
         match r {
             Some(LbRef::Id(id)) if *id != lb.load_balancer_id => {
-                Err(self.refused(Refusal::Missing {
-                    what: format!("loadbalancer {id}"),
-                }))
+                Err(self.refused(Refusal::Missing(Object::LoadBalancer(id.clone()))))
             }
             _ => Ok(lb),
         }

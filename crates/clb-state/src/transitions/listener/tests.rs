@@ -1,6 +1,7 @@
 //! Listener and domain-extension transitions, one rule per test.
 
 use super::*;
+use crate::transitions::{Object, Rule};
 
 fn new(protocol: Protocol, port: u16) -> NewListener {
     NewListener {
@@ -46,7 +47,8 @@ fn tcp_and_http_share_a_port_space_and_udp_has_its_own() {
     let mut lb = LoadBalancer::default();
     lb.create_listener(new(Protocol::Tcp, 80)).unwrap();
     let clash = lb.create_listener(new(Protocol::Http, 80));
-    assert!(matches!(clash, Err(Refusal::AlreadyExists { .. })));
+    let http_80 = Object::Listener(80, Protocol::Http);
+    assert_eq!(clash, Err(Refusal::AlreadyExists(http_80)));
     lb.create_listener(new(Protocol::Udp, 80)).unwrap();
     assert_eq!(lb.listeners.len(), 2);
 }
@@ -60,7 +62,7 @@ fn a_listener_on_a_group_of_another_clb_is_refused() {
     };
     assert_eq!(
         lb.create_listener(on_group),
-        Err(Refusal::missing("group rsp-elsewhere"))
+        Err(Refusal::Missing(Object::Group("rsp-elsewhere".into())))
     );
     assert!(lb.listeners.is_empty());
 }
@@ -92,7 +94,10 @@ fn redirect_settings_are_creation_only() {
     lb.create_listener(new(Protocol::Https, 443)).unwrap();
     lb.create_listener(new(Protocol::Http, 80)).unwrap();
     let refused = lb.set_listener(&update(Protocol::Http, 80, redirect(443)));
-    assert!(matches!(refused, Err(Refusal::NotAllowed { .. })));
+    assert_eq!(
+        refused,
+        Err(Refusal::NotAllowed(Rule::RedirectIsCreationOnly))
+    );
     assert_eq!(lb.listeners[1].attributes.listener_forward, None);
 }
 
@@ -110,9 +115,12 @@ fn a_forwarding_listener_takes_no_set_and_pins_its_target() {
         ..ListenerAttributes::default()
     };
     let set = lb.set_listener(&update(Protocol::Http, 80, idle));
-    assert!(matches!(set, Err(Refusal::NotAllowed { .. })));
+    assert_eq!(
+        set,
+        Err(Refusal::NotAllowed(Rule::ForwardingListenerTakesNoSet))
+    );
     let delete = lb.delete_listener(443, Protocol::Https);
-    assert!(matches!(delete, Err(Refusal::NotAllowed { .. })));
+    assert_eq!(delete, Err(Refusal::NotAllowed(Rule::RedirectTargetInUse)));
     lb.delete_listener(80, Protocol::Http).unwrap();
     lb.delete_listener(443, Protocol::Https).unwrap();
     assert!(lb.listeners.is_empty());
@@ -123,7 +131,7 @@ fn writes_to_a_missing_listener_are_refused() {
     let mut lb = LoadBalancer::default();
     assert_eq!(
         lb.stop_listener(80, Protocol::Udp),
-        Err(Refusal::missing("listener 80/udp"))
+        Err(Refusal::Missing(Object::Listener(80, Protocol::Udp)))
     );
 }
 
@@ -134,7 +142,8 @@ fn a_domain_is_on_a_listener_once_and_its_certificate_can_change() {
     lb.create_domain_extension(443, "de-1", "A.example.com", "cert-a")
         .unwrap();
     let again = lb.create_domain_extension(443, "de-2", "a.example.com", "cert-b");
-    assert!(matches!(again, Err(Refusal::AlreadyExists { .. })));
+    let a = Object::Domain(443, "a.example.com".into());
+    assert_eq!(again, Err(Refusal::AlreadyExists(a)));
     lb.set_domain_extension("de-1", "cert-new").unwrap();
     let d = &lb.listeners[0].domain_extensions;
     assert_eq!(
@@ -144,7 +153,7 @@ fn a_domain_is_on_a_listener_once_and_its_certificate_can_change() {
     lb.delete_domain_extension("de-1").unwrap();
     assert_eq!(
         lb.delete_domain_extension("de-1"),
-        Err(Refusal::missing("domain extension de-1"))
+        Err(Refusal::Missing(Object::DomainExtension("de-1".into())))
     );
 }
 
@@ -153,5 +162,6 @@ fn domain_extensions_need_an_https_listener() {
     let mut lb = LoadBalancer::default();
     lb.create_listener(new(Protocol::Http, 443)).unwrap();
     let refused = lb.create_domain_extension(443, "de-1", "a.example.com", "cert-a");
-    assert_eq!(refused, Err(Refusal::missing("listener 443/https")));
+    let https_443 = Object::Listener(443, Protocol::Https);
+    assert_eq!(refused, Err(Refusal::Missing(https_443)));
 }
