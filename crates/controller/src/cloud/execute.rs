@@ -1,18 +1,23 @@
-//! Runs a [`Plan`]: each [`Action`] becomes one OpenAPI call through `dispatch_clb`, with the
-//! ids that did not exist when the plan was made (the CLB it creates, the groups it creates)
-//! filled in from earlier responses.
+//! Runs a [`Plan`]: each [`Action`] becomes one typed request (built once, from the plan's
+//! values, by `wire`'s conversions and slb-openapi's request types) and one call of the
+//! matching `Clb` method; the ids that did not exist when the plan was made (the CLB it
+//! creates, the groups and domain extensions it creates) are read from the typed responses
+//! of earlier calls.
 //!
 //! Actions run one after another in plan order: the order is the dependency order, and the
 //! CLB API refuses concurrent writes to one instance (`BackendServer.configuring`) anyway.
 //! The first failure stops the run; the next sync re-observes and plans what is left.
 
 use super::CloudError;
-use super::wire::{backend_servers_json, listener_params, write_tags};
+use super::wire::{backend_servers, non_empty, on_off, parse_opt, parse_req, tags};
 use slb_model::Plan;
-use slb_model::plan::{Action, GroupRef, LbRef, ListenerParams};
-use slb_model::types::Protocol;
-use slb_openapi::{Clb, Params, dispatch_clb};
+use slb_model::plan::{Action, CreateLoadBalancer, GroupRef, LbRef};
+use slb_openapi::clb::*;
+use slb_openapi::types::ResourceType;
+use slb_openapi::{ApiError, Clb};
 use std::collections::BTreeMap;
+
+mod listener;
 
 /// What a run produced.
 #[derive(Debug, Default)]
@@ -33,345 +38,349 @@ pub struct Executed {
 /// The first failing call, naming the action.
 pub async fn execute(clb: &dyn Clb, region: &str, plan: &Plan) -> Result<Executed, CloudError> {
     let mut run = Run {
-        region,
-        created: None,
-        groups: BTreeMap::new(),
-        domain_extensions: BTreeMap::new(),
+        clb,
+        region: Some(region.to_owned()),
+        done: Executed::default(),
     };
-    let mut calls = 0;
     for action in &plan.actions {
         let name = action.api_name();
-        let params = run.params(action)?;
         tracing::debug!(action = name, "calling");
-        let response =
-            dispatch_clb(clb, name, &params)
-                .await
-                .map_err(|source| CloudError::Api {
-                    action: name,
-                    source,
-                })?;
-        calls += 1;
-        run.record(action, &response);
+        run.call(action).await.map_err(|e| match e {
+            Failure::Api(source) => CloudError::Api {
+                action: name,
+                source,
+            },
+            Failure::Unresolved(what) => CloudError::Unresolved { what },
+        })?;
+        run.done.calls += 1;
     }
-    let created = run.created.map(|lb| (lb.id, lb.address));
-    Ok(Executed {
-        created,
-        groups: run.groups,
-        domain_extensions: run.domain_extensions,
-        calls,
-    })
+    Ok(run.done)
 }
 
-struct CreatedLb {
-    id: String,
-    address: String,
+/// Why one action failed: the call, or an id the plan refers to before it exists.
+enum Failure {
+    Api(ApiError),
+    Unresolved(String),
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
 }
 
 struct Run<'a> {
-    region: &'a str,
-    created: Option<CreatedLb>,
-    /// Groups created in this run: name → id.
-    groups: BTreeMap<String, String>,
-    /// Domain extensions created in this run: (port, domain) → id.
-    domain_extensions: BTreeMap<(u16, String), String>,
+    clb: &'a dyn Clb,
+    region: Option<String>,
+    done: Executed,
 }
 
 impl Run<'_> {
-    fn lb(&self, r: &LbRef) -> Result<String, CloudError> {
+    fn lb(&self, r: &LbRef) -> Result<String, Failure> {
         match r {
             LbRef::Id(id) => Ok(id.clone()),
             LbRef::Created => self
+                .done
                 .created
                 .as_ref()
-                .map(|lb| lb.id.clone())
-                .ok_or_else(|| CloudError::Unresolved {
-                    what: "the CLB to be created".into(),
-                }),
+                .map(|(id, _)| id.clone())
+                .ok_or_else(|| Failure::Unresolved("the CLB to be created".into())),
         }
     }
 
-    fn group(&self, r: &GroupRef) -> Result<String, CloudError> {
+    fn group(&self, r: &GroupRef) -> Result<String, Failure> {
         match r {
             GroupRef::Id(id) => Ok(id.clone()),
-            GroupRef::Pending(name) => {
-                self.groups
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| CloudError::Unresolved {
-                        what: format!("vServer group {name}"),
-                    })
-            }
+            GroupRef::Pending(name) => self
+                .done
+                .groups
+                .get(name)
+                .cloned()
+                .ok_or_else(|| Failure::Unresolved(format!("vServer group {name}"))),
         }
     }
 
-    fn record(&mut self, action: &Action, response: &serde_json::Value) {
-        let field = |k: &str| {
-            response
-                .get(k)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        match action {
-            Action::CreateLoadBalancer(_) => {
-                self.created = Some(CreatedLb {
-                    id: field("LoadBalancerId"),
-                    address: field("Address"),
-                });
-            }
-            Action::CreateVServerGroup {
-                vserver_group_name, ..
-            } => {
-                self.groups
-                    .insert(vserver_group_name.clone(), field("VServerGroupId"));
-            }
-            Action::CreateDomainExtension {
-                listener_port,
-                domain,
-                ..
-            } => {
-                self.domain_extensions
-                    .insert((*listener_port, domain.clone()), field("DomainExtensionId"));
-            }
-            _ => {}
-        }
-    }
-
-    fn params(&self, action: &Action) -> Result<Params, CloudError> {
-        let mut p = Params::new();
-        p.insert("RegionId".into(), self.region.to_owned());
-        let mut set = |k: &str, v: String| {
-            p.insert(k.to_owned(), v);
-        };
+    /// One action: the load balancer's own calls here, groups and listeners below.
+    async fn call(&mut self, action: &Action) -> Result<(), Failure> {
+        let region = self.region.clone();
         match action {
             Action::CreateLoadBalancer(c) => {
-                set("AddressType", c.address_type.clone());
-                set("AddressIPVersion", c.address_ip_version.clone());
-                set("LoadBalancerName", c.load_balancer_name.clone());
-                set("InstanceChargeType", c.instance_charge_type.clone());
-                set("DeleteProtection", on_off(c.delete_protection));
-                set(
-                    "ModificationProtectionStatus",
-                    c.modification_protection_status.clone(),
-                );
-                set("ClientToken", c.client_token.clone());
-                let optional = [
-                    ("VpcId", &c.vpc_id),
-                    ("VSwitchId", &c.vswitch_id),
-                    ("Address", &c.address),
-                    ("MasterZoneId", &c.master_zone_id),
-                    ("SlaveZoneId", &c.slave_zone_id),
-                    ("LoadBalancerSpec", &c.load_balancer_spec),
-                    ("InternetChargeType", &c.internet_charge_type),
-                    ("ResourceGroupId", &c.resource_group_id),
-                    (
-                        "ModificationProtectionReason",
-                        &c.modification_protection_reason,
-                    ),
-                ];
-                for (k, v) in optional {
-                    if let Some(v) = v {
-                        set(k, v.clone());
-                    }
-                }
-                if let Some(b) = c.bandwidth {
-                    set("Bandwidth", b.to_string());
-                }
-                write_tags(&c.tags, &mut p);
+                let resp = self
+                    .clb
+                    .create_load_balancer(&create_request(region, c)?)
+                    .await?;
+                self.done.created = Some((resp.load_balancer_id, resp.address));
             }
             Action::SetLoadBalancerName {
                 load_balancer,
                 load_balancer_name,
             } => {
-                set("LoadBalancerId", self.lb(load_balancer)?);
-                set("LoadBalancerName", load_balancer_name.clone());
+                let req = SetLoadBalancerNameRequest {
+                    region_id: region,
+                    load_balancer_id: self.lb(load_balancer)?,
+                    load_balancer_name: load_balancer_name.clone(),
+                };
+                self.clb.set_load_balancer_name(&req).await?;
             }
+            Action::DeleteLoadBalancer { load_balancer_id } => {
+                let req = DeleteLoadBalancerRequest {
+                    region_id: region,
+                    load_balancer_id: load_balancer_id.clone(),
+                };
+                self.clb.delete_load_balancer(&req).await?;
+            }
+            Action::TagResources { .. } | Action::UntagResources { .. } => {
+                self.call_tags(action).await?;
+            }
+            Action::ModifyLoadBalancerInternetSpec { .. }
+            | Action::ModifyLoadBalancerInstanceSpec { .. }
+            | Action::ModifyLoadBalancerInstanceChargeType { .. }
+            | Action::SetLoadBalancerDeleteProtection { .. }
+            | Action::SetLoadBalancerModificationProtection { .. } => {
+                self.call_modify(action).await?;
+            }
+            Action::CreateVServerGroup { .. }
+            | Action::AddVServerGroupBackendServers { .. }
+            | Action::RemoveVServerGroupBackendServers { .. }
+            | Action::SetVServerGroupAttribute { .. }
+            | Action::DeleteVServerGroup { .. } => self.call_group(action).await?,
+            _ => self.call_listener(action).await?,
+        }
+        Ok(())
+    }
+
+    /// The billing and protection setters.
+    async fn call_modify(&mut self, action: &Action) -> Result<(), Failure> {
+        let region_id = self.region.clone();
+        match action {
             Action::ModifyLoadBalancerInternetSpec {
                 load_balancer,
                 internet_charge_type,
                 bandwidth,
             } => {
-                set("LoadBalancerId", self.lb(load_balancer)?);
-                if let Some(t) = internet_charge_type {
-                    set("InternetChargeType", t.clone());
-                }
-                if let Some(b) = bandwidth {
-                    set("Bandwidth", b.to_string());
-                }
+                let internet_charge_type = internet_charge_type.as_deref().unwrap_or_default();
+                let req = ModifyLoadBalancerInternetSpecRequest {
+                    region_id,
+                    load_balancer_id: self.lb(load_balancer)?,
+                    internet_charge_type: parse_opt("InternetChargeType", internet_charge_type)?,
+                    bandwidth: *bandwidth,
+                    ..Default::default()
+                };
+                self.clb.modify_load_balancer_internet_spec(&req).await?;
             }
             Action::ModifyLoadBalancerInstanceSpec {
                 load_balancer,
                 load_balancer_spec,
             } => {
-                set("LoadBalancerId", self.lb(load_balancer)?);
-                set("LoadBalancerSpec", load_balancer_spec.clone());
+                let req = ModifyLoadBalancerInstanceSpecRequest {
+                    region_id,
+                    load_balancer_id: self.lb(load_balancer)?,
+                    load_balancer_spec: load_balancer_spec.clone(),
+                    ..Default::default()
+                };
+                self.clb.modify_load_balancer_instance_spec(&req).await?;
             }
             Action::ModifyLoadBalancerInstanceChargeType {
                 load_balancer,
                 instance_charge_type,
             } => {
-                set("LoadBalancerId", self.lb(load_balancer)?);
-                set("InstanceChargeType", instance_charge_type.clone());
+                let req = ModifyLoadBalancerInstanceChargeTypeRequest {
+                    region_id,
+                    load_balancer_id: self.lb(load_balancer)?,
+                    instance_charge_type: parse_req("InstanceChargeType", instance_charge_type)?,
+                    ..Default::default()
+                };
+                self.clb
+                    .modify_load_balancer_instance_charge_type(&req)
+                    .await?;
             }
+            _ => self.call_protection(action).await?,
+        }
+        Ok(())
+    }
+
+    /// Delete and modification protection.
+    async fn call_protection(&mut self, action: &Action) -> Result<(), Failure> {
+        let region_id = self.region.clone();
+        match action {
             Action::SetLoadBalancerDeleteProtection {
                 load_balancer,
                 delete_protection,
             } => {
-                set("LoadBalancerId", self.lb(load_balancer)?);
-                set("DeleteProtection", on_off(*delete_protection));
+                let req = SetLoadBalancerDeleteProtectionRequest {
+                    region_id,
+                    load_balancer_id: self.lb(load_balancer)?,
+                    delete_protection: on_off(*delete_protection),
+                };
+                self.clb.set_load_balancer_delete_protection(&req).await?;
             }
             Action::SetLoadBalancerModificationProtection {
                 load_balancer,
                 modification_protection_status,
                 modification_protection_reason,
             } => {
-                set("LoadBalancerId", self.lb(load_balancer)?);
-                set(
-                    "ModificationProtectionStatus",
-                    modification_protection_status.clone(),
-                );
-                if let Some(r) = modification_protection_reason {
-                    set("ModificationProtectionReason", r.clone());
-                }
+                let status = modification_protection_status.as_str();
+                let req = SetLoadBalancerModificationProtectionRequest {
+                    region_id,
+                    load_balancer_id: self.lb(load_balancer)?,
+                    modification_protection_status: parse_req(
+                        "ModificationProtectionStatus",
+                        status,
+                    )?,
+                    modification_protection_reason: modification_protection_reason
+                        .as_deref()
+                        .and_then(non_empty),
+                };
+                self.clb
+                    .set_load_balancer_modification_protection(&req)
+                    .await?;
             }
+            other => return Err(Failure::Unresolved(other.api_name().into())),
+        }
+        Ok(())
+    }
+
+    /// The CLB's tags, by the tag API (`ResourceType=instance`).
+    async fn call_tags(&mut self, action: &Action) -> Result<(), Failure> {
+        let region_id = self.region.clone();
+        match action {
             Action::TagResources {
                 load_balancer,
-                tags,
+                tags: pairs,
             } => {
-                set("ResourceType", "instance".into());
-                set("ResourceId.1", self.lb(load_balancer)?);
-                write_tags(tags, &mut p);
+                let req = TagResourcesRequest {
+                    region_id,
+                    resource_type: ResourceType::Instance,
+                    resource_ids: vec![self.lb(load_balancer)?],
+                    tags: tags(pairs),
+                };
+                self.clb.tag_resources(&req).await?;
             }
             Action::UntagResources {
                 load_balancer,
                 tag_keys,
             } => {
-                set("ResourceType", "instance".into());
-                set("ResourceId.1", self.lb(load_balancer)?);
-                for (i, k) in tag_keys.iter().enumerate() {
-                    set(&format!("TagKey.{}", i + 1), k.clone());
-                }
+                let req = UntagResourcesRequest {
+                    region_id,
+                    resource_type: ResourceType::Instance,
+                    resource_ids: vec![self.lb(load_balancer)?],
+                    tag_keys: tag_keys.clone(),
+                    all: None,
+                };
+                self.clb.untag_resources(&req).await?;
             }
+            other => return Err(Failure::Unresolved(other.api_name().into())),
+        }
+        Ok(())
+    }
+
+    /// vServer groups and their members.
+    async fn call_group(&mut self, action: &Action) -> Result<(), Failure> {
+        let region_id = self.region.clone();
+        match action {
             Action::CreateVServerGroup {
                 load_balancer,
                 vserver_group_name,
-                backend_servers,
+                backend_servers: members,
             } => {
-                set("LoadBalancerId", self.lb(load_balancer)?);
-                set("VServerGroupName", vserver_group_name.clone());
-                if !backend_servers.is_empty() {
-                    set("BackendServers", backend_servers_json(backend_servers));
-                }
-            }
-            Action::AddVServerGroupBackendServers {
-                vserver_group,
-                backend_servers,
-            }
-            | Action::RemoveVServerGroupBackendServers {
-                vserver_group,
-                backend_servers,
-            }
-            | Action::SetVServerGroupAttribute {
-                vserver_group,
-                backend_servers,
-            } => {
-                set("VServerGroupId", self.group(vserver_group)?);
-                set("BackendServers", backend_servers_json(backend_servers));
+                let req = CreateVServerGroupRequest {
+                    region_id,
+                    load_balancer_id: self.lb(load_balancer)?,
+                    vserver_group_name: non_empty(vserver_group_name),
+                    backend_servers: (!members.is_empty()).then(|| backend_servers(members)),
+                    tags: Vec::new(),
+                };
+                let resp = self.clb.create_vserver_group(&req).await?;
+                self.done
+                    .groups
+                    .insert(vserver_group_name.clone(), resp.vserver_group_id);
             }
             Action::DeleteVServerGroup { vserver_group_id } => {
-                set("VServerGroupId", vserver_group_id.clone());
+                let req = DeleteVServerGroupRequest {
+                    region_id,
+                    vserver_group_id: vserver_group_id.clone(),
+                };
+                self.clb.delete_vserver_group(&req).await?;
             }
-            Action::StartLoadBalancerListener {
-                load_balancer,
-                listener_port,
-                listener_protocol,
-            }
-            | Action::StopLoadBalancerListener {
-                load_balancer,
-                listener_port,
-                listener_protocol,
-            }
-            | Action::DeleteLoadBalancerListener {
-                load_balancer,
-                listener_port,
-                listener_protocol,
-            } => {
-                set("LoadBalancerId", self.lb(load_balancer)?);
-                set("ListenerPort", listener_port.to_string());
-                set("ListenerProtocol", listener_protocol.as_str().into());
-            }
-            Action::DeleteLoadBalancer { load_balancer_id } => {
-                set("LoadBalancerId", load_balancer_id.clone());
-            }
-            Action::CreateDomainExtension {
-                load_balancer,
-                listener_port,
-                domain,
-                server_certificate_id,
-            } => {
-                set("LoadBalancerId", self.lb(load_balancer)?);
-                set("ListenerPort", listener_port.to_string());
-                set("Domain", domain.clone());
-                set("ServerCertificateId", server_certificate_id.clone());
-            }
-            Action::SetDomainExtensionAttribute {
-                domain_extension_id,
-                server_certificate_id,
-            } => {
-                set("DomainExtensionId", domain_extension_id.clone());
-                set("ServerCertificateId", server_certificate_id.clone());
-            }
-            Action::DeleteDomainExtension {
-                domain_extension_id,
-            } => {
-                set("DomainExtensionId", domain_extension_id.clone());
-            }
-            other => {
-                let (protocol, params) =
-                    other
-                        .listener_params()
-                        .ok_or_else(|| CloudError::Unresolved {
-                            what: other.api_name().into(),
-                        })?;
-                self.listener(protocol, params, other.is_listener_create(), &mut p)?;
-            }
+            _ => self.call_members(action).await?,
         }
-        Ok(p)
+        Ok(())
     }
 
-    fn listener(
-        &self,
-        protocol: Protocol,
-        params: &ListenerParams,
-        create: bool,
-        p: &mut Params,
-    ) -> Result<(), CloudError> {
-        p.extend(listener_params(protocol, &params.attributes, create));
-        p.insert("LoadBalancerId".into(), self.lb(&params.load_balancer)?);
-        p.insert("ListenerPort".into(), params.listener_port.to_string());
-        if let Some(group) = &params.vserver_group {
-            p.insert("VServerGroupId".into(), self.group(group)?);
-            if !create {
-                p.insert("VServerGroup".into(), "on".into());
+    /// Adding, removing and replacing a group's members.
+    async fn call_members(&mut self, action: &Action) -> Result<(), Failure> {
+        let region_id = self.region.clone();
+        match action {
+            Action::AddVServerGroupBackendServers {
+                vserver_group,
+                backend_servers: members,
+            } => {
+                let req = AddVServerGroupBackendServersRequest {
+                    region_id,
+                    vserver_group_id: self.group(vserver_group)?,
+                    backend_servers: backend_servers(members),
+                };
+                self.clb.add_vserver_group_backend_servers(&req).await?;
             }
-        }
-        if let Some(d) = &params.description {
-            p.insert("Description".into(), d.clone());
-        }
-        match params.bandwidth {
-            Some(b) => {
-                p.insert("Bandwidth".into(), b.to_string());
+            Action::RemoveVServerGroupBackendServers {
+                vserver_group,
+                backend_servers: members,
+            } => {
+                let req = RemoveVServerGroupBackendServersRequest {
+                    region_id,
+                    vserver_group_id: self.group(vserver_group)?,
+                    backend_servers: backend_servers(members),
+                };
+                self.clb.remove_vserver_group_backend_servers(&req).await?;
             }
-            // Required on create for all but HTTP; -1 is "unlimited", as the reference sends.
-            None if create && protocol != Protocol::Http => {
-                p.insert("Bandwidth".into(), "-1".into());
+            Action::SetVServerGroupAttribute {
+                vserver_group,
+                backend_servers: members,
+            } => {
+                let req = SetVServerGroupAttributeRequest {
+                    region_id,
+                    vserver_group_id: self.group(vserver_group)?,
+                    vserver_group_name: None,
+                    backend_servers: Some(backend_servers(members)),
+                };
+                self.clb.set_vserver_group_attribute(&req).await?;
             }
-            None => {}
+            other => return Err(Failure::Unresolved(other.api_name().into())),
         }
         Ok(())
     }
 }
 
-fn on_off(b: bool) -> String {
-    if b { "on" } else { "off" }.into()
+/// The `CreateLoadBalancer` request of a planned create.
+fn create_request(
+    region_id: Option<String>,
+    c: &CreateLoadBalancer,
+) -> Result<CreateLoadBalancerRequest, ApiError> {
+    let opt = |v: &Option<String>| v.as_deref().and_then(non_empty);
+    let internet = c.internet_charge_type.as_deref().unwrap_or_default();
+    Ok(CreateLoadBalancerRequest {
+        region_id,
+        address_type: parse_opt("AddressType", &c.address_type)?,
+        address_ip_version: parse_opt("AddressIPVersion", &c.address_ip_version)?,
+        load_balancer_name: non_empty(&c.load_balancer_name),
+        vpc_id: opt(&c.vpc_id),
+        vswitch_id: opt(&c.vswitch_id),
+        address: opt(&c.address),
+        master_zone_id: opt(&c.master_zone_id),
+        slave_zone_id: opt(&c.slave_zone_id),
+        load_balancer_spec: opt(&c.load_balancer_spec),
+        instance_charge_type: parse_opt("InstanceChargeType", &c.instance_charge_type)?,
+        internet_charge_type: parse_opt("InternetChargeType", internet)?,
+        bandwidth: c.bandwidth,
+        pay_type: None,
+        resource_group_id: opt(&c.resource_group_id),
+        delete_protection: Some(on_off(c.delete_protection)),
+        modification_protection_status: parse_opt(
+            "ModificationProtectionStatus",
+            &c.modification_protection_status,
+        )?,
+        modification_protection_reason: opt(&c.modification_protection_reason),
+        client_token: non_empty(&c.client_token),
+        tags: tags(&c.tags),
+    })
 }

@@ -1,7 +1,7 @@
 //! Finding a Service's CLB (reuse id, known id, `kubernetes.do.not.delete` tag) and observing
 //! it as slb-model's [`ObservedLb`]: attribute, tags, listeners (with the domain extensions
-//! of HTTPS ones), vServer groups and their members, with the wire's quirks translated
-//! (charge type codes, listener attributes).
+//! of HTTPS ones), vServer groups and their members, read from the typed describe responses
+//! (the wire's quirks translated: charge type codes here, listener settings by `wire`).
 //!
 //! The tags come with the attribute (`DescribeLoadBalancerAttribute` carries every field of a
 //! `DescribeLoadBalancers` item, `Tags.Tag[]` included: slb-openapi.md §3.2), so an observation
@@ -12,12 +12,13 @@
 
 use super::{Cloud, CloudError, api, wire};
 use slb_model::observed::{ObservedDomainExtension, ObservedListener, ObservedVServerGroup};
-use slb_model::types::{BackendServer, BackendType, Protocol};
+use slb_model::types::Protocol;
 use slb_model::{DesiredLb, ObservedLb};
 use slb_openapi::clb::{
     DescribeDomainExtensionsRequest, DescribeListenersRequest,
     DescribeLoadBalancerAttributeRequest, DescribeLoadBalancersRequest,
     DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest, ListTagResourcesRequest,
+    ListenerSettings,
 };
 use slb_openapi::paginate::{
     describe_all_listeners, describe_all_load_balancers, list_all_tag_resources,
@@ -122,10 +123,10 @@ impl Cloud {
             .await
             .map_err(api("DescribeLoadBalancerListeners"))?
         {
-            let Some(protocol) = Protocol::parse(&item.listener_protocol) else {
+            let Some((protocol, settings)) = ListenerSettings::described(&item) else {
                 continue;
             };
-            let json = serde_json::to_value(&item).unwrap_or_default();
+            let protocol = wire::protocol(protocol);
             observed.listeners.push(ObservedListener {
                 listener_port: item.listener_port,
                 listener_protocol: protocol,
@@ -133,7 +134,7 @@ impl Cloud {
                 description: item.description,
                 vserver_group_id: item.vserver_group_id,
                 bandwidth: Some(item.bandwidth),
-                attributes: wire::listener_attributes(protocol, &json),
+                attributes: wire::listener_attributes(protocol, settings),
                 domain_extensions: Vec::new(),
             });
         }
@@ -164,7 +165,7 @@ impl Cloud {
             observed.vserver_groups.push(ObservedVServerGroup {
                 vserver_group_id: g.vserver_group_id,
                 vserver_group_name: g.vserver_group_name,
-                backend_servers: attr.backend_servers.iter().map(member).collect(),
+                backend_servers: attr.backend_servers.iter().map(wire::member).collect(),
             });
         }
         Ok((Some(observed), calls))
@@ -256,21 +257,5 @@ fn instance(s: &slb_openapi::clb::LoadBalancerSummary) -> ObservedLb {
             .map(|t| (t.tag_key.clone(), t.tag_value.clone()))
             .collect(),
         ..Default::default()
-    }
-}
-
-fn member(b: &slb_openapi::types::BackendServer) -> BackendServer {
-    let r#type = match b.effective_type().as_str() {
-        "eni" => BackendType::Eni,
-        "eci" => BackendType::Eci,
-        _ => BackendType::Ecs,
-    };
-    BackendServer {
-        server_id: b.server_id.clone(),
-        r#type,
-        server_ip: (!b.server_ip.is_empty()).then(|| b.server_ip.clone()),
-        port: b.port.unwrap_or(0),
-        weight: b.weight.unwrap_or(100),
-        description: b.description.clone(),
     }
 }
