@@ -44,6 +44,7 @@ mod vgroup;
 mod vpc;
 
 pub use admin::MAX_ITEMS_PER_CALL;
+pub(crate) use dispatch::Served;
 pub use dispatch::{ActionInfo, Family, action_names, lookup_action};
 pub use security::{AclView, CertificatePem, ListenerSecurity};
 
@@ -174,16 +175,32 @@ impl Ctx<'_> {
     }
 }
 
-/// A handler of one action.
+/// A handler of one action still answered from its parameter map (see `dispatch` for which;
+/// the others take their typed request through [`Served`]).
 pub(crate) type Handler = fn(&State, &Ctx<'_>, &Params) -> Result<Outcome, ApiError>;
 
 /// The LB named by `LoadBalancerId`, or `InvalidLoadBalancerId.NotFound`.
 pub(crate) fn find_lb<'s>(state: &'s State, params: &Params) -> Result<&'s LoadBalancer, ApiError> {
     let id: String = ParamReader::new(params).req(&["LoadBalancerId"])?;
+    lb_by_id(state, &id)
+}
+
+/// The LB `id` (a typed request's `LoadBalancerId`), or `InvalidLoadBalancerId.NotFound`.
+pub(crate) fn lb_by_id<'s>(state: &'s State, id: &str) -> Result<&'s LoadBalancer, ApiError> {
     state
         .load_balancers
-        .get(&id)
+        .get(id)
         .ok_or_else(|| codes::INVALID_LOAD_BALANCER_ID_NOT_FOUND.error())
+}
+
+/// Like [`lb_by_id`], for a call that modifies the LB: a `locked` LB refuses it.
+pub(crate) fn lb_by_id_for_write<'s>(
+    state: &'s State,
+    id: &str,
+) -> Result<&'s LoadBalancer, ApiError> {
+    let lb = lb_by_id(state, id)?;
+    ensure_unlocked(lb)?;
+    Ok(lb)
 }
 
 /// Like [`find_lb`], for a call that modifies the LB: a `locked` LB refuses it.
@@ -303,16 +320,52 @@ impl Engine {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Answers one action in wire form: the response body with a fresh `RequestId`.
+    /// Answers one action in wire form (the HTTP server's entry): the parameter map is parsed
+    /// once, strictly, into the action's typed request (or, for an action still answered
+    /// from the map, checked strictly and handed over), then served; the response body has a
+    /// fresh `RequestId`.
     ///
     /// # Errors
     /// The [`ApiError`] Alibaba would answer (code, status, message); `InternalError` when
     /// the store cannot commit (the change is then not applied).
     pub fn handle(&self, action: &str, params: &Params) -> Result<Value, ApiError> {
         let info = lookup_action(action).ok_or_else(|| codes::INVALID_ACTION_NOT_FOUND.error())?;
-        dispatch::check_params(action, params)?;
-        if let Some(region) = params.get("RegionId").filter(|r| !r.is_empty())
-            && *region != self.config.region
+        dispatch::refuse_by_name(action, params)?;
+        let account = params.get("AccessKeyId").map_or("", String::as_str);
+        match info.route {
+            dispatch::Route::Typed(parse_and_serve) => parse_and_serve(self, params, account),
+            dispatch::Route::Params(handler) => {
+                dispatch::check_params(action, params)?;
+                let region = params.get("RegionId").map(String::as_str);
+                self.run(info.name, region, account, |state, cx| {
+                    handler(state, cx, params)
+                })
+            }
+        }
+    }
+
+    /// Answers a typed request (in process, or after the server's parse) for `account`
+    /// (rate limits; empty in process).
+    ///
+    /// # Errors
+    /// As [`Engine::handle`].
+    pub(crate) fn serve<A: Served>(&self, req: &A, account: &str) -> Result<Value, ApiError> {
+        self.run(A::NAME, req.region_id(), account, |state, cx| {
+            req.answer(state, cx)
+        })
+    }
+
+    /// The steps every action shares: region, faults, rate limit, the handler, then the
+    /// commit (store first, then memory and data plane) and the `RequestId`.
+    fn run(
+        &self,
+        action: &str,
+        region: Option<&str>,
+        account: &str,
+        handler: impl FnOnce(&State, &Ctx<'_>) -> Result<Outcome, ApiError>,
+    ) -> Result<Value, ApiError> {
+        if let Some(region) = region.filter(|r| !r.is_empty())
+            && region != self.config.region
         {
             return Err(ApiError::service(
                 "InvalidRegionId.NotFound",
@@ -326,7 +379,6 @@ impl Engine {
         let now_ms = now_ms();
         let mut inner = self.lock();
         inner.faults.admit(action)?;
-        let account = params.get("AccessKeyId").map_or("", |k| k.as_str());
         inner
             .rate_limiter
             .admit(account, action, tokio::time::Instant::now())?;
@@ -336,12 +388,16 @@ impl Engine {
             now_ms,
             health: self.dataplane.health_source(),
         };
-        let outcome = (info.handler)(&inner.state, &cx, params)?;
+        let outcome = handler(&inner.state, &cx)?;
+        self.commit(&mut inner, action, outcome)
+    }
+
+    /// Commits an outcome's change and faults, and renders its body with a `RequestId`.
+    fn commit(&self, inner: &mut Inner, action: &str, outcome: Outcome) -> Result<Value, ApiError> {
         if let Some(faults) = outcome.faults {
             inner.faults.set(faults);
         }
         if !outcome.change.is_empty() {
-            let inner = &mut *inner;
             if let Err(err) = inner.store.commit(&outcome.change) {
                 tracing::error!(error = %err, action, "store commit failed; change not applied");
                 return Err(codes::INTERNAL_ERROR.error());

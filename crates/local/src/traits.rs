@@ -1,7 +1,9 @@
 //! The engine as the `slb_openapi::{Clb, Ecs, Vpc}` traits, in process: each typed request is
-//! flattened to its parameter map, answered by [`Engine::handle`] exactly as the HTTP server
-//! would, and the JSON body is decoded into the typed response. The controller can then hold
-//! an `Arc<dyn Clb>` that is either the HTTP client or this engine, with identical behaviour.
+//! served as it is (no parameter map: the engine's handlers take typed requests; an action
+//! not converted yet is flattened inside `dispatch`), with the same region, fault, rate-limit
+//! and commit steps as the HTTP server's, and the response body is decoded into the typed
+//! response. The controller can then hold an `Arc<dyn Clb>` that is either the HTTP client or
+//! this engine, with identical behaviour.
 //!
 //! Signatures are not checked here (there is no wire); injected latency is applied (except
 //! to the `Local*` admin actions).
@@ -14,7 +16,7 @@ use slb_openapi::ecs::*;
 use slb_openapi::error::ApiError;
 use slb_openapi::vpc::*;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Served};
 
 impl Engine {
     /// Answers a typed request in process.
@@ -22,12 +24,12 @@ impl Engine {
     /// # Errors
     /// The engine's [`ApiError`], or `SDK.InvalidResponse` if the body does not decode into
     /// the typed response (a bug in either crate).
-    pub async fn call<A: Action>(&self, req: &A) -> Result<A::Response, ApiError> {
+    pub(crate) async fn call<A: Served>(&self, req: &A) -> Result<A::Response, ApiError> {
         let latency = self.injected_latency(A::NAME);
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
-        let body = self.handle(A::NAME, &req.to_params())?;
+        let body = self.serve(req, "")?;
         serde_json::from_value(body)
             .map_err(|e| ApiError::decode(format!("{} response does not decode: {e}", A::NAME)))
     }

@@ -3,8 +3,11 @@
 //!
 //! This module holds no rules; it only routes.
 
-use super::{Handler, admin, ecs, health, lb, listener, tags, vgroup, vpc};
+use serde_json::Value;
+
+use super::{Ctx, Engine, Handler, Outcome, State};
 use super::{acl, cert, domain_ext};
+use super::{admin, ecs, health, lb, listener, tags, vgroup, vpc};
 use super::{eip, regions};
 use slb_openapi::Action;
 use slb_openapi::clb::*;
@@ -38,6 +41,25 @@ impl Family {
     }
 }
 
+/// How an action is answered.
+#[derive(Clone, Copy)]
+pub(crate) enum Route {
+    /// Parse the parameter map into the typed request (strictly) and serve that.
+    Typed(fn(&Engine, &Params, &str) -> Result<Value, ApiError>),
+    /// Answer from the parameter map (actions not converted to typed requests yet, and the
+    /// ones slb-openapi has no request type for).
+    Params(Handler),
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Typed(_) => "Typed",
+            Self::Params(_) => "Params",
+        })
+    }
+}
+
 /// One routable action.
 #[derive(Debug, Clone, Copy)]
 pub struct ActionInfo {
@@ -45,104 +67,301 @@ pub struct ActionInfo {
     pub name: &'static str,
     /// Its family.
     pub family: Family,
-    pub(crate) handler: Handler,
+    pub(crate) route: Route,
 }
 
-macro_rules! table {
-    ($($family:ident $name:literal => $handler:expr,)*) => {
-        const ACTIONS: &[ActionInfo] = &[
-            $(ActionInfo { name: $name, family: Family::$family, handler: $handler },)*
-        ];
+/// A typed action: its name is the request type's.
+const fn typed<A: Served>(family: Family) -> ActionInfo {
+    ActionInfo {
+        name: A::NAME,
+        family,
+        route: Route::Typed(parse_and_serve::<A>),
+    }
+}
+
+/// An action answered from its parameter map.
+const fn params(family: Family, name: &'static str, handler: Handler) -> ActionInfo {
+    ActionInfo {
+        name,
+        family,
+        route: Route::Params(handler),
+    }
+}
+
+/// The server's one parse: the map into `A` (strict), then the engine serves it.
+fn parse_and_serve<A: Served>(
+    engine: &Engine,
+    params: &Params,
+    account: &str,
+) -> Result<Value, ApiError> {
+    engine.serve(&A::from_params(params)?, account)
+}
+
+/// A typed request the engine answers. Actions converted to typed handlers override
+/// [`Served::answer`]; the default answers through the action's parameter-map handler (the
+/// request is flattened first: the in-process path of an action not converted yet).
+pub(crate) trait Served: Action {
+    /// Answers the request against `state`.
+    ///
+    /// # Errors
+    /// The handler's [`ApiError`].
+    fn answer(&self, state: &State, cx: &Ctx<'_>) -> Result<Outcome, ApiError> {
+        match lookup_action(Self::NAME).map(|a| a.route) {
+            Some(Route::Params(handler)) => handler(state, cx, &self.to_params()),
+            _ => Err(slb_openapi::api::not_served(Self::NAME)),
+        }
+    }
+}
+
+/// Requests still answered from their parameter map.
+macro_rules! served_by_params {
+    ($($req:ty),* $(,)?) => { $( impl Served for $req {} )* };
+}
+
+/// Requests answered by a typed handler `fn(&State, &Ctx, &Request)`.
+macro_rules! served_typed {
+    ($($req:ty => $handler:path),* $(,)?) => {
+        $(
+            impl Served for $req {
+                fn answer(&self, state: &State, cx: &Ctx<'_>) -> Result<Outcome, ApiError> {
+                    $handler(state, cx, self)
+                }
+            }
+        )*
     };
 }
 
-table! {
-    Slb "CreateLoadBalancer" => lb::create,
-    Slb "DeleteLoadBalancer" => lb::delete,
-    Slb "DescribeLoadBalancers" => lb::describe_list,
-    Slb "DescribeLoadBalancerAttribute" => lb::describe_attribute,
-    Slb "SetLoadBalancerName" => lb::set_name,
-    Slb "SetLoadBalancerDeleteProtection" => lb::set_delete_protection,
-    Slb "SetLoadBalancerModificationProtection" => lb::set_modification_protection,
-    Slb "ModifyLoadBalancerInternetSpec" => lb::modify_internet_spec,
-    Slb "ModifyLoadBalancerInstanceSpec" => lb::modify_instance_spec,
-    Slb "ModifyLoadBalancerInstanceChargeType" => lb::modify_instance_charge_type,
-    Slb "SetLoadBalancerStatus" => lb::set_status,
-    Slb "CreateLoadBalancerTCPListener" => |s, c, p| listener::create(s, c, p, "tcp"),
-    Slb "CreateLoadBalancerUDPListener" => |s, c, p| listener::create(s, c, p, "udp"),
-    Slb "CreateLoadBalancerHTTPListener" => |s, c, p| listener::create(s, c, p, "http"),
-    Slb "CreateLoadBalancerHTTPSListener" => |s, c, p| listener::create(s, c, p, "https"),
-    Slb "SetLoadBalancerTCPListenerAttribute" => |s, c, p| listener::set(s, c, p, "tcp"),
-    Slb "SetLoadBalancerUDPListenerAttribute" => |s, c, p| listener::set(s, c, p, "udp"),
-    Slb "SetLoadBalancerHTTPListenerAttribute" => |s, c, p| listener::set(s, c, p, "http"),
-    Slb "SetLoadBalancerHTTPSListenerAttribute" => |s, c, p| listener::set(s, c, p, "https"),
-    Slb "DescribeLoadBalancerTCPListenerAttribute" => |s, c, p| listener::describe_attribute(s, c, p, "tcp"),
-    Slb "DescribeLoadBalancerUDPListenerAttribute" => |s, c, p| listener::describe_attribute(s, c, p, "udp"),
-    Slb "DescribeLoadBalancerHTTPListenerAttribute" => |s, c, p| listener::describe_attribute(s, c, p, "http"),
-    Slb "DescribeLoadBalancerHTTPSListenerAttribute" => |s, c, p| listener::describe_attribute(s, c, p, "https"),
-    Slb "StartLoadBalancerListener" => listener::start,
-    Slb "StopLoadBalancerListener" => listener::stop,
-    Slb "DeleteLoadBalancerListener" => listener::delete,
-    Slb "DescribeLoadBalancerListeners" => listener::describe_list,
-    Slb "DescribeHealthStatus" => health::describe,
-    Slb "DescribeRegions" => regions::describe_regions,
-    Slb "DescribeZones" => regions::describe_zones,
-    Slb "DescribeAvailableResource" => regions::describe_available_resource,
-    Slb "CreateVServerGroup" => vgroup::create,
-    Slb "DeleteVServerGroup" => vgroup::delete,
-    Slb "DescribeVServerGroups" => vgroup::describe_list,
-    Slb "DescribeVServerGroupAttribute" => vgroup::describe_attribute,
-    Slb "AddVServerGroupBackendServers" => vgroup::add_backends,
-    Slb "RemoveVServerGroupBackendServers" => vgroup::remove_backends,
-    Slb "SetVServerGroupAttribute" => vgroup::set_attribute,
-    Slb "ModifyVServerGroupBackendServers" => vgroup::modify_backends,
-    Slb "CreateAccessControlList" => acl::create,
-    Slb "DeleteAccessControlList" => acl::delete,
-    Slb "DescribeAccessControlLists" => acl::describe_list,
-    Slb "DescribeAccessControlListAttribute" => acl::describe_attribute,
-    Slb "AddAccessControlListEntry" => acl::add_entries,
-    Slb "RemoveAccessControlListEntry" => acl::remove_entries,
-    Slb "SetAccessControlListAttribute" => acl::set_attribute,
-    Slb "UploadServerCertificate" => cert::upload_server,
-    Slb "DescribeServerCertificates" => cert::describe_server,
-    Slb "DeleteServerCertificate" => cert::delete_server,
-    Slb "SetServerCertificateName" => cert::set_server_name,
-    Slb "UploadCACertificate" => cert::upload_ca,
-    Slb "DescribeCACertificates" => cert::describe_ca,
-    Slb "DeleteCACertificate" => cert::delete_ca,
-    Slb "SetCACertificateName" => cert::set_ca_name,
-    Slb "CreateDomainExtension" => domain_ext::create,
-    Slb "DescribeDomainExtensions" => domain_ext::describe_list,
-    Slb "DescribeDomainExtensionAttribute" => domain_ext::describe_attribute,
-    Slb "SetDomainExtensionAttribute" => domain_ext::set_attribute,
-    Slb "DeleteDomainExtension" => domain_ext::delete,
-    Slb "TagResources" => tags::tag_resources,
-    Slb "UntagResources" => tags::untag_resources,
-    Slb "ListTagResources" => tags::list_tag_resources,
-    Slb "AddTags" => tags::add_tags,
-    Slb "RemoveTags" => tags::remove_tags,
-    Slb "DescribeTags" => tags::describe_tags,
-    Ecs "DescribeInstances" => ecs::describe_instances,
-    Ecs "DescribeNetworkInterfaces" => ecs::describe_network_interfaces,
-    Vpc "DescribeRouteTableList" => vpc::describe_route_table_list,
-    Vpc "DescribeRouteEntryList" => vpc::describe_route_entry_list,
-    Vpc "CreateRouteEntry" => vpc::create_route_entry,
-    Vpc "CreateRouteEntries" => vpc::create_route_entries,
-    Vpc "DeleteRouteEntry" => vpc::delete_route_entry,
-    Vpc "DeleteRouteEntries" => vpc::delete_route_entries,
-    Vpc "AllocateEipAddress" => eip::allocate_eip,
-    Vpc "AssociateEipAddress" => eip::associate,
-    Vpc "UnassociateEipAddress" => eip::unassociate,
-    Vpc "ReleaseEipAddress" => eip::release,
-    Vpc "DescribeEipAddresses" => eip::describe_eips,
-    Admin "LocalPutInstances" => admin::put_instances,
-    Admin "LocalDeleteInstances" => admin::delete_instances,
-    Admin "LocalPutNetworkInterfaces" => admin::put_network_interfaces,
-    Admin "LocalDeleteNetworkInterfaces" => admin::delete_network_interfaces,
-    Admin "LocalSetFaults" => admin::set_faults,
-    Admin "LocalDescribeFaults" => admin::describe_faults,
-    Admin "LocalSetLoadBalancerStatus" => admin::set_load_balancer_status,
-}
+const ACTIONS: &[ActionInfo] = &[
+    params(Family::Slb, "CreateLoadBalancer", lb::create),
+    params(Family::Slb, "DeleteLoadBalancer", lb::delete),
+    params(Family::Slb, "DescribeLoadBalancers", lb::describe_list),
+    params(
+        Family::Slb,
+        "DescribeLoadBalancerAttribute",
+        lb::describe_attribute,
+    ),
+    params(Family::Slb, "SetLoadBalancerName", lb::set_name),
+    params(
+        Family::Slb,
+        "SetLoadBalancerDeleteProtection",
+        lb::set_delete_protection,
+    ),
+    params(
+        Family::Slb,
+        "SetLoadBalancerModificationProtection",
+        lb::set_modification_protection,
+    ),
+    params(
+        Family::Slb,
+        "ModifyLoadBalancerInternetSpec",
+        lb::modify_internet_spec,
+    ),
+    params(
+        Family::Slb,
+        "ModifyLoadBalancerInstanceSpec",
+        lb::modify_instance_spec,
+    ),
+    params(
+        Family::Slb,
+        "ModifyLoadBalancerInstanceChargeType",
+        lb::modify_instance_charge_type,
+    ),
+    params(Family::Slb, "SetLoadBalancerStatus", lb::set_status),
+    params(Family::Slb, "CreateLoadBalancerTCPListener", |s, c, p| {
+        listener::create(s, c, p, "tcp")
+    }),
+    params(Family::Slb, "CreateLoadBalancerUDPListener", |s, c, p| {
+        listener::create(s, c, p, "udp")
+    }),
+    params(Family::Slb, "CreateLoadBalancerHTTPListener", |s, c, p| {
+        listener::create(s, c, p, "http")
+    }),
+    params(Family::Slb, "CreateLoadBalancerHTTPSListener", |s, c, p| {
+        listener::create(s, c, p, "https")
+    }),
+    params(
+        Family::Slb,
+        "SetLoadBalancerTCPListenerAttribute",
+        |s, c, p| listener::set(s, c, p, "tcp"),
+    ),
+    params(
+        Family::Slb,
+        "SetLoadBalancerUDPListenerAttribute",
+        |s, c, p| listener::set(s, c, p, "udp"),
+    ),
+    params(
+        Family::Slb,
+        "SetLoadBalancerHTTPListenerAttribute",
+        |s, c, p| listener::set(s, c, p, "http"),
+    ),
+    params(
+        Family::Slb,
+        "SetLoadBalancerHTTPSListenerAttribute",
+        |s, c, p| listener::set(s, c, p, "https"),
+    ),
+    params(
+        Family::Slb,
+        "DescribeLoadBalancerTCPListenerAttribute",
+        |s, c, p| listener::describe_attribute(s, c, p, "tcp"),
+    ),
+    params(
+        Family::Slb,
+        "DescribeLoadBalancerUDPListenerAttribute",
+        |s, c, p| listener::describe_attribute(s, c, p, "udp"),
+    ),
+    params(
+        Family::Slb,
+        "DescribeLoadBalancerHTTPListenerAttribute",
+        |s, c, p| listener::describe_attribute(s, c, p, "http"),
+    ),
+    params(
+        Family::Slb,
+        "DescribeLoadBalancerHTTPSListenerAttribute",
+        |s, c, p| listener::describe_attribute(s, c, p, "https"),
+    ),
+    params(Family::Slb, "StartLoadBalancerListener", listener::start),
+    params(Family::Slb, "StopLoadBalancerListener", listener::stop),
+    params(Family::Slb, "DeleteLoadBalancerListener", listener::delete),
+    params(
+        Family::Slb,
+        "DescribeLoadBalancerListeners",
+        listener::describe_list,
+    ),
+    params(Family::Slb, "DescribeHealthStatus", health::describe),
+    params(Family::Slb, "DescribeRegions", regions::describe_regions),
+    params(Family::Slb, "DescribeZones", regions::describe_zones),
+    params(
+        Family::Slb,
+        "DescribeAvailableResource",
+        regions::describe_available_resource,
+    ),
+    params(Family::Slb, "CreateVServerGroup", vgroup::create),
+    params(Family::Slb, "DeleteVServerGroup", vgroup::delete),
+    params(Family::Slb, "DescribeVServerGroups", vgroup::describe_list),
+    params(
+        Family::Slb,
+        "DescribeVServerGroupAttribute",
+        vgroup::describe_attribute,
+    ),
+    params(
+        Family::Slb,
+        "AddVServerGroupBackendServers",
+        vgroup::add_backends,
+    ),
+    params(
+        Family::Slb,
+        "RemoveVServerGroupBackendServers",
+        vgroup::remove_backends,
+    ),
+    params(
+        Family::Slb,
+        "SetVServerGroupAttribute",
+        vgroup::set_attribute,
+    ),
+    params(
+        Family::Slb,
+        "ModifyVServerGroupBackendServers",
+        vgroup::modify_backends,
+    ),
+    params(Family::Slb, "CreateAccessControlList", acl::create),
+    params(Family::Slb, "DeleteAccessControlList", acl::delete),
+    params(
+        Family::Slb,
+        "DescribeAccessControlLists",
+        acl::describe_list,
+    ),
+    params(
+        Family::Slb,
+        "DescribeAccessControlListAttribute",
+        acl::describe_attribute,
+    ),
+    params(Family::Slb, "AddAccessControlListEntry", acl::add_entries),
+    params(
+        Family::Slb,
+        "RemoveAccessControlListEntry",
+        acl::remove_entries,
+    ),
+    params(
+        Family::Slb,
+        "SetAccessControlListAttribute",
+        acl::set_attribute,
+    ),
+    params(Family::Slb, "UploadServerCertificate", cert::upload_server),
+    params(
+        Family::Slb,
+        "DescribeServerCertificates",
+        cert::describe_server,
+    ),
+    params(Family::Slb, "DeleteServerCertificate", cert::delete_server),
+    params(
+        Family::Slb,
+        "SetServerCertificateName",
+        cert::set_server_name,
+    ),
+    params(Family::Slb, "UploadCACertificate", cert::upload_ca),
+    params(Family::Slb, "DescribeCACertificates", cert::describe_ca),
+    params(Family::Slb, "DeleteCACertificate", cert::delete_ca),
+    params(Family::Slb, "SetCACertificateName", cert::set_ca_name),
+    typed::<CreateDomainExtensionRequest>(Family::Slb),
+    typed::<DescribeDomainExtensionsRequest>(Family::Slb),
+    typed::<DescribeDomainExtensionAttributeRequest>(Family::Slb),
+    typed::<SetDomainExtensionAttributeRequest>(Family::Slb),
+    typed::<DeleteDomainExtensionRequest>(Family::Slb),
+    params(Family::Slb, "TagResources", tags::tag_resources),
+    params(Family::Slb, "UntagResources", tags::untag_resources),
+    params(Family::Slb, "ListTagResources", tags::list_tag_resources),
+    params(Family::Slb, "AddTags", tags::add_tags),
+    params(Family::Slb, "RemoveTags", tags::remove_tags),
+    params(Family::Slb, "DescribeTags", tags::describe_tags),
+    params(Family::Ecs, "DescribeInstances", ecs::describe_instances),
+    params(
+        Family::Ecs,
+        "DescribeNetworkInterfaces",
+        ecs::describe_network_interfaces,
+    ),
+    params(
+        Family::Vpc,
+        "DescribeRouteTableList",
+        vpc::describe_route_table_list,
+    ),
+    params(
+        Family::Vpc,
+        "DescribeRouteEntryList",
+        vpc::describe_route_entry_list,
+    ),
+    params(Family::Vpc, "CreateRouteEntry", vpc::create_route_entry),
+    params(Family::Vpc, "CreateRouteEntries", vpc::create_route_entries),
+    params(Family::Vpc, "DeleteRouteEntry", vpc::delete_route_entry),
+    params(Family::Vpc, "DeleteRouteEntries", vpc::delete_route_entries),
+    params(Family::Vpc, "AllocateEipAddress", eip::allocate_eip),
+    params(Family::Vpc, "AssociateEipAddress", eip::associate),
+    params(Family::Vpc, "UnassociateEipAddress", eip::unassociate),
+    params(Family::Vpc, "ReleaseEipAddress", eip::release),
+    params(Family::Vpc, "DescribeEipAddresses", eip::describe_eips),
+    params(Family::Admin, "LocalPutInstances", admin::put_instances),
+    params(
+        Family::Admin,
+        "LocalDeleteInstances",
+        admin::delete_instances,
+    ),
+    params(
+        Family::Admin,
+        "LocalPutNetworkInterfaces",
+        admin::put_network_interfaces,
+    ),
+    params(
+        Family::Admin,
+        "LocalDeleteNetworkInterfaces",
+        admin::delete_network_interfaces,
+    ),
+    params(Family::Admin, "LocalSetFaults", admin::set_faults),
+    params(Family::Admin, "LocalDescribeFaults", admin::describe_faults),
+    params(
+        Family::Admin,
+        "LocalSetLoadBalancerStatus",
+        admin::set_load_balancer_status,
+    ),
+];
 
 /// The action named `name` (exact, case-sensitive like the service).
 pub fn lookup_action(name: &str) -> Option<&'static ActionInfo> {
@@ -154,6 +373,24 @@ pub fn action_names() -> impl Iterator<Item = &'static str> {
     ACTIONS.iter().map(|a| a.name)
 }
 
+/// Parameters refused with a message of their own before the strict parse (which would refuse
+/// them too, generically): `SetLoadBalancerHTTPListenerAttribute`'s creation-only redirect
+/// settings, and the dual-certificate forms of the domain-extension actions.
+///
+/// # Errors
+/// `InvalidParameter` naming the parameter and what to do instead.
+pub(crate) fn refuse_by_name(action: &str, params: &Params) -> Result<(), ApiError> {
+    if action == SetHttpListenerAttributeRequest::NAME {
+        listener::refuse_create_only(params)?;
+    }
+    if action == CreateDomainExtensionRequest::NAME
+        || action == SetDomainExtensionAttributeRequest::NAME
+    {
+        domain_ext::refuse_dual_cert_forms(params)?;
+    }
+    Ok(())
+}
+
 /// Parses `params` as `action`'s typed request, strictly (slb-openapi's `from_params`), and
 /// drops the result: a parameter the action does not take is refused by name instead of
 /// being ignored and answered with success. Actions without a typed request (the `Local…`
@@ -162,9 +399,6 @@ pub fn action_names() -> impl Iterator<Item = &'static str> {
 /// # Errors
 /// The parse error (`MissingParameter` / `InvalidParameter` naming the parameter).
 pub(crate) fn check_params(action: &str, params: &Params) -> Result<(), ApiError> {
-    if action == SetHttpListenerAttributeRequest::NAME {
-        listener::refuse_create_only(params)?;
-    }
     macro_rules! check {
         ($($unused:ident)? ; $($method:ident : $req:ident),* $(,)?) => {
             $(
@@ -179,3 +413,84 @@ pub(crate) fn check_params(action: &str, params: &Params) -> Result<(), ApiError
     slb_openapi::vpc_actions!(check! {});
     Ok(())
 }
+
+served_by_params!(
+    CreateLoadBalancerRequest,
+    DeleteLoadBalancerRequest,
+    DescribeLoadBalancersRequest,
+    DescribeLoadBalancerAttributeRequest,
+    SetLoadBalancerNameRequest,
+    SetLoadBalancerDeleteProtectionRequest,
+    SetLoadBalancerModificationProtectionRequest,
+    ModifyLoadBalancerInternetSpecRequest,
+    ModifyLoadBalancerInstanceSpecRequest,
+    ModifyLoadBalancerInstanceChargeTypeRequest,
+    SetLoadBalancerStatusRequest,
+    CreateTcpListenerRequest,
+    SetTcpListenerAttributeRequest,
+    DescribeTcpListenerAttributeRequest,
+    CreateUdpListenerRequest,
+    SetUdpListenerAttributeRequest,
+    DescribeUdpListenerAttributeRequest,
+    CreateHttpListenerRequest,
+    SetHttpListenerAttributeRequest,
+    DescribeHttpListenerAttributeRequest,
+    CreateHttpsListenerRequest,
+    SetHttpsListenerAttributeRequest,
+    DescribeHttpsListenerAttributeRequest,
+    StartListenerRequest,
+    StopListenerRequest,
+    DeleteListenerRequest,
+    DescribeListenersRequest,
+    DescribeHealthStatusRequest,
+    CreateVServerGroupRequest,
+    DeleteVServerGroupRequest,
+    DescribeVServerGroupsRequest,
+    DescribeVServerGroupAttributeRequest,
+    AddVServerGroupBackendServersRequest,
+    RemoveVServerGroupBackendServersRequest,
+    SetVServerGroupAttributeRequest,
+    ModifyVServerGroupBackendServersRequest,
+    TagResourcesRequest,
+    UntagResourcesRequest,
+    ListTagResourcesRequest,
+    AddTagsRequest,
+    RemoveTagsRequest,
+    DescribeTagsRequest,
+    CreateAccessControlListRequest,
+    DeleteAccessControlListRequest,
+    DescribeAccessControlListsRequest,
+    DescribeAccessControlListAttributeRequest,
+    AddAccessControlListEntryRequest,
+    RemoveAccessControlListEntryRequest,
+    SetAccessControlListAttributeRequest,
+    UploadServerCertificateRequest,
+    DescribeServerCertificatesRequest,
+    DeleteServerCertificateRequest,
+    SetServerCertificateNameRequest,
+    UploadCaCertificateRequest,
+    DescribeCaCertificatesRequest,
+    DeleteCaCertificateRequest,
+    SetCaCertificateNameRequest,
+    DescribeInstancesRequest,
+    DescribeNetworkInterfacesRequest,
+    DescribeRouteTableListRequest,
+    DescribeRouteEntryListRequest,
+    CreateRouteEntryRequest,
+    CreateRouteEntriesRequest,
+    DeleteRouteEntryRequest,
+    DeleteRouteEntriesRequest,
+    AllocateEipAddressRequest,
+    AssociateEipAddressRequest,
+    UnassociateEipAddressRequest,
+    ReleaseEipAddressRequest,
+    DescribeEipAddressesRequest,
+);
+
+served_typed!(
+    CreateDomainExtensionRequest => domain_ext::create,
+    DescribeDomainExtensionsRequest => domain_ext::describe_list,
+    DescribeDomainExtensionAttributeRequest => domain_ext::describe_attribute,
+    SetDomainExtensionAttributeRequest => domain_ext::set_attribute,
+    DeleteDomainExtensionRequest => domain_ext::delete,
+);

@@ -1,4 +1,4 @@
-//! Domain extension actions (spec part 2 §7): the extra certificates an HTTPS listener
+//! Domain extension actions (spec part 2 §7), answering their typed requests: the extra certificates an HTTPS listener
 //! serves by SNI. Create (on an HTTPS listener, a domain once per listener, an existing
 //! server certificate), describe (per listener, or one by id), change the certificate, and
 //! delete. Extensions live inside their listener, so deleting the listener or its load
@@ -9,18 +9,28 @@
 //! occurs).
 
 use serde_json::{Map, Value, json};
+use slb_openapi::clb::{
+    CreateDomainExtensionRequest, DeleteDomainExtensionRequest,
+    DescribeDomainExtensionAttributeRequest, DescribeDomainExtensionsRequest,
+    SetDomainExtensionAttributeRequest,
+};
 use slb_openapi::error::{ApiError, codes};
-use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::params::Params;
 
 use super::render::wrap;
-use super::{Ctx, Outcome, State, find_lb, find_lb_for_write};
+use super::{Ctx, Outcome, State, lb_by_id, lb_by_id_for_write};
 use crate::model::{DomainExtension, Listener, LoadBalancer};
 
 /// Domain extensions per listener in the local CLB (the service's number is not in the
 /// spec; this bounds a listener's state).
 pub(crate) const PER_LISTENER: usize = 50;
 
-fn refuse_dual_cert_forms(params: &Params) -> Result<(), ApiError> {
+/// Refuses the dual-certificate forms `ServerCertificate.N.*` / `CertificateId.N` by name
+/// (the parse step runs it; see `dispatch::refuse_by_name`).
+///
+/// # Errors
+/// `InvalidParameter` naming the first such parameter.
+pub(crate) fn refuse_dual_cert_forms(params: &Params) -> Result<(), ApiError> {
     let hit = params
         .keys()
         .find(|k| k.starts_with("ServerCertificate.") || k.starts_with("CertificateId."));
@@ -42,13 +52,12 @@ fn extension_not_exist(id: &str) -> ApiError {
 }
 
 /// The certificate a domain extension names: a server certificate that exists.
-fn check_certificate(state: &State, params: &Params) -> Result<String, ApiError> {
-    let id: String = ParamReader::new(params).req(&["ServerCertificateId"])?;
+fn check_certificate(state: &State, id: &str) -> Result<String, ApiError> {
     let sec = &state.security;
-    if sec.server_certificates.contains_key(&id) {
-        return Ok(id);
+    if sec.server_certificates.contains_key(id) {
+        return Ok(id.to_owned());
     }
-    if sec.ca_certificates.contains_key(&id) {
+    if sec.ca_certificates.contains_key(id) {
         return Err(ApiError::service(
             "CertificateTypeMismatched",
             400,
@@ -83,8 +92,7 @@ fn check_domain(raw: &str) -> Result<String, ApiError> {
 }
 
 /// The HTTPS listener on `ListenerPort` of `lb`.
-fn https_index(lb: &LoadBalancer, params: &Params) -> Result<usize, ApiError> {
-    let port: u16 = ParamReader::new(params).req(&["ListenerPort"])?;
+fn https_index(lb: &LoadBalancer, port: u16) -> Result<usize, ApiError> {
     lb.listeners
         .iter()
         .position(|l| l.port == port && l.protocol == "https")
@@ -96,11 +104,7 @@ fn https_index(lb: &LoadBalancer, params: &Params) -> Result<usize, ApiError> {
 }
 
 /// (load balancer, listener index, extension index) of a `DomainExtensionId`.
-fn locate<'s>(
-    state: &'s State,
-    params: &Params,
-) -> Result<(&'s LoadBalancer, usize, usize), ApiError> {
-    let id: String = ParamReader::new(params).req(&["DomainExtensionId"])?;
+fn locate<'s>(state: &'s State, id: &str) -> Result<(&'s LoadBalancer, usize, usize), ApiError> {
     for lb in state.load_balancers.values() {
         for (li, l) in lb.listeners.iter().enumerate() {
             if let Some(di) = l.domain_extensions.iter().position(|d| d.id == id) {
@@ -108,7 +112,7 @@ fn locate<'s>(
             }
         }
     }
-    Err(extension_not_exist(&id))
+    Err(extension_not_exist(id))
 }
 
 /// One extension in the response shape.
@@ -139,12 +143,15 @@ pub(crate) fn render_all(state: &State, l: &Listener) -> Vec<Value> {
 }
 
 /// `CreateDomainExtension`.
-pub(crate) fn create(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    refuse_dual_cert_forms(params)?;
-    let mut lb = find_lb_for_write(state, params)?.clone();
-    let i = https_index(&lb, params)?;
-    let domain = check_domain(&ParamReader::new(params).req::<String>(&["Domain"])?)?;
-    let certificate = check_certificate(state, params)?;
+pub(crate) fn create(
+    state: &State,
+    _cx: &Ctx<'_>,
+    req: &CreateDomainExtensionRequest,
+) -> Result<Outcome, ApiError> {
+    let mut lb = lb_by_id_for_write(state, &req.load_balancer_id)?.clone();
+    let i = https_index(&lb, req.listener_port)?;
+    let domain = check_domain(&req.domain)?;
+    let certificate = check_certificate(state, &req.server_certificate_id)?;
     let l = &mut lb.listeners[i];
     if l.domain_extensions.iter().any(|d| d.domain == domain) {
         return Err(ApiError::service(
@@ -178,20 +185,23 @@ pub(crate) fn create(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Ou
 pub(crate) fn set_attribute(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &SetDomainExtensionAttributeRequest,
 ) -> Result<Outcome, ApiError> {
-    refuse_dual_cert_forms(params)?;
-    let (lb, li, di) = locate(state, params)?;
+    let (lb, li, di) = locate(state, &req.domain_extension_id)?;
     super::ensure_unlocked(lb)?;
-    let certificate = check_certificate(state, params)?;
+    let certificate = check_certificate(state, &req.server_certificate_id)?;
     let mut lb = lb.clone();
     lb.listeners[li].domain_extensions[di].server_certificate_id = certificate;
     Ok(Outcome::put_lb(lb))
 }
 
 /// `DeleteDomainExtension`.
-pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let (lb, li, di) = locate(state, params)?;
+pub(crate) fn delete(
+    state: &State,
+    _cx: &Ctx<'_>,
+    req: &DeleteDomainExtensionRequest,
+) -> Result<Outcome, ApiError> {
+    let (lb, li, di) = locate(state, &req.domain_extension_id)?;
     super::ensure_unlocked(lb)?;
     let mut lb = lb.clone();
     lb.listeners[li].domain_extensions.remove(di);
@@ -202,11 +212,11 @@ pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Ou
 pub(crate) fn describe_list(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeDomainExtensionsRequest,
 ) -> Result<Outcome, ApiError> {
-    let lb = find_lb(state, params)?;
-    let l = &lb.listeners[https_index(lb, params)?];
-    let filter: Option<String> = ParamReader::new(params).opt(&["DomainExtensionId"])?;
+    let lb = lb_by_id(state, &req.load_balancer_id)?;
+    let l = &lb.listeners[https_index(lb, req.listener_port)?];
+    let filter = &req.domain_extension_id;
     let items: Vec<Value> = l
         .domain_extensions
         .iter()
@@ -220,9 +230,9 @@ pub(crate) fn describe_list(
 pub(crate) fn describe_attribute(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeDomainExtensionAttributeRequest,
 ) -> Result<Outcome, ApiError> {
-    let (lb, li, di) = locate(state, params)?;
+    let (lb, li, di) = locate(state, &req.domain_extension_id)?;
     let l = &lb.listeners[li];
     let mut body = match render(state, &l.domain_extensions[di]) {
         Value::Object(m) => m,
