@@ -150,3 +150,48 @@ fn yaml_nested_100000_deep_is_refused_before_parsing() {
         "{stderr}"
     );
 }
+
+/// [`service_and_node`] written by hand: no `metadata.uid`.
+fn without_uid(name: &str, annotations: &[(&str, &str)]) -> String {
+    service_and_node(name, annotations, 1)
+        .replace("  uid: 5a5a5a5a-0000-4000-8000-000000000002\n", "")
+}
+
+#[test]
+fn a_service_without_a_uid_is_planned_with_a_stable_placeholder_uid_it_names() {
+    let first = plan(&without_uid("web", &[]), true);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let doc: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let uid = doc["services"][0]["placeholder_uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(uid.len(), 36, "a uid's shape: {uid}");
+    let again: serde_json::Value =
+        serde_json::from_slice(&plan(&without_uid("web", &[]), true).stdout).unwrap();
+    assert_eq!(
+        again["services"][0]["placeholder_uid"],
+        uid.as_str(),
+        "stable"
+    );
+    let table = text(&plan(&without_uid("web", &[]), false));
+    assert!(table.contains(&format!("placeholder uid {uid}")), "{table}");
+    assert!(table.contains("CreateLoadBalancer"), "{table}");
+}
+
+#[test]
+fn a_service_without_a_uid_gets_every_other_problem_reported() {
+    let out = plan(&without_uid("web", &[("address-type", "somewhere")]), true);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = doc["services"][0]["errors"].as_array().unwrap();
+    let messages: Vec<String> = errors.iter().map(|e| e["message"].to_string()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("address-type")),
+        "the annotation problem is reported: {messages:?}"
+    );
+    assert!(
+        messages.iter().all(|m| !m.contains("metadata.uid")),
+        "plan does not stop at the missing uid: {messages:?}"
+    );
+}

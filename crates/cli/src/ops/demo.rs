@@ -200,7 +200,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         m.services.len(),
         args.vip_pool
     );
-    let (inputs, _) = desired_all(&m, &target);
+    let (inputs, _) = desired_all(&m, &target, true);
     let mut all_ok = true;
     for input in inputs {
         let checked = one(args, &target, &node_of, input).await?;

@@ -51,6 +51,67 @@ pub struct ServiceInput {
     pub policy: String,
     /// The desired CLB, or every problem.
     pub desired: Result<DesiredLb, Vec<ModelError>>,
+    /// The uid the Service was planned with when its manifest has none
+    /// ([`placeholder_uid`]).
+    pub placeholder_uid: Option<String>,
+}
+
+/// A stable stand-in for the `metadata.uid` a hand-written manifest lacks (the API server
+/// assigns the real one): 32 hex digits in a uid's shape, from FNV-1a hashes of
+/// `namespace/name`, so the same Service always plans with the same CLB name. Only `plan`
+/// uses it; `apply` needs the real uid, which names the CLB.
+pub fn placeholder_uid(namespace: &str, name: &str) -> String {
+    let fnv = |seed: u64| {
+        let text = format!("{namespace}/{name}");
+        text.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let hex = format!(
+        "{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x6c62_272e_07bb_0142)
+    );
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// The desired CLB of one Service. Without a `metadata.uid` it is computed with
+/// [`placeholder_uid`], so every other problem is reported too; `apply` then refuses the
+/// Service (missing uid first, then the rest), `plan` plans it and says so.
+fn desired_of(
+    service: &mut Service,
+    m: &Manifests,
+    target: &Target,
+    apply: bool,
+) -> (Result<DesiredLb, Vec<ModelError>>, Option<String>) {
+    let has_uid = service
+        .metadata
+        .uid
+        .as_deref()
+        .is_some_and(|u| !u.is_empty());
+    let placeholder = (!has_uid).then(|| {
+        let ns = service.metadata.namespace.as_deref().unwrap_or("default");
+        placeholder_uid(ns, service.metadata.name.as_deref().unwrap_or_default())
+    });
+    if let Some(uid) = &placeholder {
+        service.metadata.uid = Some(uid.clone());
+    }
+    let desired = slb_model::desired(service, &m.nodes, &m.slices, &target.context);
+    if placeholder.is_none() || !apply {
+        return (desired, placeholder);
+    }
+    let mut errors = vec![ModelError::MissingMetadata {
+        field: "metadata.uid",
+    }];
+    errors.extend(desired.err().unwrap_or_default());
+    (Err(errors), None)
 }
 
 fn service_name(s: &Service) -> String {
@@ -62,7 +123,11 @@ fn service_name(s: &Service) -> String {
 }
 
 /// The LoadBalancer Services of `m` with their desired CLBs; the names of other Services.
-pub fn desired_all(m: &Manifests, target: &Target) -> (Vec<ServiceInput>, Vec<String>) {
+pub fn desired_all(
+    m: &Manifests,
+    target: &Target,
+    apply: bool,
+) -> (Vec<ServiceInput>, Vec<String>) {
     let mut inputs = Vec::new();
     let mut skipped = Vec::new();
     for service in &m.services {
@@ -82,10 +147,12 @@ pub fn desired_all(m: &Manifests, target: &Target) -> (Vec<ServiceInput>, Vec<St
             .as_ref()
             .and_then(|s| s.external_traffic_policy.clone())
             .unwrap_or_else(|| "Cluster".to_owned());
+        let (desired, placeholder_uid) = desired_of(&mut service, m, target, apply);
         inputs.push(ServiceInput {
             name: service_name(&service),
             policy,
-            desired: slb_model::desired(&service, &m.nodes, &m.slices, &target.context),
+            desired,
+            placeholder_uid,
         });
     }
     (inputs, skipped)
@@ -150,7 +217,7 @@ pub async fn run(args: &PlanArgs, apply: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let (inputs, skipped) = desired_all(&m, &target);
+    let (inputs, skipped) = desired_all(&m, &target, apply);
     if table {
         let verb = if apply {
             "Applying to"
@@ -204,9 +271,17 @@ async fn one(target: &Target, input: ServiceInput, apply: bool, table: bool) -> 
         name,
         policy,
         desired,
+        placeholder_uid,
     } = input;
     if table {
         println!("\nService {name} (externalTrafficPolicy: {policy})");
+        if let Some(uid) = &placeholder_uid {
+            println!(
+                "  note: metadata.uid is not set (the API server assigns it): planned with the \
+                 placeholder uid {uid}, derived from {name}; the CLB name in this plan follows \
+                 from it"
+            );
+        }
     }
     let desired = match desired {
         Ok(d) => d,
@@ -221,7 +296,9 @@ async fn one(target: &Target, input: ServiceInput, apply: bool, table: bool) -> 
                 }
             }
             let errors: Vec<Value> = errors.iter().map(error_json).collect();
-            return (false, json!({ "service": name, "errors": errors }));
+            let doc =
+                json!({ "service": name, "placeholder_uid": placeholder_uid, "errors": errors });
+            return (false, doc);
         }
     };
     let mut notes: Vec<String> = desired
@@ -246,7 +323,9 @@ async fn one(target: &Target, input: ServiceInput, apply: bool, table: bool) -> 
                 }
             }
             let error = json!({ "kind": e.kind(), "message": e.to_string(), "remedy": remedy });
-            return (false, json!({ "service": name, "errors": [error] }));
+            let doc =
+                json!({ "service": name, "placeholder_uid": placeholder_uid, "errors": [error] });
+            return (false, doc);
         }
     };
     notes.extend(outcome.plan.notes.iter().map(note_text));
@@ -288,6 +367,7 @@ async fn one(target: &Target, input: ServiceInput, apply: bool, table: bool) -> 
         .collect();
     let doc = json!({
         "service": name,
+        "placeholder_uid": placeholder_uid,
         "load_balancer_id": outcome.load_balancer_id,
         "address": outcome.address,
         "notes": notes,
