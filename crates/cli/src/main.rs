@@ -39,18 +39,21 @@ Examples:
 
 With no --state or --access-key-id, plan previews against an empty in-memory local CLB, so
 every CLB is created. Nothing is ever changed. The exit code is 1 when a Service does not
-validate; every problem is listed with its fix.";
+validate; every problem is listed with its fix. A hand-written Service without metadata.uid is
+planned with a placeholder uid derived from its namespace/name (the output names it).";
 
 const APPLY_EXAMPLES: &str = "\
 Examples:
   slb-ccm apply -f examples/ --state clb.db      # a local CLB state file (created if missing)
   slb-ccm local serve --state clb.db --access-key-id ID --access-key-secret SECRET
                                                  # ...then serve it: its VIPs carry traffic
-  slb-ccm apply -f examples/ --endpoint http://127.0.0.1:9700 \\
+  slb-ccm apply -f examples/ --endpoint http://127.0.0.1:9700 --register-nodes \\
       --access-key-id ID --access-key-secret SECRET   # a running `slb-ccm local serve`
 
-A second apply with the same manifests makes no change. Against a running server, its ECS
-inventory must already list the nodes (e.g. i-local-node-a at the node's InternalIP).";
+A second apply with the same manifests changes nothing (it only describes). Against a running
+server, its ECS inventory must list the nodes (e.g. i-local-node-a at the node's InternalIP):
+add --register-nodes to put the manifests' Nodes there first (LocalPutInstances, a local CLB
+only; never sent to Alibaba Cloud).";
 
 /// Cloud controller for Kubernetes LoadBalancer Services on Alibaba Cloud CLB or the local CLB.
 #[derive(Debug, Parser)]

@@ -39,19 +39,21 @@ pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 /// Everything a reconcile needs; shared by all reconciles.
 pub struct Context {
-    /// Client for writes (finalizer, labels, status).
+    /// Client for the Service writes (finalizer, labels, status); reads come from the caches.
     pub client: Client,
-    /// The cloud.
+    /// The only way to the CLB: syncs a desired CLB (observe, plan, execute) and keeps the
+    /// cached observations the fast path checks for freshness.
     pub cloud: Cloud,
     /// Cluster id, region, VPC, local mode.
     pub cluster: ClusterContext,
     /// Batch size and backend quota.
     pub plan_options: PlanOptions,
-    /// Informer cache of Nodes.
+    /// Informer cache of Nodes: the backends are computed from it, never from a live list.
     pub nodes: Store<Node>,
     /// Informer cache of EndpointSlices, by Service.
     pub slices: crate::caches::ServiceSlices,
-    /// Which caches have listed.
+    /// Which caches have listed: no reconcile computes backends before Nodes and
+    /// EndpointSlices have.
     pub listed: crate::caches::Listed,
     /// Event publisher (a changed message is a new event).
     pub recorder: crate::events::Publisher,
@@ -64,7 +66,7 @@ pub struct Context {
     pub ingress_ip_mode: IngressIpMode,
     /// Requeue interval after a success (drift repair), before jitter.
     pub drift_interval: Duration,
-    /// Reconcile metrics.
+    /// Reconciles, failures by kind, duration and fast-path hits (`slb_controller_*`).
     pub metrics: crate::metrics::Metrics,
     /// When registering nodes (local mode): keeps the local CLB's inventory in step.
     pub inventory: Option<Arc<crate::inventory::InventorySync>>,
@@ -79,7 +81,7 @@ pub enum Error {
     /// Writing labels or status failed.
     #[error("updating the Service: {0}")]
     UpdateService(#[source] kube::Error),
-    /// The cloud sync failed.
+    /// The cloud sync failed (classified for retries and events by [`CloudError`]).
     #[error(transparent)]
     Sync(#[from] CloudError),
     /// The nodes could not be registered with the local CLB.
@@ -97,7 +99,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// Stable label for metrics.
+    /// Stable label for the `kind` of `slb_controller_reconcile_failures_total`.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Finalizer(_) => "finalizer",

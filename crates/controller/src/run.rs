@@ -43,7 +43,7 @@ pub enum RunError {
     /// The admin server could not bind.
     #[error("binding the admin server on {addr}: {source}")]
     Admin {
-        /// The address.
+        /// The address it was asked to bind (`--metrics-addr`).
         addr: SocketAddr,
         /// The I/O error.
         #[source]
@@ -61,15 +61,15 @@ pub struct Settings {
     pub cluster: ClusterContext,
     /// Batch size and backend quota.
     pub plan_options: PlanOptions,
-    /// Plan only.
+    /// Plan only: the plan becomes `DryRun` events and logs; no cloud or Service write.
     pub dry_run: bool,
     /// The `ipMode` written with a CLB's IP.
     pub ingress_ip_mode: IngressIpMode,
-    /// Drift-repair interval.
+    /// How often each Service is reconciled without a change (drift repair), ±10 %.
     pub drift_interval: Duration,
-    /// Concurrent reconciles.
+    /// Reconciles running at once (never two of one Service).
     pub concurrency: u16,
-    /// Leader election, if on.
+    /// Leader election, if on: only the Lease holder reconciles and calls the cloud.
     pub leader: Option<LeaderConfig>,
     /// Admin server address, if any.
     pub admin_addr: Option<SocketAddr>,
@@ -77,7 +77,8 @@ pub struct Settings {
     pub namespace: Option<String>,
     /// Requests for one Service within this long of each other run as one reconcile.
     pub debounce: Duration,
-    /// With the local CLB: keep its ECS inventory in step with the Nodes.
+    /// With the local CLB: keep its ECS inventory in step with the Nodes. [`run`] sets it
+    /// from the flags ([`ControllerArgs::inventory`]); tests may pass their own.
     pub inventory: Option<Inventory>,
     /// Run the Service controller.
     pub services: bool,

@@ -51,6 +51,9 @@ fn vector_c1() -> BTreeMap<String, String> {
     ])
 }
 
+/// Vector D is derived, not published: a CLB request with a JSON-valued parameter sent with
+/// POST, whose signature two independent implementations agree on (spec §1.5). It guards the
+/// encoding of JSON values; A, B and C come from Alibaba's docs and the Go SDK's tests.
 fn vector_d() -> BTreeMap<String, String> {
     params(&[
         ("AccessKeyId", "testid"),
