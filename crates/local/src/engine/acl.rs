@@ -8,8 +8,13 @@
 //! TagResources (ResourceType `acl` is refused there by name).
 
 use serde_json::{Map, Value, json};
+use slb_openapi::clb::{
+    AddAccessControlListEntryRequest, CreateAccessControlListRequest,
+    DeleteAccessControlListRequest, DescribeAccessControlListAttributeRequest,
+    DescribeAccessControlListsRequest, RemoveAccessControlListEntryRequest,
+    SetAccessControlListAttributeRequest,
+};
 use slb_openapi::error::ApiError;
-use slb_openapi::params::{ParamReader, Params};
 
 use super::render::{iso_time, tags as render_tags, wrap};
 use super::tags::merge_tags;
@@ -35,13 +40,8 @@ pub(crate) fn acl_not_exist(id: &str) -> ApiError {
     )
 }
 
-fn find<'s>(state: &'s State, params: &Params) -> Result<&'s Acl, ApiError> {
-    let id: String = ParamReader::new(params).req(&["AclId"])?;
-    state
-        .security
-        .acls
-        .get(&id)
-        .ok_or_else(|| acl_not_exist(&id))
+fn find<'s>(state: &'s State, id: &str) -> Result<&'s Acl, ApiError> {
+    state.security.acls.get(id).ok_or_else(|| acl_not_exist(id))
 }
 
 fn put(acl: Acl) -> Outcome {
@@ -116,13 +116,17 @@ fn check_unique(state: &State, name: &str, except: &str) -> Result<(), ApiError>
 }
 
 /// `CreateAccessControlList`.
-pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let name: String = r.req(&["AclName"])?;
+pub(crate) fn create(
+    state: &State,
+    cx: &Ctx<'_>,
+    req: &CreateAccessControlListRequest,
+) -> Result<Outcome, ApiError> {
+    let name = req.acl_name.clone();
     check_name(&name)?;
     check_unique(state, &name, "")?;
-    let version: String = r
-        .opt(&["AddressIPVersion"])?
+    let version = req
+        .address_ip_version
+        .clone()
         .unwrap_or_else(|| "ipv4".to_owned());
     if version != "ipv4" && version != "ipv6" {
         return Err(ApiError::invalid_parameter(
@@ -141,23 +145,23 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
         id: Ctx::new_id("acl"),
         name,
         address_ip_version: version,
-        resource_group_id: r.opt(&["ResourceGroupId"])?.unwrap_or_default(),
+        resource_group_id: req.resource_group_id.clone().unwrap_or_default(),
         create_time_ms: cx.now_ms,
         entries: Vec::new(),
         tags: Default::default(),
     };
-    merge_tags(
-        &mut acl.tags,
-        &r.tags(&["Tag"])?,
-        cx.config.quotas.tags_per_resource,
-    )?;
+    merge_tags(&mut acl.tags, &req.tags, cx.config.quotas.tags_per_resource)?;
     let id = acl.id.clone();
     Ok(put(acl).with("AclId", id))
 }
 
 /// `DeleteAccessControlList`: refused while a listener uses the ACL.
-pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let acl = find(state, params)?;
+pub(crate) fn delete(
+    state: &State,
+    _cx: &Ctx<'_>,
+    req: &DeleteAccessControlListRequest,
+) -> Result<Outcome, ApiError> {
+    let acl = find(state, &req.acl_id)?;
     if !related(state, &acl.id).is_empty() {
         return Err(ApiError::service(
             "OperationFailed.AclBindedWithVip",
@@ -179,10 +183,10 @@ pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Ou
 pub(crate) fn set_attribute(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &SetAccessControlListAttributeRequest,
 ) -> Result<Outcome, ApiError> {
-    let mut acl = find(state, params)?.clone();
-    let name: String = ParamReader::new(params).req(&["AclName"])?;
+    let mut acl = find(state, &req.acl_id)?.clone();
+    let name = req.acl_name.clone();
     check_name(&name)?;
     check_unique(state, &name, &acl.id)?;
     acl.name = name;
@@ -194,10 +198,10 @@ pub(crate) fn set_attribute(
 pub(crate) fn add_entries(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &AddAccessControlListEntryRequest,
 ) -> Result<Outcome, ApiError> {
-    let mut acl = find(state, params)?.clone();
-    for e in entry::read_entries(params.get("AclEntrys"), ENTRIES_PER_CALL)? {
+    let mut acl = find(state, &req.acl_id)?.clone();
+    for e in entry::read_entries(&req.acl_entrys, ENTRIES_PER_CALL)? {
         let cidr = entry::parse_cidr(&e.entry)?;
         if cidr.version != acl.address_ip_version {
             return Err(ApiError::service(
@@ -238,26 +242,26 @@ pub(crate) fn add_entries(
 pub(crate) fn remove_entries(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &RemoveAccessControlListEntryRequest,
 ) -> Result<Outcome, ApiError> {
-    let mut acl = find(state, params)?.clone();
-    for e in entry::read_entries(params.get("AclEntrys"), ENTRIES_PER_CALL)? {
+    let mut acl = find(state, &req.acl_id)?.clone();
+    for e in entry::read_entries(&req.acl_entrys, ENTRIES_PER_CALL)? {
         let cidr = entry::parse_cidr(&e.entry)?;
         acl.entries.retain(|x| x.entry != cidr.text);
     }
     Ok(put(acl))
 }
 
-fn page_size(r: &ParamReader<'_>) -> Result<usize, ApiError> {
-    let size: usize = r.opt::<u32>(&["PageSize"])?.unwrap_or(10) as usize;
+fn page_size(size: Option<u32>) -> Result<usize, ApiError> {
+    let size: usize = size.unwrap_or(10) as usize;
     if !(1..=50).contains(&size) {
         return Err(ApiError::invalid_parameter("PageSize", "must be 1–50"));
     }
     Ok(size)
 }
 
-fn page_number(r: &ParamReader<'_>, name: &str) -> Result<usize, ApiError> {
-    let n: usize = r.opt::<u32>(&[name])?.unwrap_or(1) as usize;
+fn page_number(n: Option<u32>, name: &str) -> Result<usize, ApiError> {
+    let n: usize = n.unwrap_or(1) as usize;
     if n == 0 {
         return Err(ApiError::invalid_parameter(name, "pages count from 1"));
     }
@@ -277,33 +281,36 @@ fn fields(acl: &Acl) -> Map<String, Value> {
     m
 }
 
-fn matches(acl: &Acl, r: &ParamReader<'_>) -> Result<bool, ApiError> {
-    let name: Option<String> = r.opt(&["AclName"])?;
-    let version: Option<String> = r.opt(&["AddressIPVersion"])?;
-    let group: Option<String> = r.opt(&["ResourceGroupId"])?;
-    let tags = r.tags(&["Tag"])?;
-    Ok(name.is_none_or(|n| acl.name.contains(&n))
-        && version.is_none_or(|v| acl.address_ip_version == v)
-        && group.is_none_or(|g| acl.resource_group_id == g)
-        && tags
+fn matches(acl: &Acl, req: &DescribeAccessControlListsRequest) -> bool {
+    req.acl_name.as_ref().is_none_or(|n| acl.name.contains(n))
+        && req
+            .address_ip_version
+            .as_ref()
+            .is_none_or(|v| acl.address_ip_version == *v)
+        && req
+            .resource_group_id
+            .as_ref()
+            .is_none_or(|g| acl.resource_group_id == *g)
+        && req
+            .tags
             .iter()
-            .all(|t| acl.tags.get(&t.key).is_some_and(|v| *v == t.value)))
+            .all(|t| acl.tags.get(&t.key).is_some_and(|v| *v == t.value))
 }
 
 /// `DescribeAccessControlLists`: filters (name is a substring match), then pages.
 pub(crate) fn describe_list(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeAccessControlListsRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let (number, size) = (page_number(&r, "PageNumber")?, page_size(&r)?);
-    let mut hits = Vec::new();
-    for acl in state.security.acls.values() {
-        if matches(acl, &r)? {
-            hits.push(acl);
-        }
-    }
+    let number = page_number(req.page_number, "PageNumber")?;
+    let size = page_size(req.page_size)?;
+    let mut hits: Vec<&Acl> = state
+        .security
+        .acls
+        .values()
+        .filter(|acl| matches(acl, req))
+        .collect();
     hits.sort_by_key(|a| (a.create_time_ms, a.id.clone()));
     let page: Vec<Value> = hits
         .iter()
@@ -324,12 +331,11 @@ pub(crate) fn describe_list(
 pub(crate) fn describe_attribute(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeAccessControlListAttributeRequest,
 ) -> Result<Outcome, ApiError> {
-    let acl = find(state, params)?;
-    let r = ParamReader::new(params);
-    let (number, size) = (page_number(&r, "Page")?, page_size(&r)?);
-    let comment: Option<String> = r.opt(&["AclEntryComment"])?;
+    let acl = find(state, &req.acl_id)?;
+    let (number, size) = (page_number(req.page, "Page")?, page_size(req.page_size)?);
+    let comment = &req.acl_entry_comment;
     let entries: Vec<Value> = acl
         .entries
         .iter()

@@ -227,7 +227,7 @@ const ACTIONS: &[ActionInfo] = &[
         "DescribeLoadBalancerListeners",
         listener::describe_list,
     ),
-    params(Family::Slb, "DescribeHealthStatus", health::describe),
+    typed::<DescribeHealthStatusRequest>(Family::Slb),
     params(Family::Slb, "DescribeRegions", regions::describe_regions),
     params(Family::Slb, "DescribeZones", regions::describe_zones),
     params(
@@ -263,29 +263,13 @@ const ACTIONS: &[ActionInfo] = &[
         "ModifyVServerGroupBackendServers",
         vgroup::modify_backends,
     ),
-    params(Family::Slb, "CreateAccessControlList", acl::create),
-    params(Family::Slb, "DeleteAccessControlList", acl::delete),
-    params(
-        Family::Slb,
-        "DescribeAccessControlLists",
-        acl::describe_list,
-    ),
-    params(
-        Family::Slb,
-        "DescribeAccessControlListAttribute",
-        acl::describe_attribute,
-    ),
-    params(Family::Slb, "AddAccessControlListEntry", acl::add_entries),
-    params(
-        Family::Slb,
-        "RemoveAccessControlListEntry",
-        acl::remove_entries,
-    ),
-    params(
-        Family::Slb,
-        "SetAccessControlListAttribute",
-        acl::set_attribute,
-    ),
+    typed::<CreateAccessControlListRequest>(Family::Slb),
+    typed::<DeleteAccessControlListRequest>(Family::Slb),
+    typed::<DescribeAccessControlListsRequest>(Family::Slb),
+    typed::<DescribeAccessControlListAttributeRequest>(Family::Slb),
+    typed::<AddAccessControlListEntryRequest>(Family::Slb),
+    typed::<RemoveAccessControlListEntryRequest>(Family::Slb),
+    typed::<SetAccessControlListAttributeRequest>(Family::Slb),
     params(Family::Slb, "UploadServerCertificate", cert::upload_server),
     params(
         Family::Slb,
@@ -313,12 +297,8 @@ const ACTIONS: &[ActionInfo] = &[
     params(Family::Slb, "AddTags", tags::add_tags),
     params(Family::Slb, "RemoveTags", tags::remove_tags),
     params(Family::Slb, "DescribeTags", tags::describe_tags),
-    params(Family::Ecs, "DescribeInstances", ecs::describe_instances),
-    params(
-        Family::Ecs,
-        "DescribeNetworkInterfaces",
-        ecs::describe_network_interfaces,
-    ),
+    typed::<DescribeInstancesRequest>(Family::Ecs),
+    typed::<DescribeNetworkInterfacesRequest>(Family::Ecs),
     params(
         Family::Vpc,
         "DescribeRouteTableList",
@@ -442,7 +422,6 @@ served_by_params!(
     StopListenerRequest,
     DeleteListenerRequest,
     DescribeListenersRequest,
-    DescribeHealthStatusRequest,
     CreateVServerGroupRequest,
     DeleteVServerGroupRequest,
     DescribeVServerGroupsRequest,
@@ -457,13 +436,6 @@ served_by_params!(
     AddTagsRequest,
     RemoveTagsRequest,
     DescribeTagsRequest,
-    CreateAccessControlListRequest,
-    DeleteAccessControlListRequest,
-    DescribeAccessControlListsRequest,
-    DescribeAccessControlListAttributeRequest,
-    AddAccessControlListEntryRequest,
-    RemoveAccessControlListEntryRequest,
-    SetAccessControlListAttributeRequest,
     UploadServerCertificateRequest,
     DescribeServerCertificatesRequest,
     DeleteServerCertificateRequest,
@@ -472,8 +444,6 @@ served_by_params!(
     DescribeCaCertificatesRequest,
     DeleteCaCertificateRequest,
     SetCaCertificateNameRequest,
-    DescribeInstancesRequest,
-    DescribeNetworkInterfacesRequest,
     DescribeRouteTableListRequest,
     DescribeRouteEntryListRequest,
     CreateRouteEntryRequest,
@@ -493,4 +463,23 @@ served_typed!(
     DescribeDomainExtensionAttributeRequest => domain_ext::describe_attribute,
     SetDomainExtensionAttributeRequest => domain_ext::set_attribute,
     DeleteDomainExtensionRequest => domain_ext::delete,
+);
+
+served_typed!(
+    DescribeHealthStatusRequest => health::describe,
+);
+
+served_typed!(
+    DescribeInstancesRequest => ecs::describe_instances,
+    DescribeNetworkInterfacesRequest => ecs::describe_network_interfaces,
+);
+
+served_typed!(
+    CreateAccessControlListRequest => acl::create,
+    DeleteAccessControlListRequest => acl::delete,
+    DescribeAccessControlListsRequest => acl::describe_list,
+    DescribeAccessControlListAttributeRequest => acl::describe_attribute,
+    AddAccessControlListEntryRequest => acl::add_entries,
+    RemoveAccessControlListEntryRequest => acl::remove_entries,
+    SetAccessControlListAttributeRequest => acl::set_attribute,
 );

@@ -11,17 +11,24 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde_json::{Map, Value, json};
+use slb_openapi::ecs::{DescribeInstancesRequest, DescribeNetworkInterfacesRequest};
 use slb_openapi::error::ApiError;
-use slb_openapi::params::{ParamReader, Params};
 
 use super::render::wrap;
 use super::{Ctx, Outcome, State};
 use crate::model::{Instance, NetworkInterface};
 
+/// The paging fields both ECS requests have.
+struct Paging<'r> {
+    max_results: Option<u32>,
+    next_token: Option<&'r str>,
+    page_number: Option<u32>,
+    page_size: Option<u32>,
+}
+
 /// A page request: (offset, size, whether NextToken paging is used).
-fn page(r: &ParamReader<'_>, max: u32) -> Result<(usize, usize, bool), ApiError> {
-    let max_results: Option<u32> = r.opt(&["MaxResults"])?;
-    let token: Option<String> = r.opt(&["NextToken"])?;
+fn page(p: Paging<'_>, max: u32) -> Result<(usize, usize, bool), ApiError> {
+    let (max_results, token) = (p.max_results, p.next_token);
     if max_results.is_some() || token.is_some() {
         let size = max_results.unwrap_or(10).clamp(10, max) as usize;
         let offset = match token {
@@ -35,8 +42,8 @@ fn page(r: &ParamReader<'_>, max: u32) -> Result<(usize, usize, bool), ApiError>
         };
         return Ok((offset, size, true));
     }
-    let number = r.opt::<u32>(&["PageNumber"])?.unwrap_or(1).max(1) as usize;
-    let size = r.opt::<u32>(&["PageSize"])?.unwrap_or(10).clamp(1, max) as usize;
+    let number = p.page_number.unwrap_or(1).max(1) as usize;
+    let size = p.page_size.unwrap_or(10).clamp(1, max) as usize;
     Ok(((number - 1).saturating_mul(size), size, false))
 }
 
@@ -112,19 +119,24 @@ fn or<'a>(value: &'a str, default: &'a str) -> &'a str {
 pub(crate) fn describe_instances(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeInstancesRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let ids: Option<Vec<String>> = r.optjson(&["InstanceIds"])?;
-    let ips: Option<Vec<String>> = r.optjson(&["PrivateIpAddresses"])?;
-    for (name, list) in [("InstanceIds", &ids), ("PrivateIpAddresses", &ips)] {
+    let (ids, ips) = (&req.instance_ids, &req.private_ip_addresses);
+    for (name, list) in [("InstanceIds", ids), ("PrivateIpAddresses", ips)] {
         if list.as_ref().is_some_and(|l| l.len() > 100) {
             return Err(ApiError::invalid_parameter(name, "at most 100 entries"));
         }
     }
-    let vpc: Option<String> = r.opt(&["VpcId"])?;
-    let status: Option<String> = r.opt(&["Status"])?;
-    let page = page(&r, 100)?;
+    let (vpc, status) = (&req.vpc_id, &req.status);
+    let page = page(
+        Paging {
+            max_results: req.max_results,
+            next_token: req.next_token.as_deref(),
+            page_number: req.page_number,
+            page_size: req.page_size,
+        },
+        100,
+    )?;
     let matching = state
         .instances
         .values()
@@ -175,12 +187,11 @@ fn eni_json(e: &NetworkInterface) -> Value {
 
 /// `NAME.N` (at most 100) as addresses of one family `A`; another family or a non-address is
 /// an `InvalidParameter` naming `NAME.N` and where the address belongs (`hint`).
-fn ip_list<A>(r: &ParamReader<'_>, name: &str, hint: &str) -> Result<Vec<IpAddr>, ApiError>
+fn ip_list<A>(raw: &[String], name: &str, hint: &str) -> Result<Vec<IpAddr>, ApiError>
 where
     A: std::str::FromStr + Into<IpAddr>,
 {
     let field = format!("{name}.N");
-    let raw: Vec<String> = r.list(&[name])?;
     if raw.len() > 100 {
         return Err(ApiError::invalid_parameter(&field, "at most 100 entries"));
     }
@@ -210,28 +221,41 @@ type EniField = fn(&NetworkInterface) -> &str;
 pub(crate) fn describe_network_interfaces(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeNetworkInterfacesRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let ids: Vec<String> = r.list(&["NetworkInterfaceId"])?;
+    let ids = &req.network_interface_ids;
     if ids.len() > 100 {
         return Err(ApiError::invalid_parameter(
             "NetworkInterfaceId.N",
             "at most 100 entries",
         ));
     }
-    let v4: Vec<IpAddr> =
-        ip_list::<Ipv4Addr>(&r, "PrivateIpAddress", "IPv6 ones go in Ipv6Address.N")?;
-    let v6: Vec<IpAddr> =
-        ip_list::<Ipv6Addr>(&r, "Ipv6Address", "IPv4 ones go in PrivateIpAddress.N")?;
-    let filters: Vec<(Option<String>, EniField)> = vec![
-        (r.opt(&["VpcId"])?, |e| &e.vpc_id),
-        (r.opt(&["VSwitchId"])?, |e| &e.vswitch_id),
-        (r.opt(&["Status"])?, |e| &e.status),
-        (r.opt(&["Type"])?, |e| &e.eni_type),
-        (r.opt(&["InstanceId"])?, |e| &e.instance_id),
+    let v4: Vec<IpAddr> = ip_list::<Ipv4Addr>(
+        &req.private_ip_addresses,
+        "PrivateIpAddress",
+        "IPv6 ones go in Ipv6Address.N",
+    )?;
+    let v6: Vec<IpAddr> = ip_list::<Ipv6Addr>(
+        &req.ipv6_addresses,
+        "Ipv6Address",
+        "IPv4 ones go in PrivateIpAddress.N",
+    )?;
+    let filters: Vec<(&Option<String>, EniField)> = vec![
+        (&req.vpc_id, |e| &e.vpc_id),
+        (&req.vswitch_id, |e| &e.vswitch_id),
+        (&req.status, |e| &e.status),
+        (&req.interface_type, |e| &e.eni_type),
+        (&req.instance_id, |e| &e.instance_id),
     ];
-    let page = page(&r, 500)?;
+    let page = page(
+        Paging {
+            max_results: req.max_results,
+            next_token: req.next_token.as_deref(),
+            page_number: req.page_number,
+            page_size: req.page_size,
+        },
+        500,
+    )?;
     let matching = state
         .network_interfaces
         .values()

@@ -18,21 +18,24 @@
 //! (the safe choice the spec names).
 
 use serde_json::{Map, Value, json};
+use slb_openapi::clb::DescribeHealthStatusRequest;
 use slb_openapi::error::{ApiError, codes};
-use slb_openapi::params::{ParamReader, Params};
-use slb_openapi::types::ListenerProtocol;
 
 use std::net::{IpAddr, SocketAddr};
 
 use super::render::wrap;
-use super::{Ctx, Outcome, State, find_lb};
+use super::{Ctx, Outcome, State, lb_by_id};
 use crate::dataplane::{HealthSource, ProbeTarget, ProbedHealth};
 use crate::model::{Backend, Listener, LoadBalancer};
 
 /// `DescribeHealthStatus`.
-pub(crate) fn describe(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let lb = find_lb(state, params)?;
-    let listeners = selected(lb, params)?;
+pub(crate) fn describe(
+    state: &State,
+    cx: &Ctx<'_>,
+    req: &DescribeHealthStatusRequest,
+) -> Result<Outcome, ApiError> {
+    let lb = lb_by_id(state, &req.load_balancer_id)?;
+    let listeners = selected(lb, req)?;
     let items: Vec<Value> = listeners
         .into_iter()
         .flat_map(|l| entries(state, lb, l, cx.health))
@@ -42,10 +45,11 @@ pub(crate) fn describe(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<O
 
 /// The listeners asked for: all of them, or those on `ListenerPort` (one, with
 /// `ListenerProtocol` when the port is shared).
-fn selected<'a>(lb: &'a LoadBalancer, params: &Params) -> Result<Vec<&'a Listener>, ApiError> {
-    let r = ParamReader::new(params);
-    let port: Option<u16> = r.opt(&["ListenerPort"])?;
-    let protocol: Option<ListenerProtocol> = r.opt(&["ListenerProtocol"])?;
+fn selected<'a>(
+    lb: &'a LoadBalancer,
+    req: &DescribeHealthStatusRequest,
+) -> Result<Vec<&'a Listener>, ApiError> {
+    let (port, protocol) = (req.listener_port, req.listener_protocol);
     if port == Some(0) {
         return Err(ApiError::invalid_parameter(
             "ListenerPort",

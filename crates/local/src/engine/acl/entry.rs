@@ -1,25 +1,15 @@
-//! ACL entries on the wire: the `AclEntrys` JSON parameter (`[{"entry":"10.0.0.0/8",
-//! "comment":"…"}]`, lower-case keys) and the CIDR check of each entry. A bare address is
+//! ACL entries: the limits on the `AclEntrys` list of a request (parsed by its typed request)
+//! and the CIDR check of each entry. A bare address is
 //! taken as a host route (`/32` or `/128`), and the CIDR is kept as written but normalized
 //! (`10.1.2.3/8` stays `10.1.2.3/8`; the data plane masks it). Pure; no state.
 
 use std::net::IpAddr;
 
-use serde::Deserialize;
+use slb_openapi::clb::AclEntryParam;
 use slb_openapi::error::ApiError;
 
 /// The longest entry comment accepted.
 pub(super) const COMMENT_MAX: usize = 100;
-
-/// One requested entry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub(super) struct EntryIn {
-    /// The CIDR or address.
-    pub entry: String,
-    /// The comment (may be absent).
-    #[serde(default)]
-    pub comment: String,
-}
 
 /// A parsed entry: the normalized CIDR and its IP version (`ipv4` or `ipv6`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,27 +59,15 @@ pub(super) fn parse_cidr(entry: &str) -> Result<Cidr, ApiError> {
     })
 }
 
-/// Reads the `AclEntrys` JSON list: at most `per_call` items, duplicates collapsed.
+/// Checks the requested entries: at most `per_call`, comments within [`COMMENT_MAX`],
+/// duplicates collapsed (the JSON itself is parsed by the typed request).
 ///
 /// # Errors
-/// `MissingParameter` when absent, `InvalidParameter` when it is not the documented JSON,
 /// `AclEntryExceedLimit` over `per_call`, `InvalidParam.Comment` for a long comment.
 pub(super) fn read_entries(
-    raw: Option<&String>,
+    list: &[AclEntryParam],
     per_call: usize,
-) -> Result<Vec<EntryIn>, ApiError> {
-    let raw = raw
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| ApiError::missing_parameter("AclEntrys"))?;
-    let list: Vec<EntryIn> = serde_json::from_str(raw).map_err(|e| {
-        ApiError::invalid_parameter(
-            "AclEntrys",
-            &format!(
-                "must be a JSON list such as [{{\"entry\":\"10.0.0.1/32\",\"comment\":\"office\"}}] \
-                 ({e})"
-            ),
-        )
-    })?;
+) -> Result<Vec<AclEntryParam>, ApiError> {
     if list.len() > per_call {
         return Err(ApiError::service(
             "AclEntryExceedLimit",
@@ -97,7 +75,7 @@ pub(super) fn read_entries(
             format!("The maximum number of ACL entries is exceeded: at most {per_call} per call."),
         ));
     }
-    let mut out: Vec<EntryIn> = Vec::new();
+    let mut out: Vec<AclEntryParam> = Vec::new();
     for e in list {
         if e.comment.chars().count() > COMMENT_MAX {
             return Err(ApiError::service(
@@ -107,7 +85,7 @@ pub(super) fn read_entries(
             ));
         }
         if !out.iter().any(|o| o.entry == e.entry) {
-            out.push(e);
+            out.push(e.clone());
         }
     }
     Ok(out)
@@ -143,15 +121,16 @@ mod tests {
 
     #[test]
     fn duplicate_entries_in_one_call_collapse() {
-        let raw = r#"[{"entry":"10.0.0.1/32"},{"entry":"10.0.0.1/32","comment":"x"}]"#.to_owned();
-        let got = read_entries(Some(&raw), 50).unwrap();
+        let mut second = AclEntryParam::new("10.0.0.1/32");
+        second.comment = "x".into();
+        let got = read_entries(&[AclEntryParam::new("10.0.0.1/32"), second], 50).unwrap();
         assert_eq!(got.len(), 1);
     }
 
     #[test]
-    fn entries_must_be_the_documented_json() {
-        let raw = r#"["10.0.0.1/32"]"#.to_owned();
-        let err = read_entries(Some(&raw), 50).unwrap_err();
-        assert!(err.message.contains("AclEntrys"), "{}", err.message);
+    fn more_entries_than_one_call_takes_are_refused() {
+        let list = vec![AclEntryParam::new("10.0.0.1/32"); 3];
+        let err = read_entries(&list, 2).unwrap_err();
+        assert_eq!(err.code, "AclEntryExceedLimit");
     }
 }
