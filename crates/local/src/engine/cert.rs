@@ -9,8 +9,14 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
+use slb_openapi::clb::{
+    DeleteCaCertificateRequest, DeleteServerCertificateRequest, DescribeCaCertificatesRequest,
+    DescribeServerCertificatesRequest, SetCaCertificateNameRequest,
+    SetServerCertificateNameRequest, UploadCaCertificateRequest, UploadServerCertificateRequest,
+};
 use slb_openapi::error::ApiError;
-use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::params::Params;
+use slb_openapi::types::Tag;
 
 use super::render::{iso_time, tags as render_tags, wrap};
 use super::tags::merge_tags;
@@ -28,7 +34,12 @@ const UNMODELLED: [&str; 4] = [
     "StandardType",
 ];
 
-fn refuse_unmodelled(params: &Params) -> Result<(), ApiError> {
+/// Refuses, by name, the upload parameters of features not modelled (the parse step runs
+/// it; see `dispatch::refuse_by_name`).
+///
+/// # Errors
+/// `InvalidParameter` naming the first such parameter.
+pub(crate) fn refuse_unmodelled(params: &Params) -> Result<(), ApiError> {
     match UNMODELLED
         .iter()
         .find(|p| params.get(**p).is_some_and(|v| !v.is_empty()))
@@ -225,16 +236,8 @@ kind!(
 );
 
 /// Adds the request's tags to a freshly parsed `cert` and stores it; the body describes it.
-fn store_upload<K: Kind>(
-    mut cert: K,
-    r: &ParamReader<'_>,
-    cx: &Ctx<'_>,
-) -> Result<Outcome, ApiError> {
-    merge_tags(
-        cert.tags_mut(),
-        &r.tags(&["Tag"])?,
-        cx.config.quotas.tags_per_resource,
-    )?;
+fn store_upload<K: Kind>(mut cert: K, tags: &[Tag], cx: &Ctx<'_>) -> Result<Outcome, ApiError> {
+    merge_tags(cert.tags_mut(), tags, cx.config.quotas.tags_per_resource)?;
     let body = cert.fields(&cx.config.region);
     Ok(Outcome {
         body,
@@ -246,13 +249,11 @@ fn store_upload<K: Kind>(
 pub(crate) fn upload_server(
     _state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &UploadServerCertificateRequest,
 ) -> Result<Outcome, ApiError> {
-    refuse_unmodelled(params)?;
-    let r = ParamReader::new(params);
-    let pem: String = r.req(&["ServerCertificate"])?;
-    let key: String = r.req(&["PrivateKey"])?;
-    let name: String = r.req(&["ServerCertificateName"])?;
+    let pem = req.server_certificate.clone();
+    let key = req.private_key.clone();
+    let name = req.server_certificate_name.clone();
     check_name("ServerCertificateName", &name)?;
     let leaf = parse::leaf(&pem)?;
     parse::check_key(&leaf, &key)?;
@@ -262,23 +263,21 @@ pub(crate) fn upload_server(
         certificate_pem: pem,
         private_key_pem: key,
         facts: leaf.facts,
-        resource_group_id: r.opt(&["ResourceGroupId"])?.unwrap_or_default(),
+        resource_group_id: req.resource_group_id.clone().unwrap_or_default(),
         create_time_ms: cx.now_ms,
         tags: Default::default(),
     };
-    store_upload(cert, &r, cx)
+    store_upload(cert, &req.tags, cx)
 }
 
 /// `UploadCACertificate`.
 pub(crate) fn upload_ca(
     _state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &UploadCaCertificateRequest,
 ) -> Result<Outcome, ApiError> {
-    refuse_unmodelled(params)?;
-    let r = ParamReader::new(params);
-    let pem: String = r.req(&["CACertificate"])?;
-    let name: String = r.opt(&["CACertificateName"])?.unwrap_or_default();
+    let pem = req.ca_certificate.clone();
+    let name = req.ca_certificate_name.clone().unwrap_or_default();
     if !name.is_empty() {
         check_name("CACertificateName", &name)?;
     }
@@ -288,21 +287,27 @@ pub(crate) fn upload_ca(
         name,
         certificate_pem: pem,
         facts: leaf.facts,
-        resource_group_id: r.opt(&["ResourceGroupId"])?.unwrap_or_default(),
+        resource_group_id: req.resource_group_id.clone().unwrap_or_default(),
         create_time_ms: cx.now_ms,
         tags: Default::default(),
     };
-    store_upload(cert, &r, cx)
+    store_upload(cert, &req.tags, cx)
+}
+
+/// A describe's filters: the certificate id, the resource group and tags.
+struct Filters<'r> {
+    id: Option<&'r str>,
+    group: Option<&'r str>,
+    tags: &'r [Tag],
 }
 
 /// Describe's filters: keep `c`? An id filter naming `c` in another resource group is an
 /// error (`Abs.<Id>AndResourceGroupId.MissMatch`); an unknown id keeps nothing.
-fn keep<K: Kind>(r: &ParamReader<'_>, c: &K) -> Result<bool, ApiError> {
+fn keep<K: Kind>(f: &Filters<'_>, c: &K) -> Result<bool, ApiError> {
     let (id, group) = (c.id(), c.resource_group_id());
-    let want_id: Option<String> = r.opt(&[K::ID])?;
-    let want_group: Option<String> = r.opt(&["ResourceGroupId"])?;
-    let id_ok = want_id.as_ref().is_none_or(|w| w == id);
-    if id_ok && want_id.is_some() && want_group.as_ref().is_some_and(|g| g != group) {
+    let (want_id, want_group) = (f.id, f.group);
+    let id_ok = want_id.is_none_or(|w| w == id);
+    if id_ok && want_id.is_some() && want_group.is_some_and(|g| g != group) {
         return Err(ApiError::service(
             format!("Abs.{}AndResourceGroupId.MissMatch", K::ID),
             400,
@@ -315,17 +320,16 @@ fn keep<K: Kind>(r: &ParamReader<'_>, c: &K) -> Result<bool, ApiError> {
     }
     Ok(id_ok
         && want_group.is_none_or(|g| g == group)
-        && r.tags(&["Tag"])?
+        && f.tags
             .iter()
             .all(|t| c.tags().get(&t.key) == Some(&t.value)))
 }
 
 /// `Describe{Server,CA}Certificates`.
-fn describe<K: Kind>(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
+fn describe<K: Kind>(state: &State, cx: &Ctx<'_>, f: &Filters<'_>) -> Result<Outcome, ApiError> {
     let mut items = Vec::new();
     for c in K::all(state).values() {
-        if keep(&r, c)? {
+        if keep(f, c)? {
             let mut m = c.fields(&cx.config.region);
             m.insert("Tags".into(), render_tags(c.tags()));
             items.push(Value::Object(m));
@@ -339,24 +343,33 @@ fn describe<K: Kind>(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
 pub(crate) fn describe_server(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeServerCertificatesRequest,
 ) -> Result<Outcome, ApiError> {
-    describe::<ServerCertificate>(state, cx, params)
+    let filters = Filters {
+        id: req.server_certificate_id.as_deref(),
+        group: req.resource_group_id.as_deref(),
+        tags: &req.tags,
+    };
+    describe::<ServerCertificate>(state, cx, &filters)
 }
 
 /// `DescribeCACertificates`.
 pub(crate) fn describe_ca(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeCaCertificatesRequest,
 ) -> Result<Outcome, ApiError> {
-    describe::<CaCertificate>(state, cx, params)
+    let filters = Filters {
+        id: req.ca_certificate_id.as_deref(),
+        group: req.resource_group_id.as_deref(),
+        tags: &req.tags,
+    };
+    describe::<CaCertificate>(state, cx, &filters)
 }
 
 /// The certificate the request's id names (`<Id>.NotFound` when there is none).
-fn find<'s, K: Kind>(state: &'s State, params: &Params) -> Result<&'s K, ApiError> {
-    let id: String = ParamReader::new(params).req(&[K::ID])?;
-    K::all(state).get(&id).ok_or_else(|| {
+fn find<'s, K: Kind>(state: &'s State, id: &str) -> Result<&'s K, ApiError> {
+    K::all(state).get(id).ok_or_else(|| {
         ApiError::service(
             format!("{}.NotFound", K::ID),
             400,
@@ -366,8 +379,8 @@ fn find<'s, K: Kind>(state: &'s State, params: &Params) -> Result<&'s K, ApiErro
 }
 
 /// The certificate the request names, refused while a listener uses it.
-fn deletable<'s, K: Kind>(state: &'s State, params: &Params) -> Result<&'s K, ApiError> {
-    let c = find::<K>(state, params)?;
+fn deletable<'s, K: Kind>(state: &'s State, id: &str) -> Result<&'s K, ApiError> {
+    let c = find::<K>(state, id)?;
     let listeners = users(state, K::ID, c.id());
     if !listeners.is_empty() {
         return Err(in_use(&listeners.join(", ")));
@@ -379,9 +392,9 @@ fn deletable<'s, K: Kind>(state: &'s State, params: &Params) -> Result<&'s K, Ap
 pub(crate) fn delete_server(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DeleteServerCertificateRequest,
 ) -> Result<Outcome, ApiError> {
-    let c = deletable::<ServerCertificate>(state, params)?;
+    let c = deletable::<ServerCertificate>(state, &req.server_certificate_id)?;
     let used_by_extension = state.load_balancers.values().any(|lb| {
         lb.listeners.iter().any(|l| {
             l.domain_extensions
@@ -407,9 +420,9 @@ pub(crate) fn delete_server(
 pub(crate) fn delete_ca(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DeleteCaCertificateRequest,
 ) -> Result<Outcome, ApiError> {
-    let c = deletable::<CaCertificate>(state, params)?;
+    let c = deletable::<CaCertificate>(state, &req.ca_certificate_id)?;
     Ok(change(Change {
         delete_ca_certificates: vec![c.id.clone()],
         ..Change::default()
@@ -417,11 +430,10 @@ pub(crate) fn delete_ca(
 }
 
 /// `Set{Server,CA}CertificateName`.
-fn set_name<K: Kind>(state: &State, params: &Params) -> Result<Outcome, ApiError> {
-    let mut c = find::<K>(state, params)?.clone();
-    let name: String = ParamReader::new(params).req(&[K::NAME])?;
-    check_name(K::NAME, &name)?;
-    c.rename(name);
+fn set_name<K: Kind>(state: &State, id: &str, name: &str) -> Result<Outcome, ApiError> {
+    let mut c = find::<K>(state, id)?.clone();
+    check_name(K::NAME, name)?;
+    c.rename(name.to_owned());
     Ok(change(c.put()))
 }
 
@@ -429,16 +441,20 @@ fn set_name<K: Kind>(state: &State, params: &Params) -> Result<Outcome, ApiError
 pub(crate) fn set_server_name(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &SetServerCertificateNameRequest,
 ) -> Result<Outcome, ApiError> {
-    set_name::<ServerCertificate>(state, params)
+    set_name::<ServerCertificate>(
+        state,
+        &req.server_certificate_id,
+        &req.server_certificate_name,
+    )
 }
 
 /// `SetCACertificateName`.
 pub(crate) fn set_ca_name(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &SetCaCertificateNameRequest,
 ) -> Result<Outcome, ApiError> {
-    set_name::<CaCertificate>(state, params)
+    set_name::<CaCertificate>(state, &req.ca_certificate_id, &req.ca_certificate_name)
 }

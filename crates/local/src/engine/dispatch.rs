@@ -270,22 +270,14 @@ const ACTIONS: &[ActionInfo] = &[
     typed::<AddAccessControlListEntryRequest>(Family::Slb),
     typed::<RemoveAccessControlListEntryRequest>(Family::Slb),
     typed::<SetAccessControlListAttributeRequest>(Family::Slb),
-    params(Family::Slb, "UploadServerCertificate", cert::upload_server),
-    params(
-        Family::Slb,
-        "DescribeServerCertificates",
-        cert::describe_server,
-    ),
-    params(Family::Slb, "DeleteServerCertificate", cert::delete_server),
-    params(
-        Family::Slb,
-        "SetServerCertificateName",
-        cert::set_server_name,
-    ),
-    params(Family::Slb, "UploadCACertificate", cert::upload_ca),
-    params(Family::Slb, "DescribeCACertificates", cert::describe_ca),
-    params(Family::Slb, "DeleteCACertificate", cert::delete_ca),
-    params(Family::Slb, "SetCACertificateName", cert::set_ca_name),
+    typed::<UploadServerCertificateRequest>(Family::Slb),
+    typed::<DescribeServerCertificatesRequest>(Family::Slb),
+    typed::<DeleteServerCertificateRequest>(Family::Slb),
+    typed::<SetServerCertificateNameRequest>(Family::Slb),
+    typed::<UploadCaCertificateRequest>(Family::Slb),
+    typed::<DescribeCaCertificatesRequest>(Family::Slb),
+    typed::<DeleteCaCertificateRequest>(Family::Slb),
+    typed::<SetCaCertificateNameRequest>(Family::Slb),
     typed::<CreateDomainExtensionRequest>(Family::Slb),
     typed::<DescribeDomainExtensionsRequest>(Family::Slb),
     typed::<DescribeDomainExtensionAttributeRequest>(Family::Slb),
@@ -355,7 +347,8 @@ pub fn action_names() -> impl Iterator<Item = &'static str> {
 
 /// Parameters refused with a message of their own before the strict parse (which would refuse
 /// them too, generically): `SetLoadBalancerHTTPListenerAttribute`'s creation-only redirect
-/// settings, and the dual-certificate forms of the domain-extension actions.
+/// settings, the dual-certificate forms of the domain-extension actions, and the
+/// certificate uploads' parameters of unmodelled features.
 ///
 /// # Errors
 /// `InvalidParameter` naming the parameter and what to do instead.
@@ -367,6 +360,10 @@ pub(crate) fn refuse_by_name(action: &str, params: &Params) -> Result<(), ApiErr
         || action == SetDomainExtensionAttributeRequest::NAME
     {
         domain_ext::refuse_dual_cert_forms(params)?;
+    }
+    if action == UploadServerCertificateRequest::NAME || action == UploadCaCertificateRequest::NAME
+    {
+        cert::refuse_unmodelled(params)?;
     }
     Ok(())
 }
@@ -436,14 +433,6 @@ served_by_params!(
     AddTagsRequest,
     RemoveTagsRequest,
     DescribeTagsRequest,
-    UploadServerCertificateRequest,
-    DescribeServerCertificatesRequest,
-    DeleteServerCertificateRequest,
-    SetServerCertificateNameRequest,
-    UploadCaCertificateRequest,
-    DescribeCaCertificatesRequest,
-    DeleteCaCertificateRequest,
-    SetCaCertificateNameRequest,
     DescribeRouteTableListRequest,
     DescribeRouteEntryListRequest,
     CreateRouteEntryRequest,
@@ -482,4 +471,15 @@ served_typed!(
     AddAccessControlListEntryRequest => acl::add_entries,
     RemoveAccessControlListEntryRequest => acl::remove_entries,
     SetAccessControlListAttributeRequest => acl::set_attribute,
+);
+
+served_typed!(
+    UploadServerCertificateRequest => cert::upload_server,
+    DescribeServerCertificatesRequest => cert::describe_server,
+    DeleteServerCertificateRequest => cert::delete_server,
+    SetServerCertificateNameRequest => cert::set_server_name,
+    UploadCaCertificateRequest => cert::upload_ca,
+    DescribeCaCertificatesRequest => cert::describe_ca,
+    DeleteCaCertificateRequest => cert::delete_ca,
+    SetCaCertificateNameRequest => cert::set_ca_name,
 );
