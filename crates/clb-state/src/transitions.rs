@@ -124,8 +124,12 @@ pub struct NewLoadBalancer {
     pub tags: Vec<(String, String)>,
 }
 
-/// The internet charge type a CLB gets when the create names none.
+/// The internet charge type a CLB gets when the create names none (and the only one a
+/// PayByCLCU instance takes).
 pub const DEFAULT_INTERNET_CHARGE_TYPE: &str = "paybytraffic";
+
+/// The instance charge type billed by capacity units (no spec, traffic only).
+pub const PAY_BY_CLCU: &str = "PayByCLCU";
 
 /// `CreateLoadBalancer`: the new CLB, with the id and address the cloud answered. It has no
 /// listeners and no groups yet.
@@ -197,9 +201,16 @@ impl LoadBalancer {
         spec.clone_into(&mut self.load_balancer_spec);
     }
 
-    /// `ModifyLoadBalancerInstanceChargeType`.
-    pub fn modify_instance_charge_type(&mut self, charge_type: &str) {
+    /// `ModifyLoadBalancerInstanceChargeType`, with the `LoadBalancerSpec` sent along (a
+    /// PayBySpec target may name one). A PayByCLCU instance pays for traffic.
+    pub fn modify_instance_charge_type(&mut self, charge_type: &str, spec: Option<&str>) {
         charge_type.clone_into(&mut self.instance_charge_type);
+        if charge_type == PAY_BY_CLCU {
+            DEFAULT_INTERNET_CHARGE_TYPE.clone_into(&mut self.internet_charge_type);
+        }
+        if let Some(spec) = spec {
+            spec.clone_into(&mut self.load_balancer_spec);
+        }
     }
 
     /// `SetLoadBalancerDeleteProtection`.
@@ -293,6 +304,16 @@ mod tests {
             lb.tags.into_iter().collect::<Vec<_>>(),
             [("k".into(), "w".into())]
         );
+    }
+
+    #[test]
+    fn a_clb_moved_to_pay_by_clcu_pays_by_traffic() {
+        let mut lb = create_load_balancer(new_lb(), "lb-1", "10.0.0.7");
+        lb.modify_instance_charge_type("PayBySpec", Some("slb.s2.small"));
+        lb.modify_internet_spec(Some("paybybandwidth"), Some(10));
+        lb.modify_instance_charge_type(PAY_BY_CLCU, None);
+        assert_eq!(lb.internet_charge_type, DEFAULT_INTERNET_CHARGE_TYPE);
+        assert_eq!(lb.load_balancer_spec, "slb.s2.small");
     }
 
     #[test]

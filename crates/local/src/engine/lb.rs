@@ -15,10 +15,12 @@ use slb_openapi::types::{
     ModificationProtectionStatus, OnOff, PayType,
 };
 
+use super::refusal::refused;
 use super::tags::merge_tags;
 use super::{Ctx, Outcome, State, find_lb_for_write};
 use crate::model::LoadBalancer;
 use crate::store::Change;
+use slb_clb_state::{NewLoadBalancer, create_load_balancer, delete_load_balancer};
 
 mod describe;
 mod modify;
@@ -194,39 +196,35 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
     } else {
         allocate_address(state, cx, &r, address_type)?
     };
-    let lb = LoadBalancer {
-        id: Ctx::new_id("lb"),
-        name,
-        status: "active".to_owned(),
-        address,
+    let new = NewLoadBalancer {
+        load_balancer_name: name,
         address_type: address_type.as_str().to_owned(),
         address_ip_version: ip_version.as_str().to_owned(),
-        network_type: if vpc_id.is_empty() { "classic" } else { "vpc" }.to_owned(),
-        vpc_id,
-        vswitch_id,
-        master_zone_id: r.opt(&["MasterZoneId"])?.unwrap_or(zone),
-        slave_zone_id: r.opt(&["SlaveZoneId"])?.unwrap_or_default(),
-        spec,
+        vpc_id: Some(vpc_id).filter(|v| !v.is_empty()),
+        vswitch_id: Some(vswitch_id),
+        master_zone_id: Some(r.opt(&["MasterZoneId"])?.unwrap_or(zone)),
+        slave_zone_id: Some(r.opt(&["SlaveZoneId"])?.unwrap_or_default()),
+        load_balancer_spec: Some(spec),
         instance_charge_type: charge.as_str().to_owned(),
-        internet_charge_type: internet_charge.as_str().to_owned(),
-        bandwidth,
-        pay_type: r
-            .opt::<PayType>(&["PayType"])?
-            .unwrap_or_default()
-            .as_str()
-            .to_owned(),
-        resource_group_id: r
-            .opt(&["ResourceGroupId"])?
-            .unwrap_or_else(|| DEFAULT_RESOURCE_GROUP.to_owned()),
+        internet_charge_type: Some(internet_charge.as_str().to_owned()),
+        bandwidth: Some(bandwidth),
         delete_protection: r.opt::<OnOff>(&["DeleteProtection"])? == Some(OnOff::On),
         modification_protection_status: mp_status.as_str().to_owned(),
-        modification_protection_reason: mp_reason,
-        create_time_ms: cx.now_ms,
-        tags,
-        listeners: Vec::new(),
-        vserver_groups: Vec::new(),
-        client_token: token.unwrap_or_default(),
+        modification_protection_reason: Some(mp_reason),
+        resource_group_id: Some(
+            r.opt(&["ResourceGroupId"])?
+                .unwrap_or_else(|| DEFAULT_RESOURCE_GROUP.to_owned()),
+        ),
+        tags: tags.into_iter().collect(),
     };
+    let created = create_load_balancer(new, &Ctx::new_id("lb"), &address);
+    let mut lb = LoadBalancer::created(created, cx.now_ms);
+    lb.pay_type = r
+        .opt::<PayType>(&["PayType"])?
+        .unwrap_or_default()
+        .as_str()
+        .to_owned();
+    lb.client_token = token.unwrap_or_default();
     let body = create_response(&lb);
     Ok(Outcome {
         body,
@@ -241,6 +239,7 @@ pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Ou
     if lb.delete_protection {
         return Err(codes::DELETE_PROTECTION_IS_ON.error());
     }
+    delete_load_balancer(&mut Some(lb.shared()), &lb.id).map_err(refused)?;
     let put_eips = state
         .eips
         .values()

@@ -12,10 +12,12 @@ use slb_openapi::error::{ApiError, codes};
 use slb_openapi::params::{ParamReader, Params};
 use slb_openapi::types::{ListenerProtocol, OnOff, Scheduler};
 
+use super::refusal::refused;
 use super::render::{tag_list, tags as render_tags, wrap};
 use super::tags::merge_tags;
 use super::{Ctx, Outcome, State, find_lb, find_lb_for_write};
 use crate::model::{Listener, LoadBalancer};
+use slb_clb_state::{ListenerUpdate, NewListener, Protocol};
 
 mod forward;
 mod ipv6;
@@ -115,7 +117,20 @@ pub(crate) fn create(
         &r.tags(&["Tag"])?,
         cx.config.quotas.tags_per_resource,
     )?;
-    lb.listeners.push(listener);
+    let new = NewListener {
+        protocol: shared_protocol(protocol)?,
+        port,
+        vserver_group_id: Some(listener.vserver_group_id.clone()).filter(|g| !g.is_empty()),
+        description: Some(listener.description.clone()),
+        bandwidth: i32::try_from(listener.bandwidth).ok(),
+        attributes: listener.attributes(),
+    };
+    lb.transition(|s| s.create_listener(new)).map_err(refused)?;
+    if let Some(created) = lb.listeners.last_mut() {
+        created.backend_server_port = listener.backend_server_port;
+        created.settings = listener.settings;
+        created.tags = listener.tags;
+    }
     Ok(Outcome::put_lb(lb))
 }
 
@@ -145,7 +160,9 @@ pub(crate) fn set(
         check_group(&lb, g)?;
     }
     let switch: Option<OnOff> = r.opt(&["VServerGroup"])?;
-    let l = &mut lb.listeners[i];
+    let before = lb.listeners[i].clone();
+    let mut next = before.clone();
+    let l = &mut next;
     match (switch, group) {
         (Some(OnOff::Off), _) => l.vserver_group_id.clear(),
         (Some(OnOff::On), None) => return Err(ApiError::missing_parameter("VServerGroupId")),
@@ -166,10 +183,29 @@ pub(crate) fn set(
         l.description = d;
     }
     settings::merge(&mut l.settings, protocol, params, false)?;
-    let mut merged = l.settings.clone();
-    check_refs(state, &lb, &mut merged, protocol, params)?;
-    lb.listeners[i].settings = merged;
+    check_refs(state, &lb, &mut next.settings, protocol, params)?;
+    let update = ListenerUpdate {
+        protocol: shared_protocol(protocol)?,
+        port,
+        vserver_group_id: Some(next.vserver_group_id.clone())
+            .filter(|g| *g != before.vserver_group_id),
+        description: Some(next.description.clone()).filter(|d| *d != before.description),
+        bandwidth: i32::try_from(next.bandwidth)
+            .ok()
+            .filter(|b| i64::from(*b) != before.bandwidth),
+        attributes: next.attributes().changed_from(&before.attributes()),
+    };
+    lb.transition(|s| s.set_listener(&update))
+        .map_err(refused)?;
+    let l = &mut lb.listeners[i];
+    l.backend_server_port = next.backend_server_port;
+    l.settings = next.settings;
     Ok(Outcome::put_lb(lb))
+}
+
+/// The shared protocol of an engine protocol name (`tcp`, `udp`, `http`, `https`).
+fn shared_protocol(protocol: &str) -> Result<Protocol, ApiError> {
+    Protocol::parse(protocol).ok_or_else(|| codes::INTERNAL_ERROR.error())
 }
 
 /// The fields naming other resources: the ACL binding, and on HTTPS the certificates and
@@ -266,30 +302,45 @@ fn select(
     }
 }
 
-fn set_status(state: &State, params: &Params, status: &str) -> Result<Outcome, ApiError> {
+fn set_status(state: &State, params: &Params, running: bool) -> Result<Outcome, ApiError> {
     let mut lb = find_lb_for_write(state, params)?.clone();
     let i = select(&lb, params, &codes::LISTENER_NOT_FOUND)?;
-    lb.listeners[i].status = status.to_owned();
+    let (port, protocol) = (
+        lb.listeners[i].port,
+        shared_protocol(&lb.listeners[i].protocol)?,
+    );
+    lb.transition(|s| {
+        if running {
+            s.start_listener(port, protocol)
+        } else {
+            s.stop_listener(port, protocol)
+        }
+    })
+    .map_err(refused)?;
     Ok(Outcome::put_lb(lb))
 }
 
 /// `StartLoadBalancerListener`: the listener runs (the local data plane starts at once, so
 /// the transient `starting` state is never observed).
 pub(crate) fn start(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    set_status(state, params, "running")
+    set_status(state, params, true)
 }
 
 /// `StopLoadBalancerListener`.
 pub(crate) fn stop(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    set_status(state, params, "stopped")
+    set_status(state, params, false)
 }
 
 /// `DeleteLoadBalancerListener`.
 pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
     let mut lb = find_lb_for_write(state, params)?.clone();
     let i = select(&lb, params, &codes::RESOURCE_NOT_FOUND_LISTENER)?;
-    forward::check_delete(&lb, &lb.listeners[i].protocol, lb.listeners[i].port)?;
-    lb.listeners.remove(i);
+    let (port, protocol) = (
+        lb.listeners[i].port,
+        shared_protocol(&lb.listeners[i].protocol)?,
+    );
+    lb.transition(|s| s.delete_listener(port, protocol))
+        .map_err(refused)?;
     Ok(Outcome::put_lb(lb))
 }
 

@@ -94,7 +94,8 @@ fn owner_id(state: &State, rtype: ResourceType, rid: &str) -> Result<String, Api
     }
 }
 
-/// The tag map of a resource inside its (copied) LB.
+/// The tag map of a listener or group inside its (copied) LB (instance tags change through
+/// [`retag`]).
 fn tags_mut<'a>(
     lb: &'a mut LoadBalancer,
     rtype: ResourceType,
@@ -102,7 +103,6 @@ fn tags_mut<'a>(
 ) -> Option<&'a mut BTreeMap<String, String>> {
     let lb_id = lb.id.clone();
     match rtype {
-        ResourceType::Instance => Some(&mut lb.tags),
         ResourceType::Listener => lb
             .listeners
             .iter_mut()
@@ -115,6 +115,26 @@ fn tags_mut<'a>(
             .map(|g| &mut g.tags),
         _ => None,
     }
+}
+
+/// Gives the instance the tags `next` through the shared `UntagResources`/`TagResources`
+/// transitions (the listener and group tags are the local CLB's own).
+fn retag(lb: &mut LoadBalancer, next: &BTreeMap<String, String>) {
+    let removed: Vec<String> = lb
+        .tags
+        .keys()
+        .filter(|k| !next.contains_key(*k))
+        .cloned()
+        .collect();
+    let set: Vec<(String, String)> = next
+        .iter()
+        .filter(|(k, v)| lb.tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    lb.change(|s| {
+        s.untag(&removed);
+        s.tag(&set);
+    });
 }
 
 /// Runs `f` on the tags of every named resource, on copies of their LBs.
@@ -146,6 +166,12 @@ fn edit_resources(
                 copies.entry(owner).or_insert_with(|| original.clone())
             }
         };
+        if matches!(rtype, ResourceType::Instance) {
+            let mut next = lb.tags.clone();
+            f(&mut next)?;
+            retag(lb, &next);
+            continue;
+        }
         let tags = tags_mut(lb, rtype, rid).ok_or_else(|| codes::INTERNAL_ERROR.error())?;
         f(tags)?;
     }
@@ -301,7 +327,9 @@ fn json_tags(r: &ParamReader<'_>) -> Result<Vec<Tag>, ApiError> {
 pub(crate) fn add_tags(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
     let mut lb = find_lb_for_write(state, params)?.clone();
     let new = json_tags(&ParamReader::new(params))?;
-    merge_tags(&mut lb.tags, &new, cx.config.quotas.tags_per_resource)?;
+    let mut next = lb.tags.clone();
+    merge_tags(&mut next, &new, cx.config.quotas.tags_per_resource)?;
+    retag(&mut lb, &next);
     Ok(Outcome::put_lb(lb))
 }
 
@@ -312,15 +340,16 @@ pub(crate) fn remove_tags(
     params: &Params,
 ) -> Result<Outcome, ApiError> {
     let mut lb = find_lb_for_write(state, params)?.clone();
+    let mut next = lb.tags.clone();
     for tag in json_tags(&ParamReader::new(params))? {
-        if lb
-            .tags
+        if next
             .get(&tag.key)
             .is_some_and(|v| tag.value.is_empty() || *v == tag.value)
         {
-            lb.tags.remove(&tag.key);
+            next.remove(&tag.key);
         }
     }
+    retag(&mut lb, &next);
     Ok(Outcome::put_lb(lb))
 }
 

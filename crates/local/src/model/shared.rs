@@ -67,6 +67,47 @@ impl LoadBalancer {
         Ok(out)
     }
 
+    /// The record of a CLB `CreateLoadBalancer` made (`state`, from the shared transition),
+    /// `active`, created at `create_time_ms`; pay type and client token still empty.
+    pub fn created(state: shared::LoadBalancer, create_time_ms: i64) -> Self {
+        let mut lb = LoadBalancer {
+            id: String::new(),
+            name: String::new(),
+            status: "active".to_owned(),
+            address: String::new(),
+            address_type: String::new(),
+            address_ip_version: String::new(),
+            network_type: String::new(),
+            vpc_id: String::new(),
+            vswitch_id: String::new(),
+            master_zone_id: String::new(),
+            slave_zone_id: String::new(),
+            spec: String::new(),
+            instance_charge_type: String::new(),
+            internet_charge_type: String::new(),
+            bandwidth: 0,
+            pay_type: String::new(),
+            resource_group_id: String::new(),
+            delete_protection: false,
+            modification_protection_status: String::new(),
+            modification_protection_reason: String::new(),
+            create_time_ms,
+            tags: BTreeMap::new(),
+            listeners: Vec::new(),
+            vserver_groups: Vec::new(),
+            client_token: String::new(),
+        };
+        lb.absorb(state);
+        lb
+    }
+
+    /// Applies `write`, a transition that cannot be refused (an instance attribute).
+    pub fn change(&mut self, write: impl FnOnce(&mut shared::LoadBalancer)) {
+        let mut state = self.shared();
+        write(&mut state);
+        self.absorb(state);
+    }
+
     /// Takes over `state`: every shared field, the listeners and groups in its order
     /// (existing ones, matched by protocol and port or by id, keep their engine-only fields;
     /// new ones start without any), their members and domain extensions.

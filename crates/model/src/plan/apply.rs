@@ -230,7 +230,7 @@ fn apply_instance(lb: &mut ObservedLb, action: &Action) -> bool {
         Action::ModifyLoadBalancerInstanceChargeType {
             instance_charge_type,
             ..
-        } => lb.modify_instance_charge_type(instance_charge_type),
+        } => lb.modify_instance_charge_type(instance_charge_type, None),
         Action::SetLoadBalancerDeleteProtection {
             delete_protection, ..
         } => lb.set_delete_protection(*delete_protection),

@@ -10,6 +10,7 @@ use slb_openapi::types::{
 use super::super::{Ctx, Outcome, State, find_lb_for_write};
 use super::{check_bandwidth, check_name, check_protection_reason, check_spec};
 use crate::model::LoadBalancer;
+use slb_clb_state::transitions::PAY_BY_CLCU;
 /// Applies `f` to a copy of the (unlocked) LB and stores the copy.
 /// A billing change: the CLB must exist and be writable, then the account must be allowed to
 /// pay (arrears and balance faults), then `f` edits the CLB.
@@ -39,7 +40,7 @@ pub(crate) fn set_name(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<
     update(state, params, |lb, r| {
         let name: String = r.req(&["LoadBalancerName"])?;
         check_name(&name)?;
-        lb.name = name;
+        lb.change(|s| s.set_name(&name));
         Ok(())
     })
 }
@@ -51,7 +52,8 @@ pub(crate) fn set_delete_protection(
     params: &Params,
 ) -> Result<Outcome, ApiError> {
     update(state, params, |lb, r| {
-        lb.delete_protection = r.req::<OnOff>(&["DeleteProtection"])? == OnOff::On;
+        let on = r.req::<OnOff>(&["DeleteProtection"])? == OnOff::On;
+        lb.change(|s| s.set_delete_protection(on));
         Ok(())
     })
 }
@@ -68,8 +70,7 @@ pub(crate) fn set_modification_protection(
             .opt(&["ModificationProtectionReason"])?
             .unwrap_or_default();
         check_protection_reason(status, &reason)?;
-        lb.modification_protection_status = status.as_str().to_owned();
-        lb.modification_protection_reason = reason;
+        lb.change(|s| s.set_modification_protection(status.as_str(), Some(&reason)));
         Ok(())
     })
 }
@@ -82,17 +83,16 @@ pub(crate) fn modify_internet_spec(
 ) -> Result<Outcome, ApiError> {
     let out = billing_update(state, cx, params, |lb, r| {
         let charge: Option<InternetChargeType> = r.opt(&["InternetChargeType"])?;
-        if let Some(charge) = charge {
-            if lb.instance_charge_type == "PayByCLCU" && charge != InternetChargeType::PayByTraffic
-            {
-                return Err(codes::PAY_BY_CLCU.error());
-            }
-            lb.internet_charge_type = charge.as_str().to_owned();
+        if charge.is_some_and(|c| c != InternetChargeType::PayByTraffic)
+            && lb.instance_charge_type == PAY_BY_CLCU
+        {
+            return Err(codes::PAY_BY_CLCU.error());
         }
-        if let Some(bw) = r.opt::<u32>(&["Bandwidth"])? {
+        let bandwidth = r.opt::<u32>(&["Bandwidth"])?;
+        if let Some(bw) = bandwidth {
             check_bandwidth(bw)?;
-            lb.bandwidth = bw;
         }
+        lb.change(|s| s.modify_internet_spec(charge.map(InternetChargeType::as_str), bandwidth));
         Ok(())
     })?;
     Ok(out.with("OrderId", cx.now_ms))
@@ -106,11 +106,11 @@ pub(crate) fn modify_instance_spec(
 ) -> Result<Outcome, ApiError> {
     let out = billing_update(state, cx, params, |lb, r| {
         let spec: String = r.req(&["LoadBalancerSpec"])?;
-        if lb.instance_charge_type == "PayByCLCU" {
+        if lb.instance_charge_type == PAY_BY_CLCU {
             return Err(codes::PAY_BY_CLCU.error());
         }
         check_spec(&spec)?;
-        lb.spec = spec;
+        lb.change(|s| s.modify_instance_spec(&spec));
         Ok(())
     })?;
     Ok(out.with("OrderId", cx.now_ms))
@@ -124,21 +124,16 @@ pub(crate) fn modify_instance_charge_type(
 ) -> Result<Outcome, ApiError> {
     billing_update(state, cx, params, |lb, r| {
         let target: InstanceChargeType = r.req(&["InstanceChargeType"])?;
-        match (lb.instance_charge_type.as_str(), target) {
-            ("PayByCLCU", InstanceChargeType::PayBySpec) => Err(codes::LCU_TO_SPEC.error()),
-            (_, InstanceChargeType::PayByClcu) => {
-                lb.instance_charge_type = target.as_str().to_owned();
-                lb.internet_charge_type = InternetChargeType::PayByTraffic.as_str().to_owned();
-                Ok(())
-            }
-            (_, InstanceChargeType::PayBySpec) => {
-                if let Some(spec) = r.opt::<String>(&["LoadBalancerSpec"])? {
-                    check_spec(&spec)?;
-                    lb.spec = spec;
-                }
-                Ok(())
-            }
+        let spec = match (lb.instance_charge_type.as_str(), target) {
+            (PAY_BY_CLCU, InstanceChargeType::PayBySpec) => return Err(codes::LCU_TO_SPEC.error()),
+            (_, InstanceChargeType::PayByClcu) => None,
+            (_, InstanceChargeType::PayBySpec) => r.opt::<String>(&["LoadBalancerSpec"])?,
+        };
+        if let Some(spec) = &spec {
+            check_spec(spec)?;
         }
+        lb.change(|s| s.modify_instance_charge_type(target.as_str(), spec.as_deref()));
+        Ok(())
     })
 }
 

@@ -2,8 +2,9 @@
 //! `ListenerForward=on` redirects to the HTTPS listener on `ForwardPort` of the same CLB, so
 //! it needs neither a vServer group nor a backend port. The rules: `ForwardPort` is required
 //! with `ListenerForward=on`, must differ from `ListenerPort` and name an existing HTTPS
-//! listener (`InvalidParameter`); `ForwardCode`, when given, is a redirect status; an HTTPS
-//! listener that an HTTP listener forwards to cannot be deleted (`ListenerForwardExist`).
+//! listener (`InvalidParameter`); `ForwardCode`, when given, is a redirect status. (That an
+//! HTTPS listener an HTTP listener forwards to cannot be deleted, `ListenerForwardExist`, is
+//! a state rule of slb-clb-state's `delete_listener`.)
 //!
 //! As on the real service, redirect settings are creation-only:
 //! `SetLoadBalancerHTTPListenerAttribute` refuses `ListenerForward` and `ForwardPort` by name
@@ -122,23 +123,4 @@ pub(super) fn check_set(listener: &Listener, params: &Params) -> Result<(), ApiE
         ));
     }
     check_code(params)
-}
-
-/// Refuses to delete the HTTPS listener on `port` while an HTTP listener forwards to it.
-pub(super) fn check_delete(lb: &LoadBalancer, protocol: &str, port: u16) -> Result<(), ApiError> {
-    let forwarded = protocol == "https"
-        && lb.listeners.iter().any(|l| {
-            l.protocol == "http"
-                && l.setting("ListenerForward") == Some("on")
-                && l.setting("ForwardPort") == Some(port.to_string().as_str())
-        });
-    if forwarded {
-        return Err(ApiError::service(
-            "ListenerForwardExist",
-            400,
-            "The specified listener is forwarded by the other listener, the ListenerForward \
-             relationship should be deleted firstly.",
-        ));
-    }
-    Ok(())
 }
