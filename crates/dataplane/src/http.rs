@@ -6,14 +6,15 @@
 //! Bad input is answered as an HTTP proxy should: a malformed request line gets `400`,
 //! request headers over [`MAX_HEADER_BYTES`] get `431`, and a client that does not finish its
 //! TLS handshake or its headers within the listener's header timeout (a slowloris) is
-//! disconnected. Connections take their descriptors from the budget like TCP ones. This
-//! module does not upgrade connections (WebSocket).
+//! disconnected. Connections take their descriptors from the budget like TCP ones.
+//! HTTP/1.1 `Upgrade` requests (WebSocket) are passed through by `upgrade`.
 
 mod conn;
 pub mod gzip;
 pub mod headers;
 pub mod proxy;
 pub mod sticky;
+pub mod upgrade;
 pub mod upstream;
 
 use std::sync::Arc;

@@ -65,7 +65,8 @@ where
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
             .max_buf_size(MAX_HEADER_BYTES);
-        let conn = builder.serve_connection(io, svc);
+        // Upgrades (WebSocket) hand the connection to `upgrade`'s tunnel.
+        let conn = builder.serve_connection(io, svc).with_upgrades();
         tokio::pin!(conn);
         drive(conn, |c| c.graceful_shutdown(), idle, &stop).await;
     }

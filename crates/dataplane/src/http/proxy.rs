@@ -28,7 +28,7 @@ use tokio::time::Instant;
 
 use super::headers::{self, Origin};
 use super::upstream::Upstreams;
-use super::{MAX_HEADER_BYTES, gzip, sticky};
+use super::{MAX_HEADER_BYTES, gzip, sticky, upgrade};
 use crate::config::HttpConfig;
 use crate::pool::{ActiveGuard, Pool};
 use crate::select::backend_id;
@@ -86,8 +86,12 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
         ctx.pool.metrics.connect_error("no_backend");
         return error(StatusCode::SERVICE_UNAVAILABLE, "no healthy backend server");
     };
+    let upgrade = upgrade::requested(&parts.headers);
     let backend = Arc::clone(guard.backend());
     to_backend(&mut parts, ctx);
+    if let Some(protocol) = upgrade {
+        return upgrade::forward(ctx, parts, body, guard, protocol).await;
+    }
     let req = Request::from_parts(parts, body);
     // No per-request watch of the kill switch: every backend connection's task ends when it
     // fires, which fails the exchange here (502).
