@@ -17,6 +17,7 @@ use slb_openapi::clb::{
 use slb_openapi::error::{ApiError, codes};
 use slb_openapi::params::Params;
 
+use super::refusal::refused;
 use super::render::wrap;
 use super::{Ctx, Outcome, State, lb_by_id, lb_by_id_for_write};
 use crate::model::{DomainExtension, Listener, LoadBalancer};
@@ -152,15 +153,8 @@ pub(crate) fn create(
     let i = https_index(&lb, req.listener_port)?;
     let domain = check_domain(&req.domain)?;
     let certificate = check_certificate(state, &req.server_certificate_id)?;
-    let l = &mut lb.listeners[i];
-    if l.domain_extensions.iter().any(|d| d.domain == domain) {
-        return Err(ApiError::service(
-            "InvalidParameter.Domain",
-            400,
-            format!("The specified Domain {domain:?} exists on this listener."),
-        ));
-    }
-    if l.domain_extensions.len() >= PER_LISTENER {
+    let port = lb.listeners[i].port;
+    if lb.listeners[i].domain_extensions.len() >= PER_LISTENER {
         return Err(ApiError::service(
             "DomainExtensionNumberOverLimit",
             400,
@@ -170,12 +164,8 @@ pub(crate) fn create(
         ));
     }
     let id = Ctx::new_id("de");
-    let port = l.port;
-    l.domain_extensions.push(DomainExtension {
-        id: id.clone(),
-        domain,
-        server_certificate_id: certificate,
-    });
+    lb.transition(|s| s.create_domain_extension(port, &id, &domain, &certificate))
+        .map_err(refused)?;
     Ok(Outcome::put_lb(lb)
         .with("DomainExtensionId", id)
         .with("ListenerPort", port))
@@ -187,11 +177,12 @@ pub(crate) fn set_attribute(
     _cx: &Ctx<'_>,
     req: &SetDomainExtensionAttributeRequest,
 ) -> Result<Outcome, ApiError> {
-    let (lb, li, di) = locate(state, &req.domain_extension_id)?;
+    let (lb, _, _) = locate(state, &req.domain_extension_id)?;
     super::ensure_unlocked(lb)?;
     let certificate = check_certificate(state, &req.server_certificate_id)?;
     let mut lb = lb.clone();
-    lb.listeners[li].domain_extensions[di].server_certificate_id = certificate;
+    lb.transition(|s| s.set_domain_extension(&req.domain_extension_id, &certificate))
+        .map_err(refused)?;
     Ok(Outcome::put_lb(lb))
 }
 
@@ -201,10 +192,11 @@ pub(crate) fn delete(
     _cx: &Ctx<'_>,
     req: &DeleteDomainExtensionRequest,
 ) -> Result<Outcome, ApiError> {
-    let (lb, li, di) = locate(state, &req.domain_extension_id)?;
+    let (lb, _, _) = locate(state, &req.domain_extension_id)?;
     super::ensure_unlocked(lb)?;
     let mut lb = lb.clone();
-    lb.listeners[li].domain_extensions.remove(di);
+    lb.transition(|s| s.delete_domain_extension(&req.domain_extension_id))
+        .map_err(refused)?;
     Ok(Outcome::put_lb(lb))
 }
 
