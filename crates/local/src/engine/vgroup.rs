@@ -6,24 +6,25 @@
 //! (`InstanceBackendServerNumberOverLimit`, counted across all groups of the LB).
 
 use serde_json::{Map, Value, json};
+use slb_openapi::clb::{
+    AddVServerGroupBackendServersRequest, CreateVServerGroupRequest, DeleteVServerGroupRequest,
+    DescribeVServerGroupAttributeRequest, DescribeVServerGroupsRequest,
+    ModifyVServerGroupBackendServersRequest, RemoveVServerGroupBackendServersRequest,
+    SetVServerGroupAttributeRequest,
+};
 use slb_openapi::error::{ApiError, codes};
-use slb_openapi::params::{ParamReader, Params};
 use slb_openapi::types::{BackendServer, BackendType};
 
 use super::refusal::refused;
 use super::render::{backends as render_backends, iso_time, tags as render_tags, wrap};
 use super::tags::merge_tags;
-use super::{Ctx, Outcome, State, ensure_unlocked, find_lb};
+use super::{Ctx, Outcome, State, ensure_unlocked, lb_by_id};
 use crate::model::{Backend, LoadBalancer, VServerGroup};
 
 /// The group named by `VServerGroupId`: (LB, index of the group in it).
-fn find_group<'s>(
-    state: &'s State,
-    params: &Params,
-) -> Result<(&'s LoadBalancer, usize), ApiError> {
-    let id: String = ParamReader::new(params).req(&["VServerGroupId"])?;
+fn find_group<'s>(state: &'s State, id: &str) -> Result<(&'s LoadBalancer, usize), ApiError> {
     state
-        .group(&id)
+        .group(id)
         .and_then(|(lb, _)| {
             lb.vserver_groups
                 .iter()
@@ -108,14 +109,12 @@ fn resolve(state: &State, lb: &LoadBalancer, b: &BackendServer) -> Result<Backen
     })
 }
 
-/// Reads a `BackendServers`-shaped JSON parameter within the per-call limit.
-fn read_servers(
+/// A request's `BackendServers`-shaped list, within the per-call limit.
+fn read_servers<'r>(
     cx: &Ctx<'_>,
-    params: &Params,
-    name: &str,
-) -> Result<Option<Vec<BackendServer>>, ApiError> {
-    let list: Option<Vec<BackendServer>> = ParamReader::new(params).optjson(&[name])?;
-    if let Some(list) = &list
+    list: Option<&'r [BackendServer]>,
+) -> Result<Option<&'r [BackendServer]>, ApiError> {
+    if let Some(list) = list
         && list.len() > cx.config.quotas.backends_per_call
     {
         return Err(codes::TOO_MANY_BACKEND_SERVERS
@@ -171,11 +170,14 @@ fn members_outcome(lb: LoadBalancer, i: usize, cx: &Ctx<'_>) -> Outcome {
 }
 
 /// `CreateVServerGroup`.
-pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let original = find_lb(state, params)?;
+pub(crate) fn create(
+    state: &State,
+    cx: &Ctx<'_>,
+    req: &CreateVServerGroupRequest,
+) -> Result<Outcome, ApiError> {
+    let original = lb_by_id(state, &req.load_balancer_id)?;
     ensure_unlocked(original)?;
-    let r = ParamReader::new(params);
-    let name: String = r.opt(&["VServerGroupName"])?.unwrap_or_default();
+    let name = req.vserver_group_name.clone().unwrap_or_default();
     if name.chars().count() > 80 {
         return Err(ApiError::invalid_parameter(
             "VServerGroupName",
@@ -183,12 +185,8 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
         ));
     }
     let mut tags = std::collections::BTreeMap::new();
-    merge_tags(
-        &mut tags,
-        &r.tags(&["Tag"])?,
-        cx.config.quotas.tags_per_resource,
-    )?;
-    let requested = read_servers(cx, params, "BackendServers")?.unwrap_or_default();
+    merge_tags(&mut tags, &req.tags, cx.config.quotas.tags_per_resource)?;
+    let requested = read_servers(cx, req.backend_servers.as_deref())?.unwrap_or_default();
     let resolved = requested
         .iter()
         .map(|b| resolve(state, original, b))
@@ -206,8 +204,12 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
 }
 
 /// `DeleteVServerGroup`: refused with `RspoolVipExist` while a listener uses the group.
-pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let (lb, i) = find_group(state, params)?;
+pub(crate) fn delete(
+    state: &State,
+    _cx: &Ctx<'_>,
+    req: &DeleteVServerGroupRequest,
+) -> Result<Outcome, ApiError> {
+    let (lb, i) = find_group(state, &req.vserver_group_id)?;
     ensure_unlocked(lb)?;
     let mut lb = lb.clone();
     let id = lb.vserver_groups[i].id.clone();
@@ -219,13 +221,12 @@ pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Ou
 pub(crate) fn describe_list(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeVServerGroupsRequest,
 ) -> Result<Outcome, ApiError> {
-    let lb = find_lb(state, params)?;
-    let r = ParamReader::new(params);
-    let include_listener = r.opt::<bool>(&["IncludeListener"])?.unwrap_or(false);
-    let description: Option<String> = r.opt(&["Description"])?;
-    let tag_filters = r.tags(&["Tag"])?;
+    let lb = lb_by_id(state, &req.load_balancer_id)?;
+    let include_listener = req.include_listener.unwrap_or(false);
+    let description = &req.description;
+    let tag_filters = &req.tags;
     let items: Vec<Value> = lb
         .vserver_groups
         .iter()
@@ -261,9 +262,9 @@ pub(crate) fn describe_list(
 pub(crate) fn describe_attribute(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeVServerGroupAttributeRequest,
 ) -> Result<Outcome, ApiError> {
-    let (lb, i) = find_group(state, params)?;
+    let (lb, i) = find_group(state, &req.vserver_group_id)?;
     let g = &lb.vserver_groups[i];
     let body = json!({
         "VServerGroupId": g.id,
@@ -280,8 +281,8 @@ pub(crate) fn describe_attribute(
 }
 
 /// Copies the group's LB for a member change.
-fn writable_group(state: &State, params: &Params) -> Result<(LoadBalancer, usize), ApiError> {
-    let (lb, i) = find_group(state, params)?;
+fn writable_group(state: &State, id: &str) -> Result<(LoadBalancer, usize), ApiError> {
+    let (lb, i) = find_group(state, id)?;
     ensure_unlocked(lb)?;
     Ok((lb.clone(), i))
 }
@@ -290,11 +291,10 @@ fn writable_group(state: &State, params: &Params) -> Result<(LoadBalancer, usize
 pub(crate) fn add_backends(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &AddVServerGroupBackendServersRequest,
 ) -> Result<Outcome, ApiError> {
-    let (mut lb, i) = writable_group(state, params)?;
-    let requested = read_servers(cx, params, "BackendServers")?
-        .ok_or_else(|| ApiError::missing_parameter("BackendServers"))?;
+    let (mut lb, i) = writable_group(state, &req.vserver_group_id)?;
+    let requested = read_servers(cx, Some(&req.backend_servers))?.unwrap_or_default();
     let resolved = requested
         .iter()
         .map(|b| resolve(state, &lb, b))
@@ -310,11 +310,10 @@ pub(crate) fn add_backends(
 pub(crate) fn remove_backends(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &RemoveVServerGroupBackendServersRequest,
 ) -> Result<Outcome, ApiError> {
-    let (mut lb, i) = writable_group(state, params)?;
-    let requested = read_servers(cx, params, "BackendServers")?
-        .ok_or_else(|| ApiError::missing_parameter("BackendServers"))?;
+    let (mut lb, i) = writable_group(state, &req.vserver_group_id)?;
+    let requested = read_servers(cx, Some(&req.backend_servers))?.unwrap_or_default();
     let keys: Vec<Backend> = requested.iter().map(key_of).collect();
     let id = lb.vserver_groups[i].id.clone();
     lb.transition(|s| s.remove_members(&id, &shared(&keys)))
@@ -326,15 +325,15 @@ pub(crate) fn remove_backends(
 pub(crate) fn set_attribute(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &SetVServerGroupAttributeRequest,
 ) -> Result<Outcome, ApiError> {
-    let (mut lb, i) = writable_group(state, params)?;
-    let name: Option<String> = ParamReader::new(params).opt(&["VServerGroupName"])?;
-    let servers = read_servers(cx, params, "BackendServers")?;
+    let (mut lb, i) = writable_group(state, &req.vserver_group_id)?;
+    let name = &req.vserver_group_name;
+    let servers = read_servers(cx, req.backend_servers.as_deref())?;
     if name.is_none() && servers.is_none() {
         return Err(ApiError::missing_parameter("VServerGroupName"));
     }
-    let changes = member_changes(&lb.vserver_groups[i], &servers.unwrap_or_default())?;
+    let changes = member_changes(&lb.vserver_groups[i], servers.unwrap_or_default())?;
     let id = lb.vserver_groups[i].id.clone();
     lb.transition(|s| {
         if let Some(name) = &name {
@@ -373,11 +372,11 @@ fn member_changes(
 pub(crate) fn modify_backends(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &ModifyVServerGroupBackendServersRequest,
 ) -> Result<Outcome, ApiError> {
-    let (mut lb, i) = writable_group(state, params)?;
-    let old = read_servers(cx, params, "OldBackendServers")?.unwrap_or_default();
-    let new = read_servers(cx, params, "NewBackendServers")?
+    let (mut lb, i) = writable_group(state, &req.vserver_group_id)?;
+    let old = read_servers(cx, req.old_backend_servers.as_deref())?.unwrap_or_default();
+    let new = read_servers(cx, req.new_backend_servers.as_deref())?
         .ok_or_else(|| ApiError::missing_parameter("NewBackendServers"))?;
     let resolved = new
         .iter()
