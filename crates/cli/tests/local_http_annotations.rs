@@ -3,8 +3,9 @@
 //! signed API, and the test talks HTTP to the VIP and checks what the nodes received and what
 //! the client got. One annotation (or one group of annotations that only act together) per
 //! test: `protocol-port` http, `xforwardedfor-*`, `sticky-session*`/`cookie*`,
-//! `request-timeout`, `idle-timeout`, `scheduler` with pod-count weights, and gzip (on by
-//! default on CLB, no annotation). Health-check annotations are in `local_http_health.rs`.
+//! `request-timeout`, `idle-timeout`, `scheduler` (`wrr` with pod-count weights, `rr`,
+//! `wlc`, `sch`), and gzip (on by default on CLB, no annotation). Health-check annotations
+//! are in `local_http_health_annotations.rs`.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -278,6 +279,45 @@ async fn scheduler_wrr_splits_requests_by_the_pod_count_weights() {
 async fn scheduler_rr_takes_turns_whatever_the_weights() {
     let (a, b) = weighted("127.9.10.0/24", ["127.10.10.1", "127.10.10.2"], "rr").await;
     assert_eq!((a, b), (20, 20));
+}
+
+#[tokio::test]
+async fn scheduler_wlc_sends_new_requests_to_the_node_with_fewer_in_flight() {
+    let (_nodes, _server, vip) = http_service(
+        "127.9.12.0/24",
+        &["127.10.12.1", "127.10.12.2"],
+        80,
+        &[("protocol-port", "http:80"), ("scheduler", "wlc")],
+    )
+    .await;
+    let url = format!("http://{vip}/slow");
+    let slow = tokio::spawn(async move { get_text(&url).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let quick = spread(vip, 4).await;
+    let (_, body) = slow.await.unwrap();
+    let busy = body.lines().next().unwrap();
+    let expected = if busy == "node-a" { (0, 4) } else { (4, 0) };
+    assert_eq!(
+        quick, expected,
+        "all to the node not busy with /slow ({busy})"
+    );
+}
+
+#[tokio::test]
+async fn scheduler_sch_keeps_a_client_ip_on_one_node() {
+    let (_nodes, _server, vip) = http_service(
+        "127.9.13.0/24",
+        &["127.10.13.1", "127.10.13.2", "127.10.13.3"],
+        80,
+        &[("protocol-port", "http:80"), ("scheduler", "sch")],
+    )
+    .await;
+    let first = get_text(&format!("http://{vip}/")).await.1;
+    let node = first.lines().next().unwrap();
+    for _ in 0..9 {
+        let (_, body) = get_text(&format!("http://{vip}/")).await;
+        assert_eq!(body.lines().next().unwrap(), node, "same source IP");
+    }
 }
 
 #[tokio::test]
