@@ -16,6 +16,7 @@ pub mod proxy;
 pub mod sticky;
 pub mod upgrade;
 pub mod upstream;
+mod watchdog;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +28,7 @@ use crate::fds::{FdBudget, FdPermit};
 use crate::pool::Pool;
 use crate::tcp::Connect;
 use crate::tls::TlsSlot;
-use headers::Origin;
+use headers::{Forwarding, Origin};
 use proxy::ConnContext;
 use upstream::Upstreams;
 
@@ -58,6 +59,9 @@ pub(crate) async fn serve(listener: TcpListener, shell: Shell) {
         tls,
     } = shell;
     let upstreams = Arc::new(Upstreams::default());
+    // This loop's connections wait on their own child token: registering a waiter locks the
+    // token's node, which other threads' loops would contend for.
+    let stop = stop.child_token();
     loop {
         let fds = tokio::select! {
             () = stop.cancelled() => return,
@@ -79,41 +83,61 @@ pub(crate) async fn serve(listener: TcpListener, shell: Shell) {
             continue;
         };
         pool.metrics.connections.inc();
+        let origin = Origin {
+            client: peer,
+            local,
+            tls: tls.is_some(),
+        };
         let ctx = Arc::new(ConnContext {
             pool: Arc::clone(&pool),
             upstreams: Arc::clone(&upstreams),
             connector: Arc::clone(&connector),
+            forwarding: Forwarding::new(origin, &http),
             http,
             connect_timeout,
-            origin: Origin {
-                client: peer,
-                local,
-                tls: tls.is_some(),
-            },
+            origin,
         });
-        let tls = tls.as_ref().map(|t| t.get());
-        tokio::spawn(handshake_then_serve(client, ctx, fds, stop.clone(), tls));
+        let _ = client.set_nodelay(true);
+        // Plain and TLS connections are separate tasks: a task's future is allocated and
+        // copied whole at spawn, and the TLS one is several times larger.
+        match &tls {
+            None => tokio::spawn(serve_plain(client, ctx, fds, stop.clone())),
+            Some(slot) => tokio::spawn(handshake_then_serve(
+                client,
+                ctx,
+                fds,
+                stop.clone(),
+                slot.get(),
+            )),
+        };
     }
 }
 
-/// Terminates TLS when the listener is HTTPS (within the header timeout), then serves.
+/// Serves a plain HTTP connection.
+async fn serve_plain(
+    client: TcpStream,
+    ctx: Arc<ConnContext>,
+    fds: FdPermit,
+    stop: CancellationToken,
+) {
+    let _fds = fds;
+    conn::serve(client, false, ctx, stop).await;
+}
+
+/// Terminates TLS (within the header timeout), then serves.
 async fn handshake_then_serve(
     client: TcpStream,
     ctx: Arc<ConnContext>,
     fds: FdPermit,
     stop: CancellationToken,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    config: Arc<rustls::ServerConfig>,
 ) {
     let _fds = fds;
-    let _ = client.set_nodelay(true);
-    let Some(config) = tls else {
-        return conn::serve(client, false, ctx, stop).await;
-    };
     let accept = tokio_rustls::TlsAcceptor::from(config).accept(client);
     match tokio::time::timeout(ctx.http.header_timeout, accept).await {
         Ok(Ok(stream)) => {
             let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            conn::serve(stream, h2, ctx, stop).await;
+            Box::pin(conn::serve(stream, h2, ctx, stop)).await;
         }
         Ok(Err(e)) => {
             ctx.pool.metrics.connect_error("tls_handshake");

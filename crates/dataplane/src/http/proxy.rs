@@ -26,7 +26,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tokio::time::Instant;
 
-use super::headers::{self, Origin};
+use super::headers::{self, Forwarding, Origin};
 use super::upstream::Upstreams;
 use super::{MAX_HEADER_BYTES, gzip, sticky, upgrade};
 use crate::config::HttpConfig;
@@ -51,6 +51,8 @@ pub struct ConnContext {
     pub connect_timeout: Duration,
     /// The client and the VIP:port it reached.
     pub origin: Origin,
+    /// The forwarding headers' values for this connection's requests.
+    pub forwarding: Forwarding,
 }
 
 /// Answers one request; never fails (errors become 5xx responses).
@@ -130,7 +132,7 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
 /// `:authority`, an origin-form target, HTTP/1.1.
 fn to_backend(parts: &mut http::request::Parts, ctx: &ConnContext) {
     headers::strip_hop_by_hop(&mut parts.headers);
-    headers::add_forwarded(&mut parts.headers, ctx.origin, &ctx.http);
+    headers::add_forwarded(&mut parts.headers, &ctx.forwarding);
     if !parts.headers.contains_key(HOST)
         && let Some(authority) = parts.uri.authority()
         && let Ok(host) = HeaderValue::from_str(authority.as_str())
@@ -154,12 +156,20 @@ fn hold_until_done(body: Incoming, guard: ActiveGuard) -> ProxyBody {
 /// Bytes of the request line and headers as sent (hyper's own limit bounds its read buffer,
 /// which a head arriving in one read can exceed).
 fn head_size(req: &Request<Incoming>) -> usize {
-    let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
+    let line = req.method().as_str().len() + target_len(req.uri()) + 12;
     req.headers()
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum::<usize>()
         + line
+}
+
+/// Length of the request target as written (`uri.to_string().len()` without formatting it).
+fn target_len(uri: &Uri) -> usize {
+    let scheme = uri.scheme_str().map_or(0, |s| s.len() + "://".len());
+    let authority = uri.authority().map_or(0, |a| a.as_str().len());
+    let path = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    scheme + authority + path
 }
 
 /// The request target as a backend expects it: path and query only.
@@ -237,6 +247,19 @@ mod tests {
         assert_eq!(origin_form(&uri), "/a/b?c=d");
         let bare: Uri = "http://example.com".parse().unwrap();
         assert_eq!(origin_form(&bare), "/");
+    }
+
+    #[test]
+    fn the_target_length_is_that_of_the_target_as_written() {
+        for target in [
+            "/a/b?c=d",
+            "http://example.com:8080/a?b",
+            "example.com:443",
+            "*",
+        ] {
+            let uri: Uri = target.parse().unwrap();
+            assert_eq!(target_len(&uri), uri.to_string().len(), "{target}");
+        }
     }
 
     #[test]
