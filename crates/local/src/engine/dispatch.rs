@@ -285,11 +285,11 @@ const ACTIONS: &[ActionInfo] = &[
     params(Family::Vpc, "CreateRouteEntries", vpc::create_route_entries),
     params(Family::Vpc, "DeleteRouteEntry", vpc::delete_route_entry),
     params(Family::Vpc, "DeleteRouteEntries", vpc::delete_route_entries),
-    params(Family::Vpc, "AllocateEipAddress", eip::allocate_eip),
-    params(Family::Vpc, "AssociateEipAddress", eip::associate),
-    params(Family::Vpc, "UnassociateEipAddress", eip::unassociate),
-    params(Family::Vpc, "ReleaseEipAddress", eip::release),
-    params(Family::Vpc, "DescribeEipAddresses", eip::describe_eips),
+    typed::<AllocateEipAddressRequest>(Family::Vpc),
+    typed::<AssociateEipAddressRequest>(Family::Vpc),
+    typed::<UnassociateEipAddressRequest>(Family::Vpc),
+    typed::<ReleaseEipAddressRequest>(Family::Vpc),
+    typed::<DescribeEipAddressesRequest>(Family::Vpc),
     params(Family::Admin, "LocalPutInstances", admin::put_instances),
     params(
         Family::Admin,
@@ -328,7 +328,7 @@ pub fn action_names() -> impl Iterator<Item = &'static str> {
 /// Parameters refused with a message of their own before the strict parse (which would refuse
 /// them too, generically): `SetLoadBalancerHTTPListenerAttribute`'s creation-only redirect
 /// settings, the dual-certificate forms of the domain-extension actions, and the
-/// certificate uploads' parameters of unmodelled features.
+/// certificate uploads' and EIP actions' parameters of unmodelled features.
 ///
 /// # Errors
 /// `InvalidParameter` naming the parameter and what to do instead.
@@ -345,6 +345,7 @@ pub(crate) fn refuse_by_name(action: &str, params: &Params) -> Result<(), ApiErr
     {
         cert::refuse_unmodelled(params)?;
     }
+    eip::refuse_unmodelled_of(action, params)?;
     Ok(())
 }
 
@@ -411,11 +412,6 @@ served_by_params!(
     CreateRouteEntriesRequest,
     DeleteRouteEntryRequest,
     DeleteRouteEntriesRequest,
-    AllocateEipAddressRequest,
-    AssociateEipAddressRequest,
-    UnassociateEipAddressRequest,
-    ReleaseEipAddressRequest,
-    DescribeEipAddressesRequest,
 );
 
 served_typed!(
@@ -465,4 +461,12 @@ served_typed!(
     RemoveVServerGroupBackendServersRequest => vgroup::remove_backends,
     SetVServerGroupAttributeRequest => vgroup::set_attribute,
     ModifyVServerGroupBackendServersRequest => vgroup::modify_backends,
+);
+
+served_typed!(
+    AllocateEipAddressRequest => eip::allocate_eip,
+    AssociateEipAddressRequest => eip::associate,
+    UnassociateEipAddressRequest => eip::unassociate,
+    ReleaseEipAddressRequest => eip::release,
+    DescribeEipAddressesRequest => eip::describe_eips,
 );

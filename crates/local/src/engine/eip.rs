@@ -14,7 +14,11 @@ use std::net::Ipv4Addr;
 
 use serde_json::{Map, Value, json};
 use slb_openapi::error::ApiError;
-use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::params::Params;
+use slb_openapi::vpc::{
+    AllocateEipAddressRequest, AssociateEipAddressRequest, ReleaseEipAddressRequest,
+    UnassociateEipAddressRequest,
+};
 
 use super::lb::DEFAULT_RESOURCE_GROUP;
 
@@ -56,6 +60,35 @@ fn incorrect_status(eip: &Eip) -> ApiError {
     )
 }
 
+/// The parameters of unmodelled features each EIP action refuses by name.
+const UNMODELLED: &[(&str, &[&str])] = &[
+    (
+        "AllocateEipAddress",
+        &[
+            "Period",
+            "PricingCycle",
+            "AutoPay",
+            "InstanceId",
+            "Zone",
+            "PublicIpAddressPoolId",
+        ],
+    ),
+    ("AssociateEipAddress", &["PrivateIpAddress", "Mode"]),
+    ("UnassociateEipAddress", &["PrivateIpAddress"]),
+];
+
+/// Refuses, by name, `action`'s parameters of features the local CLB does not model (the
+/// parse step runs it; see `dispatch::refuse_by_name`).
+///
+/// # Errors
+/// `InvalidParameter` naming the first such parameter.
+pub(crate) fn refuse_unmodelled_of(action: &str, params: &Params) -> Result<(), ApiError> {
+    match UNMODELLED.iter().find(|(a, _)| *a == action) {
+        Some((_, names)) => refuse_unmodelled(params, names),
+        None => Ok(()),
+    }
+}
+
 /// Refuses a parameter of a feature the local CLB does not model.
 fn refuse_unmodelled(params: &Params, names: &[&str]) -> Result<(), ApiError> {
     match names
@@ -70,9 +103,8 @@ fn refuse_unmodelled(params: &Params, names: &[&str]) -> Result<(), ApiError> {
     }
 }
 
-fn find<'s>(state: &'s State, r: &ParamReader<'_>) -> Result<&'s Eip, ApiError> {
-    let id: String = r.req(&["AllocationId"])?;
-    state.eips.get(&id).ok_or_else(not_found)
+fn find<'s>(state: &'s State, id: &str) -> Result<&'s Eip, ApiError> {
+    state.eips.get(id).ok_or_else(not_found)
 }
 
 fn put(eip: Eip) -> Outcome {
@@ -94,11 +126,11 @@ fn taken(state: &State) -> BTreeSet<Ipv4Addr> {
 
 /// The address of a new EIP: `IpAddress` if given (inside the pool and free), else the
 /// lowest free one.
-fn pick_address(state: &State, cx: &Ctx<'_>, r: &ParamReader<'_>) -> Result<String, ApiError> {
+fn pick_address(state: &State, cx: &Ctx<'_>, fixed: Option<&str>) -> Result<String, ApiError> {
     let pool = Cidr::parse(&cx.config.eip_pool)
         .map_err(|e| err("InternalError", 500, format!("eip_pool: {e}")))?;
     let taken = taken(state);
-    if let Some(fixed) = r.opt::<String>(&["IpAddress"])? {
+    if let Some(fixed) = fixed {
         let ip: Ipv4Addr = fixed
             .parse()
             .ok()
@@ -136,9 +168,10 @@ fn pick_address(state: &State, cx: &Ctx<'_>, r: &ParamReader<'_>) -> Result<Stri
 }
 
 /// `(Bandwidth, InternetChargeType)` with the spec's ranges (PostPaid only).
-fn bandwidth_and_charge(r: &ParamReader<'_>) -> Result<(u32, String), ApiError> {
+fn bandwidth_and_charge(r: &AllocateEipAddressRequest) -> Result<(u32, String), ApiError> {
     let charge: String = r
-        .opt(&["InternetChargeType"])?
+        .internet_charge_type
+        .clone()
         .unwrap_or_else(|| "PayByBandwidth".to_owned());
     let max = match charge.as_str() {
         "PayByBandwidth" => 500,
@@ -151,7 +184,7 @@ fn bandwidth_and_charge(r: &ParamReader<'_>) -> Result<(u32, String), ApiError> 
             ));
         }
     };
-    let raw: String = r.opt(&["Bandwidth"])?.unwrap_or_else(|| "5".to_owned());
+    let raw: String = r.bandwidth.clone().unwrap_or_else(|| "5".to_owned());
     let bandwidth = raw
         .parse::<u32>()
         .ok()
@@ -166,10 +199,10 @@ fn bandwidth_and_charge(r: &ParamReader<'_>) -> Result<(u32, String), ApiError> 
     Ok((bandwidth, charge))
 }
 
-/// What `AllocateEipAddress` refuses: prepaid EIPs and their parameters, address pools,
-/// zones, a non-`public` `Netmode`.
-fn check_allocation(params: &Params, r: &ParamReader<'_>) -> Result<(), ApiError> {
-    if let Some(c) = r.opt::<String>(&["InstanceChargeType"])?
+/// What `AllocateEipAddress` refuses: prepaid EIPs (their parameters, address pools and
+/// zones are refused at the parse step) and a non-`public` `Netmode`.
+fn check_allocation(r: &AllocateEipAddressRequest) -> Result<(), ApiError> {
+    if let Some(c) = &r.instance_charge_type
         && c != "PostPaid"
     {
         return Err(ApiError::invalid_parameter(
@@ -177,18 +210,7 @@ fn check_allocation(params: &Params, r: &ParamReader<'_>) -> Result<(), ApiError
             &format!("{c:?}: the local CLB allocates PostPaid EIPs only"),
         ));
     }
-    refuse_unmodelled(
-        params,
-        &[
-            "Period",
-            "PricingCycle",
-            "AutoPay",
-            "InstanceId",
-            "Zone",
-            "PublicIpAddressPoolId",
-        ],
-    )?;
-    if let Some(n) = r.opt::<String>(&["Netmode"])?
+    if let Some(n) = &r.netmode
         && n != "public"
     {
         return Err(ApiError::invalid_parameter("Netmode", "must be public"));
@@ -200,10 +222,9 @@ fn check_allocation(params: &Params, r: &ParamReader<'_>) -> Result<(), ApiError
 pub(crate) fn allocate_eip(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    r: &AllocateEipAddressRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let token: String = r.opt(&["ClientToken"])?.unwrap_or_default();
+    let token: String = r.client_token.clone().unwrap_or_default();
     if let Some(eip) = state
         .eips
         .values()
@@ -211,22 +232,23 @@ pub(crate) fn allocate_eip(
     {
         return Ok(Outcome::read(allocate_response(eip)));
     }
-    check_allocation(params, &r)?;
+    check_allocation(r)?;
     cx.check_billing()?;
-    let (bandwidth, internet_charge_type) = bandwidth_and_charge(&r)?;
+    let (bandwidth, internet_charge_type) = bandwidth_and_charge(r)?;
     let eip = Eip {
         allocation_id: Ctx::new_id("eip"),
-        ip_address: pick_address(state, cx, &r)?,
+        ip_address: pick_address(state, cx, r.ip_address.as_deref())?,
         status: "Available".to_owned(),
         instance_id: String::new(),
         instance_type: String::new(),
         bandwidth,
         internet_charge_type,
-        isp: r.opt(&["ISP"])?.unwrap_or_else(|| "BGP".to_owned()),
-        name: r.opt(&["Name"])?.unwrap_or_default(),
-        description: r.opt(&["Description"])?.unwrap_or_default(),
+        isp: r.isp.clone().unwrap_or_else(|| "BGP".to_owned()),
+        name: r.name.clone().unwrap_or_default(),
+        description: r.description.clone().unwrap_or_default(),
         resource_group_id: r
-            .opt(&["ResourceGroupId"])?
+            .resource_group_id
+            .clone()
             .unwrap_or_else(|| DEFAULT_RESOURCE_GROUP.to_owned()),
         allocation_time_ms: cx.now_ms,
         client_token: token,
@@ -245,9 +267,8 @@ fn allocate_response(eip: &Eip) -> Map<String, Value> {
 }
 
 /// `InstanceType` of an (un)associate call: `SlbInstance`, or an error naming the choice.
-fn instance_type(r: &ParamReader<'_>) -> Result<(), ApiError> {
-    let given: Option<String> = r.opt(&["InstanceType"])?;
-    match given.as_deref() {
+fn instance_type(given: Option<&str>) -> Result<(), ApiError> {
+    match given {
         Some(SLB_INSTANCE) => Ok(()),
         Some(t) if !INSTANCE_TYPES.contains(&t) => Err(err(
             "InvalidInstanceType.ValueNotSupported",
@@ -270,17 +291,19 @@ fn instance_type(r: &ParamReader<'_>) -> Result<(), ApiError> {
 }
 
 /// `AssociateEipAddress` with a CLB.
-pub(crate) fn associate(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let eip = find(state, &r)?;
-    let instance: String = r.req(&["InstanceId"])?;
-    let token: String = r.opt(&["ClientToken"])?.unwrap_or_default();
-    if !token.is_empty() && eip.binding_token == token && eip.instance_id == instance {
+pub(crate) fn associate(
+    state: &State,
+    cx: &Ctx<'_>,
+    r: &AssociateEipAddressRequest,
+) -> Result<Outcome, ApiError> {
+    let eip = find(state, &r.allocation_id)?;
+    let instance = &r.instance_id;
+    let token: String = r.client_token.clone().unwrap_or_default();
+    if !token.is_empty() && eip.binding_token == token && eip.instance_id == *instance {
         return Ok(Outcome::default());
     }
-    instance_type(&r)?;
-    refuse_unmodelled(params, &["PrivateIpAddress", "Mode"])?;
-    let lb = state.load_balancers.get(&instance).ok_or_else(|| {
+    instance_type(r.instance_type.as_deref())?;
+    let lb = state.load_balancers.get(instance).ok_or_else(|| {
         err(
             "InvalidInstanId.NotFound",
             404,
@@ -297,7 +320,7 @@ pub(crate) fn associate(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<
             "Specified instance already is associated.",
         ));
     }
-    check_bindable(lb, cx, &r)?;
+    check_bindable(lb, cx, r)?;
     let mut bound = eip.clone();
     bound.status = "InUse".to_owned();
     bound.instance_id = lb.id.clone();
@@ -311,7 +334,7 @@ pub(crate) fn associate(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<
 fn check_bindable(
     lb: &crate::model::LoadBalancer,
     cx: &Ctx<'_>,
-    r: &ParamReader<'_>,
+    r: &AssociateEipAddressRequest,
 ) -> Result<(), ApiError> {
     if lb.address_type != "intranet" || lb.status != "active" {
         return Err(err(
@@ -331,16 +354,16 @@ fn check_bindable(
             "Specified instance is not in VPC.",
         ));
     }
-    if let Some(vpc) = r.opt::<String>(&["VpcId"])?
-        && vpc != lb.vpc_id
+    if let Some(vpc) = &r.vpc_id
+        && *vpc != lb.vpc_id
     {
         return Err(ApiError::invalid_parameter(
             "VpcId",
             &format!("{} is in {}, not in {vpc}", lb.id, lb.vpc_id),
         ));
     }
-    if let Some(region) = r.opt::<String>(&["InstanceRegionId"])?
-        && region != cx.config.region
+    if let Some(region) = &r.instance_region_id
+        && *region != cx.config.region
     {
         return Err(ApiError::invalid_parameter(
             "InstanceRegionId",
@@ -354,22 +377,19 @@ fn check_bindable(
 pub(crate) fn unassociate(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    r: &UnassociateEipAddressRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let eip = find(state, &r)?;
-    let token: String = r.opt(&["ClientToken"])?.unwrap_or_default();
-    let _force: Option<bool> = r.opt(&["Force"])?;
+    let eip = find(state, &r.allocation_id)?;
+    let token: String = r.client_token.clone().unwrap_or_default();
     if !token.is_empty() && eip.binding_token == token && eip.status == "Available" {
         return Ok(Outcome::default());
     }
-    instance_type(&r)?;
-    refuse_unmodelled(params, &["PrivateIpAddress"])?;
+    instance_type(r.instance_type.as_deref())?;
     if eip.status != "InUse" {
         return Err(incorrect_status(eip));
     }
-    if let Some(instance) = r.opt::<String>(&["InstanceId"])?
-        && instance != eip.instance_id
+    if let Some(instance) = &r.instance_id
+        && *instance != eip.instance_id
     {
         return Err(err(
             "InvalidBindInstance.NotFound",
@@ -391,8 +411,12 @@ pub(crate) fn unbound(eip: &Eip, token: String) -> Eip {
 }
 
 /// `ReleaseEipAddress`: `Available` EIPs only.
-pub(crate) fn release(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let eip = find(state, &ParamReader::new(params))?;
+pub(crate) fn release(
+    state: &State,
+    _cx: &Ctx<'_>,
+    r: &ReleaseEipAddressRequest,
+) -> Result<Outcome, ApiError> {
+    let eip = find(state, &r.allocation_id)?;
     if eip.status != "Available" {
         return Err(incorrect_status(eip));
     }

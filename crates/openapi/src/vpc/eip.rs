@@ -121,6 +121,10 @@ rpc_request! {
         page_number: opt u32 = "PageNumber",
         /// `PageSize` (1–100, default 10).
         page_size: opt u32 = "PageSize",
+        /// `Tag.N`: EIPs with these tags.
+        tags: tags crate::types::Tag = "Tag",
+        /// `DryRun`: check the request only (answers `DryRunOperation`).
+        dry_run: opt bool = "DryRun",
     }
 }
 

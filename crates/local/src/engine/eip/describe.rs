@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 use slb_openapi::error::ApiError;
-use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::vpc::DescribeEipAddressesRequest;
 
 use super::super::render::{iso_time, wrap};
 use super::super::{Ctx, Outcome, State};
@@ -20,8 +20,8 @@ const STATUSES: &[&str] = &[
 ];
 
 /// A comma-separated filter of at most 50 values.
-fn csv(r: &ParamReader<'_>, name: &str) -> Result<Option<Vec<String>>, ApiError> {
-    let Some(raw) = r.opt::<String>(&[name])? else {
+fn csv(raw: Option<&str>, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(raw) = raw else {
         return Ok(None);
     };
     let values: Vec<String> = raw.split(',').map(|v| v.trim().to_owned()).collect();
@@ -35,12 +35,12 @@ fn csv(r: &ParamReader<'_>, name: &str) -> Result<Option<Vec<String>>, ApiError>
 }
 
 fn one_of(
-    r: &ParamReader<'_>,
+    value: Option<&str>,
     name: &str,
     allowed: &[&str],
     code: &str,
 ) -> Result<Option<String>, ApiError> {
-    match r.opt::<String>(&[name])? {
+    match value.map(str::to_owned) {
         Some(v) if !allowed.contains(&v.as_str()) => Err(err(
             code,
             400,
@@ -65,28 +65,28 @@ struct Filters {
 }
 
 impl Filters {
-    fn read(r: &ParamReader<'_>) -> Result<Self, ApiError> {
+    fn read(r: &DescribeEipAddressesRequest) -> Result<Self, ApiError> {
         Ok(Self {
-            ids: csv(r, "AllocationId")?,
-            addresses: csv(r, "EipAddress")?,
+            ids: csv(r.allocation_id.as_deref(), "AllocationId")?,
+            addresses: csv(r.eip_address.as_deref(), "EipAddress")?,
             instance_type: one_of(
-                r,
+                r.associated_instance_type.as_deref(),
                 "AssociatedInstanceType",
                 INSTANCE_TYPES,
                 "InvalidIAssociatedInstanceType.ValueNotSupported",
             )?,
-            instance_id: r.opt(&["AssociatedInstanceId"])?,
-            status: one_of(r, "Status", STATUSES, "InvalidParameter")?,
+            instance_id: r.associated_instance_id.clone(),
+            status: one_of(r.status.as_deref(), "Status", STATUSES, "InvalidParameter")?,
             charge_type: one_of(
-                r,
+                r.charge_type.as_deref(),
                 "ChargeType",
                 &["PostPaid", "PrePaid"],
                 "InvalidChargeType.ValueNotSupported",
             )?,
-            isp: r.opt(&["ISP"])?,
-            name: r.opt(&["EipName"])?,
-            resource_group: r.opt(&["ResourceGroupId"])?,
-            tagged: !r.tags(&["Tag"])?.is_empty(),
+            isp: r.isp.clone(),
+            name: r.eip_name.clone(),
+            resource_group: r.resource_group_id.clone(),
+            tagged: !r.tags.is_empty(),
         })
     }
 
@@ -150,19 +150,18 @@ fn item(e: &Eip, cx: &Ctx<'_>, state: &State) -> Value {
 pub(crate) fn describe_eips(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeEipAddressesRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let filters = Filters::read(&r)?;
-    if r.opt::<bool>(&["DryRun"])? == Some(true) {
+    let filters = Filters::read(req)?;
+    if req.dry_run == Some(true) {
         return Err(err(
             "DryRunOperation",
             400,
             "Request validation has been passed with DryRun flag set.",
         ));
     }
-    let page: usize = r.opt::<u32>(&["PageNumber"])?.unwrap_or(1) as usize;
-    let size: usize = r.opt::<u32>(&["PageSize"])?.unwrap_or(10) as usize;
+    let page: usize = req.page_number.unwrap_or(1) as usize;
+    let size: usize = req.page_size.unwrap_or(10) as usize;
     if page == 0 {
         return Err(ApiError::invalid_parameter("PageNumber", "starts at 1"));
     }
