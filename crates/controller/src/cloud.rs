@@ -247,6 +247,13 @@ impl Cloud {
             .map(|c| c.observed.clone())
     }
 
+    /// CLB `id` as the next sync would plan against it without describing: the cached
+    /// observation, advanced through the shared transitions after each run; `None` when not
+    /// cached or older than the max age.
+    pub fn cached_observation(&self, id: &str) -> Option<ObservedLb> {
+        self.cached(id)
+    }
+
     /// The mutex serializing syncs of CLB `id` (or of the CLB a Service is about to create,
     /// by its default name). Entries nobody holds are pruned as new ones are made.
     fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {

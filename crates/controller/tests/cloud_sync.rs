@@ -506,12 +506,12 @@ fn annotated(extra: &[(&str, &str)]) -> Service {
     svc
 }
 
-/// The cache a create leaves is built from slb-model's simulation plus the ids the cloud
-/// answered. For every change a user might make next, planning against that cache must do
+/// The cache a create leaves is built through slb-clb-state's transitions with the ids the
+/// cloud answered. For every change a user might make next, planning against that cache must do
 /// everything planning against a fresh observation of the real CLB does (never skip a needed
 /// call), and the result must be right: afterwards a fresh observation plans nothing. The
 /// cache may plan an extra call where the create left an attribute to the cloud's default
-/// and the user then asks for that default (the simulation does not know cloud defaults).
+/// and the user then asks for that default (the transitions do not know cloud defaults).
 #[tokio::test]
 async fn the_state_cached_after_a_create_plans_every_next_change_like_a_fresh_observation() {
     let created_with: &[&[(&str, &str)]] = &[
