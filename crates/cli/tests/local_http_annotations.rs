@@ -4,7 +4,7 @@
 //! the client got. One annotation (or one group of annotations that only act together) per
 //! test: `protocol-port` http, `xforwardedfor-*`, `sticky-session*`/`cookie*`,
 //! `request-timeout`, `idle-timeout`, `scheduler` (`wrr` with pod-count weights, `rr`,
-//! `wlc`, `sch`), and gzip (on by default on CLB, no annotation). Health-check annotations
+//! `wlc`, `sch`, `tch`), and gzip (on by default on CLB, no annotation). Health-check annotations
 //! are in `local_http_health_annotations.rs`.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -318,6 +318,35 @@ async fn scheduler_sch_keeps_a_client_ip_on_one_node() {
         let (_, body) = get_text(&format!("http://{vip}/")).await;
         assert_eq!(body.lines().next().unwrap(), node, "same source IP");
     }
+}
+
+#[tokio::test]
+async fn scheduler_tch_keeps_the_requests_of_one_connection_on_one_node() {
+    let (_nodes, _server, vip) = http_service(
+        "127.9.14.0/24",
+        &["127.10.14.1", "127.10.14.2", "127.10.14.3"],
+        80,
+        &[("protocol-port", "http:80"), ("scheduler", "tch")],
+    )
+    .await;
+    // One kept-alive connection: one four-tuple (each request is scheduled on its own).
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()
+        .unwrap();
+    let mut nodes = std::collections::BTreeSet::new();
+    for _ in 0..8 {
+        let body = http
+            .get(format!("http://{vip}/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        nodes.insert(body.lines().next().unwrap().to_owned());
+    }
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
 }
 
 #[tokio::test]
