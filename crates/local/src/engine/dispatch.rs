@@ -271,20 +271,12 @@ const ACTIONS: &[ActionInfo] = &[
     params(Family::Slb, "DescribeTags", tags::describe_tags),
     typed::<DescribeInstancesRequest>(Family::Ecs),
     typed::<DescribeNetworkInterfacesRequest>(Family::Ecs),
-    params(
-        Family::Vpc,
-        "DescribeRouteTableList",
-        vpc::describe_route_table_list,
-    ),
-    params(
-        Family::Vpc,
-        "DescribeRouteEntryList",
-        vpc::describe_route_entry_list,
-    ),
-    params(Family::Vpc, "CreateRouteEntry", vpc::create_route_entry),
-    params(Family::Vpc, "CreateRouteEntries", vpc::create_route_entries),
-    params(Family::Vpc, "DeleteRouteEntry", vpc::delete_route_entry),
-    params(Family::Vpc, "DeleteRouteEntries", vpc::delete_route_entries),
+    typed::<DescribeRouteTableListRequest>(Family::Vpc),
+    typed::<DescribeRouteEntryListRequest>(Family::Vpc),
+    typed::<CreateRouteEntryRequest>(Family::Vpc),
+    typed::<CreateRouteEntriesRequest>(Family::Vpc),
+    typed::<DeleteRouteEntryRequest>(Family::Vpc),
+    typed::<DeleteRouteEntriesRequest>(Family::Vpc),
     typed::<AllocateEipAddressRequest>(Family::Vpc),
     typed::<AssociateEipAddressRequest>(Family::Vpc),
     typed::<UnassociateEipAddressRequest>(Family::Vpc),
@@ -328,7 +320,7 @@ pub fn action_names() -> impl Iterator<Item = &'static str> {
 /// Parameters refused with a message of their own before the strict parse (which would refuse
 /// them too, generically): `SetLoadBalancerHTTPListenerAttribute`'s creation-only redirect
 /// settings, the dual-certificate forms of the domain-extension actions, and the
-/// certificate uploads' and EIP actions' parameters of unmodelled features.
+/// certificate uploads', EIP and VPC actions' parameters of unmodelled features.
 ///
 /// # Errors
 /// `InvalidParameter` naming the parameter and what to do instead.
@@ -346,6 +338,7 @@ pub(crate) fn refuse_by_name(action: &str, params: &Params) -> Result<(), ApiErr
         cert::refuse_unmodelled(params)?;
     }
     eip::refuse_unmodelled_of(action, params)?;
+    vpc::refuse_unmodelled(action, params)?;
     Ok(())
 }
 
@@ -406,12 +399,6 @@ served_by_params!(
     AddTagsRequest,
     RemoveTagsRequest,
     DescribeTagsRequest,
-    DescribeRouteTableListRequest,
-    DescribeRouteEntryListRequest,
-    CreateRouteEntryRequest,
-    CreateRouteEntriesRequest,
-    DeleteRouteEntryRequest,
-    DeleteRouteEntriesRequest,
 );
 
 served_typed!(
@@ -469,4 +456,13 @@ served_typed!(
     UnassociateEipAddressRequest => eip::unassociate,
     ReleaseEipAddressRequest => eip::release,
     DescribeEipAddressesRequest => eip::describe_eips,
+);
+
+served_typed!(
+    DescribeRouteTableListRequest => vpc::describe_route_table_list,
+    DescribeRouteEntryListRequest => vpc::describe_route_entry_list,
+    CreateRouteEntryRequest => vpc::create_route_entry,
+    CreateRouteEntriesRequest => vpc::create_route_entries,
+    DeleteRouteEntryRequest => vpc::delete_route_entry,
+    DeleteRouteEntriesRequest => vpc::delete_route_entries,
 );

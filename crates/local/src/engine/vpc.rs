@@ -17,8 +17,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 use slb_openapi::error::ApiError;
-use slb_openapi::params::{ParamReader, Params};
-use slb_openapi::vpc::ROUTE_ENTRY_CIDR_BLOCK_DUPLICATE;
+use slb_openapi::params::Params;
+use slb_openapi::vpc::{
+    CreateRouteEntryRequest, DescribeRouteEntryListRequest, DescribeRouteTableListRequest,
+    ROUTE_ENTRY_CIDR_BLOCK_DUPLICATE,
+};
 
 use super::{Ctx, Outcome, State};
 use crate::address::Cidr;
@@ -96,6 +99,84 @@ pub(crate) fn seed_route_tables(
     out
 }
 
+/// The parameters each VPC action models (`(action, names, repeat-list items)`); any other
+/// (besides the common ones) is refused by name at the parse step.
+const MODELLED: &[(&str, &[&str], Option<(&str, &[&str])>)] = &[
+    (
+        "DescribeRouteTableList",
+        &["VpcId", "RouteTableId", "PageNumber", "PageSize"],
+        None,
+    ),
+    (
+        "DescribeRouteEntryList",
+        &[
+            "RouteTableId",
+            "RouteEntryType",
+            "NextHopType",
+            "NextHopId",
+            "DestinationCidrBlock",
+            "RouteEntryId",
+            "MaxResult",
+            "NextToken",
+        ],
+        None,
+    ),
+    (
+        "CreateRouteEntry",
+        &[
+            "RouteTableId",
+            "DestinationCidrBlock",
+            "NextHopType",
+            "NextHopId",
+            "RouteEntryName",
+            "Description",
+        ],
+        None,
+    ),
+    (
+        "DeleteRouteEntry",
+        &[
+            "RouteTableId",
+            "DestinationCidrBlock",
+            "NextHopId",
+            "RouteEntryId",
+        ],
+        None,
+    ),
+    (
+        "CreateRouteEntries",
+        &[],
+        Some((
+            "RouteEntries",
+            &[
+                "RouteTableId",
+                "DstCidrBlock",
+                "NextHop",
+                "NextHopType",
+                "Name",
+                "Description",
+            ],
+        )),
+    ),
+    (
+        "DeleteRouteEntries",
+        &[],
+        Some(("RouteEntries", &["RouteTableId", "DstCidrBlock", "NextHop"])),
+    ),
+];
+
+/// Refuses, by name, a parameter of a VPC `action` that this module does not model (the
+/// parse step runs it; see `dispatch::refuse_by_name`).
+///
+/// # Errors
+/// `InvalidParameter` naming the parameter.
+pub(crate) fn refuse_unmodelled(action: &str, params: &Params) -> Result<(), ApiError> {
+    match MODELLED.iter().find(|(a, _, _)| *a == action) {
+        Some((_, modelled, items)) => only(params, modelled, *items),
+        None => Ok(()),
+    }
+}
+
 /// Refuses a parameter this module does not model.
 fn only(
     params: &Params,
@@ -135,18 +216,11 @@ fn find_table<'s>(state: &'s State, id: &str) -> Result<&'s RouteTable, ApiError
 pub(crate) fn describe_route_table_list(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeRouteTableListRequest,
 ) -> Result<Outcome, ApiError> {
-    only(
-        params,
-        &["VpcId", "RouteTableId", "PageNumber", "PageSize"],
-        None,
-    )?;
-    let r = ParamReader::new(params);
-    let vpc: Option<String> = r.opt(&["VpcId"])?;
-    let id: Option<String> = r.opt(&["RouteTableId"])?;
-    let page: u32 = r.opt(&["PageNumber"])?.unwrap_or(1).max(1);
-    let size: u32 = r.opt(&["PageSize"])?.unwrap_or(10).clamp(1, 50);
+    let (vpc, id) = (&req.vpc_id, &req.route_table_id);
+    let page: u32 = req.page_number.unwrap_or(1).max(1);
+    let size: u32 = req.page_size.unwrap_or(10).clamp(1, 50);
     let all: Vec<&RouteTable> = state
         .route_tables
         .values()
@@ -214,41 +288,18 @@ fn field<'v>(v: &'v Value, pointer: &str) -> &'v str {
 pub(crate) fn describe_route_entry_list(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeRouteEntryListRequest,
 ) -> Result<Outcome, ApiError> {
-    only(
-        params,
-        &[
-            "RouteTableId",
-            "RouteEntryType",
-            "NextHopType",
-            "NextHopId",
-            "DestinationCidrBlock",
-            "RouteEntryId",
-            "MaxResult",
-            "NextToken",
-        ],
-        None,
-    )?;
-    let r = ParamReader::new(params);
-    let table = find_table(state, &r.req::<String>(&["RouteTableId"])?)?;
-    let filters: [(&str, Option<String>, &str); 5] = [
-        ("/Type", r.opt(&["RouteEntryType"])?, ""),
-        (
-            "/NextHops/NextHop/0/NextHopType",
-            r.opt(&["NextHopType"])?,
-            "",
-        ),
-        ("/NextHops/NextHop/0/NextHopId", r.opt(&["NextHopId"])?, ""),
-        (
-            "/DestinationCidrBlock",
-            r.opt(&["DestinationCidrBlock"])?,
-            "",
-        ),
-        ("/RouteEntryId", r.opt(&["RouteEntryId"])?, ""),
+    let table = find_table(state, &req.route_table_id)?;
+    let filters: [(&str, &Option<String>, &str); 5] = [
+        ("/Type", &req.route_entry_type, ""),
+        ("/NextHops/NextHop/0/NextHopType", &req.next_hop_type, ""),
+        ("/NextHops/NextHop/0/NextHopId", &req.next_hop_id, ""),
+        ("/DestinationCidrBlock", &req.destination_cidr_block, ""),
+        ("/RouteEntryId", &req.route_entry_id, ""),
     ];
-    let max: usize = r.opt::<u32>(&["MaxResult"])?.unwrap_or(50).clamp(1, 500) as usize;
-    let start: usize = match r.opt::<String>(&["NextToken"])? {
+    let max: usize = req.max_result.unwrap_or(50).clamp(1, 500) as usize;
+    let start: usize = match &req.next_token {
         Some(t) => t.parse().map_err(|_| {
             ApiError::invalid_parameter("NextToken", "is not a token this service issued")
         })?,
@@ -379,30 +430,21 @@ fn put_tables(tables: BTreeMap<String, RouteTable>) -> Change {
 pub(crate) fn create_route_entry(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &CreateRouteEntryRequest,
 ) -> Result<Outcome, ApiError> {
-    only(
-        params,
-        &[
-            "RouteTableId",
-            "DestinationCidrBlock",
-            "NextHopType",
-            "NextHopId",
-            "RouteEntryName",
-            "Description",
-        ],
-        None,
-    )?;
-    let r = ParamReader::new(params);
-    let mut table = find_table(state, &r.req::<String>(&["RouteTableId"])?)?.clone();
-    let cidr: String = r.req(&["DestinationCidrBlock"])?;
-    let hop_type: String = r
-        .opt(&["NextHopType"])?
+    let mut table = find_table(state, &req.route_table_id)?.clone();
+    let cidr = &req.destination_cidr_block;
+    let hop_type: String = req
+        .next_hop_type
+        .clone()
         .unwrap_or_else(|| "Instance".to_owned());
-    let hop: String = r.req(&["NextHopId"])?;
-    let mut entry = admit(state, cx, &table, (&cidr, &hop_type, &hop)).map_err(|r| r.error)?;
-    entry.route_entry_name = r.opt(&["RouteEntryName"])?.unwrap_or_default();
-    entry.description = r.opt(&["Description"])?.unwrap_or_default();
+    let hop: &str = req
+        .next_hop_id
+        .as_deref()
+        .ok_or_else(|| ApiError::missing_parameter("NextHopId"))?;
+    let mut entry = admit(state, cx, &table, (cidr, &hop_type, hop)).map_err(|r| r.error)?;
+    entry.route_entry_name = req.route_entry_name.clone().unwrap_or_default();
+    entry.description = req.description.clone().unwrap_or_default();
     let id = entry.route_entry_id.clone();
     table.entries.push(entry);
     let change = put_tables([(table.route_table_id.clone(), table)].into());

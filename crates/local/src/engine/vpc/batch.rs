@@ -7,9 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use slb_openapi::Action;
 use slb_openapi::error::ApiError;
-use slb_openapi::params::Params;
 use slb_openapi::vpc::{
     CreateRouteEntriesRequest, DeleteRouteEntriesRequest, MAX_ROUTE_ENTRIES_PER_CALL,
     ROUTER_ENTRY_NOT_EXIST, RouteEntryItem,
@@ -17,20 +15,14 @@ use slb_openapi::vpc::{
 
 use super::super::{Ctx, Outcome, State};
 use super::delete::position;
-use super::{admit, only, put_tables};
+use super::{admit, put_tables};
 
 fn failed(item: &RouteEntryItem, code: &str, message: &str) -> Value {
     json!({"DstCidrBlock": item.dst_cidr_block, "NextHop": item.next_hop, "FailedCode": code, "FailedMessage": message})
 }
 
-fn batch_items<A: Action>(
-    params: &Params,
-    fields: &[&str],
-    read: fn(&A) -> &[RouteEntryItem],
-) -> Result<Vec<RouteEntryItem>, ApiError> {
-    only(params, &[], Some(("RouteEntries", fields)))?;
-    let req = A::from_params(params)?;
-    let items = read(&req).to_vec();
+/// The request's items, 1 to 50 of them.
+fn batch_items(items: &[RouteEntryItem]) -> Result<&[RouteEntryItem], ApiError> {
     if items.is_empty() || items.len() > MAX_ROUTE_ENTRIES_PER_CALL {
         return Err(ApiError::invalid_parameter(
             "RouteEntries",
@@ -44,19 +36,11 @@ fn batch_items<A: Action>(
 pub(crate) fn create_route_entries(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &CreateRouteEntriesRequest,
 ) -> Result<Outcome, ApiError> {
-    let fields = [
-        "RouteTableId",
-        "DstCidrBlock",
-        "NextHop",
-        "NextHopType",
-        "Name",
-        "Description",
-    ];
-    let items = batch_items::<CreateRouteEntriesRequest>(params, &fields, |r| &r.route_entries)?;
+    let items = batch_items(&req.route_entries)?;
     let (mut tables, mut ids, mut failures) = (BTreeMap::new(), Vec::new(), Vec::new());
-    for item in &items {
+    for item in items {
         let Some(table) = tables
             .get(&item.route_table_id)
             .or_else(|| state.route_tables.get(&item.route_table_id))
@@ -106,12 +90,11 @@ pub(crate) fn create_route_entries(
 pub(crate) fn delete_route_entries(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DeleteRouteEntriesRequest,
 ) -> Result<Outcome, ApiError> {
-    let fields = ["RouteTableId", "DstCidrBlock", "NextHop"];
-    let items = batch_items::<DeleteRouteEntriesRequest>(params, &fields, |r| &r.route_entries)?;
+    let items = batch_items(&req.route_entries)?;
     let (mut tables, mut done, mut failures) = (BTreeMap::new(), 0usize, Vec::new());
-    for item in &items {
+    for item in items {
         let table = tables
             .get(&item.route_table_id)
             .or_else(|| state.route_tables.get(&item.route_table_id))

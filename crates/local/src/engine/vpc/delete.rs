@@ -3,10 +3,10 @@
 //! delete shares.
 
 use slb_openapi::error::ApiError;
-use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::vpc::DeleteRouteEntryRequest;
 
 use super::super::{Ctx, Outcome, State};
-use super::{only, put_tables, table_not_found};
+use super::{put_tables, table_not_found};
 use crate::address::Cidr;
 use crate::model::RouteTable;
 
@@ -39,29 +39,13 @@ pub(super) fn position(
 pub(crate) fn delete_route_entry(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DeleteRouteEntryRequest,
 ) -> Result<Outcome, ApiError> {
-    only(
-        params,
-        &[
-            "RouteTableId",
-            "DestinationCidrBlock",
-            "NextHopId",
-            "RouteEntryId",
-        ],
-        None,
-    )?;
-    let r = ParamReader::new(params);
-    let (table_id, cidr, hop, id): (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) = (
-        r.opt(&["RouteTableId"])?,
-        r.opt(&["DestinationCidrBlock"])?,
-        r.opt(&["NextHopId"])?,
-        r.opt(&["RouteEntryId"])?,
+    let (table_id, cidr, hop, id) = (
+        &req.route_table_id,
+        &req.destination_cidr_block,
+        &req.next_hop_id,
+        &req.route_entry_id,
     );
     if id.is_none() && (table_id.is_none() || cidr.is_none()) {
         return Err(ApiError::missing_parameter("RouteEntryId"));
@@ -73,7 +57,7 @@ pub(crate) fn delete_route_entry(
         .find(|t| position(t, cidr.as_deref(), hop.as_deref(), id.as_deref()).is_some());
     let Some(table) = table else {
         return match table_id {
-            Some(t) if !state.route_tables.contains_key(&t) => Err(table_not_found()),
+            Some(t) if !state.route_tables.contains_key(t) => Err(table_not_found()),
             _ => Err(entry_not_found()),
         };
     };
