@@ -116,3 +116,68 @@ fn a_corrupt_document_names_the_record() {
     let err = SqliteStore::open(&path).unwrap().load().unwrap_err();
     assert!(err.to_string().contains("lb-bad"), "{err}");
 }
+
+/// A load balancer as the store wrote it before slb-clb-state (the document format is
+/// unchanged; this one is old enough to lack `client_token` and `domain_extensions`).
+const STORED_BEFORE_SHARED_STATE: &str = r#"{
+  "id": "lb-old", "name": "web", "status": "active", "address": "127.0.2.9",
+  "address_type": "intranet", "address_ip_version": "ipv4", "network_type": "vpc",
+  "vpc_id": "vpc-local", "vswitch_id": "vsw-local", "master_zone_id": "", "slave_zone_id": "",
+  "spec": "slb.s1.small", "instance_charge_type": "PayBySpec",
+  "internet_charge_type": "paybytraffic", "bandwidth": 5120, "pay_type": "PayOnDemand",
+  "resource_group_id": "rg-default", "delete_protection": false,
+  "modification_protection_status": "NonProtection", "modification_protection_reason": "",
+  "create_time_ms": 1700000000000, "tags": {"kubernetes.do.not.delete": "web"},
+  "listeners": [{
+    "protocol": "tcp", "port": 80, "status": "running", "backend_server_port": 0,
+    "vserver_group_id": "rsp-old", "scheduler": "wrr", "bandwidth": -1,
+    "description": "k8s/80/web/default/c", "settings": {"HealthCheckInterval": "5"},
+    "tags": {}
+  }],
+  "vserver_groups": [{
+    "id": "rsp-old", "name": "k8s/30080/web/default/c", "create_time_ms": 1700000000001,
+    "backends": [{"server_id": "i-a", "server_type": "ecs", "server_ip": "", "port": 30080,
+                  "weight": 100, "description": "k8s/30080/web/default/c"}],
+    "tags": {}
+  }]
+}"#;
+
+#[test]
+fn a_load_balancer_stored_before_the_shared_state_loads_and_changes_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "INSERT INTO load_balancers (id, doc) VALUES ('lb-old', ?1)",
+        [STORED_BEFORE_SHARED_STATE],
+    )
+    .unwrap();
+    drop(conn);
+    let mut store = SqliteStore::open(&path).unwrap();
+    let mut lb = store
+        .load()
+        .unwrap()
+        .load_balancers
+        .remove("lb-old")
+        .unwrap();
+    let shared = lb.shared();
+    assert_eq!(
+        shared.listeners[0].attributes.health_check_interval,
+        Some(5)
+    );
+    assert_eq!(shared.vserver_groups[0].backend_servers[0].server_id, "i-a");
+
+    lb.transition(|s| s.stop_listener(80, slb_clb_state::Protocol::Tcp))
+        .unwrap();
+    store
+        .commit(&Change {
+            put_load_balancers: vec![lb.clone()],
+            ..Change::default()
+        })
+        .unwrap();
+    let reloaded = SqliteStore::open(&path).unwrap().load().unwrap();
+    assert_eq!(reloaded.load_balancers["lb-old"], lb);
+    assert_eq!(lb.listeners[0].status, "stopped");
+    assert_eq!(lb.create_time_ms, 1_700_000_000_000);
+}
