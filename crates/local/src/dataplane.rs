@@ -6,7 +6,8 @@
 //! settings, and every listener its ACL and (HTTPS) certificates as PEM.
 //!
 //! slb-local does not depend on the proxy crate: the binary adapts a [`DataPlane`] to it.
-//! Snapshots are full (never deltas), so an adapter can diff or simply replace. The way
+//! Snapshots are full (never deltas), so an adapter can diff or simply replace; one that
+//! forwards nothing declines them ([`DataPlane::wants_snapshots`]), and none is built. The way
 //! back, the probes' verdicts for `DescribeHealthStatus`, is the [`HealthSource`] a data
 //! plane may offer (`health`).
 
@@ -28,6 +29,13 @@ pub use health::{HealthSource, ProbeTarget, ProbedHealth};
 pub trait DataPlane: Send + Sync {
     /// Replaces the forwarding configuration with `snapshot`.
     fn apply(&self, snapshot: LocalDataPlaneSnapshot);
+
+    /// Whether this data plane uses snapshots at all (the default). The engine builds none
+    /// for one that answers `false`: a snapshot walks every listener and backend, so building
+    /// it after each call costs time that grows with the whole state.
+    fn wants_snapshots(&self) -> bool {
+        true
+    }
 
     /// Where the engine reads the health checks' verdicts; `None` (the default) for a data
     /// plane that runs no probes, in which case health is derived from the stored state.
@@ -161,6 +169,10 @@ pub struct NoopDataPlane;
 
 impl DataPlane for NoopDataPlane {
     fn apply(&self, _snapshot: LocalDataPlaneSnapshot) {}
+
+    fn wants_snapshots(&self) -> bool {
+        false
+    }
 }
 
 /// A data plane that records every snapshot (tests).
@@ -294,6 +306,13 @@ fn backends(state: &State, lb: &LoadBalancer, l: &Listener) -> Vec<DataPlaneBack
         .collect()
 }
 
+/// Hands `dataplane` the snapshot of `state`, building it only when the data plane wants it.
+pub(crate) fn publish(dataplane: &dyn DataPlane, state: &State) {
+    if dataplane.wants_snapshots() {
+        dataplane.apply(snapshot(state));
+    }
+}
+
 /// The snapshot of `state`: every running listener of every active LB, backends resolved.
 /// Backends whose instance is unknown (or whose IP does not parse) are left out.
 pub fn snapshot(state: &State) -> LocalDataPlaneSnapshot {
@@ -331,4 +350,36 @@ pub fn snapshot(state: &State) -> LocalDataPlaneSnapshot {
         (&a.load_balancer_id, &a.protocol, a.port).cmp(&(&b.load_balancer_id, &b.protocol, b.port))
     });
     LocalDataPlaneSnapshot { listeners }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A data plane that declines snapshots and counts the ones it is handed anyway.
+    #[derive(Default)]
+    struct Declining(AtomicUsize);
+
+    impl DataPlane for Declining {
+        fn apply(&self, _snapshot: LocalDataPlaneSnapshot) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+
+        fn wants_snapshots(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn publish_hands_a_snapshot_only_to_a_data_plane_that_wants_one() {
+        let state = State::default();
+        let declining = Declining::default();
+        let recording = RecordingDataPlane::default();
+        publish(&declining, &state);
+        publish(&recording, &state);
+        assert_eq!(declining.0.load(Ordering::Relaxed), 0);
+        assert_eq!(recording.snapshots().len(), 1);
+        assert!(!NoopDataPlane.wants_snapshots());
+    }
 }

@@ -4,7 +4,7 @@
 //! Every action is a pure function of (state, context, parameters) returning the response
 //! body and the [`Change`] it makes; [`Engine::handle`] commits that change to the durable
 //! store *before* applying it in memory and answering, then pushes a fresh snapshot to the
-//! data plane. Calls are serialized by one mutex (held only for synchronous work, never
+//! data plane (if it takes snapshots). Calls are serialized by one mutex (held only for synchronous work, never
 //! across `.await`), which is also what makes `ClientToken` replays exact.
 //!
 //! Not here: signatures, HTTP and latency injection (see `server`), and the typed `Clb`/`Ecs`
@@ -18,7 +18,7 @@ use slb_openapi::error::{ApiError, codes};
 use slb_openapi::params::{ParamReader, Params};
 
 use crate::config::LocalConfig;
-use crate::dataplane::{DataPlane, snapshot};
+use crate::dataplane::{DataPlane, publish};
 use crate::faults::Faults;
 use crate::model::{
     Instance, LoadBalancer, NetworkInterface, RouteTable, SecurityRecords, VServerGroup,
@@ -293,7 +293,7 @@ impl Engine {
         };
         store.commit(&seed).map_err(EngineError::SeedInventory)?;
         state.apply(&seed);
-        dataplane.apply(snapshot(&state));
+        publish(dataplane.as_ref(), &state);
         let faults = Faults::new(config.faults.clone());
         Ok(Self {
             inner: Mutex::new(Inner {
@@ -403,7 +403,7 @@ impl Engine {
                 return Err(codes::INTERNAL_ERROR.error());
             }
             inner.state.apply(&outcome.change);
-            self.dataplane.apply(snapshot(&inner.state));
+            publish(self.dataplane.as_ref(), &inner.state);
         }
         let mut body = outcome.body;
         body.insert("RequestId".to_owned(), Value::String(new_request_id()));
