@@ -132,41 +132,17 @@ macro_rules! served_typed {
 }
 
 const ACTIONS: &[ActionInfo] = &[
-    params(Family::Slb, "CreateLoadBalancer", lb::create),
-    params(Family::Slb, "DeleteLoadBalancer", lb::delete),
-    params(Family::Slb, "DescribeLoadBalancers", lb::describe_list),
-    params(
-        Family::Slb,
-        "DescribeLoadBalancerAttribute",
-        lb::describe_attribute,
-    ),
-    params(Family::Slb, "SetLoadBalancerName", lb::set_name),
-    params(
-        Family::Slb,
-        "SetLoadBalancerDeleteProtection",
-        lb::set_delete_protection,
-    ),
-    params(
-        Family::Slb,
-        "SetLoadBalancerModificationProtection",
-        lb::set_modification_protection,
-    ),
-    params(
-        Family::Slb,
-        "ModifyLoadBalancerInternetSpec",
-        lb::modify_internet_spec,
-    ),
-    params(
-        Family::Slb,
-        "ModifyLoadBalancerInstanceSpec",
-        lb::modify_instance_spec,
-    ),
-    params(
-        Family::Slb,
-        "ModifyLoadBalancerInstanceChargeType",
-        lb::modify_instance_charge_type,
-    ),
-    params(Family::Slb, "SetLoadBalancerStatus", lb::set_status),
+    typed::<CreateLoadBalancerRequest>(Family::Slb),
+    typed::<DeleteLoadBalancerRequest>(Family::Slb),
+    typed::<DescribeLoadBalancersRequest>(Family::Slb),
+    typed::<DescribeLoadBalancerAttributeRequest>(Family::Slb),
+    typed::<SetLoadBalancerNameRequest>(Family::Slb),
+    typed::<SetLoadBalancerDeleteProtectionRequest>(Family::Slb),
+    typed::<SetLoadBalancerModificationProtectionRequest>(Family::Slb),
+    typed::<ModifyLoadBalancerInternetSpecRequest>(Family::Slb),
+    typed::<ModifyLoadBalancerInstanceSpecRequest>(Family::Slb),
+    typed::<ModifyLoadBalancerInstanceChargeTypeRequest>(Family::Slb),
+    typed::<SetLoadBalancerStatusRequest>(Family::Slb),
     params(Family::Slb, "CreateLoadBalancerTCPListener", |s, c, p| {
         listener::create(s, c, p, "tcp")
     }),
@@ -366,17 +342,6 @@ pub(crate) fn check_params(action: &str, params: &Params) -> Result<(), ApiError
 }
 
 served_by_params!(
-    CreateLoadBalancerRequest,
-    DeleteLoadBalancerRequest,
-    DescribeLoadBalancersRequest,
-    DescribeLoadBalancerAttributeRequest,
-    SetLoadBalancerNameRequest,
-    SetLoadBalancerDeleteProtectionRequest,
-    SetLoadBalancerModificationProtectionRequest,
-    ModifyLoadBalancerInternetSpecRequest,
-    ModifyLoadBalancerInstanceSpecRequest,
-    ModifyLoadBalancerInstanceChargeTypeRequest,
-    SetLoadBalancerStatusRequest,
     CreateTcpListenerRequest,
     SetTcpListenerAttributeRequest,
     DescribeTcpListenerAttributeRequest,
@@ -465,4 +430,18 @@ served_typed!(
     CreateRouteEntriesRequest => vpc::create_route_entries,
     DeleteRouteEntryRequest => vpc::delete_route_entry,
     DeleteRouteEntriesRequest => vpc::delete_route_entries,
+);
+
+served_typed!(
+    CreateLoadBalancerRequest => lb::create,
+    DeleteLoadBalancerRequest => lb::delete,
+    DescribeLoadBalancersRequest => lb::describe_list,
+    DescribeLoadBalancerAttributeRequest => lb::describe_attribute,
+    SetLoadBalancerNameRequest => lb::set_name,
+    SetLoadBalancerDeleteProtectionRequest => lb::set_delete_protection,
+    SetLoadBalancerModificationProtectionRequest => lb::set_modification_protection,
+    ModifyLoadBalancerInternetSpecRequest => lb::modify_internet_spec,
+    ModifyLoadBalancerInstanceSpecRequest => lb::modify_instance_spec,
+    ModifyLoadBalancerInstanceChargeTypeRequest => lb::modify_instance_charge_type,
+    SetLoadBalancerStatusRequest => lb::set_status,
 );

@@ -8,16 +8,16 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
+use slb_openapi::clb::{CreateLoadBalancerRequest, DeleteLoadBalancerRequest};
 use slb_openapi::error::{ApiError, codes};
-use slb_openapi::params::{ParamReader, Params};
 use slb_openapi::types::{
     AddressIpVersion, AddressType, InstanceChargeType, InternetChargeType,
-    ModificationProtectionStatus, OnOff, PayType,
+    ModificationProtectionStatus, OnOff,
 };
 
 use super::refusal::refused;
 use super::tags::merge_tags;
-use super::{Ctx, Outcome, State, find_lb_for_write};
+use super::{Ctx, Outcome, State, lb_by_id_for_write};
 use crate::model::LoadBalancer;
 use crate::store::Change;
 use slb_clb_state::{NewLoadBalancer, create_load_balancer, delete_load_balancer};
@@ -115,9 +115,12 @@ fn check_protection_reason(
 }
 
 /// `CreateLoadBalancer`.
-pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let token: Option<String> = r.opt(&["ClientToken"])?;
+pub(crate) fn create(
+    state: &State,
+    cx: &Ctx<'_>,
+    r: &CreateLoadBalancerRequest,
+) -> Result<Outcome, ApiError> {
+    let token = r.client_token.clone();
     if let Some(token) = &token
         && let Some(lb) = state
             .load_balancers
@@ -139,8 +142,8 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
     }
     let default_charge =
         InstanceChargeType::parse(&cx.faults.config().instance_charge_type).unwrap_or_default();
-    let charge: InstanceChargeType = r.opt(&["InstanceChargeType"])?.unwrap_or(default_charge);
-    let spec: Option<String> = r.opt(&["LoadBalancerSpec"])?;
+    let charge: InstanceChargeType = r.instance_charge_type.unwrap_or(default_charge);
+    let spec: Option<String> = r.load_balancer_spec.clone();
     let spec = match (charge, spec) {
         (InstanceChargeType::PayBySpec, None) => return Err(codes::SHARE_SLB_HALT_SALES.error()),
         (InstanceChargeType::PayBySpec, Some(s)) => {
@@ -149,19 +152,18 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
         }
         (InstanceChargeType::PayByClcu, _) => String::new(),
     };
-    let vsw_given = r.opt::<String>(&["VSwitchId"])?.is_some();
-    let address_type: AddressType = r.opt(&["AddressType"])?.unwrap_or(if vsw_given {
+    let vsw_given = r.vswitch_id.is_some();
+    let address_type: AddressType = r.address_type.unwrap_or(if vsw_given {
         AddressType::Intranet
     } else {
         AddressType::Internet
     });
     let ip_version = check_ip_version(
-        r.opt(&["AddressIPVersion"])?
-            .unwrap_or(AddressIpVersion::Ipv4),
+        r.address_ip_version.unwrap_or(AddressIpVersion::Ipv4),
         address_type,
     )?;
-    check_zones(cx, &r)?;
-    let internet_charge: InternetChargeType = r.opt(&["InternetChargeType"])?.unwrap_or_default();
+    check_zones(cx, r)?;
+    let internet_charge: InternetChargeType = r.internet_charge_type.unwrap_or_default();
     if charge == InstanceChargeType::PayByClcu
         && internet_charge != InternetChargeType::PayByTraffic
     {
@@ -170,31 +172,25 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
             "PayByCLCU allows paybytraffic only",
         ));
     }
-    let bandwidth: u32 = r.opt(&["Bandwidth"])?.unwrap_or(5120);
+    let bandwidth: u32 = r.bandwidth.unwrap_or(5120);
     check_bandwidth(bandwidth)?;
     let name: String = r
-        .opt(&["LoadBalancerName"])?
+        .load_balancer_name
+        .clone()
         .unwrap_or_else(|| AUTO_NAME.to_owned());
     check_name(&name)?;
-    let mp_status: ModificationProtectionStatus = r
-        .opt(&["ModificationProtectionStatus"])?
-        .unwrap_or_default();
-    let mp_reason: String = r
-        .opt(&["ModificationProtectionReason"])?
-        .unwrap_or_default();
+    let mp_status: ModificationProtectionStatus =
+        r.modification_protection_status.unwrap_or_default();
+    let mp_reason: String = r.modification_protection_reason.clone().unwrap_or_default();
     check_protection_reason(mp_status, &mp_reason)?;
     let mut tags = BTreeMap::new();
-    merge_tags(
-        &mut tags,
-        &r.tags(&["Tag"])?,
-        cx.config.quotas.tags_per_resource,
-    )?;
+    merge_tags(&mut tags, &r.tags, cx.config.quotas.tags_per_resource)?;
     let (address, vpc_id, vswitch_id, zone) = if ip_version == AddressIpVersion::Ipv6 {
         // Internet (checked above): no vSwitch, like an IPv4 internet CLB.
         let ip = allocate_ipv6(state, cx)?;
         (ip, String::new(), String::new(), String::new())
     } else {
-        allocate_address(state, cx, &r, address_type)?
+        allocate_address(state, cx, r, address_type)?
     };
     let new = NewLoadBalancer {
         load_balancer_name: name,
@@ -202,28 +198,25 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
         address_ip_version: ip_version.as_str().to_owned(),
         vpc_id: Some(vpc_id).filter(|v| !v.is_empty()),
         vswitch_id: Some(vswitch_id),
-        master_zone_id: Some(r.opt(&["MasterZoneId"])?.unwrap_or(zone)),
-        slave_zone_id: Some(r.opt(&["SlaveZoneId"])?.unwrap_or_default()),
+        master_zone_id: Some(r.master_zone_id.clone().unwrap_or(zone)),
+        slave_zone_id: Some(r.slave_zone_id.clone().unwrap_or_default()),
         load_balancer_spec: Some(spec),
         instance_charge_type: charge.as_str().to_owned(),
         internet_charge_type: Some(internet_charge.as_str().to_owned()),
         bandwidth: Some(bandwidth),
-        delete_protection: r.opt::<OnOff>(&["DeleteProtection"])? == Some(OnOff::On),
+        delete_protection: r.delete_protection == Some(OnOff::On),
         modification_protection_status: mp_status.as_str().to_owned(),
         modification_protection_reason: Some(mp_reason),
         resource_group_id: Some(
-            r.opt(&["ResourceGroupId"])?
+            r.resource_group_id
+                .clone()
                 .unwrap_or_else(|| DEFAULT_RESOURCE_GROUP.to_owned()),
         ),
         tags: tags.into_iter().collect(),
     };
     let created = create_load_balancer(new, &Ctx::new_id("lb"), &address);
     let mut lb = LoadBalancer::created(created, cx.now_ms);
-    lb.pay_type = r
-        .opt::<PayType>(&["PayType"])?
-        .unwrap_or_default()
-        .as_str()
-        .to_owned();
+    lb.pay_type = r.pay_type.unwrap_or_default().as_str().to_owned();
     lb.client_token = token.unwrap_or_default();
     let body = create_response(&lb);
     Ok(Outcome {
@@ -234,8 +227,12 @@ pub(crate) fn create(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Out
 
 /// `DeleteLoadBalancer`: refuses while delete protection is on; cascades to everything, and
 /// an EIP bound to the CLB becomes `Available` again.
-pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let lb = find_lb_for_write(state, params)?;
+pub(crate) fn delete(
+    state: &State,
+    _cx: &Ctx<'_>,
+    req: &DeleteLoadBalancerRequest,
+) -> Result<Outcome, ApiError> {
+    let lb = lb_by_id_for_write(state, &req.load_balancer_id)?;
     if lb.delete_protection {
         return Err(codes::DELETE_PROTECTION_IS_ON.error());
     }

@@ -1,13 +1,18 @@
 //! The CLB attribute setters: name, protections, internet spec, instance spec, charge type
 //! and status, with their billing and PayByCLCU rules.
 
+use slb_openapi::clb::{
+    ModifyLoadBalancerInstanceChargeTypeRequest, ModifyLoadBalancerInstanceSpecRequest,
+    ModifyLoadBalancerInternetSpecRequest, SetLoadBalancerDeleteProtectionRequest,
+    SetLoadBalancerModificationProtectionRequest, SetLoadBalancerNameRequest,
+    SetLoadBalancerStatusRequest,
+};
 use slb_openapi::error::{ApiError, codes};
-use slb_openapi::params::{ParamReader, Params};
 use slb_openapi::types::{
     InstanceChargeType, InternetChargeType, LoadBalancerStatus, ModificationProtectionStatus, OnOff,
 };
 
-use super::super::{Ctx, Outcome, State, find_lb_for_write};
+use super::super::{Ctx, Outcome, State, lb_by_id_for_write};
 use super::{check_bandwidth, check_name, check_protection_reason, check_spec};
 use crate::model::LoadBalancer;
 use slb_clb_state::transitions::PAY_BY_CLCU;
@@ -17,30 +22,34 @@ use slb_clb_state::transitions::PAY_BY_CLCU;
 fn billing_update(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
-    f: impl FnOnce(&mut LoadBalancer, &ParamReader<'_>) -> Result<(), ApiError>,
+    id: &str,
+    f: impl FnOnce(&mut LoadBalancer) -> Result<(), ApiError>,
 ) -> Result<Outcome, ApiError> {
-    find_lb_for_write(state, params)?;
+    lb_by_id_for_write(state, id)?;
     cx.check_billing()?;
-    update(state, params, f)
+    update(state, id, f)
 }
 
 fn update(
     state: &State,
-    params: &Params,
-    f: impl FnOnce(&mut LoadBalancer, &ParamReader<'_>) -> Result<(), ApiError>,
+    id: &str,
+    f: impl FnOnce(&mut LoadBalancer) -> Result<(), ApiError>,
 ) -> Result<Outcome, ApiError> {
-    let mut lb = find_lb_for_write(state, params)?.clone();
-    f(&mut lb, &ParamReader::new(params))?;
+    let mut lb = lb_by_id_for_write(state, id)?.clone();
+    f(&mut lb)?;
     Ok(Outcome::put_lb(lb))
 }
 
 /// `SetLoadBalancerName`.
-pub(crate) fn set_name(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    update(state, params, |lb, r| {
-        let name: String = r.req(&["LoadBalancerName"])?;
-        check_name(&name)?;
-        lb.change(|s| s.set_name(&name));
+pub(crate) fn set_name(
+    state: &State,
+    _cx: &Ctx<'_>,
+    r: &SetLoadBalancerNameRequest,
+) -> Result<Outcome, ApiError> {
+    update(state, &r.load_balancer_id, |lb| {
+        let name = &r.load_balancer_name;
+        check_name(name)?;
+        lb.change(|s| s.set_name(name));
         Ok(())
     })
 }
@@ -49,10 +58,10 @@ pub(crate) fn set_name(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<
 pub(crate) fn set_delete_protection(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    r: &SetLoadBalancerDeleteProtectionRequest,
 ) -> Result<Outcome, ApiError> {
-    update(state, params, |lb, r| {
-        let on = r.req::<OnOff>(&["DeleteProtection"])? == OnOff::On;
+    update(state, &r.load_balancer_id, |lb| {
+        let on = r.delete_protection == OnOff::On;
         lb.change(|s| s.set_delete_protection(on));
         Ok(())
     })
@@ -62,13 +71,11 @@ pub(crate) fn set_delete_protection(
 pub(crate) fn set_modification_protection(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    r: &SetLoadBalancerModificationProtectionRequest,
 ) -> Result<Outcome, ApiError> {
-    update(state, params, |lb, r| {
-        let status: ModificationProtectionStatus = r.req(&["ModificationProtectionStatus"])?;
-        let reason: String = r
-            .opt(&["ModificationProtectionReason"])?
-            .unwrap_or_default();
+    update(state, &r.load_balancer_id, |lb| {
+        let status: ModificationProtectionStatus = r.modification_protection_status;
+        let reason: String = r.modification_protection_reason.clone().unwrap_or_default();
         check_protection_reason(status, &reason)?;
         lb.change(|s| s.set_modification_protection(status.as_str(), Some(&reason)));
         Ok(())
@@ -79,16 +86,16 @@ pub(crate) fn set_modification_protection(
 pub(crate) fn modify_internet_spec(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    r: &ModifyLoadBalancerInternetSpecRequest,
 ) -> Result<Outcome, ApiError> {
-    let out = billing_update(state, cx, params, |lb, r| {
-        let charge: Option<InternetChargeType> = r.opt(&["InternetChargeType"])?;
+    let out = billing_update(state, cx, &r.load_balancer_id, |lb| {
+        let charge: Option<InternetChargeType> = r.internet_charge_type;
         if charge.is_some_and(|c| c != InternetChargeType::PayByTraffic)
             && lb.instance_charge_type == PAY_BY_CLCU
         {
             return Err(codes::PAY_BY_CLCU.error());
         }
-        let bandwidth = r.opt::<u32>(&["Bandwidth"])?;
+        let bandwidth = r.bandwidth;
         if let Some(bw) = bandwidth {
             check_bandwidth(bw)?;
         }
@@ -102,15 +109,15 @@ pub(crate) fn modify_internet_spec(
 pub(crate) fn modify_instance_spec(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    r: &ModifyLoadBalancerInstanceSpecRequest,
 ) -> Result<Outcome, ApiError> {
-    let out = billing_update(state, cx, params, |lb, r| {
-        let spec: String = r.req(&["LoadBalancerSpec"])?;
+    let out = billing_update(state, cx, &r.load_balancer_id, |lb| {
+        let spec = &r.load_balancer_spec;
         if lb.instance_charge_type == PAY_BY_CLCU {
             return Err(codes::PAY_BY_CLCU.error());
         }
-        check_spec(&spec)?;
-        lb.change(|s| s.modify_instance_spec(&spec));
+        check_spec(spec)?;
+        lb.change(|s| s.modify_instance_spec(spec));
         Ok(())
     })?;
     Ok(out.with("OrderId", cx.now_ms))
@@ -120,14 +127,14 @@ pub(crate) fn modify_instance_spec(
 pub(crate) fn modify_instance_charge_type(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    r: &ModifyLoadBalancerInstanceChargeTypeRequest,
 ) -> Result<Outcome, ApiError> {
-    billing_update(state, cx, params, |lb, r| {
-        let target: InstanceChargeType = r.req(&["InstanceChargeType"])?;
+    billing_update(state, cx, &r.load_balancer_id, |lb| {
+        let target: InstanceChargeType = r.instance_charge_type;
         let spec = match (lb.instance_charge_type.as_str(), target) {
             (PAY_BY_CLCU, InstanceChargeType::PayBySpec) => return Err(codes::LCU_TO_SPEC.error()),
             (_, InstanceChargeType::PayByClcu) => None,
-            (_, InstanceChargeType::PayBySpec) => r.opt::<String>(&["LoadBalancerSpec"])?,
+            (_, InstanceChargeType::PayBySpec) => r.load_balancer_spec.clone(),
         };
         if let Some(spec) = &spec {
             check_spec(spec)?;
@@ -141,10 +148,10 @@ pub(crate) fn modify_instance_charge_type(
 pub(crate) fn set_status(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    r: &SetLoadBalancerStatusRequest,
 ) -> Result<Outcome, ApiError> {
-    update(state, params, |lb, r| {
-        let status: LoadBalancerStatus = r.req(&["LoadBalancerStatus"])?;
+    update(state, &r.load_balancer_id, |lb| {
+        let status: LoadBalancerStatus = r.load_balancer_status;
         if status == LoadBalancerStatus::Locked {
             return Err(ApiError::invalid_parameter(
                 "LoadBalancerStatus",

@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use slb_openapi::clb::CreateLoadBalancerRequest;
 use slb_openapi::error::{ApiError, codes};
-use slb_openapi::params::ParamReader;
 use slb_openapi::types::{AddressIpVersion, AddressType};
 
 use super::super::{Ctx, State};
@@ -63,11 +63,14 @@ pub(super) fn check_ip_version(
 }
 
 /// `MasterZoneId`/`SlaveZoneId` must be zones of the region (spec part 2 §9, §12).
-pub(super) fn check_zones(cx: &Ctx<'_>, r: &ParamReader<'_>) -> Result<(), ApiError> {
+pub(super) fn check_zones(cx: &Ctx<'_>, r: &CreateLoadBalancerRequest) -> Result<(), ApiError> {
     let zones = cx.config.zone_ids();
-    for name in ["MasterZoneId", "SlaveZoneId"] {
-        if let Some(zone) = r.opt::<String>(&[name])?
-            && !zones.contains(&zone)
+    for (name, zone) in [
+        ("MasterZoneId", &r.master_zone_id),
+        ("SlaveZoneId", &r.slave_zone_id),
+    ] {
+        if let Some(zone) = zone
+            && !zones.contains(zone)
         {
             return Err(ApiError::service(
                 "PRODUCT.NOT_AVAILABLE_IZ",
@@ -86,7 +89,7 @@ pub(super) fn check_zones(cx: &Ctx<'_>, r: &ParamReader<'_>) -> Result<(), ApiEr
 pub(super) fn allocate_address(
     state: &State,
     cx: &Ctx<'_>,
-    r: &ParamReader<'_>,
+    r: &CreateLoadBalancerRequest,
     address_type: AddressType,
 ) -> Result<(String, String, String, String), ApiError> {
     let taken = taken_addresses(state);
@@ -101,7 +104,7 @@ pub(super) fn allocate_address(
         })?;
         return Ok((ip.to_string(), String::new(), String::new(), String::new()));
     }
-    let vsw_id: Option<String> = r.opt(&["VSwitchId"])?;
+    let vsw_id: Option<String> = r.vswitch_id.clone();
     let vsw = match &vsw_id {
         Some(id) => cx.config.vswitch(id),
         None => cx.config.vswitches.first(),
@@ -116,7 +119,7 @@ pub(super) fn allocate_address(
             ),
         )
     })?;
-    let vpc: Option<String> = r.opt(&["VpcId"])?;
+    let vpc: Option<String> = r.vpc_id.clone();
     if let Some(vpc) = vpc.filter(|v| *v != vsw.vpc_id) {
         return Err(codes::NETWORK_CONFLICT.error_with(&format!(
             "vSwitch {} is in {}, not in {vpc}",
@@ -124,7 +127,7 @@ pub(super) fn allocate_address(
         )));
     }
     let cidr = Cidr::parse(&vsw.cidr).map_err(|_| codes::INTERNAL_ERROR.error())?;
-    let ip = intranet_ip(&cidr, &taken, r)?;
+    let ip = intranet_ip(&cidr, &taken, r.address.as_deref())?;
     Ok((
         ip.to_string(),
         vsw.vpc_id.clone(),
@@ -138,9 +141,9 @@ pub(super) fn allocate_address(
 fn intranet_ip(
     cidr: &Cidr,
     taken: &BTreeSet<Ipv4Addr>,
-    r: &ParamReader<'_>,
+    fixed: Option<&str>,
 ) -> Result<Ipv4Addr, ApiError> {
-    let ip = match r.opt::<String>(&["Address"])? {
+    let ip = match fixed {
         Some(fixed) => {
             let ip: Ipv4Addr = fixed
                 .parse()
