@@ -331,34 +331,50 @@ impl RouteController {
                     && Cidr::parse(&f.dst_cidr_block)
                         .is_some_and(|c| c.to_string() == route.destination)
             });
-            match (failure, node) {
-                (None, Some(node)) => {
-                    present.push(owner.name.clone());
-                    let note = format!(
-                        "Created route for {table} with {} -> {} successfully",
-                        owner.name, route.destination
-                    );
-                    self.writer
-                        .event(node, EventType::Normal, writes::CREATED_ROUTE, &note)
-                        .await;
-                }
-                // Already there (or settling): the next listing verifies its next hop.
-                (Some(f), _)
-                    if f.failed_code == ROUTE_ENTRY_CIDR_BLOCK_DUPLICATE
-                        || f.failed_code == ROUTE_ENTRY_STATUS_ERROR => {}
-                (Some(f), Some(node)) => {
-                    let note = format!(
-                        "Error creating route entry in {table}: {}: {}",
-                        f.failed_code, f.failed_message
-                    );
-                    self.writer
-                        .event(node, EventType::Warning, writes::CREATE_ROUTE_FAILED, &note)
-                        .await;
-                }
-                (_, None) => {}
+            if failure.is_none() && node.is_some() {
+                present.push(owner.name.clone());
+            }
+            if let Some(node) = node {
+                self.report_create(table, node, owner, route, failure).await;
             }
         }
         Ok(present)
+    }
+
+    /// The event for one created route: Normal when it was created, a Warning with the
+    /// cloud's reason when it failed, nothing when it already existed (or is settling: the
+    /// next listing verifies its next hop).
+    async fn report_create(
+        &self,
+        table: &str,
+        node: &Node,
+        owner: &NodeRoute,
+        route: &Route,
+        failure: Option<&FailedRouteEntry>,
+    ) {
+        match failure {
+            None => {
+                let note = format!(
+                    "Created route for {table} with {} -> {} successfully",
+                    owner.name, route.destination
+                );
+                self.writer
+                    .event(node, EventType::Normal, writes::CREATED_ROUTE, &note)
+                    .await;
+            }
+            Some(f)
+                if f.failed_code == ROUTE_ENTRY_CIDR_BLOCK_DUPLICATE
+                    || f.failed_code == ROUTE_ENTRY_STATUS_ERROR => {}
+            Some(f) => {
+                let note = format!(
+                    "Error creating route entry in {table}: {}: {}",
+                    f.failed_code, f.failed_message
+                );
+                self.writer
+                    .event(node, EventType::Warning, writes::CREATE_ROUTE_FAILED, &note)
+                    .await;
+            }
+        }
     }
 
     /// One Warning per conflict while it lasts (no repeat each tick or period).

@@ -97,6 +97,8 @@ pub struct Options {
     pub leader_identity: Option<String>,
     /// The `ipMode` written with the CLB's IP.
     pub ingress_ip_mode: slb_controller::service_writes::IngressIpMode,
+    /// In process: the controller's CLB calls go through this wrapper of the engine.
+    pub wrap_clb: Option<fn(Arc<Engine>) -> Arc<dyn slb_openapi::Clb>>,
 }
 
 /// Name of the Lease replicas of a harness share.
@@ -124,6 +126,7 @@ impl Default for Options {
             register_nodes: false,
             leader_identity: None,
             ingress_ip_mode: Default::default(),
+            wrap_clb: None,
         }
     }
 }
@@ -169,7 +172,11 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
     let controller_cloud = if options.over_http {
         over_http(engine.clone()).await
     } else {
-        Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou").with_vpc(engine.clone())
+        let clb: Arc<dyn slb_openapi::Clb> = match options.wrap_clb {
+            Some(wrap) => wrap(engine.clone()),
+            None => engine.clone(),
+        };
+        Cloud::new(clb, engine.clone(), "cn-hangzhou").with_vpc(engine.clone())
     };
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     let mut cluster = ClusterContext::new("c-test", "cn-hangzhou", "vpc-local");
