@@ -239,12 +239,12 @@ const ACTIONS: &[ActionInfo] = &[
     typed::<DescribeDomainExtensionAttributeRequest>(Family::Slb),
     typed::<SetDomainExtensionAttributeRequest>(Family::Slb),
     typed::<DeleteDomainExtensionRequest>(Family::Slb),
-    params(Family::Slb, "TagResources", tags::tag_resources),
-    params(Family::Slb, "UntagResources", tags::untag_resources),
-    params(Family::Slb, "ListTagResources", tags::list_tag_resources),
-    params(Family::Slb, "AddTags", tags::add_tags),
-    params(Family::Slb, "RemoveTags", tags::remove_tags),
-    params(Family::Slb, "DescribeTags", tags::describe_tags),
+    typed::<TagResourcesRequest>(Family::Slb),
+    typed::<UntagResourcesRequest>(Family::Slb),
+    typed::<ListTagResourcesRequest>(Family::Slb),
+    typed::<AddTagsRequest>(Family::Slb),
+    typed::<RemoveTagsRequest>(Family::Slb),
+    typed::<DescribeTagsRequest>(Family::Slb),
     typed::<DescribeInstancesRequest>(Family::Ecs),
     typed::<DescribeNetworkInterfacesRequest>(Family::Ecs),
     typed::<DescribeRouteTableListRequest>(Family::Vpc),
@@ -358,12 +358,6 @@ served_by_params!(
     StopListenerRequest,
     DeleteListenerRequest,
     DescribeListenersRequest,
-    TagResourcesRequest,
-    UntagResourcesRequest,
-    ListTagResourcesRequest,
-    AddTagsRequest,
-    RemoveTagsRequest,
-    DescribeTagsRequest,
 );
 
 served_typed!(
@@ -444,4 +438,13 @@ served_typed!(
     ModifyLoadBalancerInstanceSpecRequest => lb::modify_instance_spec,
     ModifyLoadBalancerInstanceChargeTypeRequest => lb::modify_instance_charge_type,
     SetLoadBalancerStatusRequest => lb::set_status,
+);
+
+served_typed!(
+    TagResourcesRequest => tags::tag_resources,
+    UntagResourcesRequest => tags::untag_resources,
+    ListTagResourcesRequest => tags::list_tag_resources,
+    AddTagsRequest => tags::add_tags,
+    RemoveTagsRequest => tags::remove_tags,
+    DescribeTagsRequest => tags::describe_tags,
 );

@@ -7,12 +7,15 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
+use slb_openapi::clb::{
+    AddTagsRequest, DescribeTagsRequest, ListTagResourcesRequest, RemoveTagsRequest,
+    TagResourcesRequest, UntagResourcesRequest,
+};
 use slb_openapi::error::{ApiError, codes};
-use slb_openapi::params::{ParamReader, Params};
 use slb_openapi::types::{ResourceType, Tag, TagKv};
 
 use super::render::wrap;
-use super::{Ctx, Outcome, State, ensure_unlocked, find_lb, find_lb_for_write};
+use super::{Ctx, Outcome, State, ensure_unlocked, lb_by_id, lb_by_id_for_write};
 use crate::model::LoadBalancer;
 
 /// At most this many resources and tags in one call.
@@ -140,12 +143,9 @@ fn retag(lb: &mut LoadBalancer, next: &BTreeMap<String, String>) {
 /// Runs `f` on the tags of every named resource, on copies of their LBs.
 fn edit_resources(
     state: &State,
-    params: &Params,
+    (rtype, ids): (ResourceType, &[String]),
     mut f: impl FnMut(&mut BTreeMap<String, String>) -> Result<(), ApiError>,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let rtype: ResourceType = r.req(&["ResourceType"])?;
-    let ids: Vec<String> = r.list(&["ResourceId"])?;
     if ids.is_empty() {
         return Err(ApiError::missing_parameter("ResourceId.1"));
     }
@@ -156,7 +156,7 @@ fn edit_resources(
         ));
     }
     let mut copies: BTreeMap<String, LoadBalancer> = BTreeMap::new();
-    for rid in &ids {
+    for rid in ids {
         let owner = owner_id(state, rtype, rid)?;
         let lb = match copies.get_mut(&owner) {
             Some(lb) => lb,
@@ -184,14 +184,15 @@ fn edit_resources(
 pub(crate) fn tag_resources(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &TagResourcesRequest,
 ) -> Result<Outcome, ApiError> {
-    let new = ParamReader::new(params).tags(&["Tag"])?;
+    let new = &req.tags;
     if new.is_empty() {
         return Err(ApiError::missing_parameter("Tag.1.Key"));
     }
     let limit = cx.config.quotas.tags_per_resource;
-    edit_resources(state, params, |tags| merge_tags(tags, &new, limit))
+    let resources = (req.resource_type, req.resource_ids.as_slice());
+    edit_resources(state, resources, |tags| merge_tags(tags, new, limit))
 }
 
 /// `UntagResources` (spec part 2 §11.2): removes the named keys (`All` is then ignored), or,
@@ -201,18 +202,17 @@ pub(crate) fn tag_resources(
 pub(crate) fn untag_resources(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &UntagResourcesRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let keys: Vec<String> = r.list(&["TagKey"])?;
-    check_untag_keys(&keys)?;
-    // Parsed so a malformed value is refused; absent, `true` and `false` act alike (above).
-    let _all: Option<bool> = r.opt(&["All"])?;
-    edit_resources(state, params, |tags| {
+    let keys = &req.tag_keys;
+    check_untag_keys(keys)?;
+    // `All` is parsed (a malformed value is refused); absent, `true` and `false` act alike.
+    let resources = (req.resource_type, req.resource_ids.as_slice());
+    edit_resources(state, resources, |tags| {
         if keys.is_empty() {
             tags.clear();
         } else {
-            for k in &keys {
+            for k in keys {
                 tags.remove(k);
             }
         }
@@ -273,16 +273,13 @@ fn resources(state: &State, rtype: ResourceType) -> Vec<(String, &BTreeMap<Strin
 pub(crate) fn list_tag_resources(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &ListTagResourcesRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let rtype: ResourceType = r.req(&["ResourceType"])?;
-    let ids: Vec<String> = r.list(&["ResourceId"])?;
-    let filters = r.tags(&["Tag"])?;
+    let (rtype, ids, filters) = (req.resource_type, &req.resource_ids, &req.tags);
     if ids.is_empty() && filters.is_empty() {
         return Err(codes::MISSING_TAG_OR_RESOURCE_ID.error());
     }
-    let offset: usize = match r.opt::<String>(&["NextToken"])? {
+    let offset: usize = match &req.next_token {
         Some(t) => t.parse().map_err(|_| {
             ApiError::invalid_parameter("NextToken", "pass back the NextToken of the previous page")
         })?,
@@ -315,18 +312,20 @@ pub(crate) fn list_tag_resources(
         .with("TagResources", wrap("TagResource", page)))
 }
 
-fn json_tags(r: &ParamReader<'_>) -> Result<Vec<Tag>, ApiError> {
-    let tags: Vec<TagKv> = r.json(&["Tags"])?;
-    Ok(tags
-        .into_iter()
-        .map(|t| Tag::new(t.tag_key, t.tag_value))
-        .collect())
+fn json_tags(tags: &[TagKv]) -> Vec<Tag> {
+    tags.iter()
+        .map(|t| Tag::new(t.tag_key.clone(), t.tag_value.clone()))
+        .collect()
 }
 
 /// `AddTags` (legacy).
-pub(crate) fn add_tags(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let mut lb = find_lb_for_write(state, params)?.clone();
-    let new = json_tags(&ParamReader::new(params))?;
+pub(crate) fn add_tags(
+    state: &State,
+    cx: &Ctx<'_>,
+    req: &AddTagsRequest,
+) -> Result<Outcome, ApiError> {
+    let mut lb = lb_by_id_for_write(state, &req.load_balancer_id)?.clone();
+    let new = json_tags(&req.tags);
     let mut next = lb.tags.clone();
     merge_tags(&mut next, &new, cx.config.quotas.tags_per_resource)?;
     retag(&mut lb, &next);
@@ -337,11 +336,11 @@ pub(crate) fn add_tags(state: &State, cx: &Ctx<'_>, params: &Params) -> Result<O
 pub(crate) fn remove_tags(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &RemoveTagsRequest,
 ) -> Result<Outcome, ApiError> {
-    let mut lb = find_lb_for_write(state, params)?.clone();
+    let mut lb = lb_by_id_for_write(state, &req.load_balancer_id)?.clone();
     let mut next = lb.tags.clone();
-    for tag in json_tags(&ParamReader::new(params))? {
+    for tag in json_tags(&req.tags) {
         if next
             .get(&tag.key)
             .is_some_and(|v| tag.value.is_empty() || *v == tag.value)
@@ -357,16 +356,14 @@ pub(crate) fn remove_tags(
 pub(crate) fn describe_tags(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeTagsRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let lbs: Vec<&LoadBalancer> = if r.opt::<String>(&["LoadBalancerId"])?.is_some() {
-        vec![find_lb(state, params)?]
-    } else {
-        state.load_balancers.values().collect()
+    let lbs: Vec<&LoadBalancer> = match &req.load_balancer_id {
+        Some(id) => vec![lb_by_id(state, id)?],
+        None => state.load_balancers.values().collect(),
     };
-    let filters: Vec<TagKv> = r.optjson(&["Tags"])?.unwrap_or_default();
-    let distinct = r.opt::<bool>(&["DistinctKey"])?.unwrap_or(false);
+    let filters: &[TagKv] = req.tags.as_deref().unwrap_or_default();
+    let distinct = req.distinct_key.unwrap_or(false);
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
     for lb in lbs {
         for (k, v) in &lb.tags {
@@ -380,8 +377,8 @@ pub(crate) fn describe_tags(
             }
         }
     }
-    let page_number: usize = r.opt::<u32>(&["PageNumber"])?.unwrap_or(1).max(1) as usize;
-    let page_size: usize = r.opt::<u32>(&["PageSize"])?.unwrap_or(50).clamp(1, 100) as usize;
+    let page_number: usize = req.page_number.unwrap_or(1).max(1) as usize;
+    let page_size: usize = req.page_size.unwrap_or(50).clamp(1, 100) as usize;
     let sets: Vec<Value> = counts
         .iter()
         .skip((page_number - 1).saturating_mul(page_size))
