@@ -20,6 +20,7 @@ use serde::Serialize;
 use slb_controller::cloud::{CloudError, SyncOutcome};
 use slb_controller::run::scoped;
 use slb_controller::run::{CloudArgs, CloudKind};
+use slb_controller::service_writes::LB_ID_LABEL;
 use slb_model::PlanOptions;
 use std::path::PathBuf;
 
@@ -247,85 +248,96 @@ pub async fn run(args: &DoctorArgs) -> anyhow::Result<bool> {
         findings.extend(hairpin(svc));
     }
     findings.extend(port_ranges(&args.node_port_range, &local_port_range(args)));
-
     if let Some(kind) = args.cloud {
-        let cloud = args.connection.cloud(kind)?;
-        let cluster = args.connection.cluster(kind, &args.cluster_id);
-        let plan_options = PlanOptions::from_context(&cluster);
-        let nodes: Vec<Node> = Api::<Node>::all(client.clone())
-            .list(&ListParams::default())
-            .await?
-            .items;
-        let slices: Vec<EndpointSlice> = scoped::<EndpointSlice>(&client, ns)
-            .list(&ListParams::default())
-            .await?
-            .items;
-        for svc in &services {
-            let mine: Vec<EndpointSlice> = slices
-                .iter()
-                .filter(|s| {
-                    s.namespace() == svc.namespace()
-                        && s.labels().get("kubernetes.io/service-name") == Some(&svc.name_any())
-                })
-                .cloned()
-                .collect();
-            let desired = match slb_model::desired(svc, &nodes, &mine, &cluster) {
-                Ok(d) => d,
-                Err(problems) => {
-                    for p in problems {
-                        findings.push(Finding {
-                            check: "annotations",
-                            service: key(svc),
-                            problem: p.to_string(),
-                            remedy: p.remedy().into(),
-                        });
-                    }
-                    continue;
-                }
-            };
-            let known = svc
-                .labels()
-                .get(slb_controller::service_writes::LB_ID_LABEL)
-                .cloned();
-            let result = cloud
-                .sync(desired, known.as_deref(), &plan_options, true)
-                .await;
-            findings.extend(cloud_findings(svc, &result));
-            let id = result
-                .as_ref()
-                .ok()
-                .and_then(|o| o.load_balancer_id.clone());
-            if let Some(id) = id
-                && let Some(observed) = cloud.observe(&id).await?
-            {
-                findings.extend(quota(svc, &observed, plan_options.backend_quota));
-            }
-        }
+        findings.extend(cloud_checks(args, kind, &client, &services).await?);
     }
-
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&findings)?);
-    } else if findings.is_empty() {
-        println!(
-            "No problems found in {} LoadBalancer Service(s).",
-            services.len()
-        );
-    } else {
-        for f in &findings {
-            let whom = if f.service.is_empty() {
-                "cluster".to_owned()
-            } else {
-                f.service.clone()
-            };
-            println!("[{}] {whom}: {}\n    fix: {}", f.check, f.problem, f.remedy);
-        }
-        println!(
-            "{} finding(s) in {} LoadBalancer Service(s).",
-            findings.len(),
-            services.len()
-        );
-    }
+    report(&findings, services.len(), args.json)?;
     Ok(findings.is_empty())
+}
+
+/// `--cloud`: each Service's dry-run sync against the cloud (drift, refusals) and its CLB's
+/// backend quota.
+async fn cloud_checks(
+    args: &DoctorArgs,
+    kind: CloudKind,
+    client: &kube::Client,
+    services: &[Service],
+) -> anyhow::Result<Vec<Finding>> {
+    let cloud = args.connection.cloud(kind)?;
+    let cluster = args.connection.cluster(kind, &args.cluster_id);
+    let plan_options = PlanOptions::from_context(&cluster);
+    let nodes: Vec<Node> = Api::<Node>::all(client.clone())
+        .list(&ListParams::default())
+        .await?
+        .items;
+    let slices: Vec<EndpointSlice> = scoped::<EndpointSlice>(client, args.namespace.as_deref())
+        .list(&ListParams::default())
+        .await?
+        .items;
+    let mut findings = Vec::new();
+    for svc in services {
+        let desired = match slb_model::desired(svc, &nodes, &slices_of(&slices, svc), &cluster) {
+            Ok(d) => d,
+            Err(problems) => {
+                findings.extend(problems.iter().map(|p| Finding {
+                    check: "annotations",
+                    service: key(svc),
+                    problem: p.to_string(),
+                    remedy: p.remedy().into(),
+                }));
+                continue;
+            }
+        };
+        let known = svc.labels().get(LB_ID_LABEL).cloned();
+        let result = cloud
+            .sync(desired, known.as_deref(), &plan_options, true)
+            .await;
+        findings.extend(cloud_findings(svc, &result));
+        let id = result.ok().and_then(|o| o.load_balancer_id);
+        if let Some(id) = id
+            && let Some(observed) = cloud.observe(&id).await?
+        {
+            findings.extend(quota(svc, &observed, plan_options.backend_quota));
+        }
+    }
+    Ok(findings)
+}
+
+/// The EndpointSlices of `svc`.
+fn slices_of(slices: &[EndpointSlice], svc: &Service) -> Vec<EndpointSlice> {
+    slices
+        .iter()
+        .filter(|s| {
+            s.namespace() == svc.namespace()
+                && s.labels().get("kubernetes.io/service-name") == Some(&svc.name_any())
+        })
+        .cloned()
+        .collect()
+}
+
+/// Prints the findings (JSON, or one line and fix each) and the count.
+fn report(findings: &[Finding], services: usize, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(findings)?);
+        return Ok(());
+    }
+    if findings.is_empty() {
+        println!("No problems found in {services} LoadBalancer Service(s).");
+        return Ok(());
+    }
+    for f in findings {
+        let whom = if f.service.is_empty() {
+            "cluster".to_owned()
+        } else {
+            f.service.clone()
+        };
+        println!("[{}] {whom}: {}\n    fix: {}", f.check, f.problem, f.remedy);
+    }
+    println!(
+        "{} finding(s) in {services} LoadBalancer Service(s).",
+        findings.len()
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -99,39 +99,8 @@ pub fn summarize(svc: &Service, events: &[Event]) -> ServiceSummary {
     let ip = ingress
         .and_then(|i| i.ip.clone().or_else(|| i.hostname.clone()))
         .unwrap_or_default();
-    let overrides: BTreeMap<u16, String> = annotation(svc, "protocol-port")
-        .map(|v| {
-            v.split(',')
-                .filter_map(|pair| {
-                    let (proto, port) = pair.trim().split_once(':')?;
-                    Some((port.trim().parse().ok()?, proto.trim().to_lowercase()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let listeners = spec
-        .ports
-        .unwrap_or_default()
-        .iter()
-        .map(|p| {
-            let port = u16::try_from(p.port).unwrap_or_default();
-            let proto = overrides.get(&port).cloned().unwrap_or_else(|| {
-                p.protocol
-                    .clone()
-                    .unwrap_or_else(|| "TCP".into())
-                    .to_lowercase()
-            });
-            format!("{proto}:{port}")
-        })
-        .collect();
-    let newest = events
-        .iter()
-        .filter(|e| {
-            e.reason
-                .as_deref()
-                .is_some_and(|r| SYNC_REASONS.contains(&r))
-        })
-        .max_by_key(|e| event_time(e));
+    let listeners = listeners(svc, spec.ports.as_deref().unwrap_or_default());
+    let newest = newest_sync_event(events);
     let load_balancer_id = svc
         .labels()
         .get(slb_controller::service_writes::LB_ID_LABEL)
@@ -154,6 +123,45 @@ pub fn summarize(svc: &Service, events: &[Event]) -> ServiceSummary {
         last_sync: newest.and_then(|e| e.reason.clone()).unwrap_or_default(),
         last_sync_message: newest.and_then(|e| e.message.clone()).unwrap_or_default(),
     }
+}
+
+/// `proto:port` of each Service port, with the `protocol-port` annotation's overrides.
+fn listeners(svc: &Service, ports: &[k8s_openapi::api::core::v1::ServicePort]) -> Vec<String> {
+    let overrides: BTreeMap<u16, String> = annotation(svc, "protocol-port")
+        .map(|v| {
+            v.split(',')
+                .filter_map(|pair| {
+                    let (proto, port) = pair.trim().split_once(':')?;
+                    Some((port.trim().parse().ok()?, proto.trim().to_lowercase()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ports
+        .iter()
+        .map(|p| {
+            let port = u16::try_from(p.port).unwrap_or_default();
+            let proto = overrides.get(&port).cloned().unwrap_or_else(|| {
+                p.protocol
+                    .clone()
+                    .unwrap_or_else(|| "TCP".into())
+                    .to_lowercase()
+            });
+            format!("{proto}:{port}")
+        })
+        .collect()
+}
+
+/// The newest of the sync events (ensured, failed, cleaned) among `events`.
+fn newest_sync_event(events: &[Event]) -> Option<&Event> {
+    events
+        .iter()
+        .filter(|e| {
+            e.reason
+                .as_deref()
+                .is_some_and(|r| SYNC_REASONS.contains(&r))
+        })
+        .max_by_key(|e| event_time(e))
 }
 
 /// The events whose involved object is `svc`.
@@ -201,36 +209,41 @@ pub fn render(rows: &[ServiceSummary], output: Output) -> anyhow::Result<String>
             }
             let mut table = Table::new(&header);
             for r in rows {
-                let dash = |s: &str| {
-                    if s.is_empty() {
-                        "<pending>".to_owned()
-                    } else {
-                        s.to_owned()
-                    }
-                };
-                let mut cells = vec![
-                    r.namespace.clone(),
-                    r.name.clone(),
-                    dash(&r.ip),
-                    r.address_type.clone(),
-                    dash(&r.load_balancer_id),
-                    r.listeners.join(","),
-                    if r.last_sync.is_empty() {
-                        "-".into()
-                    } else {
-                        r.last_sync.clone()
-                    },
-                ];
-                if wide {
-                    cells.push(r.traffic_policy.clone());
-                    cells.push(if r.finalizer { "yes" } else { "no" }.into());
-                    cells.push(r.last_sync_message.chars().take(120).collect());
-                }
-                table.row(cells);
+                table.row(cells(r, wide));
             }
             Ok(table.render(0))
         }
     }
+}
+
+/// One table row (`<pending>` for what the controller has not written yet).
+fn cells(r: &ServiceSummary, wide: bool) -> Vec<String> {
+    let dash = |s: &str| {
+        if s.is_empty() {
+            "<pending>".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut cells = vec![
+        r.namespace.clone(),
+        r.name.clone(),
+        dash(&r.ip),
+        r.address_type.clone(),
+        dash(&r.load_balancer_id),
+        r.listeners.join(","),
+        if r.last_sync.is_empty() {
+            "-".into()
+        } else {
+            r.last_sync.clone()
+        },
+    ];
+    if wide {
+        cells.push(r.traffic_policy.clone());
+        cells.push(if r.finalizer { "yes" } else { "no" }.into());
+        cells.push(r.last_sync_message.chars().take(120).collect());
+    }
+    cells
 }
 
 /// `slb-ccm get`.

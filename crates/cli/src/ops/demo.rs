@@ -18,7 +18,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use k8s_openapi::api::core::v1::{Node, NodeAddress, Service};
+use slb_controller::cloud::SyncOutcome;
 use slb_local::store::MemoryStore;
+use slb_model::DesiredLb;
 
 use super::manifests::{self, Manifests};
 use super::plan_apply::desired_all;
@@ -242,20 +244,7 @@ async fn one(
     let Some(listener) = desired.listeners.first().map(|l| l.listener_port) else {
         anyhow::bail!("{}: no listener to send traffic to", input.name);
     };
-    // Weights of the plan, by node name, for the chart.
-    let weights: Vec<(String, u32)> = desired
-        .groups
-        .first()
-        .map(|g| {
-            g.backends
-                .iter()
-                .map(|b| {
-                    let node = node_of.get(&b.server_id).unwrap_or(&b.server_id);
-                    (node.clone(), b.weight)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let weights = plan_weights(&desired, node_of);
     let outcome = target
         .sync(desired, false)
         .await
@@ -266,22 +255,7 @@ async fn one(
     let (Some(id), Some(address)) = (&outcome.load_balancer_id, &outcome.address) else {
         anyhow::bail!("{}: the sync created no CLB", input.name);
     };
-    let chain: Vec<&str> = outcome.plan.actions.iter().map(|a| a.api_name()).collect();
-    println!(
-        "  applied {} call(s): {}\n  → CLB {id}, VIP {address}, listener tcp:{listener}",
-        chain.len(),
-        chain.join(" → ")
-    );
-    println!(
-        "  {}",
-        if input.policy == "Local" {
-            "Local: only nodes running pods are backends, each weighted by its ready pods \
-             (the FAQ's example: 1, 2 and 3 pods → weights 1:2:3)."
-        } else {
-            "Cluster: every Ready node is a backend at the default weight; kube-proxy spreads \
-             the traffic to pods from there."
-        }
-    );
+    print_applied(&outcome, &input.policy, (id, address, listener));
     let vip = SocketAddr::new(address.parse()?, listener);
     anyhow::ensure!(
         traffic::wait_listening(vip, Duration::from_secs(5)).await,
@@ -294,6 +268,39 @@ async fn one(
         print!("{}", render::clb_table(&lb));
     }
     Ok(Checked { ok })
+}
+
+/// The plan's weights by node name (the first group's backends), for the chart.
+fn plan_weights(desired: &DesiredLb, node_of: &BTreeMap<String, String>) -> Vec<(String, u32)> {
+    let Some(group) = desired.groups.first() else {
+        return Vec::new();
+    };
+    group
+        .backends
+        .iter()
+        .map(|b| {
+            let node = node_of.get(&b.server_id).unwrap_or(&b.server_id);
+            (node.clone(), b.weight)
+        })
+        .collect()
+}
+
+/// The calls made, the CLB `(id, VIP, listener port)` and what the policy means.
+fn print_applied(outcome: &SyncOutcome, policy: &str, (id, address, listener): (&str, &str, u16)) {
+    let chain: Vec<&str> = outcome.plan.actions.iter().map(|a| a.api_name()).collect();
+    println!(
+        "  applied {} call(s): {}\n  → CLB {id}, VIP {address}, listener tcp:{listener}",
+        chain.len(),
+        chain.join(" → ")
+    );
+    let meaning = if policy == "Local" {
+        "Local: only nodes running pods are backends, each weighted by its ready pods \
+         (the FAQ's example: 1, 2 and 3 pods → weights 1:2:3)."
+    } else {
+        "Cluster: every Ready node is a backend at the default weight; kube-proxy spreads \
+         the traffic to pods from there."
+    };
+    println!("  {meaning}");
 }
 
 /// Prints the weights beside the observed split; true when every share is within tolerance.

@@ -264,16 +264,7 @@ fn add_object(out: &mut Manifests, at: &Location<'_>, value: Value) -> Result<()
             .slices
             .push(serde_json::from_value(value).map_err(schema)?),
         "List" => {
-            let items = match value.get("items") {
-                Some(Value::Array(items)) => items.clone(),
-                Some(Value::Null) | None => Vec::new(),
-                Some(_) => {
-                    return Err(schema(serde::de::Error::custom(
-                        "`items` must be a list of objects",
-                    )));
-                }
-            };
-            for item in items {
+            for item in list_items(&value).map_err(schema)? {
                 add_object(out, at, item)?;
             }
         }
@@ -284,6 +275,17 @@ fn add_object(out: &mut Manifests, at: &Location<'_>, value: Value) -> Result<()
         )),
     }
     Ok(())
+}
+
+/// The `items` of a `kind: List` (none when absent or null).
+fn list_items(value: &Value) -> Result<Vec<Value>, serde_json::Error> {
+    match value.get("items") {
+        Some(Value::Array(items)) => Ok(items.clone()),
+        Some(Value::Null) | None => Ok(Vec::new()),
+        Some(_) => Err(serde::de::Error::custom(
+            "`items` must be a list of objects",
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 use k8s_openapi::api::core::v1::Service;
 use serde_json::{Value, json};
-use slb_model::{DesiredLb, ModelError, PlanNote, wants_lb};
+use slb_controller::cloud::{CloudError, SyncOutcome};
+use slb_model::{DesiredLb, ModelError, ObservedLb, PlanNote, wants_lb};
 
 use super::manifests::{self, Manifests};
 use super::render;
@@ -198,15 +199,7 @@ pub async fn run(args: &PlanArgs, apply: bool) -> anyhow::Result<ExitCode> {
     for w in &m.warnings {
         eprintln!("warning: {w}");
     }
-    let target = match Target::open(&args.cluster, &args.cloud, &m.nodes, !apply)? {
-        Some(t) => t,
-        None if apply => anyhow::bail!(
-            "apply needs a cloud: --state FILE (a local CLB state file), or --endpoint URL \
-             --access-key-id ID --access-key-secret SECRET (a running `slb-ccm local serve` \
-             or Alibaba Cloud)"
-        ),
-        None => Target::empty(&args.cluster, &args.cloud, &m.nodes)?,
-    };
+    let target = open_target(args, &m, apply)?;
     let table = args.output == Output::Table;
     if args.cloud.register_nodes && apply {
         let n = target.register_nodes(&m.nodes).await?;
@@ -219,15 +212,7 @@ pub async fn run(args: &PlanArgs, apply: bool) -> anyhow::Result<ExitCode> {
     }
     let (inputs, skipped) = desired_all(&m, &target, apply);
     if table {
-        let verb = if apply {
-            "Applying to"
-        } else {
-            "Planning against"
-        };
-        println!("{verb} {}.", target.description);
-        for name in &skipped {
-            println!("\nService {name}: not type LoadBalancer; skipped.");
-        }
+        print_header(&target, &skipped, apply);
     }
     let mut failed = false;
     let mut services = Vec::new();
@@ -237,19 +222,7 @@ pub async fn run(args: &PlanArgs, apply: bool) -> anyhow::Result<ExitCode> {
         services.push(doc);
     }
     if table {
-        let calls: usize = services
-            .iter()
-            .map(|d| d["actions"].as_array().map_or(0, Vec::len))
-            .sum();
-        let errors = services
-            .iter()
-            .filter(|d| d["errors"].as_array().is_some_and(|e| !e.is_empty()))
-            .count();
-        let verb = if apply { "made" } else { "planned" };
-        println!(
-            "\n{} LoadBalancer Service(s): {calls} call(s) {verb}, {errors} with errors.",
-            services.len()
-        );
+        print_summary(&services, apply);
     } else {
         let doc = json!({
             "target": target.description,
@@ -263,6 +236,48 @@ pub async fn run(args: &PlanArgs, apply: bool) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The cloud the flags name; for `plan` without one, an empty in-memory local CLB.
+fn open_target(args: &PlanArgs, m: &Manifests, apply: bool) -> anyhow::Result<Target> {
+    match Target::open(&args.cluster, &args.cloud, &m.nodes, !apply)? {
+        Some(t) => Ok(t),
+        None if apply => anyhow::bail!(
+            "apply needs a cloud: --state FILE (a local CLB state file), or --endpoint URL \
+             --access-key-id ID --access-key-secret SECRET (a running `slb-ccm local serve` \
+             or Alibaba Cloud)"
+        ),
+        None => Target::empty(&args.cluster, &args.cloud, &m.nodes),
+    }
+}
+
+fn print_header(target: &Target, skipped: &[String], apply: bool) {
+    let verb = if apply {
+        "Applying to"
+    } else {
+        "Planning against"
+    };
+    println!("{verb} {}.", target.description);
+    for name in skipped {
+        println!("\nService {name}: not type LoadBalancer; skipped.");
+    }
+}
+
+/// The last line of the table: Services, calls, Services with errors.
+fn print_summary(services: &[Value], apply: bool) {
+    let calls: usize = services
+        .iter()
+        .map(|d| d["actions"].as_array().map_or(0, Vec::len))
+        .sum();
+    let errors = services
+        .iter()
+        .filter(|d| d["errors"].as_array().is_some_and(|e| !e.is_empty()))
+        .count();
+    let verb = if apply { "made" } else { "planned" };
+    println!(
+        "\n{} LoadBalancer Service(s): {calls} call(s) {verb}, {errors} with errors.",
+        services.len()
+    );
 }
 
 /// One Service: prints (in table mode) and returns whether it succeeded and its JSON.
@@ -283,79 +298,113 @@ async fn one(target: &Target, input: ServiceInput, apply: bool, table: bool) -> 
             );
         }
     }
+    let failed = |errors: Vec<Value>| {
+        let doc = json!({ "service": name, "placeholder_uid": placeholder_uid, "errors": errors });
+        (false, doc)
+    };
     let desired = match desired {
         Ok(d) => d,
-        Err(errors) => {
-            if table {
-                println!(
-                    "  {} validation error(s); nothing is planned:",
-                    errors.len()
-                );
-                for e in &errors {
-                    println!("  ✗ [{}] {e}\n      fix: {}", e.kind(), e.remedy());
-                }
-            }
-            let errors: Vec<Value> = errors.iter().map(error_json).collect();
-            let doc =
-                json!({ "service": name, "placeholder_uid": placeholder_uid, "errors": errors });
-            return (false, doc);
-        }
+        Err(errors) => return failed(invalid(&errors, table)),
     };
-    let mut notes: Vec<String> = desired
-        .annotation_warnings
-        .iter()
-        .map(|w| format!("warning: {w}"))
-        .collect();
-    notes.extend(
-        desired
-            .skipped_nodes
-            .iter()
-            .map(|s| format!("node {} is not a backend: {}", s.node, s.reason)),
-    );
+    let mut notes = desired_notes(&desired);
     let outcome = match target.sync(desired, !apply).await {
         Ok(o) => o,
-        Err(e) => {
-            let remedy = e.remedy().unwrap_or("");
-            if table {
-                println!("  ✗ [{}] {e}", e.kind());
-                if !remedy.is_empty() {
-                    println!("      fix: {remedy}");
-                }
-            }
-            let error = json!({ "kind": e.kind(), "message": e.to_string(), "remedy": remedy });
-            let doc =
-                json!({ "service": name, "placeholder_uid": placeholder_uid, "errors": [error] });
-            return (false, doc);
-        }
+        Err(e) => return failed(vec![sync_failed(&e, table)]),
     };
-    notes.extend(outcome.plan.notes.iter().map(note_text));
-    notes.extend(
-        outcome
-            .skipped_backends
-            .iter()
-            .map(|ip| format!("backend {ip} skipped: its ENI could not be resolved")),
-    );
+    notes.extend(outcome_notes(&outcome));
     let observed = match (&outcome.load_balancer_id, apply) {
         (Some(id), true) => target.observe(id).await.ok().flatten(),
         _ => None,
     };
     if table {
-        for n in &notes {
-            println!("  note: {n}");
-        }
-        let calls = outcome.plan.actions.len();
-        match (calls, apply) {
-            (0, _) => println!("  Up to date: no call needed."),
-            (_, false) => println!("  {calls} call(s) would be made:"),
-            (_, true) => println!("  Made {calls} call(s):"),
-        }
-        if calls > 0 {
-            print!("{}", render::actions_table(&outcome.plan.actions));
-        }
-        if let Some(lb) = &observed {
-            print!("{}", render::clb_table(lb));
+        print_outcome(&notes, &outcome, observed.as_ref(), apply);
+    }
+    let mut doc = outcome_json(&outcome, notes);
+    doc["service"] = json!(name);
+    doc["placeholder_uid"] = json!(placeholder_uid);
+    (true, doc)
+}
+
+/// Prints (in table mode) the validation errors with their fixes; returns them as JSON.
+fn invalid(errors: &[ModelError], table: bool) -> Vec<Value> {
+    if table {
+        println!(
+            "  {} validation error(s); nothing is planned:",
+            errors.len()
+        );
+        for e in errors {
+            println!("  ✗ [{}] {e}\n      fix: {}", e.kind(), e.remedy());
         }
     }
+    errors.iter().map(error_json).collect()
+}
+
+/// Prints (in table mode) a failed sync with its fix; returns it as JSON.
+fn sync_failed(e: &CloudError, table: bool) -> Value {
+    let remedy = e.remedy().unwrap_or("");
+    if table {
+        println!("  ✗ [{}] {e}", e.kind());
+        if !remedy.is_empty() {
+            println!("      fix: {remedy}");
+        }
+    }
+    json!({ "kind": e.kind(), "message": e.to_string(), "remedy": remedy })
+}
+
+/// Annotation warnings and nodes that are not backends, in words.
+fn desired_notes(desired: &DesiredLb) -> Vec<String> {
+    let warnings = desired
+        .annotation_warnings
+        .iter()
+        .map(|w| format!("warning: {w}"));
+    let skipped = desired
+        .skipped_nodes
+        .iter()
+        .map(|s| format!("node {} is not a backend: {}", s.node, s.reason));
+    warnings.chain(skipped).collect()
+}
+
+/// The plan's notes and the ENI backends that were skipped, in words.
+fn outcome_notes(outcome: &SyncOutcome) -> Vec<String> {
+    let skipped = outcome
+        .skipped_backends
+        .iter()
+        .map(|ip| format!("backend {ip} skipped: its ENI could not be resolved"));
+    outcome
+        .plan
+        .notes
+        .iter()
+        .map(note_text)
+        .chain(skipped)
+        .collect()
+}
+
+fn print_outcome(
+    notes: &[String],
+    outcome: &SyncOutcome,
+    observed: Option<&ObservedLb>,
+    apply: bool,
+) {
+    for n in notes {
+        println!("  note: {n}");
+    }
+    let calls = outcome.plan.actions.len();
+    match (calls, apply) {
+        (0, _) => println!("  Up to date: no call needed."),
+        (_, false) => println!("  {calls} call(s) would be made:"),
+        (_, true) => println!("  Made {calls} call(s):"),
+    }
+    if calls > 0 {
+        print!("{}", render::actions_table(&outcome.plan.actions));
+    }
+    if let Some(lb) = observed {
+        print!("{}", render::clb_table(lb));
+    }
+}
+
+/// The JSON of a successful Service (its `service` and `placeholder_uid` are added by the
+/// caller).
+fn outcome_json(outcome: &SyncOutcome, notes: Vec<String>) -> Value {
     let actions: Vec<Value> = outcome
         .plan
         .actions
@@ -365,14 +414,11 @@ async fn one(target: &Target, input: ServiceInput, apply: bool, table: bool) -> 
             json!({ "call": a.api_name(), "target": target, "details": details, "action": a })
         })
         .collect();
-    let doc = json!({
-        "service": name,
-        "placeholder_uid": placeholder_uid,
+    json!({
         "load_balancer_id": outcome.load_balancer_id,
         "address": outcome.address,
         "notes": notes,
         "actions": actions,
         "errors": [],
-    });
-    (true, doc)
+    })
 }

@@ -95,33 +95,46 @@ fn pairs(tags: &[(String, String)]) -> String {
 
 /// What an action applies to and its interesting parameters, for the plan table.
 pub fn describe(action: &Action) -> (String, String) {
-    use Action as A;
-    if let Some((protocol, p)) = action.listener_params() {
-        let mut details = Vec::new();
-        if let Some(g) = &p.vserver_group {
-            details.push(format!("group {}", group(g)));
-        }
-        if let Some(s) = &p.attributes.scheduler {
-            details.push(format!("scheduler {s}"));
-        }
-        let others: Vec<&str> = p
-            .attributes
-            .set_fields()
-            .into_iter()
-            .filter(|f| *f != "scheduler")
-            .collect();
-        if !others.is_empty() {
-            details.push(format!("sets {}", others.join(", ")));
-        }
-        let target = format!(
-            "{} {}:{}",
-            lb(&p.load_balancer),
-            protocol.as_str(),
-            p.listener_port
-        );
-        return (target, details.join("; "));
+    describe_listener(action)
+        .or_else(|| describe_lb(action))
+        .or_else(|| describe_lb_settings(action))
+        .or_else(|| describe_group(action))
+        .or_else(|| describe_other(action))
+        .unwrap_or_default()
+}
+
+/// A listener create or attribute change: its group, scheduler and the fields it sets.
+fn describe_listener(action: &Action) -> Option<(String, String)> {
+    let (protocol, p) = action.listener_params()?;
+    let mut details = Vec::new();
+    if let Some(g) = &p.vserver_group {
+        details.push(format!("group {}", group(g)));
     }
-    match action {
+    if let Some(s) = &p.attributes.scheduler {
+        details.push(format!("scheduler {s}"));
+    }
+    let others: Vec<&str> = p
+        .attributes
+        .set_fields()
+        .into_iter()
+        .filter(|f| *f != "scheduler")
+        .collect();
+    if !others.is_empty() {
+        details.push(format!("sets {}", others.join(", ")));
+    }
+    let target = format!(
+        "{} {}:{}",
+        lb(&p.load_balancer),
+        protocol.as_str(),
+        p.listener_port
+    );
+    Some((target, details.join("; ")))
+}
+
+/// Creating the CLB, its name and specs.
+fn describe_lb(action: &Action) -> Option<(String, String)> {
+    use Action as A;
+    let described = match action {
         A::CreateLoadBalancer(c) => (
             "(new CLB)".to_owned(),
             format!(
@@ -153,6 +166,15 @@ pub fn describe(action: &Action) -> (String, String) {
             load_balancer,
             load_balancer_spec,
         } => (lb(load_balancer), format!("spec {load_balancer_spec}")),
+        _ => return None,
+    };
+    Some(described)
+}
+
+/// Charge type, protections, tags and deletion of the CLB.
+fn describe_lb_settings(action: &Action) -> Option<(String, String)> {
+    use Action as A;
+    let described = match action {
         A::ModifyLoadBalancerInstanceChargeType {
             load_balancer,
             instance_charge_type,
@@ -177,6 +199,16 @@ pub fn describe(action: &Action) -> (String, String) {
             load_balancer,
             tag_keys,
         } => (lb(load_balancer), tag_keys.join(", ")),
+        A::DeleteLoadBalancer { load_balancer_id } => (load_balancer_id.clone(), String::new()),
+        _ => return None,
+    };
+    Some(described)
+}
+
+/// An action on a vServer group.
+fn describe_group(action: &Action) -> Option<(String, String)> {
+    use Action as A;
+    let described = match action {
         A::CreateVServerGroup {
             load_balancer,
             vserver_group_name,
@@ -205,6 +237,15 @@ pub fn describe(action: &Action) -> (String, String) {
             backend_servers,
         } => (group(vserver_group), members(backend_servers)),
         A::DeleteVServerGroup { vserver_group_id } => (vserver_group_id.clone(), String::new()),
+        _ => return None,
+    };
+    Some(described)
+}
+
+/// Listener start, stop and delete; domain extensions.
+fn describe_other(action: &Action) -> Option<(String, String)> {
+    use Action as A;
+    let described = match action {
         A::StartLoadBalancerListener {
             load_balancer,
             listener_port,
@@ -227,7 +268,6 @@ pub fn describe(action: &Action) -> (String, String) {
             ),
             String::new(),
         ),
-        A::DeleteLoadBalancer { load_balancer_id } => (load_balancer_id.clone(), String::new()),
         A::CreateDomainExtension {
             load_balancer,
             listener_port,
@@ -247,9 +287,9 @@ pub fn describe(action: &Action) -> (String, String) {
         A::DeleteDomainExtension {
             domain_extension_id,
         } => (domain_extension_id.clone(), String::new()),
-        // Listener variants were handled above through `listener_params`.
-        _ => (String::new(), String::new()),
-    }
+        _ => return None,
+    };
+    Some(described)
 }
 
 fn on_off(b: bool) -> &'static str {

@@ -99,6 +99,24 @@ pub fn node_instances(nodes: &[Node], vpc_id: &str) -> Vec<slb_local::model::Ins
         .collect()
 }
 
+/// Every product at `endpoint` (`--endpoint`), ECS at `ecs_endpoint` when given.
+fn endpoint_overrides(
+    endpoint: &str,
+    ecs_endpoint: Option<&str>,
+) -> anyhow::Result<EndpointOverrides> {
+    let (scheme, host) = split_url(endpoint)?;
+    let ecs = match ecs_endpoint {
+        Some(url) => split_url(url)?.1,
+        None => host.clone(),
+    };
+    Ok(EndpointOverrides {
+        vpc: Some(host.clone()),
+        slb: Some(host),
+        ecs: Some(ecs),
+        scheme: Some(scheme),
+    })
+}
+
 /// A Node's `InternalIP` address.
 pub fn internal_ip(node: &Node) -> Option<String> {
     slb_model::desired::internal_ip(node).map(str::to_owned)
@@ -149,25 +167,7 @@ impl Target {
         read_only: bool,
     ) -> anyhow::Result<Option<Self>> {
         if let Some(path) = &args.state {
-            anyhow::ensure!(
-                !read_only || path.exists(),
-                "state file {} does not exist; plan never creates one (apply does), and without \
-                 --state plan previews against an empty local CLB",
-                path.display()
-            );
-            let nodes = if read_only { &[] } else { nodes };
-            let store = SqliteStore::open(path)
-                .map_err(|e| anyhow::anyhow!("opening state file {}: {e}", path.display()))?;
-            let description = format!("local CLB state {}", path.display());
-            let (target, _) = Self::local(
-                cluster,
-                &args.vip_pool,
-                nodes,
-                Box::new(store),
-                Arc::new(NoopDataPlane),
-                description,
-            )?;
-            return Ok(Some(target));
+            return Self::state_file(cluster, args, path, nodes, read_only).map(Some);
         }
         let (Some(id), Some(secret)) = (&args.access_key_id, &args.access_key_secret) else {
             return Ok(None);
@@ -175,19 +175,8 @@ impl Target {
         let mut config = ClientConfig::new(&cluster.region, Credentials::new(id, secret));
         config.network = Network::Public;
         config.signature_version = args.signature_version;
-        let local_mode = args.endpoint.is_some();
         if let Some(endpoint) = &args.endpoint {
-            let (scheme, host) = split_url(endpoint)?;
-            let ecs = match &args.ecs_endpoint {
-                Some(url) => split_url(url)?.1,
-                None => host.clone(),
-            };
-            config.overrides = EndpointOverrides {
-                vpc: Some(host.clone()),
-                slb: Some(host),
-                ecs: Some(ecs),
-                scheme: Some(scheme),
-            };
+            config.overrides = endpoint_overrides(endpoint, args.ecs_endpoint.as_deref())?;
         }
         let description = args
             .endpoint
@@ -199,9 +188,39 @@ impl Target {
         Ok(Some(Self {
             cloud: Cloud::new(clb, ecs, &cluster.region),
             client: Some(client),
-            context: context(cluster, local_mode),
+            context: context(cluster, args.endpoint.is_some()),
             description,
         }))
+    }
+
+    /// A local CLB engine in this process over the state file at `path` (with `nodes` in its
+    /// inventory unless `read_only`, which also refuses a missing file).
+    fn state_file(
+        cluster: &ClusterArgs,
+        args: &CloudArgs,
+        path: &std::path::Path,
+        nodes: &[Node],
+        read_only: bool,
+    ) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            !read_only || path.exists(),
+            "state file {} does not exist; plan never creates one (apply does), and without \
+             --state plan previews against an empty local CLB",
+            path.display()
+        );
+        let nodes = if read_only { &[] } else { nodes };
+        let store = SqliteStore::open(path)
+            .map_err(|e| anyhow::anyhow!("opening state file {}: {e}", path.display()))?;
+        let description = format!("local CLB state {}", path.display());
+        let (target, _) = Self::local(
+            cluster,
+            &args.vip_pool,
+            nodes,
+            Box::new(store),
+            Arc::new(NoopDataPlane),
+            description,
+        )?;
+        Ok(target)
     }
 
     /// An empty in-memory local CLB: what `plan` previews against when no cloud is named.
