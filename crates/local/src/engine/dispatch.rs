@@ -175,34 +175,14 @@ const ACTIONS: &[ActionInfo] = &[
         "SetLoadBalancerHTTPSListenerAttribute",
         |s, c, p| listener::set(s, c, p, "https"),
     ),
-    params(
-        Family::Slb,
-        "DescribeLoadBalancerTCPListenerAttribute",
-        |s, c, p| listener::describe_attribute(s, c, p, "tcp"),
-    ),
-    params(
-        Family::Slb,
-        "DescribeLoadBalancerUDPListenerAttribute",
-        |s, c, p| listener::describe_attribute(s, c, p, "udp"),
-    ),
-    params(
-        Family::Slb,
-        "DescribeLoadBalancerHTTPListenerAttribute",
-        |s, c, p| listener::describe_attribute(s, c, p, "http"),
-    ),
-    params(
-        Family::Slb,
-        "DescribeLoadBalancerHTTPSListenerAttribute",
-        |s, c, p| listener::describe_attribute(s, c, p, "https"),
-    ),
-    params(Family::Slb, "StartLoadBalancerListener", listener::start),
-    params(Family::Slb, "StopLoadBalancerListener", listener::stop),
-    params(Family::Slb, "DeleteLoadBalancerListener", listener::delete),
-    params(
-        Family::Slb,
-        "DescribeLoadBalancerListeners",
-        listener::describe_list,
-    ),
+    typed::<DescribeTcpListenerAttributeRequest>(Family::Slb),
+    typed::<DescribeUdpListenerAttributeRequest>(Family::Slb),
+    typed::<DescribeHttpListenerAttributeRequest>(Family::Slb),
+    typed::<DescribeHttpsListenerAttributeRequest>(Family::Slb),
+    typed::<StartListenerRequest>(Family::Slb),
+    typed::<StopListenerRequest>(Family::Slb),
+    typed::<DeleteListenerRequest>(Family::Slb),
+    typed::<DescribeListenersRequest>(Family::Slb),
     typed::<DescribeHealthStatusRequest>(Family::Slb),
     params(Family::Slb, "DescribeRegions", regions::describe_regions),
     params(Family::Slb, "DescribeZones", regions::describe_zones),
@@ -344,20 +324,12 @@ pub(crate) fn check_params(action: &str, params: &Params) -> Result<(), ApiError
 served_by_params!(
     CreateTcpListenerRequest,
     SetTcpListenerAttributeRequest,
-    DescribeTcpListenerAttributeRequest,
     CreateUdpListenerRequest,
     SetUdpListenerAttributeRequest,
-    DescribeUdpListenerAttributeRequest,
     CreateHttpListenerRequest,
     SetHttpListenerAttributeRequest,
-    DescribeHttpListenerAttributeRequest,
     CreateHttpsListenerRequest,
     SetHttpsListenerAttributeRequest,
-    DescribeHttpsListenerAttributeRequest,
-    StartListenerRequest,
-    StopListenerRequest,
-    DeleteListenerRequest,
-    DescribeListenersRequest,
 );
 
 served_typed!(
@@ -447,4 +419,19 @@ served_typed!(
     AddTagsRequest => tags::add_tags,
     RemoveTagsRequest => tags::remove_tags,
     DescribeTagsRequest => tags::describe_tags,
+);
+
+served_typed!(DescribeTcpListenerAttributeRequest => listener::describe_tcp);
+
+served_typed!(DescribeUdpListenerAttributeRequest => listener::describe_udp);
+
+served_typed!(DescribeHttpListenerAttributeRequest => listener::describe_http);
+
+served_typed!(DescribeHttpsListenerAttributeRequest => listener::describe_https);
+
+served_typed!(
+    StartListenerRequest => listener::start,
+    StopListenerRequest => listener::stop,
+    DeleteListenerRequest => listener::delete,
+    DescribeListenersRequest => listener::describe_list,
 );

@@ -8,6 +8,12 @@
 //! `settings` for the accepted names, ranges and defaults.
 
 use serde_json::{Map, Value, json};
+use slb_openapi::clb::{
+    DeleteListenerRequest, DescribeHttpListenerAttributeRequest,
+    DescribeHttpsListenerAttributeRequest, DescribeListenersRequest,
+    DescribeTcpListenerAttributeRequest, DescribeUdpListenerAttributeRequest, StartListenerRequest,
+    StopListenerRequest,
+};
 use slb_openapi::error::{ApiError, codes};
 use slb_openapi::params::{ParamReader, Params};
 use slb_openapi::types::{ListenerProtocol, OnOff, Scheduler};
@@ -15,7 +21,7 @@ use slb_openapi::types::{ListenerProtocol, OnOff, Scheduler};
 use super::refusal::refused;
 use super::render::{tag_list, tags as render_tags, wrap};
 use super::tags::merge_tags;
-use super::{Ctx, Outcome, State, find_lb, find_lb_for_write};
+use super::{Ctx, Outcome, State, find_lb_for_write, lb_by_id, lb_by_id_for_write};
 use crate::model::{Listener, LoadBalancer};
 use slb_clb_state::{ListenerUpdate, NewListener, Protocol};
 
@@ -33,7 +39,11 @@ fn port_space(protocol: &str) -> &'static str {
 }
 
 fn listener_port(r: &ParamReader<'_>) -> Result<u16, ApiError> {
-    let port: u16 = r.req(&["ListenerPort"])?;
+    check_port(r.req(&["ListenerPort"])?)
+}
+
+/// `ListenerPort` 0 is refused (the wire type takes it).
+fn check_port(port: u16) -> Result<u16, ApiError> {
     if port == 0 {
         return Err(ApiError::invalid_parameter(
             "ListenerPort",
@@ -256,15 +266,15 @@ fn acl_ids(l: &Listener) -> Vec<Value> {
         .collect()
 }
 
-/// `DescribeLoadBalancer{TCP,UDP,HTTP,HTTPS}ListenerAttribute`.
-pub(crate) fn describe_attribute(
+/// `DescribeLoadBalancer{TCP,UDP,HTTP,HTTPS}ListenerAttribute` of the listener of
+/// `protocol` on `port` of the LB `id`.
+fn describe_attribute(
     state: &State,
-    _cx: &Ctx<'_>,
-    params: &Params,
+    (id, port): (&str, u16),
     protocol: &str,
 ) -> Result<Outcome, ApiError> {
-    let lb = find_lb(state, params)?;
-    let l = &lb.listeners[index_of(lb, listener_port(&ParamReader::new(params))?, protocol)?];
+    let lb = lb_by_id(state, id)?;
+    let l = &lb.listeners[index_of(lb, check_port(port)?, protocol)?];
     let mut body = common(lb, l);
     body.extend(settings::render(l, false));
     body.insert("ListenerProtocol".into(), json!(l.protocol));
@@ -279,15 +289,49 @@ pub(crate) fn describe_attribute(
     Ok(Outcome::read(body))
 }
 
-/// The listener on `ListenerPort` (and `ListenerProtocol` if given) of a copied LB.
+/// `DescribeLoadBalancerTCPListenerAttribute`.
+pub(crate) fn describe_tcp(
+    state: &State,
+    _cx: &Ctx<'_>,
+    r: &DescribeTcpListenerAttributeRequest,
+) -> Result<Outcome, ApiError> {
+    describe_attribute(state, (&r.load_balancer_id, r.listener_port), "tcp")
+}
+
+/// `DescribeLoadBalancerUDPListenerAttribute`.
+pub(crate) fn describe_udp(
+    state: &State,
+    _cx: &Ctx<'_>,
+    r: &DescribeUdpListenerAttributeRequest,
+) -> Result<Outcome, ApiError> {
+    describe_attribute(state, (&r.load_balancer_id, r.listener_port), "udp")
+}
+
+/// `DescribeLoadBalancerHTTPListenerAttribute`.
+pub(crate) fn describe_http(
+    state: &State,
+    _cx: &Ctx<'_>,
+    r: &DescribeHttpListenerAttributeRequest,
+) -> Result<Outcome, ApiError> {
+    describe_attribute(state, (&r.load_balancer_id, r.listener_port), "http")
+}
+
+/// `DescribeLoadBalancerHTTPSListenerAttribute`.
+pub(crate) fn describe_https(
+    state: &State,
+    _cx: &Ctx<'_>,
+    r: &DescribeHttpsListenerAttributeRequest,
+) -> Result<Outcome, ApiError> {
+    describe_attribute(state, (&r.load_balancer_id, r.listener_port), "https")
+}
+
+/// The listener on `port` (and of `protocol` if given) of a copied LB.
 fn select(
     lb: &LoadBalancer,
-    params: &Params,
+    (port, protocol): (u16, Option<ListenerProtocol>),
     missing: &slb_openapi::error::ErrorSpec,
 ) -> Result<usize, ApiError> {
-    let r = ParamReader::new(params);
-    let port = listener_port(&r)?;
-    let protocol: Option<ListenerProtocol> = r.opt(&["ListenerProtocol"])?;
+    let port = check_port(port)?;
     let hits: Vec<usize> = lb
         .listeners
         .iter()
@@ -302,9 +346,13 @@ fn select(
     }
 }
 
-fn set_status(state: &State, params: &Params, running: bool) -> Result<Outcome, ApiError> {
-    let mut lb = find_lb_for_write(state, params)?.clone();
-    let i = select(&lb, params, &codes::LISTENER_NOT_FOUND)?;
+fn set_status(
+    state: &State,
+    (id, port, protocol): (&str, u16, Option<ListenerProtocol>),
+    running: bool,
+) -> Result<Outcome, ApiError> {
+    let mut lb = lb_by_id_for_write(state, id)?.clone();
+    let i = select(&lb, (port, protocol), &codes::LISTENER_NOT_FOUND)?;
     let (port, protocol) = (
         lb.listeners[i].port,
         shared_protocol(&lb.listeners[i].protocol)?,
@@ -322,19 +370,42 @@ fn set_status(state: &State, params: &Params, running: bool) -> Result<Outcome, 
 
 /// `StartLoadBalancerListener`: the listener runs (the local data plane starts at once, so
 /// the transient `starting` state is never observed).
-pub(crate) fn start(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    set_status(state, params, true)
+pub(crate) fn start(
+    state: &State,
+    _cx: &Ctx<'_>,
+    r: &StartListenerRequest,
+) -> Result<Outcome, ApiError> {
+    let target = (
+        r.load_balancer_id.as_str(),
+        r.listener_port,
+        r.listener_protocol,
+    );
+    set_status(state, target, true)
 }
 
 /// `StopLoadBalancerListener`.
-pub(crate) fn stop(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    set_status(state, params, false)
+pub(crate) fn stop(
+    state: &State,
+    _cx: &Ctx<'_>,
+    r: &StopListenerRequest,
+) -> Result<Outcome, ApiError> {
+    let target = (
+        r.load_balancer_id.as_str(),
+        r.listener_port,
+        r.listener_protocol,
+    );
+    set_status(state, target, false)
 }
 
 /// `DeleteLoadBalancerListener`.
-pub(crate) fn delete(state: &State, _cx: &Ctx<'_>, params: &Params) -> Result<Outcome, ApiError> {
-    let mut lb = find_lb_for_write(state, params)?.clone();
-    let i = select(&lb, params, &codes::RESOURCE_NOT_FOUND_LISTENER)?;
+pub(crate) fn delete(
+    state: &State,
+    _cx: &Ctx<'_>,
+    r: &DeleteListenerRequest,
+) -> Result<Outcome, ApiError> {
+    let mut lb = lb_by_id_for_write(state, &r.load_balancer_id)?.clone();
+    let target = (r.listener_port, r.listener_protocol);
+    let i = select(&lb, target, &codes::RESOURCE_NOT_FOUND_LISTENER)?;
     let (port, protocol) = (
         lb.listeners[i].port,
         shared_protocol(&lb.listeners[i].protocol)?,
@@ -359,24 +430,21 @@ fn list_item(lb: &LoadBalancer, l: &Listener) -> Value {
 pub(crate) fn describe_list(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    r: &DescribeListenersRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let ids: Vec<String> = r.list(&["LoadBalancerId"])?;
+    let ids = &r.load_balancer_ids;
     if ids.len() > 10 {
         return Err(ApiError::invalid_parameter(
             "LoadBalancerId.N",
             "at most 10 ids",
         ));
     }
-    let protocol: Option<ListenerProtocol> = r.opt(&["ListenerProtocol"])?;
-    let port: Option<u16> = r.opt(&["ListenerPort"])?;
-    let description: Option<String> = r.opt(&["Description"])?;
-    let max: usize = r.opt::<u32>(&["MaxResults"])?.unwrap_or(20) as usize;
+    let (protocol, port, description) = (r.listener_protocol, r.listener_port, &r.description);
+    let max: usize = r.max_results.unwrap_or(20) as usize;
     if !(1..=100).contains(&max) {
         return Err(ApiError::invalid_parameter("MaxResults", "must be 1–100"));
     }
-    let offset: usize = match r.opt::<String>(&["NextToken"])? {
+    let offset: usize = match &r.next_token {
         Some(t) => t.parse().map_err(|_| {
             ApiError::invalid_parameter("NextToken", "pass back the NextToken of the previous page")
         })?,
