@@ -18,6 +18,7 @@ use std::net::Ipv4Addr;
 
 use serde_json::Map;
 use slb_openapi::error::ApiError;
+use slb_openapi::local_admin::{LocalInstance, LocalPutInstancesRequest};
 use slb_openapi::params::{ParamReader, Params};
 use slb_openapi::types::LoadBalancerStatus;
 
@@ -56,18 +57,41 @@ fn check_count(name: &str, count: usize) -> Result<(), ApiError> {
     ))
 }
 
+/// One typed instance as an inventory record (an empty `Status` is `Running`; the optional
+/// details are read from the instance's other fields).
+fn inventory_instance(i: &LocalInstance) -> Result<Instance, ApiError> {
+    let details = serde_json::Value::Object(i.details.clone().into_iter().collect());
+    let details = serde_json::from_value(details).map_err(|e| {
+        ApiError::invalid_parameter("Instances", &format!("{}: {e}", i.instance_id))
+    })?;
+    Ok(Instance {
+        instance_id: i.instance_id.clone(),
+        private_ip_address: i.private_ip_address.clone(),
+        vpc_id: i.vpc_id.clone(),
+        vswitch_id: i.vswitch_id.clone(),
+        zone_id: i.zone_id.clone(),
+        instance_name: i.instance_name.clone(),
+        status: if i.status.is_empty() {
+            "Running".to_owned()
+        } else {
+            i.status.clone()
+        },
+        details,
+    })
+}
+
 /// `LocalPutInstances`.
 pub(crate) fn put_instances(
     _state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &LocalPutInstancesRequest,
 ) -> Result<Outcome, ApiError> {
-    let list: Vec<Instance> = json_param(
-        params,
-        "Instances",
-        r#"a JSON array of {"InstanceId","PrivateIpAddress","VpcId","VSwitchId","ZoneId"}"#,
-    )?;
-    check_count("Instances", list.len())?;
+    check_count("Instances", req.instances.len())?;
+    let list = req
+        .instances
+        .iter()
+        .map(inventory_instance)
+        .collect::<Result<Vec<_>, _>>()?;
     for i in &list {
         if i.instance_id.is_empty() {
             return Err(ApiError::invalid_parameter(

@@ -13,6 +13,7 @@ use slb_openapi::Action;
 use slb_openapi::clb::*;
 use slb_openapi::ecs::*;
 use slb_openapi::error::ApiError;
+use slb_openapi::local_admin::LocalPutInstancesRequest;
 use slb_openapi::params::Params;
 use slb_openapi::vpc::*;
 
@@ -238,7 +239,7 @@ const ACTIONS: &[ActionInfo] = &[
     typed::<UnassociateEipAddressRequest>(Family::Vpc),
     typed::<ReleaseEipAddressRequest>(Family::Vpc),
     typed::<DescribeEipAddressesRequest>(Family::Vpc),
-    params(Family::Admin, "LocalPutInstances", admin::put_instances),
+    typed::<LocalPutInstancesRequest>(Family::Admin),
     params(
         Family::Admin,
         "LocalDeleteInstances",
@@ -435,3 +436,5 @@ served_typed!(
     DeleteListenerRequest => listener::delete,
     DescribeListenersRequest => listener::describe_list,
 );
+
+served_typed!(LocalPutInstancesRequest => admin::put_instances);
