@@ -4,11 +4,12 @@
 //!
 //! Every method takes its typed request by reference (read-only) and returns the typed
 //! response or an [`ApiError`]. The per-action contract (idempotency, `ClientToken`, what a
-//! not-found means) is documented on each request type. [`dispatch_clb`] / [`dispatch_ecs`] / [`dispatch_vpc`]
-//! route a parsed `Action` + parameter map to a trait object, which is what a server needs.
+//! not-found means) is documented on each request type. A server parses its parameter map
+//! into the typed request itself (`Action::from_params`, strict) and routes by action name;
+//! the local CLB's dispatch table does that once per request.
 //!
 //! The action lists live in one macro each (`clb_actions!`, `ecs_actions!`, `vpc_actions!`) so the trait,
-//! the dispatcher, the `Arc` forwarding impl and the HTTP client cannot drift apart.
+//! the `Arc` forwarding impl, the HTTP client and the local engine cannot drift apart.
 
 use std::sync::Arc;
 
@@ -18,7 +19,6 @@ use crate::action::Action;
 use crate::clb::*;
 use crate::ecs::*;
 use crate::error::{ApiError, codes};
-use crate::params::Params;
 use crate::vpc::*;
 
 /// Calls `$m! { <args> ; method: Request, … }` with every CLB action.
@@ -132,7 +132,7 @@ pub fn not_served(action: &str) -> ApiError {
 }
 
 macro_rules! define_trait {
-    ($(#[$m:meta])* $trait:ident, $dispatch:ident, $names:ident ; $($method:ident : $req:ident),* $(,)?) => {
+    ($(#[$m:meta])* $trait:ident, $names:ident ; $($method:ident : $req:ident),* $(,)?) => {
         $(#[$m])*
         #[async_trait]
         pub trait $trait: Send + Sync {
@@ -168,29 +168,6 @@ macro_rules! define_trait {
 
         /// Every action name this trait serves.
         pub const $names: &[&str] = &[$(<$req as Action>::NAME),*];
-
-        /// Parses `params` for `action`, calls the matching method and renders the
-        /// response as JSON (a server's whole routing step).
-        ///
-        /// # Errors
-        /// `InvalidAction.NotFound` for an unknown action, the parse error for bad
-        /// parameters, or the implementation's error.
-        pub async fn $dispatch(
-            api: &dyn $trait,
-            action: &str,
-            params: &Params,
-        ) -> Result<serde_json::Value, ApiError> {
-            $(
-                if action == <$req as Action>::NAME {
-                    let req = <$req as Action>::from_params(params)?;
-                    let resp = api.$method(&req).await?;
-                    return serde_json::to_value(&resp).map_err(|e| {
-                        codes::INTERNAL_ERROR.error_with(&format!("(rendering the response: {e})"))
-                    });
-                }
-            )*
-            Err(codes::INVALID_ACTION_NOT_FOUND.error())
-        }
     };
 }
 
@@ -198,15 +175,15 @@ clb_actions!(define_trait! {
     /// Classic Load Balancer (Slb 2014-05-15). Implementations must be cheap to share
     /// (`Arc<dyn Clb>`) and safe to call concurrently; ordering of mutations on one CLB is
     /// the caller's responsibility.
-    Clb, dispatch_clb, CLB_ACTIONS
+    Clb, CLB_ACTIONS
 });
 
 ecs_actions!(define_trait! {
     /// Elastic Compute Service (Ecs 2014-05-26), read-only node/pod lookups.
-    Ecs, dispatch_ecs, ECS_ACTIONS
+    Ecs, ECS_ACTIONS
 });
 
 vpc_actions!(define_trait! {
     /// Virtual Private Cloud (Vpc 2016-04-28): route tables and entries for pod CIDRs.
-    Vpc, dispatch_vpc, VPC_ACTIONS
+    Vpc, VPC_ACTIONS
 });

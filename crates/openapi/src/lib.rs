@@ -8,7 +8,7 @@
 //! - [`types`]: shared wire enums, tags, backend servers.
 //! - [`clb`], [`ecs`], [`vpc`]: one typed request/response pair per action.
 //! - [`action`]: the [`Action`] trait tying a request to its name and response.
-//! - [`api`]: the [`Clb`] and [`Ecs`] traits and the server-side dispatchers.
+//! - [`api`]: the [`Clb`], [`Ecs`] and [`Vpc`] traits.
 //! - [`error`]: [`ApiError`] and the documented error codes.
 //! - [`config`]: credentials, cloud-config, endpoints and overrides.
 //! - [`governor`]: token buckets, concurrency bound, retries with backoff.
@@ -58,7 +58,7 @@ pub mod types;
 pub mod vpc;
 
 pub use action::{Action, EmptyResponse, Product};
-pub use api::{Clb, Ecs, Vpc, dispatch_clb, dispatch_ecs, dispatch_vpc};
+pub use api::{Clb, Ecs, Vpc};
 pub use client::HttpClient;
 pub use config::{ClientConfig, Credentials};
 pub use error::{ApiError, ErrorDetail, ErrorOrigin};

@@ -1,4 +1,4 @@
-//! Pagination helpers, metrics and the server-side dispatcher, exercised through the real
+//! Pagination helpers, metrics and the action list, exercised through the real
 //! HTTP client against the in-test server (so they see real pages and real counts).
 #![allow(clippy::unwrap_used)]
 
@@ -10,11 +10,11 @@ use std::sync::Arc;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::registry::Registry;
 use serde_json::{Value, json};
-use slb_openapi::api::{CLB_ACTIONS, dispatch_clb};
+use slb_openapi::api::CLB_ACTIONS;
 use slb_openapi::clb::*;
 use slb_openapi::metrics::ApiMetrics;
 use slb_openapi::paginate::*;
-use slb_openapi::{Clb, HttpClient, Params};
+use slb_openapi::{Clb, HttpClient};
 use support::{TestServer, empty_responder};
 
 const TOTAL_LBS: u32 = 250;
@@ -211,46 +211,6 @@ async fn metrics_are_registered_into_the_callers_registry() {
     assert_eq!(client.stats().total_requests(), 2);
     client.stats().reset();
     assert_eq!(client.stats().total_calls(), 0);
-}
-
-#[tokio::test(start_paused = true)]
-async fn dispatch_routes_a_parameter_map_to_a_trait_object_and_renders_json() {
-    let server = TestServer::start(|action, _| match action {
-        "DescribeVServerGroupAttribute" => json!({
-            "VServerGroupId": "rsp-1",
-            "BackendServers": {"BackendServer": [{"ServerId": "i-1", "Port": "80", "Weight": 100}]}
-        }),
-        _ => json!({}),
-    })
-    .await;
-    let clb: Arc<dyn Clb> = Arc::new(server.client());
-    let mut params = Params::new();
-    params.insert("VServerGroupId".into(), "rsp-1".into());
-    let v = dispatch_clb(clb.as_ref(), "DescribeVServerGroupAttribute", &params)
-        .await
-        .unwrap();
-    assert_eq!(v["BackendServers"]["BackendServer"][0]["Port"], 80);
-    assert_eq!(v["RequestId"], "TEST-REQ");
-
-    let err = dispatch_clb(
-        clb.as_ref(),
-        "DescribeVServerGroupAttribute",
-        &Params::new(),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(
-        (err.code.as_str(), err.http_status),
-        ("MissingParameter", 400)
-    );
-
-    let err = dispatch_clb(clb.as_ref(), "LaunchRockets", &params)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.code.as_str(), err.http_status),
-        ("InvalidAction.NotFound", 404)
-    );
 }
 
 #[test]

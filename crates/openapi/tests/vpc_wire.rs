@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use slb_openapi::config::{EndpointOverrides, Network, default_host};
 use slb_openapi::vpc::*;
-use slb_openapi::{Action, Product, Vpc, dispatch_vpc};
+use slb_openapi::{Action, Product, Vpc};
 use support::TestServer;
 
 fn stable(server: &TestServer) -> BTreeMap<String, String> {
@@ -186,36 +186,6 @@ fn route_entries_parse_back_and_a_missing_field_names_its_parameter() {
         "{}",
         err.message
     );
-}
-
-#[tokio::test]
-async fn the_dispatcher_routes_vpc_actions_and_refuses_others() {
-    struct Fake;
-    #[async_trait::async_trait]
-    impl Vpc for Fake {
-        async fn create_route_entry(
-            &self,
-            req: &CreateRouteEntryRequest,
-        ) -> Result<CreateRouteEntryResponse, slb_openapi::ApiError> {
-            Ok(CreateRouteEntryResponse {
-                route_entry_id: format!("rte-{}", req.next_hop_id.clone().unwrap_or_default()),
-                ..Default::default()
-            })
-        }
-    }
-    let params = map(&[
-        ("RouteTableId", "vtb-1"),
-        ("DestinationCidrBlock", "10.0.0.0/24"),
-        ("NextHopId", "i-9"),
-    ]);
-    let body = dispatch_vpc(&Fake, "CreateRouteEntry", &params)
-        .await
-        .unwrap();
-    assert_eq!(body["RouteEntryId"], "rte-i-9");
-    let err = dispatch_vpc(&Fake, "DescribeInstances", &params)
-        .await
-        .unwrap_err();
-    assert_eq!(err.code, "InvalidAction.NotFound");
 }
 
 #[test]
