@@ -319,7 +319,7 @@ async fn one(target: &Target, input: ServiceInput, apply: bool, table: bool) -> 
     if table {
         print_outcome(&notes, &outcome, observed.as_ref(), apply);
     }
-    let mut doc = outcome_json(&outcome, notes);
+    let mut doc = outcome_json(&outcome, &notes);
     doc["service"] = json!(name);
     doc["placeholder_uid"] = json!(placeholder_uid);
     (true, doc)
@@ -404,7 +404,7 @@ fn print_outcome(
 
 /// The JSON of a successful Service (its `service` and `placeholder_uid` are added by the
 /// caller).
-fn outcome_json(outcome: &SyncOutcome, notes: Vec<String>) -> Value {
+fn outcome_json(outcome: &SyncOutcome, notes: &[String]) -> Value {
     let actions: Vec<Value> = outcome
         .plan
         .actions

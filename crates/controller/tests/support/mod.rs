@@ -98,8 +98,11 @@ pub struct Options {
     /// The `ipMode` written with the CLB's IP.
     pub ingress_ip_mode: slb_controller::service_writes::IngressIpMode,
     /// In process: the controller's CLB calls go through this wrapper of the engine.
-    pub wrap_clb: Option<fn(Arc<Engine>) -> Arc<dyn slb_openapi::Clb>>,
+    pub wrap_clb: Option<WrapClb>,
 }
+
+/// Wraps the engine's CLB side for the controller (a fake that alters some answers).
+pub type WrapClb = fn(Arc<Engine>) -> Arc<dyn slb_openapi::Clb>;
 
 /// Name of the Lease replicas of a harness share.
 pub const LEASE: &str = "slb-ccm";
