@@ -1,8 +1,8 @@
 //! A CLB instance as both sides see it: the controller's cache (observed from
 //! `DescribeLoadBalancerAttribute`, `ListTagResources`, `DescribeLoadBalancerListeners`,
 //! `DescribeVServerGroupAttribute` and `DescribeDomainExtensions`, then advanced by the
-//! transitions) and the local CLB, whose records hold one of these plus its own bookkeeping.
-//! Field names follow the OpenAPI's.
+//! transitions) and the local CLB (whose engine records convert to and from one of these
+//! around each transition, keeping their own bookkeeping). Field names follow the OpenAPI's.
 //!
 //! These are plain values with read-only helpers; every change goes through a transition
 //! (`crate::transitions`). Nothing here is fetched or rendered.
