@@ -19,6 +19,7 @@ use super::{Ctx, Outcome, State};
 use crate::model::{Instance, NetworkInterface};
 
 /// The paging fields both ECS requests have.
+#[derive(Clone, Copy)]
 struct Paging<'r> {
     max_results: Option<u32>,
     next_token: Option<&'r str>,

@@ -99,9 +99,12 @@ pub(crate) fn seed_route_tables(
     out
 }
 
+/// A repeat list's name and the fields of its items (`RouteEntries`, `RouteTableId`, …).
+type RepeatItems = (&'static str, &'static [&'static str]);
+
 /// The parameters each VPC action models (`(action, names, repeat-list items)`); any other
 /// (besides the common ones) is refused by name at the parse step.
-const MODELLED: &[(&str, &[&str], Option<(&str, &[&str])>)] = &[
+const MODELLED: &[(&str, &[&str], Option<RepeatItems>)] = &[
     (
         "DescribeRouteTableList",
         &["VpcId", "RouteTableId", "PageNumber", "PageSize"],
