@@ -11,6 +11,26 @@ use slb_openapi::clb::*;
 impl Run<'_> {
     /// A listener or domain-extension action.
     pub(super) async fn call_listener(&mut self, action: &Action) -> Result<(), Failure> {
+        match action {
+            Action::StartLoadBalancerListener { .. }
+            | Action::StopLoadBalancerListener { .. }
+            | Action::DeleteLoadBalancerListener { .. } => self.call_lifecycle(action).await,
+            Action::CreateDomainExtension { .. }
+            | Action::SetDomainExtensionAttribute { .. }
+            | Action::DeleteDomainExtension { .. } => self.call_domain_extension(action).await,
+            other => match other.listener_params() {
+                Some((protocol, params)) => {
+                    let spec = self.spec(protocol, params)?;
+                    self.write_listener(protocol, other.is_listener_create(), &spec)
+                        .await
+                }
+                None => Err(Failure::Unresolved(other.api_name().into())),
+            },
+        }
+    }
+
+    /// Starting, stopping and deleting a listener.
+    async fn call_lifecycle(&mut self, action: &Action) -> Result<(), Failure> {
         let region_id = self.region.clone();
         match action {
             Action::StartLoadBalancerListener {
@@ -52,17 +72,7 @@ impl Run<'_> {
                 };
                 self.clb.delete_listener(&req).await?;
             }
-            Action::CreateDomainExtension { .. }
-            | Action::SetDomainExtensionAttribute { .. }
-            | Action::DeleteDomainExtension { .. } => self.call_domain_extension(action).await?,
-            other => match other.listener_params() {
-                Some((protocol, params)) => {
-                    let spec = self.spec(protocol, params)?;
-                    self.write_listener(protocol, other.is_listener_create(), &spec)
-                        .await?;
-                }
-                None => return Err(Failure::Unresolved(other.api_name().into())),
-            },
+            other => return Err(Failure::Unresolved(other.api_name().into())),
         }
         Ok(())
     }

@@ -3,7 +3,8 @@
 //! §3.3), validation, and their rendering (numbers as JSON numbers, `ProxyProtocolV2Enabled`
 //! a bool in attribute responses but a string in listener lists).
 //!
-//! Unknown parameters are ignored, as the service does.
+//! The action's parameters were checked against its typed request before this runs (an unknown
+//! one is refused there, by name); here, the settings of another protocol are skipped.
 
 use std::collections::BTreeMap;
 
