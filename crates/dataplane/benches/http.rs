@@ -114,7 +114,14 @@ async fn proxy(args: &[String]) {
         client_ca_pem: None,
     });
     let mut registry = prometheus_client::registry::Registry::default();
-    let dp = DataPlane::spawn(&mut registry);
+    let mut options = slb_dataplane::Options::default();
+    if let Some(n) = std::env::var("SLB_BENCH_IO_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.io_threads = n;
+    }
+    let dp = DataPlane::spawn_with_options(&mut registry, options);
     let status = dp
         .apply(DataPlaneConfig {
             listeners: vec![plain, tls],

@@ -24,6 +24,8 @@ use crate::select::{Candidate, Select, Selector, backend_id, flow_hash};
 pub struct Backend {
     /// Where connections go.
     pub addr: SocketAddr,
+    /// [`backend_id`] of `addr`, computed once (every pick lists every backend's id).
+    id: u64,
     healthy: AtomicBool,
     /// A probe has given a verdict since health checking started for this backend.
     checked: AtomicBool,
@@ -99,6 +101,7 @@ impl Backend {
     fn new(addr: SocketAddr, healthy: bool) -> Arc<Self> {
         Arc::new(Self {
             addr,
+            id: backend_id(addr),
             healthy: AtomicBool::new(healthy),
             checked: AtomicBool::new(false),
             active: AtomicU32::new(0),
@@ -106,6 +109,11 @@ impl Backend {
             drain_epoch: AtomicU64::new(0),
             kill: CancellationToken::new(),
         })
+    }
+
+    /// The backend's id for session cookies ([`backend_id`] of its address).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Whether health checks currently pass.
@@ -372,7 +380,7 @@ fn pick_locked(
     let flow = flow_hash(st.selector.scheduler(), client, local);
     st.scratch.clear();
     st.scratch.extend(st.entries.iter().map(|e| Candidate {
-        id: backend_id(e.backend.addr),
+        id: e.backend.id,
         weight: e.weight,
         eligible: e.backend.is_healthy() && !e.backend.kill.is_cancelled(),
         active: e.backend.active(),

@@ -31,7 +31,6 @@ use super::upstream::Upstreams;
 use super::{MAX_HEADER_BYTES, gzip, sticky, upgrade};
 use crate::config::HttpConfig;
 use crate::pool::{ActiveGuard, Pool};
-use crate::select::backend_id;
 use crate::tcp::Connect;
 
 /// The body of every response the proxy sends.
@@ -119,8 +118,7 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
     };
     let (mut parts, body) = resp.into_parts();
     headers::strip_hop_by_hop(&mut parts.headers);
-    let id = backend_id(backend.addr);
-    sticky::mark_response(&mut parts.headers, &ctx.http.sticky, id, requested);
+    sticky::mark_response(&mut parts.headers, &ctx.http.sticky, backend.id(), requested);
     let mut body = hold_until_done(body, guard);
     if gzip && gzip::should_compress(parts.status, &parts.headers) {
         body = gzip::compress(&mut parts.headers, body);

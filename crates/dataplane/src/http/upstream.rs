@@ -131,7 +131,9 @@ async fn dial(
     let (sender, conn) = http1::handshake(TokioIo::new(stream))
         .await
         .map_err(UpstreamError::Http)?;
-    let kill = backend.kill.clone();
+    // A child token: the connection's task polls it on every wake-up, and the backend's own
+    // token is shared by every I/O thread (a lock each poll takes).
+    let kill = backend.kill.child_token();
     let addr = backend.addr;
     tokio::spawn(async move {
         tokio::select! {
