@@ -48,6 +48,9 @@ pub struct Context {
     pub cluster: ClusterContext,
     /// Batch size and backend quota.
     pub plan_options: PlanOptions,
+    /// Informer cache of Services: a failure of a Service it no longer holds is not counted
+    /// (its state was forgotten with it).
+    pub services: Store<Service>,
     /// Informer cache of Nodes: the backends are computed from it, never from a live list.
     pub nodes: Store<Node>,
     /// Informer cache of EndpointSlices, by Service.
@@ -433,9 +436,22 @@ async fn eip_status(ctx: &Context, svc: &Service, outcome: &mut SyncOutcome) -> 
 #[allow(clippy::needless_pass_by_value)] // the signature kube-runtime's Controller::run expects
 pub fn error_policy(svc: Arc<Service>, err: &Error, ctx: Arc<Context>) -> Action {
     let key = ObjectRef::from_obj(&*svc);
+    if !still_cached(&ctx.services, &svc) {
+        // Deleted while it was reconciled: keep nothing for it (the cache already forgot it).
+        tracing::debug!(service = %key, error = %err, "reconcile of a deleted Service failed");
+        ctx.states.forget(&key);
+        return Action::await_change();
+    }
     let delay = ctx.states.failed(&key);
     tracing::warn!(service = %key, error = %err, kind = err.kind(), retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
+}
+
+/// Whether the Service cache still holds `svc` (the same uid).
+fn still_cached(services: &Store<Service>, svc: &Service) -> bool {
+    services
+        .get(&ObjectRef::from_obj(svc))
+        .is_some_and(|cached| cached.metadata.uid == svc.metadata.uid)
 }
 
 fn jittered(d: Duration) -> Duration {

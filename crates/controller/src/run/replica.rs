@@ -311,6 +311,7 @@ fn context(
         cloud,
         cluster: settings.cluster.clone(),
         plan_options: settings.plan_options,
+        services: caches.services.clone(),
         nodes: caches.nodes.clone(),
         slices: caches.service_slices.clone(),
         listed: caches.listed.clone(),
