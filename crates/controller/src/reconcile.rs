@@ -169,12 +169,11 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Context) -> Result<Action, Err
     // Finalizer first: a Service that never carried it cannot have a CLB of ours yet.
     let new_service = ensuring && !svc.finalizers().iter().any(|f| f == FINALIZER);
     let svc = if new_service {
-        Arc::new(add_finalizer(&api, &svc).await.map_err(Error::Finalizer)?)
+        with_finalizer(&api, &svc).await?
     } else {
         svc
     };
-    // Only this Service's slices are copied, and only past the fast path (slb-model takes
-    // owned slices).
+    // Only this Service's slices are copied, and only past the fast path.
     let slices: Vec<EndpointSlice> = slices.iter().map(|s| EndpointSlice::clone(s)).collect();
     let Some(desired) = desired_lb(ctx, &svc, &slices, ensuring).await? else {
         // Invalid: nothing will get better until the Service changes.
@@ -188,6 +187,12 @@ async fn reconcile_inner(svc: Arc<Service>, ctx: &Context) -> Result<Action, Err
     }
     write_back(ctx, &api, &svc, &outcome, intent, inputs).await?;
     Ok(Action::requeue(jittered(ctx.drift_interval)))
+}
+
+/// Adds the finalizer (before any cloud change); the Service as stored.
+async fn with_finalizer(api: &Api<Service>, svc: &Service) -> Result<Arc<Service>, Error> {
+    let svc = add_finalizer(api, svc).await.map_err(Error::Finalizer)?;
+    Ok(Arc::new(svc))
 }
 
 /// After a sync: an ensure writes labels and status and records the fingerprint; a cleanup
