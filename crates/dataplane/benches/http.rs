@@ -8,11 +8,17 @@
 //! slb-dataplane proxy (`proxy HTTP HTTPS BACKEND CERT_DIR`), each in its own process, and
 //! `load keepalive|newconn|tls ADDR SECONDS` runs one figure against one address (to profile a
 //! single proxy with `perf`). Figures,
-//! each measured `ROUNDS` times per target with the targets interleaved, medians reported:
+//! each measured `ROUNDS` times per target with the targets interleaved (every value printed
+//! on stderr), medians reported:
 //! keep-alive requests/s over `CONNS` connections and their p50/p99 latency, requests/s with a
 //! new connection per request, and HTTPS handshakes/s (a new TLS connection and one request
 //! each). Every loop is bounded in time and count and talks to 127.0.0.0/8 only. This is not
 //! a correctness test.
+//!
+//! `SLB_BENCH_ROUNDS=N` measures each figure N times per target (default 3);
+//! `SLB_BENCH_BASELINE_BIN=PATH` adds a target `slb-baseline`: the proxy role of another
+//! build of this bench (an earlier commit), measured in the same rounds;
+//! `SLB_BENCH_IO_THREADS=N` sets the data plane's I/O threads (default: one per CPU).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -36,14 +42,24 @@ mod tls;
 
 const RUN: Duration = Duration::from_millis(1500);
 const ROUNDS: usize = 3;
+
+/// Rounds per figure and target: `SLB_BENCH_ROUNDS`, else [`ROUNDS`].
+fn rounds() -> usize {
+    std::env::var("SLB_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(ROUNDS)
+}
 const CONNS: usize = 16;
 /// Cap on new connections per measurement (keeps TIME_WAIT bounded).
 const MAX_NEW: u64 = 60_000;
 const BACKEND_IP: &str = "127.0.0.40";
-const TARGET_IPS: [(&str, &str); 3] = [
+const TARGET_IPS: [(&str, &str); 4] = [
     ("slb-dataplane", "127.0.0.41"),
     ("haproxy", "127.0.0.42"),
     ("nginx", "127.0.0.43"),
+    ("slb-baseline", "127.0.0.44"),
 ];
 
 fn main() {
@@ -163,7 +179,17 @@ impl Drop for Children {
 }
 
 fn spawn_self(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    spawn_line(&std::env::current_exe().unwrap(), args)
+}
+
+/// Starts a proxy role (of this build or the baseline's) and waits for its ready line.
+fn spawn(bin: &Path, args: &[String]) -> Child {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    spawn_line(bin, &args).0
+}
+
+fn spawn_line(bin: &Path, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(bin)
         .args(args)
         .stdout(Stdio::piped())
         .spawn()
@@ -283,19 +309,19 @@ async fn orchestrate() {
     let mut targets = Vec::new();
     for (name, ip) in TARGET_IPS {
         let (http, https) = (free(ip), free(ip));
+        let proxy_args = [
+            "proxy".to_owned(),
+            http.to_string(),
+            https.to_string(),
+            backend.to_string(),
+            dir.display().to_string(),
+        ];
         let child = match name {
-            "slb-dataplane" => {
-                let args = [
-                    http.to_string(),
-                    https.to_string(),
-                    backend.to_string(),
-                    dir.display().to_string(),
-                ];
-                let args: Vec<&str> = std::iter::once("proxy")
-                    .chain(args.iter().map(String::as_str))
-                    .collect();
-                Some(spawn_self(&args).0)
-            }
+            "slb-dataplane" => Some(spawn(&std::env::current_exe().unwrap(), &proxy_args)),
+            "slb-baseline" => match std::env::var_os("SLB_BENCH_BASELINE_BIN") {
+                Some(bin) => Some(spawn(Path::new(&bin), &proxy_args)),
+                None => continue,
+            },
             "haproxy" => find(&["/usr/sbin/haproxy", "/usr/bin/haproxy"])
                 .map(|bin| start_haproxy(&bin, &dir, http, https, backend)),
             _ => find(&["/usr/sbin/nginx", "/usr/bin/nginx"])
@@ -336,12 +362,17 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 async fn measure(targets: &[Target]) -> Vec<Figures> {
     let mut samples: Vec<Vec<[f64; 5]>> = vec![Vec::new(); targets.len()];
-    for round in 0..ROUNDS {
-        eprintln!("round {}/{ROUNDS}", round + 1);
+    let rounds = rounds();
+    for round in 0..rounds {
+        eprintln!("round {}/{rounds}", round + 1);
         for (i, t) in targets.iter().enumerate() {
             let (ka, p50, p99) = keepalive(t.http, RUN).await;
             let nc = new_connections(t.http, RUN).await;
             let hs = handshakes(t.https, RUN).await;
+            eprintln!(
+                "  {:<14} keep-alive {ka:.0}/s p50 {p50:.0} µs p99 {p99:.0} µs new-conn {nc:.0}/s TLS {hs:.0}/s",
+                t.name
+            );
             samples[i].push([ka, p50, p99, nc, hs]);
         }
     }
@@ -517,7 +548,8 @@ fn tls_client() -> rustls::ClientConfig {
 
 fn report(targets: &[Target], results: &[Figures]) {
     println!(
-        "\nHTTP proxies on loopback, medians of {ROUNDS} rounds of {RUN:?}, {CONNS} client connections"
+        "\nHTTP proxies on loopback, medians of {} rounds of {RUN:?}, {CONNS} client connections",
+        rounds()
     );
     println!(
         "{:<14} {:>12} {:>9} {:>9} {:>12} {:>12}",

@@ -62,13 +62,19 @@ pub(crate) async fn serve(listener: TcpListener, shell: Shell) {
     // This loop's connections wait on their own child token: registering a waiter locks the
     // token's node, which other threads' loops would contend for.
     let stop = stop.child_token();
+    // One waiter for the whole loop, checked first: a fresh one per select registered and
+    // removed itself (a lock each) on every accepted connection.
+    let stopped = stop.cancelled();
+    tokio::pin!(stopped);
     loop {
         let fds = tokio::select! {
-            () = stop.cancelled() => return,
+            biased;
+            () = &mut stopped => return,
             p = budget.acquire_tcp() => p,
         };
         let accepted = tokio::select! {
-            () = stop.cancelled() => return,
+            biased;
+            () = &mut stopped => return,
             r = listener.accept() => r,
         };
         let (client, peer) = match accepted {

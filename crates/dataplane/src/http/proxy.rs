@@ -91,7 +91,8 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
     let backend = Arc::clone(guard.backend());
     to_backend(&mut parts, ctx);
     if let Some(protocol) = upgrade {
-        return upgrade::forward(ctx, parts, body, guard, protocol).await;
+        // Boxed: inline, the tunnel's state would make every request's future larger.
+        return Box::pin(upgrade::forward(ctx, parts, body, guard, protocol)).await;
     }
     let req = Request::from_parts(parts, body);
     // No per-request watch of the kill switch: every backend connection's task ends when it

@@ -81,7 +81,9 @@ impl Upstreams {
                 },
             }
         }
-        let mut sender = dial(backend, connector, connect_timeout).await?;
+        // Boxed: dialing is rare once connections are kept alive, and its handshake's state
+        // inline would make every request's future larger.
+        let mut sender = Box::pin(dial(backend, connector, connect_timeout)).await?;
         let resp = sender
             .send_request(req)
             .await
