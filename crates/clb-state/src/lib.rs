@@ -19,7 +19,7 @@ pub mod types;
 
 pub use state::{DomainExtension, Listener, LoadBalancer, VServerGroup};
 pub use transitions::{
-    ListenerUpdate, NewListener, NewLoadBalancer, Object, Refusal, Rule, create_load_balancer,
-    delete_load_balancer,
+    ListenerUpdate, ListenerWrite, NewListener, NewLoadBalancer, Object, Refusal, Rule,
+    create_load_balancer, delete_load_balancer,
 };
 pub use types::{BackendServer, BackendType, ListenerAttributes, MemberKey, Protocol};

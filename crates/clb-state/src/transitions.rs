@@ -11,7 +11,7 @@
 mod group;
 mod listener;
 
-pub use listener::{ListenerUpdate, NewListener};
+pub use listener::{ListenerUpdate, ListenerWrite, NewListener};
 
 use std::fmt;
 

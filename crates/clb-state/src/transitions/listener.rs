@@ -11,39 +11,30 @@ use super::{Object, Refusal, Rule};
 use crate::state::{DomainExtension, Listener, LoadBalancer};
 use crate::types::{ListenerAttributes, Protocol};
 
-/// The values of a `CreateLoadBalancer…Listener` call.
+/// The values of a listener write: `CreateLoadBalancer…Listener` (`None` = not sent) or
+/// `SetLoadBalancer…ListenerAttribute` (`None` = unchanged). The protocol says which of the
+/// four calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewListener {
-    /// The protocol (which `Create…Listener`).
+pub struct ListenerWrite {
+    /// The protocol.
     pub protocol: Protocol,
     /// `ListenerPort`.
     pub port: u16,
-    /// `VServerGroupId`, if sent.
-    pub vserver_group_id: Option<String>,
-    /// `Description`, if sent.
-    pub description: Option<String>,
-    /// `Bandwidth`, if sent.
-    pub bandwidth: Option<i32>,
-    /// The protocol-specific attributes sent.
-    pub attributes: ListenerAttributes,
-}
-
-/// The values of a `SetLoadBalancer…ListenerAttribute` call (`None` = unchanged).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListenerUpdate {
-    /// The protocol (which `Set…ListenerAttribute`).
-    pub protocol: Protocol,
-    /// `ListenerPort`.
-    pub port: u16,
-    /// `VServerGroupId` (sent with `VServerGroup=on`).
+    /// `VServerGroupId` (on a Set, sent with `VServerGroup=on`; empty there detaches).
     pub vserver_group_id: Option<String>,
     /// `Description`.
     pub description: Option<String>,
     /// `Bandwidth`.
     pub bandwidth: Option<i32>,
-    /// The attributes sent: each replaces the current value.
+    /// The protocol-specific attributes sent; on a Set each replaces the current value.
     pub attributes: ListenerAttributes,
 }
+
+/// A [`ListenerWrite`] that creates a listener.
+pub type NewListener = ListenerWrite;
+
+/// A [`ListenerWrite`] that sets a listener's attributes.
+pub type ListenerUpdate = ListenerWrite;
 
 impl LoadBalancer {
     /// `CreateLoadBalancer…Listener`: the listener is created `stopped`.

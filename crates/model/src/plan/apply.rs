@@ -8,9 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use slb_clb_state::transitions::{
-    self, ListenerUpdate, NewListener, NewLoadBalancer, Object, Refusal,
-};
+use slb_clb_state::transitions::{self, ListenerWrite, NewLoadBalancer, Object, Refusal};
 
 use super::{Action, CreateLoadBalancer, GroupRef, LbRef, ListenerParams, Plan};
 use crate::observed::ObservedLb;
@@ -307,24 +305,18 @@ fn apply_listener(
     at: &Step<'_>,
 ) -> Result<(), ApplyError> {
     let vserver_group_id = p.vserver_group.as_ref().map(|g| at.group(g)).transpose()?;
+    let write = ListenerWrite {
+        protocol,
+        port: p.listener_port,
+        vserver_group_id,
+        description: p.description.clone(),
+        bandwidth: p.bandwidth,
+        attributes: p.attributes.clone(),
+    };
     let done = if create {
-        lb.create_listener(NewListener {
-            protocol,
-            port: p.listener_port,
-            vserver_group_id,
-            description: p.description.clone(),
-            bandwidth: p.bandwidth,
-            attributes: p.attributes.clone(),
-        })
+        lb.create_listener(write)
     } else {
-        lb.set_listener(&ListenerUpdate {
-            protocol,
-            port: p.listener_port,
-            vserver_group_id,
-            description: p.description.clone(),
-            bandwidth: p.bandwidth,
-            attributes: p.attributes.clone(),
-        })
+        lb.set_listener(&write)
     };
     done.map_err(|r| at.refused(r))
 }
