@@ -10,8 +10,11 @@
 # --side-by-side (issue 15): the slb-ccm binary and, when GO_CCM_BIN names a built reference
 # CCM (see README "Benchmarks"), the reference, each as its own process with a fresh
 # kube-apiserver and local CLB, without and with the local CLB's flow control (90 calls per
-# 60 s per action and account). 200 Services x 20 nodes; --large: 1,000 x 100. Prints one
-# table: seconds to all IPs, calls by action, steady state, node join, restart, peak RSS, CPU.
+# 60 s per action and account). 200 Services x 20 nodes; --large: 1,000 x 100; other sizes
+# with SLB_BENCH_SERVICES and SLB_BENCH_NODES (5,000 x 200 fits: the bench's API server hands
+# out NodePorts from 20000-32767). The Services are created 32 at a time while the controller
+# starts, and a watch sees their IPs. Prints one table: seconds to all IPs, calls by action,
+# steady state, node join, restart, peak RSS, CPU.
 # Also: SLB_BENCH_STEADY_SECS (30), SLB_BENCH_TIMEOUT_SECS (900), SLB_BENCH_PROFILES
 # (none,realistic), GO_CCM_KUBE_QPS (1000).
 set -euo pipefail
