@@ -203,16 +203,6 @@ pub(crate) fn lb_by_id_for_write<'s>(
     Ok(lb)
 }
 
-/// Like [`find_lb`], for a call that modifies the LB: a `locked` LB refuses it.
-pub(crate) fn find_lb_for_write<'s>(
-    state: &'s State,
-    params: &Params,
-) -> Result<&'s LoadBalancer, ApiError> {
-    let lb = find_lb(state, params)?;
-    ensure_unlocked(lb)?;
-    Ok(lb)
-}
-
 /// `ActionNotAllowed` for a locked LB.
 pub(crate) fn ensure_unlocked(lb: &LoadBalancer) -> Result<(), ApiError> {
     if lb.status == "locked" {

@@ -65,6 +65,15 @@ pub trait Action: Sized + Send + Sync + 'static {
         false
     }
 
+    /// The wire text of the scalar or JSON-valued parameter `name` (any accepted spelling)
+    /// if it is set and not empty: what a server that keeps settings in their wire form
+    /// stores, read from the typed request without flattening it. Repeat lists answer `None`.
+    /// `rpc_request!` generates it; the default knows no parameter.
+    fn param(&self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
+
     /// Parses the action's parameters (server side), strictly: a parameter that is neither
     /// one of the action's own ([`Action::takes_param`]) nor a common RPC parameter
     /// ([`COMMON_PARAMS`], `Signature*`) is refused by name, so a misspelt wire name can never
@@ -176,6 +185,12 @@ macro_rules! rpc_request {
             fn takes_param(name: &str) -> bool {
                 name == "RegionId"
                     $( || $crate::params::accepts::$kind::<$ty>(name, &[$wire $(, $alt)*]) )*
+            }
+
+            fn param(&self, name: &str) -> Option<String> {
+                None
+                    $( .or_else(|| $crate::params::text::$kind(&self.$field, name, &[$wire $(, $alt)*])) )*
+                    .filter(|v: &String| !v.is_empty())
             }
 
             fn from_params(

@@ -155,6 +155,54 @@ pub mod accepts {
     }
 }
 
+/// The wire text of one field of a request, by parameter name (the typed side of
+/// `Action::param`): one function per field kind, named like the kind. Repeat lists have no
+/// single text and answer `None`.
+pub mod text {
+    use super::{JsonParam, ParamValue};
+
+    /// A required scalar.
+    pub fn req<T: ParamValue>(value: &T, name: &str, names: &[&str]) -> Option<String> {
+        names.contains(&name).then(|| value.to_param())
+    }
+
+    /// An optional scalar.
+    pub fn opt<T: ParamValue>(value: &Option<T>, name: &str, names: &[&str]) -> Option<String> {
+        value
+            .as_ref()
+            .filter(|_| names.contains(&name))
+            .map(ParamValue::to_param)
+    }
+
+    /// A JSON-valued parameter.
+    pub fn json<T: JsonParam>(value: &T, name: &str, names: &[&str]) -> Option<String> {
+        names.contains(&name).then(|| value.to_json_param())
+    }
+
+    /// An optional JSON-valued parameter.
+    pub fn optjson<T: JsonParam>(value: &Option<T>, name: &str, names: &[&str]) -> Option<String> {
+        value
+            .as_ref()
+            .filter(|_| names.contains(&name))
+            .map(JsonParam::to_json_param)
+    }
+
+    /// `Name.N`: no single text.
+    pub fn list<T>(_: &[T], _: &str, _: &[&str]) -> Option<String> {
+        None
+    }
+
+    /// `Name.N.Key`: no single text.
+    pub fn tags<T>(_: &[T], _: &str, _: &[&str]) -> Option<String> {
+        None
+    }
+
+    /// `Name.N.Field`: no single text.
+    pub fn items<T>(_: &[T], _: &str, _: &[&str]) -> Option<String> {
+        None
+    }
+}
+
 /// Builds a [`Params`] map. Empty values are omitted, like the Go SDK does.
 #[derive(Debug, Default)]
 pub struct ParamWriter {

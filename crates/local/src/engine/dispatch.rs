@@ -144,38 +144,14 @@ const ACTIONS: &[ActionInfo] = &[
     typed::<ModifyLoadBalancerInstanceSpecRequest>(Family::Slb),
     typed::<ModifyLoadBalancerInstanceChargeTypeRequest>(Family::Slb),
     typed::<SetLoadBalancerStatusRequest>(Family::Slb),
-    params(Family::Slb, "CreateLoadBalancerTCPListener", |s, c, p| {
-        listener::create(s, c, p, "tcp")
-    }),
-    params(Family::Slb, "CreateLoadBalancerUDPListener", |s, c, p| {
-        listener::create(s, c, p, "udp")
-    }),
-    params(Family::Slb, "CreateLoadBalancerHTTPListener", |s, c, p| {
-        listener::create(s, c, p, "http")
-    }),
-    params(Family::Slb, "CreateLoadBalancerHTTPSListener", |s, c, p| {
-        listener::create(s, c, p, "https")
-    }),
-    params(
-        Family::Slb,
-        "SetLoadBalancerTCPListenerAttribute",
-        |s, c, p| listener::set(s, c, p, "tcp"),
-    ),
-    params(
-        Family::Slb,
-        "SetLoadBalancerUDPListenerAttribute",
-        |s, c, p| listener::set(s, c, p, "udp"),
-    ),
-    params(
-        Family::Slb,
-        "SetLoadBalancerHTTPListenerAttribute",
-        |s, c, p| listener::set(s, c, p, "http"),
-    ),
-    params(
-        Family::Slb,
-        "SetLoadBalancerHTTPSListenerAttribute",
-        |s, c, p| listener::set(s, c, p, "https"),
-    ),
+    typed::<CreateTcpListenerRequest>(Family::Slb),
+    typed::<CreateUdpListenerRequest>(Family::Slb),
+    typed::<CreateHttpListenerRequest>(Family::Slb),
+    typed::<CreateHttpsListenerRequest>(Family::Slb),
+    typed::<SetTcpListenerAttributeRequest>(Family::Slb),
+    typed::<SetUdpListenerAttributeRequest>(Family::Slb),
+    typed::<SetHttpListenerAttributeRequest>(Family::Slb),
+    typed::<SetHttpsListenerAttributeRequest>(Family::Slb),
     typed::<DescribeTcpListenerAttributeRequest>(Family::Slb),
     typed::<DescribeUdpListenerAttributeRequest>(Family::Slb),
     typed::<DescribeHttpListenerAttributeRequest>(Family::Slb),
@@ -276,14 +252,20 @@ pub fn action_names() -> impl Iterator<Item = &'static str> {
 
 /// Parameters refused with a message of their own before the strict parse (which would refuse
 /// them too, generically): `SetLoadBalancerHTTPListenerAttribute`'s creation-only redirect
-/// settings, the dual-certificate forms of the domain-extension actions, and the
-/// certificate uploads', EIP and VPC actions' parameters of unmodelled features.
+/// settings, the HTTPS listeners' dual-certificate and client-certificate-header forms, the
+/// dual-certificate forms of the domain-extension actions, and the certificate uploads', EIP
+/// and VPC actions' parameters of unmodelled features.
 ///
 /// # Errors
 /// `InvalidParameter` naming the parameter and what to do instead.
 pub(crate) fn refuse_by_name(action: &str, params: &Params) -> Result<(), ApiError> {
     if action == SetHttpListenerAttributeRequest::NAME {
         listener::refuse_create_only(params)?;
+    }
+    if action == CreateHttpsListenerRequest::NAME
+        || action == SetHttpsListenerAttributeRequest::NAME
+    {
+        listener::refuse_unmodelled_https(params)?;
     }
     if action == CreateDomainExtensionRequest::NAME
         || action == SetDomainExtensionAttributeRequest::NAME
@@ -322,16 +304,7 @@ pub(crate) fn check_params(action: &str, params: &Params) -> Result<(), ApiError
     Ok(())
 }
 
-served_by_params!(
-    CreateTcpListenerRequest,
-    SetTcpListenerAttributeRequest,
-    CreateUdpListenerRequest,
-    SetUdpListenerAttributeRequest,
-    CreateHttpListenerRequest,
-    SetHttpListenerAttributeRequest,
-    CreateHttpsListenerRequest,
-    SetHttpsListenerAttributeRequest,
-);
+served_by_params!();
 
 served_typed!(
     CreateDomainExtensionRequest => domain_ext::create,
@@ -438,3 +411,19 @@ served_typed!(
 );
 
 served_typed!(LocalPutInstancesRequest => admin::put_instances);
+
+served_typed!(CreateTcpListenerRequest => listener::create);
+
+served_typed!(CreateUdpListenerRequest => listener::create);
+
+served_typed!(CreateHttpListenerRequest => listener::create);
+
+served_typed!(CreateHttpsListenerRequest => listener::create);
+
+served_typed!(SetTcpListenerAttributeRequest => listener::set);
+
+served_typed!(SetUdpListenerAttributeRequest => listener::set);
+
+served_typed!(SetHttpListenerAttributeRequest => listener::set);
+
+served_typed!(SetHttpsListenerAttributeRequest => listener::set);

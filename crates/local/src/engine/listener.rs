@@ -4,8 +4,11 @@
 //! listener quota; a vServer group must belong to the same LB; a port carrying two
 //! protocols needs `ListenerProtocol` (`TooManyListeners`).
 //!
-//! Protocol-specific settings are validated here and kept by canonical wire name; see
-//! `settings` for the accepted names, ranges and defaults.
+//! Every handler takes its typed request. Create and set read the listener's identity, group,
+//! bandwidth, scheduler, name and tags from typed fields ([`ListenerRequest`]); the
+//! protocol-specific settings are read from the request by wire name (`Action::param`),
+//! validated, and kept by canonical wire name (the listener's stored form); see `settings` for
+//! the accepted names, ranges and defaults.
 
 use serde_json::{Map, Value, json};
 use slb_openapi::clb::{
@@ -15,31 +18,33 @@ use slb_openapi::clb::{
     StopListenerRequest,
 };
 use slb_openapi::error::{ApiError, codes};
-use slb_openapi::params::{ParamReader, Params};
-use slb_openapi::types::{ListenerProtocol, OnOff, Scheduler};
+use slb_openapi::types::{ListenerProtocol, OnOff};
 
 use super::refusal::refused;
 use super::render::{tag_list, tags as render_tags, wrap};
 use super::tags::merge_tags;
-use super::{Ctx, Outcome, State, find_lb_for_write, lb_by_id, lb_by_id_for_write};
+use super::{Ctx, Outcome, State, lb_by_id, lb_by_id_for_write};
 use crate::model::{Listener, LoadBalancer};
 use slb_clb_state::{ListenerUpdate, NewListener, Protocol};
 
 mod forward;
 mod ipv6;
 mod refs;
+mod request;
 mod settings;
 
 pub(crate) use forward::refuse_create_only;
+pub(crate) use refs::refuse_unmodelled as refuse_unmodelled_https;
+pub(crate) use request::ListenerRequest;
+
+/// A parameter's wire text by name, set and not empty: the typed request's
+/// `Action::param`. The protocol settings are validated and stored in that form.
+pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 pub(crate) use settings::effective;
 
 /// TCP, HTTP and HTTPS listeners share one port space; UDP has its own.
 fn port_space(protocol: &str) -> &'static str {
     if protocol == "udp" { "udp" } else { "tcp" }
-}
-
-fn listener_port(r: &ParamReader<'_>) -> Result<u16, ApiError> {
-    check_port(r.req(&["ListenerPort"])?)
 }
 
 /// `ListenerPort` 0 is refused (the wire type takes it).
@@ -62,15 +67,15 @@ fn check_group(lb: &LoadBalancer, group: &str) -> Result<(), ApiError> {
 }
 
 /// `CreateLoadBalancer{TCP,UDP,HTTP,HTTPS}Listener`.
-pub(crate) fn create(
+pub(crate) fn create<L: ListenerRequest>(
     state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
-    protocol: &str,
+    req: &L,
 ) -> Result<Outcome, ApiError> {
-    let mut lb = find_lb_for_write(state, params)?.clone();
-    let r = ParamReader::new(params);
-    let port = listener_port(&r)?;
+    let protocol = L::PROTOCOL;
+    let get: Lookup<'_> = &|name| req.param(name);
+    let mut lb = lb_by_id_for_write(state, req.load_balancer_id())?.clone();
+    let port = check_port(req.listener_port())?;
     if lb
         .listeners
         .iter()
@@ -86,17 +91,17 @@ pub(crate) fn create(
             format!("The number of listeners exceeds the quota of {quota} for this load balancer."),
         ));
     }
-    let backend_port: Option<u16> = r.opt(&["BackendServerPort"])?;
-    let group: Option<String> = r.opt(&["VServerGroupId"])?;
-    let forwarding = forward::check(&lb, protocol, port, params)?;
-    ipv6::check(&lb, params)?;
+    let backend_port: Option<u16> = req.backend_server_port();
+    let group: Option<String> = req.vserver_group_id().map(str::to_owned);
+    let forwarding = forward::check(&lb, protocol, port, get)?;
+    ipv6::check(&lb, get)?;
     if backend_port.is_none() && group.is_none() && !forwarding {
         return Err(codes::MISSING_BACKEND_PORT_OR_GROUP.error());
     }
     if let Some(g) = &group {
         check_group(&lb, g)?;
     }
-    let bandwidth: Option<i64> = r.opt(&["Bandwidth"])?;
+    let bandwidth: Option<i64> = req.bandwidth().map(i64::from);
     let bandwidth = match (bandwidth, protocol) {
         (Some(b), _) => b,
         (None, "http") => -1,
@@ -108,23 +113,19 @@ pub(crate) fn create(
         status: "stopped".to_owned(),
         backend_server_port: backend_port.unwrap_or(0),
         vserver_group_id: group.unwrap_or_default(),
-        scheduler: r
-            .opt::<Scheduler>(&["Scheduler"])?
-            .unwrap_or_default()
-            .as_str()
-            .to_owned(),
+        scheduler: req.scheduler().unwrap_or_default().as_str().to_owned(),
         bandwidth,
-        description: r.opt(&["Description"])?.unwrap_or_default(),
+        description: req.description().unwrap_or_default().to_owned(),
         settings: Default::default(),
         tags: Default::default(),
         domain_extensions: Vec::new(),
     };
     settings::check_bandwidth(listener.bandwidth)?;
-    settings::merge(&mut listener.settings, protocol, params, true)?;
-    check_refs(state, &lb, &mut listener.settings, protocol, params)?;
+    settings::merge(&mut listener.settings, protocol, get, true)?;
+    check_refs(state, &lb, &mut listener.settings, protocol, get)?;
     merge_tags(
         &mut listener.tags,
-        &r.tags(&["Tag"])?,
+        req.tags(),
         cx.config.quotas.tags_per_resource,
     )?;
     let new = NewListener {
@@ -153,23 +154,23 @@ fn index_of(lb: &LoadBalancer, port: u16, protocol: &str) -> Result<usize, ApiEr
 }
 
 /// `SetLoadBalancer{TCP,UDP,HTTP,HTTPS}ListenerAttribute`.
-pub(crate) fn set(
+pub(crate) fn set<L: ListenerRequest>(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
-    protocol: &str,
+    req: &L,
 ) -> Result<Outcome, ApiError> {
-    let mut lb = find_lb_for_write(state, params)?.clone();
-    let r = ParamReader::new(params);
-    let port = listener_port(&r)?;
+    let protocol = L::PROTOCOL;
+    let get: Lookup<'_> = &|name| req.param(name);
+    let mut lb = lb_by_id_for_write(state, req.load_balancer_id())?.clone();
+    let port = check_port(req.listener_port())?;
     let i = index_of(&lb, port, protocol)?;
-    forward::check_set(&lb.listeners[i], params)?;
-    ipv6::check(&lb, params)?;
-    let group: Option<String> = r.opt(&["VServerGroupId"])?;
+    forward::check_set(&lb.listeners[i], get)?;
+    ipv6::check(&lb, get)?;
+    let group: Option<String> = req.vserver_group_id().map(str::to_owned);
     if let Some(g) = &group {
         check_group(&lb, g)?;
     }
-    let switch: Option<OnOff> = r.opt(&["VServerGroup"])?;
+    let switch: Option<OnOff> = req.vserver_group();
     let before = lb.listeners[i].clone();
     let mut next = before.clone();
     let l = &mut next;
@@ -179,21 +180,21 @@ pub(crate) fn set(
         (_, Some(g)) => l.vserver_group_id = g,
         (None, None) => {}
     }
-    if let Some(p) = r.opt::<u16>(&["BackendServerPort"])? {
+    if let Some(p) = req.backend_server_port() {
         l.backend_server_port = p;
     }
-    if let Some(s) = r.opt::<Scheduler>(&["Scheduler"])? {
+    if let Some(s) = req.scheduler() {
         l.scheduler = s.as_str().to_owned();
     }
-    if let Some(b) = r.opt::<i64>(&["Bandwidth"])? {
+    if let Some(b) = req.bandwidth().map(i64::from) {
         settings::check_bandwidth(b)?;
         l.bandwidth = b;
     }
-    if let Some(d) = r.opt::<String>(&["Description"])? {
-        l.description = d;
+    if let Some(d) = req.description() {
+        l.description = d.to_owned();
     }
-    settings::merge(&mut l.settings, protocol, params, false)?;
-    check_refs(state, &lb, &mut next.settings, protocol, params)?;
+    settings::merge(&mut l.settings, protocol, get, false)?;
+    check_refs(state, &lb, &mut next.settings, protocol, get)?;
     let update = ListenerUpdate {
         protocol: shared_protocol(protocol)?,
         port,
@@ -225,11 +226,11 @@ fn check_refs(
     lb: &LoadBalancer,
     settings: &mut std::collections::BTreeMap<String, String>,
     protocol: &str,
-    params: &Params,
+    get: Lookup<'_>,
 ) -> Result<(), ApiError> {
-    refs::merge_acl(state, lb, settings, params)?;
+    refs::merge_acl(state, lb, settings, get)?;
     if protocol == "https" {
-        refs::check_https(state, params)?;
+        refs::check_https(state, get)?;
     }
     Ok(())
 }

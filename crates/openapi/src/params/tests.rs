@@ -404,3 +404,21 @@ fn from_params_accepts_list_tag_and_item_elements_only_in_their_shapes() {
         err.message
     );
 }
+
+#[test]
+fn param_reads_one_field_as_its_wire_text_under_any_spelling() {
+    let req = CreateTcpListenerRequest {
+        load_balancer_id: "lb-1".into(),
+        listener_port: 80,
+        bandwidth: -1,
+        health_check_interval: Some(5),
+        connection_drain: Some(OnOff::On),
+        ..Default::default()
+    };
+    assert_eq!(req.param("healthCheckInterval").as_deref(), Some("5"));
+    assert_eq!(req.param("HealthCheckInterval").as_deref(), Some("5"));
+    assert_eq!(req.param("ConnectionDrain").as_deref(), Some("on"));
+    assert_eq!(req.param("Bandwidth").as_deref(), Some("-1"));
+    assert_eq!(req.param("Scheduler"), None, "unset");
+    assert_eq!(req.param("Tag"), None, "repeat lists have no single text");
+}

@@ -19,25 +19,19 @@
 use slb_openapi::error::ApiError;
 use slb_openapi::params::Params;
 
+use super::Lookup;
 use crate::model::{Listener, LoadBalancer};
 
 /// The redirect codes `ForwardCode` takes (the real list is not published).
 const FORWARD_CODES: &[&str] = &["301", "302", "303", "307", "308"];
 
-fn param<'p>(params: &'p Params, name: &str) -> Option<&'p str> {
-    params
-        .get(name)
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
-}
-
 /// The parameters only `CreateLoadBalancerHTTPListener` takes.
 const CREATE_ONLY: &[&str] = &["ListenerForward", "ForwardPort"];
 
 /// `ForwardCode`, when given, must be one of [`FORWARD_CODES`].
-fn check_code(params: &Params) -> Result<(), ApiError> {
-    match param(params, "ForwardCode") {
-        Some(code) if !FORWARD_CODES.contains(&code) => Err(ApiError::service(
+fn check_code(get: Lookup<'_>) -> Result<(), ApiError> {
+    match get("ForwardCode") {
+        Some(code) if !FORWARD_CODES.contains(&code.as_str()) => Err(ApiError::service(
             "InvalidParameter.ForwardCode",
             400,
             format!(
@@ -55,17 +49,16 @@ pub(super) fn check(
     lb: &LoadBalancer,
     protocol: &str,
     port: u16,
-    params: &Params,
+    get: Lookup<'_>,
 ) -> Result<bool, ApiError> {
     if protocol != "http" {
         return Ok(false);
     }
-    check_code(params)?;
-    if param(params, "ListenerForward") != Some("on") {
+    check_code(get)?;
+    if get("ListenerForward").as_deref() != Some("on") {
         return Ok(false);
     }
-    let target =
-        param(params, "ForwardPort").ok_or_else(|| ApiError::missing_parameter("ForwardPort"))?;
+    let target = get("ForwardPort").ok_or_else(|| ApiError::missing_parameter("ForwardPort"))?;
     let target: u16 = target.parse().unwrap_or(0);
     let https = lb
         .listeners
@@ -105,7 +98,7 @@ pub(crate) fn refuse_create_only(params: &Params) -> Result<(), ApiError> {
 
 /// Checks a `SetLoadBalancerHTTPListenerAttribute` of `listener`: a listener that forwards takes no Set at all
 /// (`Operation.NotAllowed`), and `ForwardCode` must be a redirect status.
-pub(super) fn check_set(listener: &Listener, params: &Params) -> Result<(), ApiError> {
+pub(super) fn check_set(listener: &Listener, get: Lookup<'_>) -> Result<(), ApiError> {
     if listener.protocol != "http" {
         return Ok(());
     }
@@ -122,5 +115,5 @@ pub(super) fn check_set(listener: &Listener, params: &Params) -> Result<(), ApiE
             ),
         ));
     }
-    check_code(params)
+    check_code(get)
 }

@@ -4,8 +4,8 @@
 //! accepted. ACL IP versions are checked with the ACL binding (see `refs`).
 
 use slb_openapi::error::ApiError;
-use slb_openapi::params::Params;
 
+use super::Lookup;
 use crate::model::LoadBalancer;
 
 const XFF_OPTIONS: &[&str] = &[
@@ -17,13 +17,13 @@ const XFF_OPTIONS: &[&str] = &[
 ];
 
 /// Refuses an `X-Forwarded-For` sub-option switched on for a listener of an IPv6 CLB.
-pub(super) fn check(lb: &LoadBalancer, params: &Params) -> Result<(), ApiError> {
+pub(super) fn check(lb: &LoadBalancer, get: Lookup<'_>) -> Result<(), ApiError> {
     if lb.address_ip_version != "ipv6" {
         return Ok(());
     }
     match XFF_OPTIONS
         .iter()
-        .find(|o| params.get(**o).is_some_and(|v| v == "on"))
+        .find(|o| get(o).is_some_and(|v| v == "on"))
     {
         Some(option) => Err(ApiError::service(
             "ListenerForwardNotSupport",

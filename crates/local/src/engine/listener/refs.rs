@@ -11,8 +11,10 @@
 use std::collections::BTreeMap;
 
 use slb_openapi::error::ApiError;
-use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::params::{ParamValue, Params};
 use slb_openapi::types::{AclType, OnOff};
+
+use super::Lookup;
 
 use crate::engine::State;
 use crate::engine::acl::acl_not_exist;
@@ -27,7 +29,18 @@ pub(crate) const TLS_POLICIES: [&str; 5] = [
     "tls_cipher_policy_1_2_strict_with_1_3",
 ];
 
-/// Reads the ACL fields of `params` into `settings`, then checks the resulting binding.
+/// The parameter `name` parsed as `T`, if given.
+fn parsed<T: ParamValue>(get: Lookup<'_>, name: &str) -> Result<Option<T>, ApiError> {
+    get(name)
+        .map(|raw| {
+            T::from_param(&raw).map_err(|problem| {
+                ApiError::invalid_parameter(name, &format!("{problem}, got {raw:?}"))
+            })
+        })
+        .transpose()
+}
+
+/// Reads the ACL fields of the request into `settings`, then checks the resulting binding.
 ///
 /// # Errors
 /// `InvalidParameter` for a bad value, `MissingParameter` (`AclId`) when `AclStatus` is on
@@ -36,16 +49,15 @@ pub(super) fn merge_acl(
     state: &State,
     lb: &LoadBalancer,
     settings: &mut BTreeMap<String, String>,
-    params: &Params,
+    get: Lookup<'_>,
 ) -> Result<(), ApiError> {
-    let r = ParamReader::new(params);
-    if let Some(s) = r.opt::<OnOff>(&["AclStatus"])? {
+    if let Some(s) = parsed::<OnOff>(get, "AclStatus")? {
         settings.insert("AclStatus".into(), s.as_str().to_owned());
     }
-    if let Some(t) = r.opt::<AclType>(&["AclType"])? {
+    if let Some(t) = parsed::<AclType>(get, "AclType")? {
         settings.insert("AclType".into(), t.as_str().to_owned());
     }
-    if let Some(id) = r.opt::<String>(&["AclId"])? {
+    if let Some(id) = get("AclId") {
         settings.insert("AclId".into(), id);
     }
     if settings.get("AclStatus").map(String::as_str) != Some("on") {
@@ -89,8 +101,12 @@ pub(super) fn merge_acl(
 
 /// HTTPS parameters of features the local CLB does not model: the dual-certificate form
 /// `ServerCertificate.N.*` and the mutual-TLS header passthrough `XForwardedFor_ClientCert*`.
-/// Refused by name rather than accepted and dropped.
-fn refuse_unmodelled(params: &Params) -> Result<(), ApiError> {
+/// Refused by name rather than accepted and dropped (the parse step runs it; see
+/// `dispatch::refuse_by_name`).
+///
+/// # Errors
+/// `InvalidParameter` naming the first such parameter.
+pub(crate) fn refuse_unmodelled(params: &Params) -> Result<(), ApiError> {
     let hit = params.iter().find(|(k, v)| {
         !v.is_empty()
             && (k.starts_with("ServerCertificate.") || k.starts_with("XForwardedFor_ClientCert"))
@@ -123,15 +139,13 @@ fn type_mismatched(param: &str, id: &str) -> ApiError {
     )
 }
 
-/// Checks the HTTPS references given in `params`: certificates and the TLS policy.
+/// Checks the HTTPS references the request gives: certificates and the TLS policy.
 ///
 /// # Errors
 /// `CertificateNotExist`, `CertificateTypeMismatched`, `InvalidTLSPolicyId.NotExist`.
-pub(super) fn check_https(state: &State, params: &Params) -> Result<(), ApiError> {
-    refuse_unmodelled(params)?;
-    let r = ParamReader::new(params);
+pub(super) fn check_https(state: &State, get: Lookup<'_>) -> Result<(), ApiError> {
     let sec = &state.security;
-    if let Some(id) = r.opt::<String>(&["ServerCertificateId"])?
+    if let Some(id) = get("ServerCertificateId")
         && !sec.server_certificates.contains_key(&id)
     {
         return Err(if sec.ca_certificates.contains_key(&id) {
@@ -140,7 +154,7 @@ pub(super) fn check_https(state: &State, params: &Params) -> Result<(), ApiError
             certificate_not_exist("ServerCertificateId", &id)
         });
     }
-    if let Some(id) = r.opt::<String>(&["CACertificateId"])?
+    if let Some(id) = get("CACertificateId")
         && !sec.ca_certificates.contains_key(&id)
     {
         return Err(if sec.server_certificates.contains_key(&id) {
@@ -149,7 +163,7 @@ pub(super) fn check_https(state: &State, params: &Params) -> Result<(), ApiError
             certificate_not_exist("CACertificateId", &id)
         });
     }
-    if let Some(p) = r.opt::<String>(&["TLSCipherPolicy"])?
+    if let Some(p) = get("TLSCipherPolicy")
         && !TLS_POLICIES.contains(&p.as_str())
     {
         return Err(ApiError::service(

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 use slb_openapi::error::ApiError;
-use slb_openapi::params::Params;
 
+use super::Lookup;
 use crate::model::Listener;
 
 const TCP: u8 = 1;
@@ -200,22 +200,14 @@ fn check(setting: &Setting, raw: &str) -> Result<String, ApiError> {
 pub(super) fn merge(
     settings: &mut BTreeMap<String, String>,
     protocol: &str,
-    params: &Params,
+    get: Lookup<'_>,
     creating: bool,
 ) -> Result<(), ApiError> {
     let mut next = settings.clone();
     for setting in applicable(protocol) {
-        let raw = params
-            .get(setting.name)
-            .filter(|v| !v.is_empty())
-            .or_else(|| {
-                setting
-                    .alias
-                    .and_then(|a| params.get(a))
-                    .filter(|v| !v.is_empty())
-            });
+        let raw = get(setting.name).or_else(|| setting.alias.and_then(get));
         if let Some(raw) = raw {
-            next.insert(setting.name.to_owned(), check(setting, raw)?);
+            next.insert(setting.name.to_owned(), check(setting, &raw)?);
         }
     }
     if creating {
@@ -293,11 +285,13 @@ pub(super) fn check_bandwidth(b: i64) -> Result<(), ApiError> {
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs
+    /// A lookup over the given (name, value) pairs, like a request's `Action::param`.
+    fn params(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: BTreeMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+            .collect();
+        move |name| map.get(name).filter(|v| !v.is_empty()).cloned()
     }
 
     /// (protocol, parameters, Ok((stored key, stored value)) or Err(name in the message)).
