@@ -191,79 +191,126 @@ async fn sync_and_compare(
     (outcome.load_balancer_id, cached)
 }
 
+/// One sync of the walk: the Service's ports, annotations and pods per node.
+struct Step {
+    name: &'static str,
+    ports: &'static [i32],
+    annotations: Vec<(&'static str, String)>,
+    pods: [usize; 3],
+    deleting: bool,
+}
+
+type Annotations = Vec<(&'static str, String)>;
+
+fn own(pairs: &[(&'static str, &str)]) -> Annotations {
+    pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
+}
+
+fn step(name: &'static str, ports: &'static [i32], annotations: Annotations) -> Step {
+    Step {
+        name,
+        ports,
+        annotations,
+        pods: [0, 2, 5],
+        deleting: false,
+    }
+}
+
+/// The annotations the CLB is created with.
+const CREATED: &[(&str, &str)] = &[
+    ("spec", "slb.s1.small"),
+    ("instance-charge-type", "PayBySpec"),
+    ("scheduler", "wlc"),
+    ("health-check-interval", "3"),
+    ("additional-resource-tags", "team=web,env=dev"),
+    ("delete-protection", "on"),
+    ("modification-protection", "ConsoleProtection"),
+];
+
+/// Every instance and listener attribute of [`CREATED`] changed.
+const CHANGED: &[(&str, &str)] = &[
+    ("spec", "slb.s2.small"),
+    ("instance-charge-type", "PayBySpec"),
+    ("scheduler", "rr"),
+    ("health-check-interval", "5"),
+    ("charge-type", "paybybandwidth"),
+    ("bandwidth", "50"),
+    ("additional-resource-tags", "team=api,env=dev"),
+    ("delete-protection", "off"),
+    ("modification-protection", "NonProtection"),
+];
+
+/// Create, change attributes and members, go HTTPS with a domain extension (certificate
+/// `other`) and a redirect, move the extension, drop a port, change billing, delete.
+fn walk(cert: &str, other: &str) -> Vec<Step> {
+    let api = format!("api.example.com:{other}");
+    let shop = format!("shop.example.com:{other}");
+    let https = |ports: &str, extension: &str, redirect: bool| {
+        let mut a = own(CHANGED);
+        a.extend(own(&[
+            ("protocol-port", ports),
+            ("cert-id", cert),
+            ("domain-extensions", extension),
+        ]));
+        if redirect {
+            a.push(("forward-port", "80:443".to_owned()));
+        }
+        a
+    };
+    let all = "http:80,https:443,udp:53";
+    let mut clcu = https("http:80,https:443", &shop, false);
+    clcu.retain(|(k, _)| !matches!(*k, "instance-charge-type" | "charge-type" | "bandwidth"));
+    clcu.push(("instance-charge-type", "PayByCLCU".to_owned()));
+    let mut created = step("create", &[80, 53], own(CREATED));
+    created.pods = [1, 2, 3];
+    let mut deleted = step("delete", &[80, 443], clcu.clone());
+    deleted.deleting = true;
+    vec![
+        created,
+        step("attributes and members", &[80, 53], own(CHANGED)),
+        step("https", &[80, 443, 53], https(all, &api, true)),
+        step("extension moved", &[80, 443, 53], https(all, &shop, false)),
+        step(
+            "a port removed",
+            &[80, 443],
+            https("http:80,https:443", &shop, false),
+        ),
+        step("billing", &[80, 443], clcu),
+        deleted,
+    ]
+}
+
 #[tokio::test]
 async fn after_every_write_the_cache_equals_what_the_engine_reports() {
     let engine = engine();
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
-    let first = [
-        ("spec", "slb.s1.small"),
-        ("instance-charge-type", "PayBySpec"),
-        ("scheduler", "wlc"),
-        ("health-check-interval", "3"),
-        ("additional-resource-tags", "team=web,env=dev"),
-        ("delete-protection", "on"),
-        ("modification-protection", "ConsoleProtection"),
-    ];
-    let created = service(&[80, 53], &first);
-    let (id, _) = sync_and_compare(&engine, &cloud, &created, [1, 2, 3], None, "create").await;
-    let id = id.expect("a CLB");
-    let known = Some(id.as_str());
-
-    let changed = [
-        ("spec", "slb.s2.small"),
-        ("instance-charge-type", "PayBySpec"),
-        ("scheduler", "rr"),
-        ("health-check-interval", "5"),
-        ("charge-type", "paybybandwidth"),
-        ("bandwidth", "50"),
-        ("additional-resource-tags", "team=api,env=dev"),
-        ("delete-protection", "off"),
-        ("modification-protection", "NonProtection"),
-    ];
-    let step = "attributes and members";
-    let svc = service(&[80, 53], &changed);
-    sync_and_compare(&engine, &cloud, &svc, [0, 2, 5], known, step).await;
-
     let cert = upload(&engine, "www.example.com").await;
     let other = upload(&engine, "api.example.com").await;
-    let extensions = format!("api.example.com:{other}");
-    let mut https = changed.to_vec();
-    https.extend([
-        ("protocol-port", "http:80,https:443,udp:53"),
-        ("cert-id", cert.as_str()),
-        ("domain-extensions", extensions.as_str()),
-        ("forward-port", "80:443"),
-    ]);
-    let svc = service(&[80, 443, 53], &https);
-    let (_, cached) = sync_and_compare(&engine, &cloud, &svc, [0, 2, 5], known, "https").await;
-    let cached = cached.expect("cached after a run");
-    let l443 = cached.listener(443, slb_model::Protocol::Https).unwrap();
+    let mut id: Option<String> = None;
+    let mut cached_after = Vec::new();
+    for s in walk(&cert, &other) {
+        let pairs: Vec<(&str, &str)> = s
+            .annotations
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        let mut svc = service(s.ports, &pairs);
+        if s.deleting {
+            svc.metadata.deletion_timestamp = Some(Time(Default::default()));
+        }
+        let (now, cached) =
+            sync_and_compare(&engine, &cloud, &svc, s.pods, id.as_deref(), s.name).await;
+        id = id.or(now);
+        cached_after.push(cached);
+    }
+    let https = cached_after[2].as_ref().expect("cached after a run");
+    let l443 = https.listener(443, slb_model::Protocol::Https).unwrap();
     assert!(
         l443.domain_extensions[0]
             .domain_extension_id
             .starts_with("de-")
     );
-    let l80 = cached.listener(80, slb_model::Protocol::Http).unwrap();
+    let l80 = https.listener(80, slb_model::Protocol::Http).unwrap();
     assert_eq!(l80.attributes.listener_forward, Some(true));
-
-    let moved = extensions.replace("api.", "shop.");
-    https.retain(|(k, _)| !matches!(*k, "domain-extensions" | "forward-port"));
-    https.push(("domain-extensions", moved.as_str()));
-    let svc = service(&[80, 443, 53], &https);
-    sync_and_compare(&engine, &cloud, &svc, [0, 2, 5], known, "extensions").await;
-
-    let step = "a port removed";
-    let svc = service(&[80, 443], &https);
-    sync_and_compare(&engine, &cloud, &svc, [1, 1, 1], known, step).await;
-
-    https.retain(|(k, _)| !matches!(*k, "instance-charge-type" | "charge-type" | "bandwidth"));
-    https.push(("instance-charge-type", "PayByCLCU"));
-    let svc = service(&[80, 443], &https);
-    sync_and_compare(&engine, &cloud, &svc, [1, 1, 1], known, "billing").await;
-
-    let mut deleting = svc.clone();
-    deleting.metadata.deletion_timestamp = Some(Time(Default::default()));
-    let (gone, cached) =
-        sync_and_compare(&engine, &cloud, &deleting, [1, 1, 1], known, "delete").await;
-    assert_eq!((gone, cached), (None, None));
+    assert_eq!(cached_after.last(), Some(&None), "deleted: nothing cached");
 }
