@@ -39,14 +39,15 @@ mod refusal;
 mod regions;
 mod render;
 mod security;
+mod served;
 mod tags;
 mod vgroup;
 mod vpc;
 
 pub use admin::MAX_ITEMS_PER_CALL;
-pub(crate) use dispatch::Served;
 pub use dispatch::{ActionInfo, Family, action_names, lookup_action};
 pub use security::{AclView, CertificatePem, ListenerSecurity};
+pub(crate) use served::Served;
 
 /// The listener's protocol settings with defaults filled in (health check, draining, …).
 pub fn effective_settings(listener: &crate::model::Listener) -> BTreeMap<String, String> {
@@ -175,8 +176,10 @@ impl Ctx<'_> {
     }
 }
 
-/// A handler of one action still answered from its parameter map (see `dispatch` for which;
-/// the others take their typed request through [`Served`]).
+/// A handler of an action slb-openapi has no typed request for (`DescribeRegions`,
+/// `DescribeZones`, `DescribeAvailableResource`, the `Local…` admin actions but
+/// `LocalPutInstances`): it reads the parameter map. Every other handler takes its typed
+/// request (see [`Served`]).
 pub(crate) type Handler = fn(&State, &Ctx<'_>, &Params) -> Result<Outcome, ApiError>;
 
 /// The LB named by `LoadBalancerId`, or `InvalidLoadBalancerId.NotFound`.
@@ -311,9 +314,9 @@ impl Engine {
     }
 
     /// Answers one action in wire form (the HTTP server's entry): the parameter map is parsed
-    /// once, strictly, into the action's typed request (or, for an action still answered
-    /// from the map, checked strictly and handed over), then served; the response body has a
-    /// fresh `RequestId`.
+    /// once, strictly, into the action's typed request and served (the few actions without a
+    /// typed request, see `dispatch`, read the map themselves); the response body has a fresh
+    /// `RequestId`.
     ///
     /// # Errors
     /// The [`ApiError`] Alibaba would answer (code, status, message); `InternalError` when
@@ -325,7 +328,6 @@ impl Engine {
         match info.route {
             dispatch::Route::Typed(parse_and_serve) => parse_and_serve(self, params, account),
             dispatch::Route::Params(handler) => {
-                dispatch::check_params(action, params)?;
                 let region = params.get("RegionId").map(String::as_str);
                 self.run(info.name, region, account, |state, cx| {
                     handler(state, cx, params)

@@ -5,10 +5,8 @@
 
 use serde_json::Value;
 
-use super::{Ctx, Engine, Handler, Outcome, State};
-use super::{acl, cert, domain_ext};
-use super::{admin, ecs, health, lb, listener, tags, vgroup, vpc};
-use super::{eip, regions};
+use super::{Engine, Handler, Served};
+use super::{admin, cert, domain_ext, eip, listener, regions, vpc};
 use slb_openapi::Action;
 use slb_openapi::clb::*;
 use slb_openapi::ecs::*;
@@ -47,8 +45,7 @@ impl Family {
 pub(crate) enum Route {
     /// Parse the parameter map into the typed request (strictly) and serve that.
     Typed(fn(&Engine, &Params, &str) -> Result<Value, ApiError>),
-    /// Answer from the parameter map (actions not converted to typed requests yet, and the
-    /// ones slb-openapi has no request type for).
+    /// Answer from the parameter map (the actions slb-openapi has no request type for).
     Params(Handler),
 }
 
@@ -96,40 +93,6 @@ fn parse_and_serve<A: Served>(
     account: &str,
 ) -> Result<Value, ApiError> {
     engine.serve(&A::from_params(params)?, account)
-}
-
-/// A typed request the engine answers. Actions converted to typed handlers override
-/// [`Served::answer`]; the default answers through the action's parameter-map handler (the
-/// request is flattened first: the in-process path of an action not converted yet).
-pub(crate) trait Served: Action {
-    /// Answers the request against `state`.
-    ///
-    /// # Errors
-    /// The handler's [`ApiError`].
-    fn answer(&self, state: &State, cx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-        match lookup_action(Self::NAME).map(|a| a.route) {
-            Some(Route::Params(handler)) => handler(state, cx, &self.to_params()),
-            _ => Err(slb_openapi::api::not_served(Self::NAME)),
-        }
-    }
-}
-
-/// Requests still answered from their parameter map.
-macro_rules! served_by_params {
-    ($($req:ty),* $(,)?) => { $( impl Served for $req {} )* };
-}
-
-/// Requests answered by a typed handler `fn(&State, &Ctx, &Request)`.
-macro_rules! served_typed {
-    ($($req:ty => $handler:path),* $(,)?) => {
-        $(
-            impl Served for $req {
-                fn answer(&self, state: &State, cx: &Ctx<'_>) -> Result<Outcome, ApiError> {
-                    $handler(state, cx, self)
-                }
-            }
-        )*
-    };
 }
 
 const ACTIONS: &[ActionInfo] = &[
@@ -281,149 +244,46 @@ pub(crate) fn refuse_by_name(action: &str, params: &Params) -> Result<(), ApiErr
     Ok(())
 }
 
-/// Parses `params` as `action`'s typed request, strictly (slb-openapi's `from_params`), and
-/// drops the result: a parameter the action does not take is refused by name instead of
-/// being ignored and answered with success. Actions without a typed request (the `Local…`
-/// admin actions, `DescribeRegions`, `DescribeZones`, `DescribeAvailableResource`) pass.
-///
-/// # Errors
-/// The parse error (`MissingParameter` / `InvalidParameter` naming the parameter).
-pub(crate) fn check_params(action: &str, params: &Params) -> Result<(), ApiError> {
-    macro_rules! check {
-        ($($unused:ident)? ; $($method:ident : $req:ident),* $(,)?) => {
-            $(
-                if action == <$req as Action>::NAME {
-                    return <$req as Action>::from_params(params).map(drop);
-                }
-            )*
-        };
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_with_a_typed_request_is_parsed_into_it() {
+        let typed = slb_openapi::api::CLB_ACTIONS
+            .iter()
+            .chain(slb_openapi::api::ECS_ACTIONS)
+            .chain(slb_openapi::api::VPC_ACTIONS)
+            .chain(&[LocalPutInstancesRequest::NAME]);
+        for name in typed {
+            let info = lookup_action(name).unwrap_or_else(|| panic!("{name} is not routed"));
+            assert!(
+                matches!(info.route, Route::Typed(_)),
+                "{name} answers from the map"
+            );
+        }
     }
-    slb_openapi::clb_actions!(check! {});
-    slb_openapi::ecs_actions!(check! {});
-    slb_openapi::vpc_actions!(check! {});
-    Ok(())
+
+    #[test]
+    fn only_actions_without_a_typed_request_answer_from_the_map() {
+        let from_map: Vec<&str> = ACTIONS
+            .iter()
+            .filter(|a| matches!(a.route, Route::Params(_)))
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(
+            from_map,
+            [
+                "DescribeRegions",
+                "DescribeZones",
+                "DescribeAvailableResource",
+                "LocalDeleteInstances",
+                "LocalPutNetworkInterfaces",
+                "LocalDeleteNetworkInterfaces",
+                "LocalSetFaults",
+                "LocalDescribeFaults",
+                "LocalSetLoadBalancerStatus",
+            ]
+        );
+    }
 }
-
-served_by_params!();
-
-served_typed!(
-    CreateDomainExtensionRequest => domain_ext::create,
-    DescribeDomainExtensionsRequest => domain_ext::describe_list,
-    DescribeDomainExtensionAttributeRequest => domain_ext::describe_attribute,
-    SetDomainExtensionAttributeRequest => domain_ext::set_attribute,
-    DeleteDomainExtensionRequest => domain_ext::delete,
-);
-
-served_typed!(
-    DescribeHealthStatusRequest => health::describe,
-);
-
-served_typed!(
-    DescribeInstancesRequest => ecs::describe_instances,
-    DescribeNetworkInterfacesRequest => ecs::describe_network_interfaces,
-);
-
-served_typed!(
-    CreateAccessControlListRequest => acl::create,
-    DeleteAccessControlListRequest => acl::delete,
-    DescribeAccessControlListsRequest => acl::describe_list,
-    DescribeAccessControlListAttributeRequest => acl::describe_attribute,
-    AddAccessControlListEntryRequest => acl::add_entries,
-    RemoveAccessControlListEntryRequest => acl::remove_entries,
-    SetAccessControlListAttributeRequest => acl::set_attribute,
-);
-
-served_typed!(
-    UploadServerCertificateRequest => cert::upload_server,
-    DescribeServerCertificatesRequest => cert::describe_server,
-    DeleteServerCertificateRequest => cert::delete_server,
-    SetServerCertificateNameRequest => cert::set_server_name,
-    UploadCaCertificateRequest => cert::upload_ca,
-    DescribeCaCertificatesRequest => cert::describe_ca,
-    DeleteCaCertificateRequest => cert::delete_ca,
-    SetCaCertificateNameRequest => cert::set_ca_name,
-);
-
-served_typed!(
-    CreateVServerGroupRequest => vgroup::create,
-    DeleteVServerGroupRequest => vgroup::delete,
-    DescribeVServerGroupsRequest => vgroup::describe_list,
-    DescribeVServerGroupAttributeRequest => vgroup::describe_attribute,
-    AddVServerGroupBackendServersRequest => vgroup::add_backends,
-    RemoveVServerGroupBackendServersRequest => vgroup::remove_backends,
-    SetVServerGroupAttributeRequest => vgroup::set_attribute,
-    ModifyVServerGroupBackendServersRequest => vgroup::modify_backends,
-);
-
-served_typed!(
-    AllocateEipAddressRequest => eip::allocate_eip,
-    AssociateEipAddressRequest => eip::associate,
-    UnassociateEipAddressRequest => eip::unassociate,
-    ReleaseEipAddressRequest => eip::release,
-    DescribeEipAddressesRequest => eip::describe_eips,
-);
-
-served_typed!(
-    DescribeRouteTableListRequest => vpc::describe_route_table_list,
-    DescribeRouteEntryListRequest => vpc::describe_route_entry_list,
-    CreateRouteEntryRequest => vpc::create_route_entry,
-    CreateRouteEntriesRequest => vpc::create_route_entries,
-    DeleteRouteEntryRequest => vpc::delete_route_entry,
-    DeleteRouteEntriesRequest => vpc::delete_route_entries,
-);
-
-served_typed!(
-    CreateLoadBalancerRequest => lb::create,
-    DeleteLoadBalancerRequest => lb::delete,
-    DescribeLoadBalancersRequest => lb::describe_list,
-    DescribeLoadBalancerAttributeRequest => lb::describe_attribute,
-    SetLoadBalancerNameRequest => lb::set_name,
-    SetLoadBalancerDeleteProtectionRequest => lb::set_delete_protection,
-    SetLoadBalancerModificationProtectionRequest => lb::set_modification_protection,
-    ModifyLoadBalancerInternetSpecRequest => lb::modify_internet_spec,
-    ModifyLoadBalancerInstanceSpecRequest => lb::modify_instance_spec,
-    ModifyLoadBalancerInstanceChargeTypeRequest => lb::modify_instance_charge_type,
-    SetLoadBalancerStatusRequest => lb::set_status,
-);
-
-served_typed!(
-    TagResourcesRequest => tags::tag_resources,
-    UntagResourcesRequest => tags::untag_resources,
-    ListTagResourcesRequest => tags::list_tag_resources,
-    AddTagsRequest => tags::add_tags,
-    RemoveTagsRequest => tags::remove_tags,
-    DescribeTagsRequest => tags::describe_tags,
-);
-
-served_typed!(DescribeTcpListenerAttributeRequest => listener::describe_tcp);
-
-served_typed!(DescribeUdpListenerAttributeRequest => listener::describe_udp);
-
-served_typed!(DescribeHttpListenerAttributeRequest => listener::describe_http);
-
-served_typed!(DescribeHttpsListenerAttributeRequest => listener::describe_https);
-
-served_typed!(
-    StartListenerRequest => listener::start,
-    StopListenerRequest => listener::stop,
-    DeleteListenerRequest => listener::delete,
-    DescribeListenersRequest => listener::describe_list,
-);
-
-served_typed!(LocalPutInstancesRequest => admin::put_instances);
-
-served_typed!(CreateTcpListenerRequest => listener::create);
-
-served_typed!(CreateUdpListenerRequest => listener::create);
-
-served_typed!(CreateHttpListenerRequest => listener::create);
-
-served_typed!(CreateHttpsListenerRequest => listener::create);
-
-served_typed!(SetTcpListenerAttributeRequest => listener::set);
-
-served_typed!(SetUdpListenerAttributeRequest => listener::set);
-
-served_typed!(SetHttpListenerAttributeRequest => listener::set);
-
-served_typed!(SetHttpsListenerAttributeRequest => listener::set);
