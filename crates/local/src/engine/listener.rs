@@ -128,9 +128,17 @@ pub(crate) fn create<L: ListenerRequest>(
         req.tags(),
         cx.config.quotas.tags_per_resource,
     )?;
+    add_listener(&mut lb, listener)?;
+    Ok(Outcome::put_lb(lb))
+}
+
+/// Adds `listener` (built and checked by `create`) to `lb` through the shared
+/// `create_listener` transition; its engine-only fields (backend port, the settings by wire
+/// name, tags) follow.
+fn add_listener(lb: &mut LoadBalancer, listener: Listener) -> Result<(), ApiError> {
     let new = NewListener {
-        protocol: shared_protocol(protocol)?,
-        port,
+        protocol: shared_protocol(&listener.protocol)?,
+        port: listener.port,
         vserver_group_id: Some(listener.vserver_group_id.clone()).filter(|g| !g.is_empty()),
         description: Some(listener.description.clone()),
         bandwidth: i32::try_from(listener.bandwidth).ok(),
@@ -142,7 +150,30 @@ pub(crate) fn create<L: ListenerRequest>(
         created.settings = listener.settings;
         created.tags = listener.tags;
     }
-    Ok(Outcome::put_lb(lb))
+    Ok(())
+}
+
+/// Changes listener `i` of `lb` to `next` (built and checked by `set`) through the shared
+/// `set_listener` transition, sending what differs; the engine-only fields follow.
+fn update_listener(lb: &mut LoadBalancer, i: usize, next: Listener) -> Result<(), ApiError> {
+    let before = &lb.listeners[i];
+    let update = ListenerUpdate {
+        protocol: shared_protocol(&next.protocol)?,
+        port: next.port,
+        vserver_group_id: Some(next.vserver_group_id.clone())
+            .filter(|g| *g != before.vserver_group_id),
+        description: Some(next.description.clone()).filter(|d| *d != before.description),
+        bandwidth: i32::try_from(next.bandwidth)
+            .ok()
+            .filter(|b| i64::from(*b) != before.bandwidth),
+        attributes: next.attributes().changed_from(&before.attributes()),
+    };
+    lb.transition(|s| s.set_listener(&update))
+        .map_err(refused)?;
+    let l = &mut lb.listeners[i];
+    l.backend_server_port = next.backend_server_port;
+    l.settings = next.settings;
+    Ok(())
 }
 
 /// The index of the listener on `port` of `protocol`, or `ListenerNotFound`.
@@ -171,8 +202,7 @@ pub(crate) fn set<L: ListenerRequest>(
         check_group(&lb, g)?;
     }
     let switch: Option<OnOff> = req.vserver_group();
-    let before = lb.listeners[i].clone();
-    let mut next = before.clone();
+    let mut next = lb.listeners[i].clone();
     let l = &mut next;
     match (switch, group) {
         (Some(OnOff::Off), _) => l.vserver_group_id.clear(),
@@ -195,22 +225,7 @@ pub(crate) fn set<L: ListenerRequest>(
     }
     settings::merge(&mut l.settings, protocol, get, false)?;
     check_refs(state, &lb, &mut next.settings, protocol, get)?;
-    let update = ListenerUpdate {
-        protocol: shared_protocol(protocol)?,
-        port,
-        vserver_group_id: Some(next.vserver_group_id.clone())
-            .filter(|g| *g != before.vserver_group_id),
-        description: Some(next.description.clone()).filter(|d| *d != before.description),
-        bandwidth: i32::try_from(next.bandwidth)
-            .ok()
-            .filter(|b| i64::from(*b) != before.bandwidth),
-        attributes: next.attributes().changed_from(&before.attributes()),
-    };
-    lb.transition(|s| s.set_listener(&update))
-        .map_err(refused)?;
-    let l = &mut lb.listeners[i];
-    l.backend_server_port = next.backend_server_port;
-    l.settings = next.settings;
+    update_listener(&mut lb, i, next)?;
     Ok(Outcome::put_lb(lb))
 }
 
