@@ -1,8 +1,7 @@
 //! The engine as the `slb_openapi::{Clb, Ecs, Vpc}` traits, in process: each typed request is
-//! served as it is (no parameter map: the engine's handlers take typed requests; an action
-//! not converted yet is flattened inside `dispatch`), with the same region, fault, rate-limit
-//! and commit steps as the HTTP server's, and the response body is decoded into the typed
-//! response. The controller can then hold an `Arc<dyn Clb>` that is either the HTTP client or
+//! handed to its handler as it is (no parameter map; see `engine::Served`), with the same
+//! region, fault, rate-limit and commit steps as the HTTP server's, and the JSON body the
+//! engine renders is decoded into the typed response (the one conversion left on this path). The controller can then hold an `Arc<dyn Clb>` that is either the HTTP client or
 //! this engine, with identical behaviour.
 //!
 //! Signatures are not checked here (there is no wire); injected latency is applied (except
