@@ -4,9 +4,10 @@
 //! providerID's id, or the id derived from its name in local mode) at its InternalIP, or at
 //! the kubelet's provided node IP while the Node has no addresses yet ([`registration_ip`]).
 //!
-//! The write itself sits behind [`NodeInventory`] (the binary implements it with the local
-//! CLB's admin action `LocalPutInstances`; Alibaba Cloud has no such thing, so it is never
-//! sent there). [`InventorySync::ensure`] sends the nodes whose instance id or address
+//! The write itself sits behind [`NodeInventory`] ([`crate::local_inventory::LocalInventory`]
+//! implements it with the local CLB's admin action `LocalPutInstances`, built by
+//! [`crate::run::run`] from the controller's flags; Alibaba Cloud has no such thing, so it is
+//! never sent there). [`InventorySync::ensure`] sends the nodes whose instance id or address
 //! changed since they were last sent. Two callers use it: the Node watch (every node once the
 //! first list is complete, then each changed node at once; only while the replica leads, see
 //! [`InventorySync::activate`]) and every reconcile before it computes backends — so a failure (say the local CLB was not up yet) is retried with the

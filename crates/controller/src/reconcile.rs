@@ -2,7 +2,7 @@
 //! Go service controller: classify, add the finalizer before any cloud change, compute the
 //! desired CLB from the informer caches (no live GETs), sync it through [`Cloud`], then write
 //! labels and status only when they changed, and say what happened in an event
-//! ([`report`]).
+//! (`reconcile/report.rs`).
 //!
 //! Deletion (Service deleted, or no longer a LoadBalancer of ours) runs the same sync with a
 //! delete intent, then clears status and labels and removes the finalizer last; then, and

@@ -3,7 +3,7 @@
 //! client, the Kubernetes client, the [`Settings`] of one replica, and, in local mode, the
 //! node registration ([`ControllerArgs::inventory`]).
 //!
-//! Pure translation of flags; nothing here runs anything (see [`super::replica`]).
+//! Pure translation of flags; nothing here runs anything (see [`super::run_controller`]).
 
 use super::{RunError, Settings};
 use crate::cloud::Cloud;
