@@ -43,11 +43,7 @@ impl LoadBalancer {
     /// [`Refusal::AlreadyExists`] when a listener of the same port space is on the port;
     /// [`Refusal::Missing`] when the vServer group named is not on this CLB.
     pub fn create_listener(&mut self, new: NewListener) -> Result<(), Refusal> {
-        let clash = self
-            .listeners
-            .iter()
-            .any(|l| l.listener_port == new.port && l.listener_protocol.clashes_with(new.protocol));
-        if clash {
+        if self.port_taken(new.port, new.protocol) {
             return Err(Refusal::AlreadyExists(Object::Listener(
                 new.port,
                 new.protocol,
@@ -174,6 +170,14 @@ impl LoadBalancer {
         let (l, i) = self.extension_mut(id)?;
         l.domain_extensions.remove(i);
         Ok(())
+    }
+
+    /// True when a listener of `protocol` cannot be created on `port` because one of the
+    /// same port space is there (TCP, HTTP and HTTPS share one; UDP has its own).
+    pub fn port_taken(&self, port: u16, protocol: Protocol) -> bool {
+        self.listeners
+            .iter()
+            .any(|l| l.listener_port == port && l.listener_protocol.clashes_with(protocol))
     }
 
     fn check_group(&self, id: Option<&str>) -> Result<(), Refusal> {

@@ -42,11 +42,6 @@ pub(crate) use request::ListenerRequest;
 pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 pub(crate) use settings::effective;
 
-/// TCP, HTTP and HTTPS listeners share one port space; UDP has its own.
-fn port_space(protocol: &str) -> &'static str {
-    if protocol == "udp" { "udp" } else { "tcp" }
-}
-
 /// `ListenerPort` 0 is refused (the wire type takes it).
 fn check_port(port: u16) -> Result<u16, ApiError> {
     if port == 0 {
@@ -76,11 +71,7 @@ pub(crate) fn create<L: ListenerRequest>(
     let get: Lookup<'_> = &|name| req.param(name);
     let mut lb = lb_by_id_for_write(state, req.load_balancer_id())?.clone();
     let port = check_port(req.listener_port())?;
-    if lb
-        .listeners
-        .iter()
-        .any(|l| l.port == port && port_space(&l.protocol) == port_space(protocol))
-    {
+    if lb.shared().port_taken(port, shared_protocol(protocol)?) {
         return Err(codes::LISTENER_ALREADY_EXISTS.error());
     }
     let quota = cx.config.quotas.listeners_per_load_balancer;
