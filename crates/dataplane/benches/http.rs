@@ -18,6 +18,7 @@
 //! `SLB_BENCH_ROUNDS=N` measures each figure N times per target (default 3);
 //! `SLB_BENCH_BASELINE_BIN=PATH` adds a target `slb-baseline`: the proxy role of another
 //! build of this bench (an earlier commit), measured in the same rounds;
+//! `SLB_BENCH_CONNS=N` sets the concurrent client connections (default 16);
 //! `SLB_BENCH_IO_THREADS=N` sets the data plane's I/O threads (default: one per CPU).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -52,6 +53,15 @@ fn rounds() -> usize {
         .unwrap_or(ROUNDS)
 }
 const CONNS: usize = 16;
+
+/// Concurrent client connections: `SLB_BENCH_CONNS`, else [`CONNS`].
+fn conns() -> usize {
+    std::env::var("SLB_BENCH_CONNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(CONNS)
+}
 /// Cap on new connections per measurement (keeps TIME_WAIT bounded).
 const MAX_NEW: u64 = 60_000;
 const BACKEND_IP: &str = "127.0.0.40";
@@ -216,7 +226,9 @@ fn write_certs(dir: &Path) {
     std::fs::write(dir.join("combined.pem"), format!("{cert}{key}")).unwrap();
 }
 
-/// HAProxy in HTTP mode, two threads, backend connections reused (`http-reuse always`).
+/// HAProxy in HTTP mode, two threads (one per CPU of the bench machine), backend connections
+/// reused (`http-reuse always`), adding `X-Forwarded-For` as slb-dataplane always does
+/// (`option forwardfor`), no logging.
 fn start_haproxy(
     bin: &str,
     dir: &Path,
@@ -227,7 +239,7 @@ fn start_haproxy(
     let cfg = format!(
         "global\n  maxconn 4000\n  nbthread 2\n\
          defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  \
-         option http-keep-alive\n  http-reuse always\n\
+         option http-keep-alive\n  http-reuse always\n  option forwardfor\n\
          frontend plain\n  bind {http}\n  default_backend b\n\
          frontend tls\n  bind {https} ssl crt {}\n  default_backend b\n\
          backend b\n  server b1 {backend}\n",
@@ -244,7 +256,7 @@ fn start_haproxy(
         .unwrap()
 }
 
-/// nginx, two workers, an upstream keepalive pool.
+/// nginx, two workers, an upstream keepalive pool, adding `X-Forwarded-For`.
 fn start_nginx(
     bin: &str,
     dir: &Path,
@@ -253,7 +265,7 @@ fn start_nginx(
     backend: SocketAddr,
 ) -> Child {
     let d = dir.display();
-    let location = "location / { proxy_pass http://b; proxy_http_version 1.1; proxy_set_header Connection \"\"; }";
+    let location = "location / { proxy_pass http://b; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; }";
     let cfg = format!(
         "daemon off;\nworker_processes 2;\npid {d}/nginx.pid;\nerror_log {d}/nginx.err;\n\
          events {{ worker_connections 4096; }}\n\
@@ -419,7 +431,7 @@ async fn one(sender: &mut Sender, close: bool) -> bool {
 async fn keepalive(addr: SocketAddr, run: Duration) -> (f64, f64, f64) {
     let start = Instant::now();
     let deadline = start + run;
-    let tasks: Vec<_> = (0..CONNS)
+    let tasks: Vec<_> = (0..conns())
         .map(|_| {
             tokio::spawn(async move {
                 let mut lat = Vec::new();
@@ -468,7 +480,7 @@ async fn new_connections(addr: SocketAddr, run: Duration) -> f64 {
     let start = Instant::now();
     let deadline = start + run;
     let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let tasks: Vec<_> = (0..CONNS)
+    let tasks: Vec<_> = (0..conns())
         .map(|_| {
             let count = Arc::clone(&count);
             tokio::spawn(async move {
@@ -498,7 +510,7 @@ async fn handshakes(addr: SocketAddr, run: Duration) -> f64 {
     let start = Instant::now();
     let deadline = start + run;
     let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let tasks: Vec<_> = (0..CONNS)
+    let tasks: Vec<_> = (0..conns())
         .map(|_| {
             let (count, config) = (Arc::clone(&count), Arc::clone(&config));
             tokio::spawn(async move {
@@ -548,8 +560,9 @@ fn tls_client() -> rustls::ClientConfig {
 
 fn report(targets: &[Target], results: &[Figures]) {
     println!(
-        "\nHTTP proxies on loopback, medians of {} rounds of {RUN:?}, {CONNS} client connections",
-        rounds()
+        "\nHTTP proxies on loopback, medians of {} rounds of {RUN:?}, {} client connections",
+        rounds(),
+        conns()
     );
     println!(
         "{:<14} {:>12} {:>9} {:>9} {:>12} {:>12}",
