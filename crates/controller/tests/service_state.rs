@@ -1,7 +1,8 @@
 //! The controller keeps state per Service (retry backoff, last sync, Node changes) only while
 //! the Service is its own: read from `slb_controller_services_tracked` on `/metrics`, the
 //! count goes back to zero when Services are deleted, however many times they are created
-//! and deleted again, and when a Service stops being a LoadBalancer.
+//! and deleted again, and when a Service stops being a LoadBalancer or ours (its class
+//! annotation names another controller).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -55,6 +56,21 @@ async fn a_service_that_stops_being_a_load_balancer_is_forgotten() {
             &PatchParams::default(),
             &Patch::Merge(&to_cluster_ip),
         )
+        .await
+        .unwrap();
+    tracked_becomes(&h, 0).await;
+}
+
+#[tokio::test]
+async fn a_service_handed_to_another_controller_by_its_class_annotation_is_forgotten() {
+    let h = harness("otherclass").await;
+    create(&h, "web").await;
+    tracked_becomes(&h, 1).await;
+    let other = serde_json::json!({"metadata": {"annotations": {
+        "service.beta.kubernetes.io/class": "another-controller"
+    }}});
+    h.services()
+        .patch("web", &PatchParams::default(), &Patch::Merge(&other))
         .await
         .unwrap();
     tracked_becomes(&h, 0).await;
