@@ -28,6 +28,10 @@ impl Engine {
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
+        // The wire omits empty values: refuse an empty required one as the server would.
+        if let Some(name) = req.first_missing() {
+            return Err(ApiError::missing_parameter(name));
+        }
         let body = self.serve(req, "")?;
         serde_json::from_value(body)
             .map_err(|e| ApiError::decode(format!("{} response does not decode: {e}", A::NAME)))

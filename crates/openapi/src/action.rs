@@ -74,6 +74,14 @@ pub trait Action: Sized + Send + Sync + 'static {
         None
     }
 
+    /// The wire name of the first required parameter whose value is empty (the wire omits
+    /// empty values, so a server answers `MissingParameter` for it): lets an in-process
+    /// server refuse what the same request would be refused for over the wire.
+    /// `rpc_request!` generates it; the default finds none.
+    fn first_missing(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Parses the action's parameters (server side), strictly: a parameter that is neither
     /// one of the action's own ([`Action::takes_param`]) nor a common RPC parameter
     /// ([`COMMON_PARAMS`], `Signature*`) is refused by name, so a misspelt wire name can never
@@ -191,6 +199,11 @@ macro_rules! rpc_request {
                 None
                     $( .or_else(|| $crate::params::text::$kind(&self.$field, name, &[$wire $(, $alt)*])) )*
                     .filter(|v: &String| !v.is_empty())
+            }
+
+            fn first_missing(&self) -> Option<&'static str> {
+                $( if $crate::params::missing::$kind(&self.$field) { return Some($wire); } )*
+                None
             }
 
             fn from_params(

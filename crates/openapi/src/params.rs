@@ -203,6 +203,47 @@ pub mod text {
     }
 }
 
+/// Whether a required field is empty, so the wire would omit it (one function per field kind,
+/// named like the kind; only `req` and `json` fields are required).
+pub mod missing {
+    use super::{JsonParam, ParamValue};
+
+    /// A required scalar: empty text.
+    pub fn req<T: ParamValue>(value: &T) -> bool {
+        value.to_param().is_empty()
+    }
+
+    /// A required JSON-valued parameter: empty text.
+    pub fn json<T: JsonParam>(value: &T) -> bool {
+        value.to_json_param().is_empty()
+    }
+
+    /// Optional: never missing.
+    pub fn opt<T>(_: &Option<T>) -> bool {
+        false
+    }
+
+    /// Optional: never missing.
+    pub fn optjson<T>(_: &Option<T>) -> bool {
+        false
+    }
+
+    /// A repeat list: never missing (an action that needs items says so itself).
+    pub fn list<T>(_: &[T]) -> bool {
+        false
+    }
+
+    /// A repeat list of tags: never missing.
+    pub fn tags<T>(_: &[T]) -> bool {
+        false
+    }
+
+    /// A repeat list of items: never missing.
+    pub fn items<T>(_: &[T]) -> bool {
+        false
+    }
+}
+
 /// Builds a [`Params`] map. Empty values are omitted, like the Go SDK does.
 #[derive(Debug, Default)]
 pub struct ParamWriter {

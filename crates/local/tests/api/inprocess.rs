@@ -60,3 +60,33 @@ async fn engine_serves_the_traits_in_process_with_the_same_rules() {
         vec!["127.0.0.12".to_owned()]
     );
 }
+
+#[tokio::test]
+async fn an_empty_required_parameter_is_missing_in_process_as_over_the_wire() {
+    let engine = Engine::open(
+        config(),
+        Box::new(MemoryStore::default()),
+        Arc::new(NoopDataPlane),
+    )
+    .unwrap();
+    let lb = engine
+        .create_load_balancer(&intranet("named"))
+        .await
+        .unwrap();
+    let rename = SetLoadBalancerNameRequest {
+        load_balancer_id: lb.load_balancer_id.clone(),
+        load_balancer_name: String::new(),
+        ..Default::default()
+    };
+    let err = engine.set_load_balancer_name(&rename).await.unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.http_status),
+        ("MissingParameter", 400)
+    );
+    assert!(err.message.contains("LoadBalancerName"), "{}", err.message);
+    assert_eq!(
+        engine.state().load_balancers[&lb.load_balancer_id].name,
+        "named",
+        "nothing changed"
+    );
+}

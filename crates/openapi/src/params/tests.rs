@@ -422,3 +422,18 @@ fn param_reads_one_field_as_its_wire_text_under_any_spelling() {
     assert_eq!(req.param("Scheduler"), None, "unset");
     assert_eq!(req.param("Tag"), None, "repeat lists have no single text");
 }
+
+#[test]
+fn first_missing_names_a_required_parameter_the_wire_would_omit() {
+    let req = SetLoadBalancerNameRequest {
+        load_balancer_id: "lb-1".into(),
+        load_balancer_name: String::new(),
+        ..Default::default()
+    };
+    assert_eq!(req.first_missing(), Some("LoadBalancerName"));
+    let named = SetLoadBalancerNameRequest {
+        load_balancer_name: "web".into(),
+        ..req
+    };
+    assert_eq!(named.first_missing(), None);
+}
