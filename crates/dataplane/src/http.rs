@@ -18,6 +18,7 @@ pub mod upgrade;
 pub mod upstream;
 mod watchdog;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,74 +48,81 @@ pub(crate) struct Shell {
 
 /// Accepts until `stop` fires, within the descriptor budget; every connection gets its own
 /// task. Backend connections are kept alive in one cache per loop.
-pub(crate) async fn serve(listener: TcpListener, shell: Shell) {
+pub(crate) async fn serve(listener: TcpListener, mut shell: Shell) {
     let Ok(local) = listener.local_addr() else {
         return;
     };
-    let Shell {
-        pool,
-        connector,
-        budget,
-        stop,
-        tls,
-    } = shell;
-    let upstreams = Arc::new(Upstreams::default());
     // This loop's connections wait on their own child token: registering a waiter locks the
     // token's node, which other threads' loops would contend for.
-    let stop = stop.child_token();
+    shell.stop = shell.stop.child_token();
+    let accepting = Accepting {
+        shell,
+        upstreams: Arc::new(Upstreams::default()),
+        local,
+    };
+    let shell = &accepting.shell;
     // One waiter for the whole loop, checked first: a fresh one per select registered and
     // removed itself (a lock each) on every accepted connection.
-    let stopped = stop.cancelled();
+    let stopped = shell.stop.cancelled();
     tokio::pin!(stopped);
     loop {
         let fds = tokio::select! {
             biased;
             () = &mut stopped => return,
-            p = budget.acquire_tcp() => p,
+            p = shell.budget.acquire_tcp() => p,
         };
         let accepted = tokio::select! {
             biased;
             () = &mut stopped => return,
             r = listener.accept() => r,
         };
-        let (client, peer) = match accepted {
-            Ok(x) => x,
+        match accepted {
+            Ok((client, peer)) => accepting.start(client, peer, fds),
             Err(e) => {
-                tracing::warn!(listener = %pool.id, error = %e, "accept failed");
+                tracing::warn!(listener = %shell.pool.id, error = %e, "accept failed");
                 tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
             }
+        }
+    }
+}
+
+/// What one accept loop hands to its connections.
+struct Accepting {
+    shell: Shell,
+    upstreams: Arc<Upstreams>,
+    /// The address the listener is bound to.
+    local: SocketAddr,
+}
+
+impl Accepting {
+    /// Admits an accepted client (hairpin and ACL) and starts its task.
+    fn start(&self, client: TcpStream, peer: SocketAddr, fds: FdPermit) {
+        let shell = &self.shell;
+        let Ok((http, connect_timeout)) = shell.pool.admit_http(peer.ip()) else {
+            return;
         };
-        let Ok((http, connect_timeout)) = pool.admit_http(peer.ip()) else {
-            continue;
-        };
-        pool.metrics.connections.inc();
+        shell.pool.metrics.connections.inc();
         let origin = Origin {
             client: peer,
-            local,
-            tls: tls.is_some(),
+            local: self.local,
+            tls: shell.tls.is_some(),
         };
         let ctx = Arc::new(ConnContext {
-            pool: Arc::clone(&pool),
-            upstreams: Arc::clone(&upstreams),
-            connector: Arc::clone(&connector),
+            pool: Arc::clone(&shell.pool),
+            upstreams: Arc::clone(&self.upstreams),
+            connector: Arc::clone(&shell.connector),
             forwarding: Forwarding::new(origin, &http),
             http,
             connect_timeout,
             origin,
         });
         let _ = client.set_nodelay(true);
+        let stop = shell.stop.clone();
         // Plain and TLS connections are separate tasks: a task's future is allocated and
         // copied whole at spawn, and the TLS one is several times larger.
-        match &tls {
-            None => tokio::spawn(serve_plain(client, ctx, fds, stop.clone())),
-            Some(slot) => tokio::spawn(handshake_then_serve(
-                client,
-                ctx,
-                fds,
-                stop.clone(),
-                slot.get(),
-            )),
+        match &shell.tls {
+            None => tokio::spawn(serve_plain(client, ctx, fds, stop)),
+            Some(slot) => tokio::spawn(handshake_then_serve(client, ctx, fds, stop, slot.get())),
         };
     }
 }

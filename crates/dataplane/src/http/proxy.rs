@@ -119,7 +119,12 @@ async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBod
     };
     let (mut parts, body) = resp.into_parts();
     headers::strip_hop_by_hop(&mut parts.headers);
-    sticky::mark_response(&mut parts.headers, &ctx.http.sticky, backend.id(), requested);
+    sticky::mark_response(
+        &mut parts.headers,
+        &ctx.http.sticky,
+        backend.id(),
+        requested,
+    );
     let mut body = hold_until_done(body, guard);
     if gzip && gzip::should_compress(parts.status, &parts.headers) {
         body = gzip::compress(&mut parts.headers, body);
