@@ -114,43 +114,61 @@ impl Cloud {
             calls += 1;
         }
 
-        let listeners = DescribeListenersRequest {
-            region_id: region.clone(),
+        observed.listeners = self.observe_listeners(id).await?;
+        calls += 1 + self.observe_domain_extensions(id, &mut observed).await?;
+        let (groups, group_calls) = self.observe_groups(id).await?;
+        observed.vserver_groups = groups;
+        Ok((Some(observed), calls + group_calls))
+    }
+
+    /// The CLB's listeners with their settings, from one paged `DescribeLoadBalancerListeners`
+    /// (listeners of an unknown protocol are left out).
+    async fn observe_listeners(&self, id: &str) -> Result<Vec<ObservedListener>, CloudError> {
+        let req = DescribeListenersRequest {
+            region_id: Some(self.region.clone()),
             load_balancer_ids: vec![id.to_owned()],
             ..Default::default()
         };
-        for item in describe_all_listeners(&*self.clb, &listeners)
+        let items = describe_all_listeners(&*self.clb, &req)
             .await
-            .map_err(api("DescribeLoadBalancerListeners"))?
-        {
-            let Some((protocol, settings)) = ListenerSettings::described(&item) else {
-                continue;
-            };
-            let protocol = wire::protocol(protocol);
-            observed.listeners.push(ObservedListener {
-                listener_port: item.listener_port,
-                listener_protocol: protocol,
-                status: item.status,
-                description: item.description,
-                vserver_group_id: item.vserver_group_id,
-                bandwidth: Some(item.bandwidth),
-                attributes: wire::listener_attributes(protocol, settings),
-                domain_extensions: Vec::new(),
-            });
-        }
-        calls += self.observe_domain_extensions(id, &mut observed).await?;
+            .map_err(api("DescribeLoadBalancerListeners"))?;
+        Ok(items
+            .into_iter()
+            .filter_map(|item| {
+                let (protocol, settings) = ListenerSettings::described(&item)?;
+                let protocol = wire::protocol(protocol);
+                Some(ObservedListener {
+                    listener_port: item.listener_port,
+                    listener_protocol: protocol,
+                    status: item.status,
+                    description: item.description,
+                    vserver_group_id: item.vserver_group_id,
+                    bandwidth: Some(item.bandwidth),
+                    attributes: wire::listener_attributes(protocol, settings),
+                    domain_extensions: Vec::new(),
+                })
+            })
+            .collect())
+    }
 
-        let groups = DescribeVServerGroupsRequest {
+    /// The CLB's vServer groups and their members (`DescribeVServerGroups`, then one
+    /// `DescribeVServerGroupAttribute` per group), with the calls made.
+    async fn observe_groups(
+        &self,
+        id: &str,
+    ) -> Result<(Vec<ObservedVServerGroup>, usize), CloudError> {
+        let region = Some(self.region.clone());
+        let req = DescribeVServerGroupsRequest {
             region_id: region.clone(),
             load_balancer_id: id.to_owned(),
             ..Default::default()
         };
         let groups = self
             .clb
-            .describe_vserver_groups(&groups)
+            .describe_vserver_groups(&req)
             .await
             .map_err(api("DescribeVServerGroups"))?;
-        calls += 2;
+        let (mut out, mut calls) = (Vec::new(), 1);
         for g in groups.vserver_groups {
             let req = DescribeVServerGroupAttributeRequest {
                 region_id: region.clone(),
@@ -162,13 +180,13 @@ impl Cloud {
                 .await
                 .map_err(api("DescribeVServerGroupAttribute"))?;
             calls += 1;
-            observed.vserver_groups.push(ObservedVServerGroup {
+            out.push(ObservedVServerGroup {
                 vserver_group_id: g.vserver_group_id,
                 vserver_group_name: g.vserver_group_name,
                 backend_servers: attr.backend_servers.iter().map(wire::member).collect(),
             });
         }
-        Ok((Some(observed), calls))
+        Ok((out, calls))
     }
 
     /// Fills in the domain extensions of the HTTPS listeners (one `DescribeDomainExtensions`
