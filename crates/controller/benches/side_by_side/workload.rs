@@ -10,7 +10,7 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Node, Service};
 use kube::Api;
 use kube::api::PostParams;
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use slb_testkit::fixtures::{load_balancer_service, node};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -81,14 +81,14 @@ pub async fn converge(
 ) -> Option<f64> {
     let api: Api<Service> = Api::namespaced(kube.clone(), NAMESPACE);
     let deadline = started + Duration::from_secs(timeout);
-    let mut events = std::pin::pin!(watcher(api, watcher::Config::default()));
+    let mut events = std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff());
     let mut ready: BTreeSet<String> = BTreeSet::new();
     let mut shown = Instant::now();
     loop {
         let event = match tokio::time::timeout_at(deadline, events.next()).await {
             Ok(Some(Ok(event))) => event,
             Ok(Some(Err(err))) => {
-                eprintln!("\n  watch error (the watcher retries): {err}");
+                eprintln!("\n  watch error (the watcher retries after a backoff): {err}");
                 continue;
             }
             Ok(None) | Err(_) => break,
