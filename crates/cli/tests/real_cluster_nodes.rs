@@ -272,8 +272,14 @@ async fn slb_ccm_initializes_an_external_cloud_provider_node() {
 
     // Stopped → shutdown taint; running again → removed.
     let record = |status: &str| {
-        serde_json::json!([{"InstanceId": id, "PrivateIpAddress": provided, "VpcId": "vpc-local",
-                            "InstanceName": name, "Status": status}])
+        vec![slb_openapi::local_admin::LocalInstance {
+            instance_id: id.to_string(),
+            private_ip_address: provided.to_string(),
+            vpc_id: "vpc-local".into(),
+            instance_name: name.to_string(),
+            status: status.into(),
+            ..Default::default()
+        }]
     };
     env.put_instances(record("Stopped")).await;
     let t = Instant::now();

@@ -23,6 +23,7 @@ use slb_local::store::MemoryStore;
 use slb_local::{Engine, LocalConfig, NoopDataPlane};
 use slb_openapi::ecs::{DescribeInstancesRequest, DescribeInstancesResponse};
 use slb_openapi::error::codes;
+use slb_openapi::local_admin::{LocalInstance, LocalPutInstancesRequest};
 use slb_openapi::metered::Metered;
 use slb_openapi::metrics::ApiMetrics;
 use slb_openapi::{Action, ApiError, Ecs};
@@ -189,13 +190,19 @@ impl Test {
         self.metrics.stats().calls(DescribeInstancesRequest::NAME)
     }
 
-    async fn put_instance(&self, json: serde_json::Value) {
-        let mut params = slb_openapi::Params::new();
-        let text = serde_json::to_string(&[json])
-            .unwrap()
-            .replace("NS", &self.ns);
-        params.insert("Instances".into(), text);
-        self.engine.handle("LocalPutInstances", &params).unwrap();
+    /// Puts the instance `id` (`NS` stands for the test's namespace) in `status`.
+    async fn put_instance(&self, id: &str, status: &str) {
+        let instance = LocalInstance {
+            instance_id: id.replace("NS", &self.ns),
+            private_ip_address: "10.77.0.1".into(),
+            status: status.into(),
+            ..Default::default()
+        };
+        let request = LocalPutInstancesRequest {
+            instances: vec![instance],
+            ..Default::default()
+        };
+        self.engine.local_put_instances(&request).await.unwrap();
     }
 }
 
@@ -420,13 +427,10 @@ async fn a_stopped_instance_taints_the_node_until_it_runs_again() {
     t.create("a", TAINTED).await;
     t.run_local();
     t.wait("a", "initialized", untainted).await;
-    let stopped = serde_json::json!({"InstanceId": "i-NS-1", "PrivateIpAddress": "10.77.0.1",
-                                     "Status": "Stopped"});
-    t.put_instance(stopped).await;
+    t.put_instance("i-NS-1", "Stopped").await;
     let has_shutdown = |n: Option<&Node>| n.is_some_and(|n| taint_keys(n) == [SHUTDOWN_TAINT]);
     t.wait("a", "shutdown taint", has_shutdown).await;
-    let running = serde_json::json!({"InstanceId": "i-NS-1", "PrivateIpAddress": "10.77.0.1"});
-    t.put_instance(running).await;
+    t.put_instance("i-NS-1", "Running").await;
     t.wait("a", "shutdown taint removed", |n| {
         n.is_some_and(|n| taint_keys(n).is_empty())
     })

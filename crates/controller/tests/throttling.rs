@@ -11,6 +11,7 @@ mod support;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::Api;
 use kube::api::PostParams;
+use slb_openapi::local_admin::{LocalFaults, LocalSetFaultsRequest};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use support::{Harness, Options, harness_with, service, sum_series};
@@ -85,8 +86,14 @@ async fn services_converge_through_a_throttling_storm_without_an_error_loop() {
     assert!(throttled > 0, "the governor saw the throttling");
 
     // The storm eases: one call in two is refused; the governor retries those.
-    let eased = BTreeMap::from([("Faults".to_owned(), r#"{"throttle":{"*":0.5}}"#.to_owned())]);
-    h.engine.handle("LocalSetFaults", &eased).unwrap();
+    let eased = LocalSetFaultsRequest {
+        faults: LocalFaults {
+            throttle: BTreeMap::from([("*".to_owned(), 0.5)]),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    h.engine.local_set_faults(&eased).await.unwrap();
     for name in &names {
         h.ingress_ip(name).await;
     }

@@ -36,7 +36,6 @@
 //!
 //! This module only parses and validates; the engine applies it.
 
-use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
@@ -213,64 +212,9 @@ impl Default for Quotas {
     }
 }
 
-/// Faults to inject (also settable at run time through `LocalSetFaults`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FaultConfig {
-    /// The account is in arrears: billing calls answer `ORDER.ARREARAGE`.
-    pub arrears: bool,
-    /// The balance is insufficient: billing calls answer `PAY.INSUFFICIENT_BALANCE`.
-    pub insufficient_balance: bool,
-    /// Added latency before every call but the `Local*` admin actions, in milliseconds (at
-    /// most [`MAX_LATENCY_MS`]).
-    pub latency_ms: u64,
-    /// Per action (or `*` for all), the fraction 0.0–1.0 of calls answered `Throttling.User`.
-    /// The rejection is deterministic: with 0.5 every second call is rejected.
-    pub throttle: BTreeMap<String, f64>,
-    /// The charge type a create without `InstanceChargeType` gets (`PayBySpec`, as Alibaba).
-    pub instance_charge_type: String,
-}
-
-/// Largest injected latency: enough to exceed a client's timeout (20 s in the SDKs), short of
-/// wedging anything. Admin actions are never delayed, so a fault can always be lifted.
-pub const MAX_LATENCY_MS: u64 = 60_000;
-
-impl FaultConfig {
-    /// Checks the latency bound and the throttle fractions.
-    ///
-    /// # Errors
-    /// The field, the bad value and what is allowed.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.latency_ms > MAX_LATENCY_MS {
-            return Err(format!(
-                "latency_ms: {} is more than the {MAX_LATENCY_MS} ms allowed",
-                self.latency_ms
-            ));
-        }
-        if let Some((action, rate)) = self
-            .throttle
-            .iter()
-            .find(|(_, r)| !(0.0..=1.0).contains(*r))
-        {
-            return Err(format!(
-                "throttle.{action}: {rate} is not a fraction between 0.0 and 1.0"
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl Default for FaultConfig {
-    fn default() -> Self {
-        Self {
-            arrears: false,
-            insufficient_balance: false,
-            latency_ms: 0,
-            throttle: BTreeMap::new(),
-            instance_charge_type: "PayBySpec".to_owned(),
-        }
-    }
-}
+/// Faults to inject (also settable at run time through `LocalSetFaults`): the wire type of
+/// that action, so the config file's `faults` section and the action's JSON cannot drift.
+pub use slb_openapi::local_admin::{LocalFaults as FaultConfig, MAX_LATENCY_MS};
 
 impl Default for LocalConfig {
     fn default() -> Self {

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value};
 use slb_openapi::error::{ApiError, codes};
-use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::params::Params;
 
 use crate::config::LocalConfig;
 use crate::dataplane::{DataPlane, publish};
@@ -176,18 +176,6 @@ impl Ctx<'_> {
     }
 }
 
-/// A handler of an action slb-openapi has no typed request for (`DescribeRegions`,
-/// `DescribeZones`, `DescribeAvailableResource`, the `Local…` admin actions but
-/// `LocalPutInstances`): it reads the parameter map. Every other handler takes its typed
-/// request (see [`Served`]).
-pub(crate) type Handler = fn(&State, &Ctx<'_>, &Params) -> Result<Outcome, ApiError>;
-
-/// The LB named by `LoadBalancerId`, or `InvalidLoadBalancerId.NotFound`.
-pub(crate) fn find_lb<'s>(state: &'s State, params: &Params) -> Result<&'s LoadBalancer, ApiError> {
-    let id: String = ParamReader::new(params).req(&["LoadBalancerId"])?;
-    lb_by_id(state, &id)
-}
-
 /// The LB `id` (a typed request's `LoadBalancerId`), or `InvalidLoadBalancerId.NotFound`.
 pub(crate) fn lb_by_id<'s>(state: &'s State, id: &str) -> Result<&'s LoadBalancer, ApiError> {
     state
@@ -314,9 +302,8 @@ impl Engine {
     }
 
     /// Answers one action in wire form (the HTTP server's entry): the parameter map is parsed
-    /// once, strictly, into the action's typed request and served (the few actions without a
-    /// typed request, see `dispatch`, read the map themselves); the response body has a fresh
-    /// `RequestId`.
+    /// once, strictly, into the action's typed request and served; the response body has a
+    /// fresh `RequestId`.
     ///
     /// # Errors
     /// The [`ApiError`] Alibaba would answer (code, status, message); `InternalError` when
@@ -325,15 +312,7 @@ impl Engine {
         let info = lookup_action(action).ok_or_else(|| codes::INVALID_ACTION_NOT_FOUND.error())?;
         dispatch::refuse_by_name(action, params)?;
         let account = params.get("AccessKeyId").map_or("", String::as_str);
-        match info.route {
-            dispatch::Route::Typed(parse_and_serve) => parse_and_serve(self, params, account),
-            dispatch::Route::Params(handler) => {
-                let region = params.get("RegionId").map(String::as_str);
-                self.run(info.name, region, account, |state, cx| {
-                    handler(state, cx, params)
-                })
-            }
-        }
+        (info.route)(self, params, account)
     }
 
     /// Answers a typed request (in process, or after the server's parse) for `account`

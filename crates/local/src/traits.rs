@@ -4,6 +4,9 @@
 //! engine renders is decoded into the typed response (the one conversion left on this path). The controller can then hold an `Arc<dyn Clb>` that is either the HTTP client or
 //! this engine, with identical behaviour.
 //!
+//! The region actions and the `Local…` admin actions, which no trait lists, are inherent
+//! methods of [`Engine`] of the same shape.
+//!
 //! Signatures are not checked here (there is no wire); injected latency is applied (except
 //! to the `Local*` admin actions).
 
@@ -13,6 +16,7 @@ use slb_openapi::api::{Clb, Ecs, Vpc};
 use slb_openapi::clb::*;
 use slb_openapi::ecs::*;
 use slb_openapi::error::ApiError;
+use slb_openapi::local_admin::*;
 use slb_openapi::vpc::*;
 
 use crate::engine::{Engine, Served};
@@ -57,3 +61,47 @@ macro_rules! impl_api {
 slb_openapi::clb_actions!(impl_api! { Clb });
 slb_openapi::ecs_actions!(impl_api! { Ecs });
 slb_openapi::vpc_actions!(impl_api! { Vpc });
+
+/// Inherent typed methods for the requests no trait lists (the controller sends none of them
+/// in process): each is [`Engine::call`] with the request, as a trait method would be.
+macro_rules! impl_inherent {
+    ($($(#[$m:meta])* $method:ident : $req:ident),* $(,)?) => {
+        impl Engine {
+            $(
+                $(#[$m])*
+                ///
+                /// # Errors
+                /// As the HTTP server would answer the same request.
+                pub async fn $method(
+                    &self,
+                    req: &$req,
+                ) -> Result<<$req as Action>::Response, ApiError> {
+                    self.call(req).await
+                }
+            )*
+        }
+    };
+}
+
+impl_inherent! {
+    /// `DescribeRegions`.
+    describe_regions: DescribeRegionsRequest,
+    /// `DescribeZones`.
+    describe_zones: DescribeZonesRequest,
+    /// `DescribeAvailableResource`.
+    describe_available_resource: DescribeAvailableResourceRequest,
+    /// `LocalPutInstances`.
+    local_put_instances: LocalPutInstancesRequest,
+    /// `LocalDeleteInstances`.
+    local_delete_instances: LocalDeleteInstancesRequest,
+    /// `LocalPutNetworkInterfaces`.
+    local_put_network_interfaces: LocalPutNetworkInterfacesRequest,
+    /// `LocalDeleteNetworkInterfaces`.
+    local_delete_network_interfaces: LocalDeleteNetworkInterfacesRequest,
+    /// `LocalSetFaults`.
+    local_set_faults: LocalSetFaultsRequest,
+    /// `LocalDescribeFaults`.
+    local_describe_faults: LocalDescribeFaultsRequest,
+    /// `LocalSetLoadBalancerStatus`.
+    local_set_load_balancer_status: LocalSetLoadBalancerStatusRequest,
+}

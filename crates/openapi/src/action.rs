@@ -195,6 +195,7 @@ macro_rules! rpc_request {
                     $( || $crate::params::accepts::$kind::<$ty>(name, &[$wire $(, $alt)*]) )*
             }
 
+            #[allow(unused_variables)] // a request without fields
             fn param(&self, name: &str) -> Option<String> {
                 None
                     $( .or_else(|| $crate::params::text::$kind(&self.$field, name, &[$wire $(, $alt)*])) )*

@@ -12,6 +12,7 @@ pub mod listener_l4;
 pub mod listener_l7;
 pub mod listener_settings;
 pub mod load_balancer;
+pub mod regions;
 pub mod tag;
 pub mod vserver_group;
 
@@ -23,5 +24,6 @@ pub use listener_l4::*;
 pub use listener_l7::*;
 pub use listener_settings::*;
 pub use load_balancer::*;
+pub use regions::*;
 pub use tag::*;
 pub use vserver_group::*;

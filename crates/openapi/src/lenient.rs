@@ -208,5 +208,10 @@ pub mod wrap {
         subject_alternative_name => "SubjectAlternativeName",
         domain_extension => "DomainExtension",
         certificate => "Certificate",
+        region => "Region",
+        zone => "Zone",
+        slave_zone => "SlaveZone",
+        available_resource => "AvailableResource",
+        support_resource => "SupportResource",
     }
 }

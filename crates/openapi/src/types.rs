@@ -79,6 +79,9 @@ macro_rules! wire_enum {
     };
 }
 
+/// For the wire enums declared next to their actions (`clb::regions`).
+pub(crate) use wire_enum;
+
 wire_enum!(
     /// `AddressType`: public or private VIP.
     AddressType { Internet = "internet", Intranet = "intranet" }

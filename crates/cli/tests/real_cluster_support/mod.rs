@@ -471,11 +471,13 @@ patches:
         calls
     }
 
-    /// Inserts or replaces instances of the local CLB (`instances`: their JSON objects).
-    pub async fn put_instances(&self, instances: serde_json::Value) {
-        let mut params = slb_openapi::Params::new();
-        params.insert("Instances".into(), instances.to_string());
-        self.clb.call(&LocalPutInstances(params)).await.unwrap();
+    /// Inserts or replaces instances of the local CLB.
+    pub async fn put_instances(&self, instances: Vec<slb_openapi::local_admin::LocalInstance>) {
+        let request = slb_openapi::local_admin::LocalPutInstancesRequest {
+            instances,
+            ..Default::default()
+        };
+        self.clb.call(&request).await.unwrap();
     }
 
     /// The local CLB's ECS client, for describes.
@@ -652,30 +654,4 @@ spec:
   ports: [{{name: http, port: 80, targetPort: 8080}}]
 "#
     )
-}
-
-/// The local CLB's `LocalPutInstances` with raw parameters (`Instances`: JSON).
-#[derive(Debug, Clone)]
-pub struct LocalPutInstances(pub slb_openapi::Params);
-
-impl slb_openapi::Action for LocalPutInstances {
-    const NAME: &'static str = "LocalPutInstances";
-    const PRODUCT: slb_openapi::Product = slb_openapi::Product::Ecs;
-    type Response = serde_json::Value;
-
-    fn region_id(&self) -> Option<&str> {
-        None
-    }
-
-    fn to_params(&self) -> slb_openapi::Params {
-        self.0.clone()
-    }
-
-    fn from_params(params: &slb_openapi::Params) -> Result<Self, slb_openapi::ApiError> {
-        Ok(Self(params.clone()))
-    }
-
-    fn creates_resource() -> bool {
-        false
-    }
 }

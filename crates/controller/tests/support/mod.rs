@@ -20,6 +20,7 @@ use slb_controller::run::{Settings, run_controller};
 use slb_local::store::MemoryStore;
 use slb_local::{Engine, LocalConfig, NoopDataPlane};
 use slb_model::{ClusterContext, PlanOptions};
+use slb_openapi::local_admin::{LocalInstance, LocalPutInstancesRequest};
 use slb_testkit::ControlPlane;
 use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
 use std::future::Future;
@@ -266,22 +267,23 @@ pub struct EngineInventory(pub Arc<Engine>);
 #[async_trait::async_trait]
 impl slb_controller::inventory::NodeInventory for EngineInventory {
     async fn put(&self, nodes: &[Node]) -> Result<usize, String> {
-        let instances: Vec<serde_json::Value> = nodes
+        let instances = nodes
             .iter()
-            .map(|n| {
-                let ip = &n.status.as_ref().unwrap().addresses.as_ref().unwrap()[0].address;
-                serde_json::json!({
-                    "InstanceId": slb_model::desired::local_instance_id(&n.name_any()),
-                    "PrivateIpAddress": ip,
-                })
+            .map(|n| LocalInstance {
+                instance_id: slb_model::desired::local_instance_id(&n.name_any()),
+                private_ip_address: n.status.as_ref().unwrap().addresses.as_ref().unwrap()[0]
+                    .address
+                    .clone(),
+                ..Default::default()
             })
             .collect();
-        let params = std::collections::BTreeMap::from([(
-            "Instances".to_owned(),
-            serde_json::Value::Array(instances).to_string(),
-        )]);
+        let request = LocalPutInstancesRequest {
+            instances,
+            ..Default::default()
+        };
         self.0
-            .handle("LocalPutInstances", &params)
+            .local_put_instances(&request)
+            .await
             .map_err(|e| e.to_string())?;
         Ok(nodes.len())
     }

@@ -18,30 +18,19 @@ use std::net::Ipv4Addr;
 
 use serde_json::Map;
 use slb_openapi::error::ApiError;
-use slb_openapi::local_admin::{LocalInstance, LocalPutInstancesRequest};
-use slb_openapi::params::{ParamReader, Params};
-use slb_openapi::types::LoadBalancerStatus;
+use slb_openapi::local_admin::{
+    LocalDeleteInstancesRequest, LocalDeleteNetworkInterfacesRequest, LocalDescribeFaultsRequest,
+    LocalInstance, LocalNetworkInterface, LocalPutInstancesRequest,
+    LocalPutNetworkInterfacesRequest, LocalSetFaultsRequest, LocalSetLoadBalancerStatusRequest,
+};
 
-use super::{Ctx, Outcome, State, find_lb};
-use crate::config::{FaultConfig, eni_address_problem};
+use super::{Ctx, Outcome, State, lb_by_id};
+use crate::config::eni_address_problem;
 use crate::model::{Instance, NetworkInterface};
-
-fn json_param<T: serde::de::DeserializeOwned>(
-    params: &Params,
-    name: &str,
-    shape: &str,
-) -> Result<T, ApiError> {
-    let raw = params
-        .get(name)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::missing_parameter(name))?;
-    serde_json::from_str(raw)
-        .map_err(|e| ApiError::invalid_parameter(name, &format!("expected {shape}: {e}")))
-}
 
 /// Most instances or ENIs one `LocalPut…` call takes (a cluster of more nodes is sent in
 /// several calls).
-pub const MAX_ITEMS_PER_CALL: usize = 1000;
+pub const MAX_ITEMS_PER_CALL: usize = slb_openapi::local_admin::MAX_INSTANCES_PER_CALL;
 
 /// `InvalidParameter` naming the list parameter and the per-call cap.
 fn check_count(name: &str, count: usize) -> Result<(), ApiError> {
@@ -118,30 +107,43 @@ pub(crate) fn put_instances(
 pub(crate) fn delete_instances(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &LocalDeleteInstancesRequest,
 ) -> Result<Outcome, ApiError> {
-    let ids: Vec<String> =
-        json_param(params, "InstanceIds", r#"a JSON array of ids like ["i-1"]"#)?;
     let mut out = Outcome::default();
-    out.change.delete_instances = ids
-        .into_iter()
-        .filter(|id| state.instances.contains_key(id))
+    out.change.delete_instances = req
+        .instance_ids
+        .iter()
+        .filter(|id| state.instances.contains_key(*id))
+        .cloned()
         .collect();
     Ok(out.with_count())
+}
+
+/// One typed ENI as an inventory record (an empty `Type` is `Secondary`, an empty `Status`
+/// `InUse`).
+fn inventory_eni(e: &LocalNetworkInterface) -> NetworkInterface {
+    let or = |value: &str, default: &str| if value.is_empty() { default } else { value }.to_owned();
+    NetworkInterface {
+        network_interface_id: e.network_interface_id.clone(),
+        private_ip_addresses: e.private_ip_addresses.clone(),
+        ipv6_addresses: e.ipv6_addresses.clone(),
+        vpc_id: e.vpc_id.clone(),
+        vswitch_id: e.vswitch_id.clone(),
+        zone_id: e.zone_id.clone(),
+        instance_id: e.instance_id.clone(),
+        eni_type: or(&e.eni_type, "Secondary"),
+        status: or(&e.status, "InUse"),
+    }
 }
 
 /// `LocalPutNetworkInterfaces`.
 pub(crate) fn put_network_interfaces(
     _state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &LocalPutNetworkInterfacesRequest,
 ) -> Result<Outcome, ApiError> {
-    let list: Vec<NetworkInterface> = json_param(
-        params,
-        "NetworkInterfaces",
-        r#"a JSON array of {"NetworkInterfaceId","PrivateIpAddresses":["…"],"Ipv6Addresses":["…"],"VpcId"}"#,
-    )?;
-    check_count("NetworkInterfaces", list.len())?;
+    check_count("NetworkInterfaces", req.network_interfaces.len())?;
+    let list: Vec<NetworkInterface> = req.network_interfaces.iter().map(inventory_eni).collect();
     if let Some(problem) = list.iter().find_map(eni_address_problem) {
         return Err(ApiError::invalid_parameter("NetworkInterfaces", &problem));
     }
@@ -154,17 +156,14 @@ pub(crate) fn put_network_interfaces(
 pub(crate) fn delete_network_interfaces(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &LocalDeleteNetworkInterfacesRequest,
 ) -> Result<Outcome, ApiError> {
-    let ids: Vec<String> = json_param(
-        params,
-        "NetworkInterfaceIds",
-        r#"a JSON array of ids like ["eni-1"]"#,
-    )?;
     let mut out = Outcome::default();
-    out.change.delete_network_interfaces = ids
-        .into_iter()
-        .filter(|id| state.network_interfaces.contains_key(id))
+    out.change.delete_network_interfaces = req
+        .network_interface_ids
+        .iter()
+        .filter(|id| state.network_interfaces.contains_key(*id))
+        .cloned()
         .collect();
     Ok(out.with_count())
 }
@@ -173,18 +172,13 @@ pub(crate) fn delete_network_interfaces(
 pub(crate) fn set_faults(
     _state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &LocalSetFaultsRequest,
 ) -> Result<Outcome, ApiError> {
-    let faults: FaultConfig = json_param(
-        params,
-        "Faults",
-        r#"{"arrears":bool,"insufficient_balance":bool,"latency_ms":n,"throttle":{"Action":0.5},"instance_charge_type":"PayBySpec"}"#,
-    )?;
-    faults
+    req.faults
         .validate()
         .map_err(|e| ApiError::invalid_parameter("Faults", &e))?;
     Ok(Outcome {
-        faults: Some(faults),
+        faults: Some(req.faults.clone()),
         ..Outcome::default()
     })
 }
@@ -193,7 +187,7 @@ pub(crate) fn set_faults(
 pub(crate) fn describe_faults(
     _state: &State,
     cx: &Ctx<'_>,
-    _params: &Params,
+    _req: &LocalDescribeFaultsRequest,
 ) -> Result<Outcome, ApiError> {
     let faults = serde_json::to_value(cx.faults.config()).unwrap_or_default();
     Ok(Outcome::read(Map::new()).with("Faults", faults))
@@ -203,11 +197,10 @@ pub(crate) fn describe_faults(
 pub(crate) fn set_load_balancer_status(
     state: &State,
     _cx: &Ctx<'_>,
-    params: &Params,
+    req: &LocalSetLoadBalancerStatusRequest,
 ) -> Result<Outcome, ApiError> {
-    let mut lb = find_lb(state, params)?.clone();
-    let status: LoadBalancerStatus = ParamReader::new(params).req(&["LoadBalancerStatus"])?;
-    lb.status = status.as_str().to_owned();
+    let mut lb = lb_by_id(state, &req.load_balancer_id)?.clone();
+    lb.status = req.load_balancer_status.as_str().to_owned();
     Ok(Outcome::put_lb(lb))
 }
 

@@ -5,13 +5,13 @@
 
 use serde_json::Value;
 
-use super::{Engine, Handler, Served};
-use super::{admin, cert, domain_ext, eip, listener, regions, vpc};
+use super::{Engine, Served};
+use super::{cert, domain_ext, eip, listener, vpc};
 use slb_openapi::Action;
 use slb_openapi::clb::*;
 use slb_openapi::ecs::*;
 use slb_openapi::error::ApiError;
-use slb_openapi::local_admin::LocalPutInstancesRequest;
+use slb_openapi::local_admin::*;
 use slb_openapi::params::Params;
 use slb_openapi::vpc::*;
 
@@ -40,26 +40,12 @@ impl Family {
     }
 }
 
-/// How an action is answered.
-#[derive(Clone, Copy)]
-pub(crate) enum Route {
-    /// Parse the parameter map into the typed request (strictly) and serve that.
-    Typed(fn(&Engine, &Params, &str) -> Result<Value, ApiError>),
-    /// Answer from the parameter map (the actions slb-openapi has no request type for).
-    Params(Handler),
-}
-
-impl std::fmt::Debug for Route {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Typed(_) => "Typed",
-            Self::Params(_) => "Params",
-        })
-    }
-}
+/// How an action is answered: the parameter map parsed (strictly) into the action's typed
+/// request, which the engine then serves. Every action has one.
+pub(crate) type Route = fn(&Engine, &Params, &str) -> Result<Value, ApiError>;
 
 /// One routable action.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ActionInfo {
     /// The `Action` value.
     pub name: &'static str,
@@ -68,21 +54,21 @@ pub struct ActionInfo {
     pub(crate) route: Route,
 }
 
+impl std::fmt::Debug for ActionInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActionInfo")
+            .field("name", &self.name)
+            .field("family", &self.family)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A typed action: its name is the request type's.
 const fn typed<A: Served>(family: Family) -> ActionInfo {
     ActionInfo {
         name: A::NAME,
         family,
-        route: Route::Typed(parse_and_serve::<A>),
-    }
-}
-
-/// An action answered from its parameter map.
-const fn params(family: Family, name: &'static str, handler: Handler) -> ActionInfo {
-    ActionInfo {
-        name,
-        family,
-        route: Route::Params(handler),
+        route: parse_and_serve::<A>,
     }
 }
 
@@ -124,13 +110,9 @@ const ACTIONS: &[ActionInfo] = &[
     typed::<DeleteListenerRequest>(Family::Slb),
     typed::<DescribeListenersRequest>(Family::Slb),
     typed::<DescribeHealthStatusRequest>(Family::Slb),
-    params(Family::Slb, "DescribeRegions", regions::describe_regions),
-    params(Family::Slb, "DescribeZones", regions::describe_zones),
-    params(
-        Family::Slb,
-        "DescribeAvailableResource",
-        regions::describe_available_resource,
-    ),
+    typed::<DescribeRegionsRequest>(Family::Slb),
+    typed::<DescribeZonesRequest>(Family::Slb),
+    typed::<DescribeAvailableResourceRequest>(Family::Slb),
     typed::<CreateVServerGroupRequest>(Family::Slb),
     typed::<DeleteVServerGroupRequest>(Family::Slb),
     typed::<DescribeVServerGroupsRequest>(Family::Slb),
@@ -179,28 +161,12 @@ const ACTIONS: &[ActionInfo] = &[
     typed::<ReleaseEipAddressRequest>(Family::Vpc),
     typed::<DescribeEipAddressesRequest>(Family::Vpc),
     typed::<LocalPutInstancesRequest>(Family::Admin),
-    params(
-        Family::Admin,
-        "LocalDeleteInstances",
-        admin::delete_instances,
-    ),
-    params(
-        Family::Admin,
-        "LocalPutNetworkInterfaces",
-        admin::put_network_interfaces,
-    ),
-    params(
-        Family::Admin,
-        "LocalDeleteNetworkInterfaces",
-        admin::delete_network_interfaces,
-    ),
-    params(Family::Admin, "LocalSetFaults", admin::set_faults),
-    params(Family::Admin, "LocalDescribeFaults", admin::describe_faults),
-    params(
-        Family::Admin,
-        "LocalSetLoadBalancerStatus",
-        admin::set_load_balancer_status,
-    ),
+    typed::<LocalDeleteInstancesRequest>(Family::Admin),
+    typed::<LocalPutNetworkInterfacesRequest>(Family::Admin),
+    typed::<LocalDeleteNetworkInterfacesRequest>(Family::Admin),
+    typed::<LocalSetFaultsRequest>(Family::Admin),
+    typed::<LocalDescribeFaultsRequest>(Family::Admin),
+    typed::<LocalSetLoadBalancerStatusRequest>(Family::Admin),
 ];
 
 /// The action named `name` (exact, case-sensitive like the service).
@@ -248,42 +214,52 @@ pub(crate) fn refuse_by_name(action: &str, params: &Params) -> Result<(), ApiErr
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_action_with_a_typed_request_is_parsed_into_it() {
-        let typed = slb_openapi::api::CLB_ACTIONS
+    /// Every action slb-openapi types for the local CLB: the traits' lists, the region
+    /// actions and the `Local…` admin actions.
+    fn typed_names() -> Vec<&'static str> {
+        let mut names: Vec<&str> = slb_openapi::api::CLB_ACTIONS
             .iter()
             .chain(slb_openapi::api::ECS_ACTIONS)
             .chain(slb_openapi::api::VPC_ACTIONS)
-            .chain(&[LocalPutInstancesRequest::NAME]);
-        for name in typed {
-            let info = lookup_action(name).unwrap_or_else(|| panic!("{name} is not routed"));
-            assert!(
-                matches!(info.route, Route::Typed(_)),
-                "{name} answers from the map"
-            );
+            .copied()
+            .collect();
+        names.extend([
+            DescribeRegionsRequest::NAME,
+            DescribeZonesRequest::NAME,
+            DescribeAvailableResourceRequest::NAME,
+            LocalPutInstancesRequest::NAME,
+            LocalDeleteInstancesRequest::NAME,
+            LocalPutNetworkInterfacesRequest::NAME,
+            LocalDeleteNetworkInterfacesRequest::NAME,
+            LocalSetFaultsRequest::NAME,
+            LocalDescribeFaultsRequest::NAME,
+            LocalSetLoadBalancerStatusRequest::NAME,
+        ]);
+        names
+    }
+
+    #[test]
+    fn every_typed_action_is_routed() {
+        for name in typed_names() {
+            assert!(lookup_action(name).is_some(), "{name} is not routed");
         }
     }
 
     #[test]
-    fn only_actions_without_a_typed_request_answer_from_the_map() {
-        let from_map: Vec<&str> = ACTIONS
-            .iter()
-            .filter(|a| matches!(a.route, Route::Params(_)))
-            .map(|a| a.name)
-            .collect();
-        assert_eq!(
-            from_map,
-            [
-                "DescribeRegions",
-                "DescribeZones",
-                "DescribeAvailableResource",
-                "LocalDeleteInstances",
-                "LocalPutNetworkInterfaces",
-                "LocalDeleteNetworkInterfaces",
-                "LocalSetFaults",
-                "LocalDescribeFaults",
-                "LocalSetLoadBalancerStatus",
-            ]
+    fn every_routed_action_has_a_typed_request() {
+        let typed = typed_names();
+        let untyped: Vec<&str> = action_names().filter(|n| !typed.contains(n)).collect();
+        assert!(
+            untyped.is_empty(),
+            "routed without a typed request: {untyped:?}"
         );
+    }
+
+    #[test]
+    fn an_unknown_parameter_of_an_admin_action_is_refused_by_name() {
+        let params = Params::from([("InstanceId".to_owned(), "i-1".to_owned())]);
+        let err = LocalDeleteInstancesRequest::from_params(&params).unwrap_err();
+        assert_eq!(err.code, "InvalidParameter");
+        assert!(err.message.contains("InstanceId"), "{}", err.message);
     }
 }

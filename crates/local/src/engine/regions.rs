@@ -7,8 +7,12 @@
 //! type, IPv6 only as an internet (classic) CLB. Nothing here changes state.
 
 use serde_json::{Map, Value, json};
+use slb_openapi::clb::{
+    AcceptLanguage, DescribeAvailableResourceRequest, DescribeRegionsRequest, DescribeZonesRequest,
+    ResourceAddressType,
+};
 use slb_openapi::error::ApiError;
-use slb_openapi::params::{ParamReader, Params};
+use slb_openapi::types::AddressIpVersion;
 
 use super::render::wrap;
 use super::{Ctx, Outcome, State};
@@ -43,49 +47,46 @@ const REGION_NAMES: &[(&str, &str, &str, &str)] = &[
     ("ap-southeast-1", "新加坡", "Singapore", "シンガポール"),
 ];
 
-/// The languages `AcceptLanguage` takes.
-const LANGUAGES: &[&str] = &["zh-CN", "en-US", "ja"];
-
 /// `(AddressType, AddressIPVersion)` a zone pair supports here.
-const SUPPORT: &[(&str, &str)] = &[
-    ("vpc", "ipv4"),
-    ("classic_internet", "ipv4"),
-    ("classic_intranet", "ipv4"),
-    ("classic_internet", "ipv6"),
+const SUPPORT: &[(ResourceAddressType, AddressIpVersion)] = &[
+    (ResourceAddressType::Vpc, AddressIpVersion::Ipv4),
+    (ResourceAddressType::ClassicInternet, AddressIpVersion::Ipv4),
+    (ResourceAddressType::ClassicIntranet, AddressIpVersion::Ipv4),
+    (ResourceAddressType::ClassicInternet, AddressIpVersion::Ipv6),
 ];
 
-fn region_name(region: &str, language: &str) -> String {
+fn region_name(region: &str, language: AcceptLanguage) -> String {
     REGION_NAMES
         .iter()
         .find(|(id, ..)| *id == region)
         .map_or(region, |(_, zh, en, ja)| match language {
-            "en-US" => en,
-            "ja" => ja,
-            _ => zh,
+            AcceptLanguage::EnUs => en,
+            AcceptLanguage::Ja => ja,
+            AcceptLanguage::ZhCn => zh,
         })
         .to_owned()
 }
 
-/// `DescribeRegions`: the one region served, in `AcceptLanguage` (`zh-CN` by default).
+/// The required `RegionId` (the engine has already checked it is the one served).
+fn require_region(region: Option<&str>) -> Result<(), ApiError> {
+    match region {
+        Some(r) if !r.is_empty() => Ok(()),
+        _ => Err(ApiError::missing_parameter("RegionId")),
+    }
+}
+
+/// `DescribeRegions`: the one region served, in `AcceptLanguage` (`zh-CN` by default; the
+/// parse refuses any other language).
 pub(crate) fn describe_regions(
     _state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeRegionsRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let language: String = r
-        .opt(&["AcceptLanguage"])?
-        .unwrap_or_else(|| "zh-CN".to_owned());
-    if !LANGUAGES.contains(&language.as_str()) {
-        return Err(ApiError::invalid_parameter(
-            "AcceptLanguage",
-            &format!("{language:?} is not one of {}", LANGUAGES.join(", ")),
-        ));
-    }
+    let language = req.accept_language.unwrap_or_default();
     let region = &cx.config.region;
     let item = json!({
         "RegionId": region,
-        "LocalName": region_name(region, &language),
+        "LocalName": region_name(region, language),
         "RegionEndpoint": format!("slb.{region}.aliyuncs.com"),
     });
     Ok(Outcome::read(Map::new()).with("Regions", wrap("Region", vec![item])))
@@ -99,9 +100,9 @@ fn zone(id: &str) -> Value {
 pub(crate) fn describe_zones(
     _state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeZonesRequest,
 ) -> Result<Outcome, ApiError> {
-    let _region: String = ParamReader::new(params).req(&["RegionId"])?;
+    require_region(req.region_id.as_deref())?;
     let zones = cx.config.zone_ids();
     let items = zones
         .iter()
@@ -117,38 +118,19 @@ pub(crate) fn describe_zones(
     Ok(Outcome::read(Map::new()).with("Zones", wrap("Zone", items)))
 }
 
-/// An optional filter that must be one of `allowed`.
-fn filter(r: &ParamReader<'_>, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
-    let value: Option<String> = r.opt(&[name])?;
-    match value {
-        Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::invalid_parameter(
-            name,
-            &format!("{v:?} is not one of {}", allowed.join(", ")),
-        )),
-        other => Ok(other),
-    }
-}
-
 /// `DescribeAvailableResource`: the zone pairs on sale with what they support, filtered by
 /// `AddressType` (`vpc`, `classic_internet`, `classic_intranet`) and `AddressIPVersion`.
 pub(crate) fn describe_available_resource(
     _state: &State,
     cx: &Ctx<'_>,
-    params: &Params,
+    req: &DescribeAvailableResourceRequest,
 ) -> Result<Outcome, ApiError> {
-    let r = ParamReader::new(params);
-    let _region: String = r.req(&["RegionId"])?;
-    let address_type = filter(
-        &r,
-        "AddressType",
-        &["vpc", "classic_internet", "classic_intranet"],
-    )?;
-    let version = filter(&r, "AddressIPVersion", &["ipv4", "ipv6"])?;
+    require_region(req.region_id.as_deref())?;
     let support: Vec<Value> = SUPPORT
         .iter()
-        .filter(|(t, _)| address_type.as_deref().is_none_or(|a| a == *t))
-        .filter(|(_, v)| version.as_deref().is_none_or(|x| x == *v))
-        .map(|(t, v)| json!({ "AddressType": t, "AddressIPVersion": v }))
+        .filter(|(t, _)| req.address_type.is_none_or(|a| a == *t))
+        .filter(|(_, v)| req.address_ip_version.is_none_or(|x| x == *v))
+        .map(|(t, v)| json!({ "AddressType": t.as_str(), "AddressIPVersion": v.as_str() }))
         .collect();
     let zones = cx.config.zone_ids();
     let mut items = Vec::new();

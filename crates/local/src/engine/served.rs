@@ -1,4 +1,4 @@
-//! [`Served`]: the typed requests the engine answers, each tied to its handler
+//! [`Served`]: every typed request the engine answers, each tied to its handler
 //! `fn(&State, &Ctx, &Request) -> Result<Outcome, ApiError>`. The HTTP server reaches them
 //! through the dispatch table (one strict parse of the parameter map), the in-process traits
 //! directly with the caller's request.
@@ -9,11 +9,13 @@ use slb_openapi::Action;
 use slb_openapi::clb::*;
 use slb_openapi::ecs::*;
 use slb_openapi::error::ApiError;
-use slb_openapi::local_admin::LocalPutInstancesRequest;
+use slb_openapi::local_admin::*;
 use slb_openapi::vpc::*;
 
 use super::{Ctx, Outcome, State};
-use super::{acl, admin, cert, domain_ext, ecs, eip, health, lb, listener, tags, vgroup, vpc};
+use super::{
+    acl, admin, cert, domain_ext, ecs, eip, health, lb, listener, regions, tags, vgroup, vpc,
+};
 
 /// A typed request the engine answers.
 pub(crate) trait Served: Action {
@@ -146,5 +148,17 @@ served!(
 );
 
 served!(
+    DescribeRegionsRequest => regions::describe_regions,
+    DescribeZonesRequest => regions::describe_zones,
+    DescribeAvailableResourceRequest => regions::describe_available_resource,
+);
+
+served!(
     LocalPutInstancesRequest => admin::put_instances,
+    LocalDeleteInstancesRequest => admin::delete_instances,
+    LocalPutNetworkInterfacesRequest => admin::put_network_interfaces,
+    LocalDeleteNetworkInterfacesRequest => admin::delete_network_interfaces,
+    LocalSetFaultsRequest => admin::set_faults,
+    LocalDescribeFaultsRequest => admin::describe_faults,
+    LocalSetLoadBalancerStatusRequest => admin::set_load_balancer_status,
 );
