@@ -114,56 +114,145 @@ fn check_protection_reason(
     Ok(())
 }
 
-/// `CreateLoadBalancer`.
+/// What `CreateLoadBalancer` decided from its request, in the order the checks run.
+struct Decided {
+    charge: InstanceChargeType,
+    spec: String,
+    address_type: AddressType,
+    ip_version: AddressIpVersion,
+    internet_charge: InternetChargeType,
+    bandwidth: u32,
+    name: String,
+    protection: ModificationProtectionStatus,
+    protection_reason: String,
+    tags: BTreeMap<String, String>,
+}
+
+/// Where a new LB's VIP is: `(address, vpc, vSwitch, zone)`.
+type Placement = (String, String, String, String);
+
+/// `CreateLoadBalancer`: a replayed `ClientToken` answers the LB it created; otherwise the
+/// billing and quota gates, the request's checks, the VIP, and the new LB.
 pub(crate) fn create(
     state: &State,
     cx: &Ctx<'_>,
     r: &CreateLoadBalancerRequest,
 ) -> Result<Outcome, ApiError> {
-    let token = r.client_token.clone();
-    if let Some(token) = &token
-        && let Some(lb) = state
-            .load_balancers
-            .values()
-            .find(|lb| lb.client_token == *token)
-    {
+    if let Some(lb) = replayed(state, r) {
         return Ok(Outcome::read(create_response(lb)));
     }
+    admit(state, cx)?;
+    let decided = decide(cx, r)?;
+    let placement = if decided.ip_version == AddressIpVersion::Ipv6 {
+        // Internet (checked in `decide`): no vSwitch, like an IPv4 internet CLB.
+        (
+            allocate_ipv6(state, cx)?,
+            String::new(),
+            String::new(),
+            String::new(),
+        )
+    } else {
+        allocate_address(state, cx, r, decided.address_type)?
+    };
+    let address = placement.0.clone();
+    let new = new_load_balancer(r, decided, placement);
+    let created = create_load_balancer(new, &Ctx::new_id("lb"), &address);
+    let mut lb = LoadBalancer::created(created, cx.now_ms);
+    lb.pay_type = r.pay_type.unwrap_or_default().as_str().to_owned();
+    lb.client_token = r.client_token.clone().unwrap_or_default();
+    let body = create_response(&lb);
+    Ok(Outcome {
+        body,
+        ..Outcome::put_lb(lb)
+    })
+}
+
+/// The LB an earlier create with the request's `ClientToken` made.
+fn replayed<'s>(state: &'s State, r: &CreateLoadBalancerRequest) -> Option<&'s LoadBalancer> {
+    let token = r.client_token.as_ref()?;
+    state
+        .load_balancers
+        .values()
+        .find(|lb| lb.client_token == *token)
+}
+
+/// The gates before any check of the request: billing, then the account's LB quota.
+fn admit(state: &State, cx: &Ctx<'_>) -> Result<(), ApiError> {
     cx.check_billing()?;
-    if state.load_balancers.len() >= cx.config.quotas.load_balancers_per_account {
+    let quota = cx.config.quotas.load_balancers_per_account;
+    if state.load_balancers.len() >= quota {
         return Err(ApiError::service(
             "QuotaExceeded.LoadBalancer",
             400,
-            format!(
-                "The number of load balancers exceeds the account quota of {}.",
-                cx.config.quotas.load_balancers_per_account
-            ),
+            format!("The number of load balancers exceeds the account quota of {quota}."),
         ));
     }
-    let default_charge =
-        InstanceChargeType::parse(&cx.faults.config().instance_charge_type).unwrap_or_default();
-    let charge: InstanceChargeType = r.instance_charge_type.unwrap_or(default_charge);
-    let spec: Option<String> = r.load_balancer_spec.clone();
-    let spec = match (charge, spec) {
-        (InstanceChargeType::PayBySpec, None) => return Err(codes::SHARE_SLB_HALT_SALES.error()),
-        (InstanceChargeType::PayBySpec, Some(s)) => {
-            check_spec(&s)?;
-            s
-        }
-        (InstanceChargeType::PayByClcu, _) => String::new(),
+    Ok(())
+}
+
+/// The request's settings, defaulted and checked (charge type and spec, address type and
+/// IP version, zones, internet billing, name, protection, tags).
+fn decide(cx: &Ctx<'_>, r: &CreateLoadBalancerRequest) -> Result<Decided, ApiError> {
+    let (charge, spec) = charge_and_spec(cx, r)?;
+    let default_type = match r.vswitch_id {
+        Some(_) => AddressType::Intranet,
+        None => AddressType::Internet,
     };
-    let vsw_given = r.vswitch_id.is_some();
-    let address_type: AddressType = r.address_type.unwrap_or(if vsw_given {
-        AddressType::Intranet
-    } else {
-        AddressType::Internet
-    });
+    let address_type = r.address_type.unwrap_or(default_type);
     let ip_version = check_ip_version(
         r.address_ip_version.unwrap_or(AddressIpVersion::Ipv4),
         address_type,
     )?;
     check_zones(cx, r)?;
-    let internet_charge: InternetChargeType = r.internet_charge_type.unwrap_or_default();
+    let (internet_charge, bandwidth) = internet_billing(charge, r)?;
+    let name = r.load_balancer_name.clone();
+    let name = name.unwrap_or_else(|| AUTO_NAME.to_owned());
+    check_name(&name)?;
+    let protection = r.modification_protection_status.unwrap_or_default();
+    let protection_reason = r.modification_protection_reason.clone().unwrap_or_default();
+    check_protection_reason(protection, &protection_reason)?;
+    let mut tags = BTreeMap::new();
+    merge_tags(&mut tags, &r.tags, cx.config.quotas.tags_per_resource)?;
+    Ok(Decided {
+        charge,
+        spec,
+        address_type,
+        ip_version,
+        internet_charge,
+        bandwidth,
+        name,
+        protection,
+        protection_reason,
+        tags,
+    })
+}
+
+/// The instance charge type (the faults' default when absent) and its spec: `PayBySpec`
+/// needs one of [`SPECS`] (none is a shared instance, no longer sold), `PayByCLCU` has none.
+fn charge_and_spec(
+    cx: &Ctx<'_>,
+    r: &CreateLoadBalancerRequest,
+) -> Result<(InstanceChargeType, String), ApiError> {
+    let default_charge =
+        InstanceChargeType::parse(&cx.faults.config().instance_charge_type).unwrap_or_default();
+    let charge = r.instance_charge_type.unwrap_or(default_charge);
+    match (charge, r.load_balancer_spec.clone()) {
+        (InstanceChargeType::PayBySpec, None) => Err(codes::SHARE_SLB_HALT_SALES.error()),
+        (InstanceChargeType::PayBySpec, Some(s)) => {
+            check_spec(&s)?;
+            Ok((charge, s))
+        }
+        (InstanceChargeType::PayByClcu, _) => Ok((charge, String::new())),
+    }
+}
+
+/// The internet charge type (`PayByCLCU` allows only `paybytraffic`) and the bandwidth
+/// (5120 when absent).
+fn internet_billing(
+    charge: InstanceChargeType,
+    r: &CreateLoadBalancerRequest,
+) -> Result<(InternetChargeType, u32), ApiError> {
+    let internet_charge = r.internet_charge_type.unwrap_or_default();
     if charge == InstanceChargeType::PayByClcu
         && internet_charge != InternetChargeType::PayByTraffic
     {
@@ -172,57 +261,39 @@ pub(crate) fn create(
             "PayByCLCU allows paybytraffic only",
         ));
     }
-    let bandwidth: u32 = r.bandwidth.unwrap_or(5120);
+    let bandwidth = r.bandwidth.unwrap_or(5120);
     check_bandwidth(bandwidth)?;
-    let name: String = r
-        .load_balancer_name
-        .clone()
-        .unwrap_or_else(|| AUTO_NAME.to_owned());
-    check_name(&name)?;
-    let mp_status: ModificationProtectionStatus =
-        r.modification_protection_status.unwrap_or_default();
-    let mp_reason: String = r.modification_protection_reason.clone().unwrap_or_default();
-    check_protection_reason(mp_status, &mp_reason)?;
-    let mut tags = BTreeMap::new();
-    merge_tags(&mut tags, &r.tags, cx.config.quotas.tags_per_resource)?;
-    let (address, vpc_id, vswitch_id, zone) = if ip_version == AddressIpVersion::Ipv6 {
-        // Internet (checked above): no vSwitch, like an IPv4 internet CLB.
-        let ip = allocate_ipv6(state, cx)?;
-        (ip, String::new(), String::new(), String::new())
-    } else {
-        allocate_address(state, cx, r, address_type)?
-    };
-    let new = NewLoadBalancer {
-        load_balancer_name: name,
-        address_type: address_type.as_str().to_owned(),
-        address_ip_version: ip_version.as_str().to_owned(),
+    Ok((internet_charge, bandwidth))
+}
+
+/// The shared CLB state's record of the new LB.
+fn new_load_balancer(
+    r: &CreateLoadBalancerRequest,
+    d: Decided,
+    (_, vpc_id, vswitch_id, zone): Placement,
+) -> NewLoadBalancer {
+    NewLoadBalancer {
+        load_balancer_name: d.name,
+        address_type: d.address_type.as_str().to_owned(),
+        address_ip_version: d.ip_version.as_str().to_owned(),
         vpc_id: Some(vpc_id).filter(|v| !v.is_empty()),
         vswitch_id: Some(vswitch_id),
         master_zone_id: Some(r.master_zone_id.clone().unwrap_or(zone)),
         slave_zone_id: Some(r.slave_zone_id.clone().unwrap_or_default()),
-        load_balancer_spec: Some(spec),
-        instance_charge_type: charge.as_str().to_owned(),
-        internet_charge_type: Some(internet_charge.as_str().to_owned()),
-        bandwidth: Some(bandwidth),
+        load_balancer_spec: Some(d.spec),
+        instance_charge_type: d.charge.as_str().to_owned(),
+        internet_charge_type: Some(d.internet_charge.as_str().to_owned()),
+        bandwidth: Some(d.bandwidth),
         delete_protection: r.delete_protection == Some(OnOff::On),
-        modification_protection_status: mp_status.as_str().to_owned(),
-        modification_protection_reason: Some(mp_reason),
+        modification_protection_status: d.protection.as_str().to_owned(),
+        modification_protection_reason: Some(d.protection_reason),
         resource_group_id: Some(
             r.resource_group_id
                 .clone()
                 .unwrap_or_else(|| DEFAULT_RESOURCE_GROUP.to_owned()),
         ),
-        tags: tags.into_iter().collect(),
-    };
-    let created = create_load_balancer(new, &Ctx::new_id("lb"), &address);
-    let mut lb = LoadBalancer::created(created, cx.now_ms);
-    lb.pay_type = r.pay_type.unwrap_or_default().as_str().to_owned();
-    lb.client_token = token.unwrap_or_default();
-    let body = create_response(&lb);
-    Ok(Outcome {
-        body,
-        ..Outcome::put_lb(lb)
-    })
+        tags: d.tags.into_iter().collect(),
+    }
 }
 
 /// `DeleteLoadBalancer`: refuses while delete protection is on; cascades to everything, and

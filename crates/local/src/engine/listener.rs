@@ -71,33 +71,9 @@ pub(crate) fn create<L: ListenerRequest>(
     let get: Lookup<'_> = &|name| req.param(name);
     let mut lb = lb_by_id_for_write(state, req.load_balancer_id())?.clone();
     let port = check_port(req.listener_port())?;
-    if lb.shared().port_taken(port, shared_protocol(protocol)?) {
-        return Err(codes::LISTENER_ALREADY_EXISTS.error());
-    }
-    let quota = cx.config.quotas.listeners_per_load_balancer;
-    if lb.listeners.len() >= quota {
-        return Err(ApiError::service(
-            "QuotaExceeded.Listener",
-            400,
-            format!("The number of listeners exceeds the quota of {quota} for this load balancer."),
-        ));
-    }
-    let backend_port: Option<u16> = req.backend_server_port();
-    let group: Option<String> = req.vserver_group_id().map(str::to_owned);
-    let forwarding = forward::check(&lb, protocol, port, get)?;
-    ipv6::check(&lb, get)?;
-    if backend_port.is_none() && group.is_none() && !forwarding {
-        return Err(codes::MISSING_BACKEND_PORT_OR_GROUP.error());
-    }
-    if let Some(g) = &group {
-        check_group(&lb, g)?;
-    }
-    let bandwidth: Option<i64> = req.bandwidth().map(i64::from);
-    let bandwidth = match (bandwidth, protocol) {
-        (Some(b), _) => b,
-        (None, "http") => -1,
-        (None, _) => return Err(ApiError::missing_parameter("Bandwidth")),
-    };
+    admit_listener(cx, &lb, port, protocol)?;
+    let (backend_port, group) = backends(&lb, req, port, get)?;
+    let bandwidth = create_bandwidth(req.bandwidth(), protocol)?;
     let mut listener = Listener {
         protocol: protocol.to_owned(),
         port,
@@ -121,6 +97,59 @@ pub(crate) fn create<L: ListenerRequest>(
     )?;
     add_listener(&mut lb, listener)?;
     Ok(Outcome::put_lb(lb))
+}
+
+/// The gates of a new listener: its port is free for its protocol, and the LB is under its
+/// listener quota.
+fn admit_listener(
+    cx: &Ctx<'_>,
+    lb: &LoadBalancer,
+    port: u16,
+    protocol: &str,
+) -> Result<(), ApiError> {
+    if lb.shared().port_taken(port, shared_protocol(protocol)?) {
+        return Err(codes::LISTENER_ALREADY_EXISTS.error());
+    }
+    let quota = cx.config.quotas.listeners_per_load_balancer;
+    if lb.listeners.len() >= quota {
+        return Err(ApiError::service(
+            "QuotaExceeded.Listener",
+            400,
+            format!("The number of listeners exceeds the quota of {quota} for this load balancer."),
+        ));
+    }
+    Ok(())
+}
+
+/// Where a new listener sends traffic: `(BackendServerPort, VServerGroupId)`, at least one
+/// of them unless it forwards (HTTP to HTTPS); the group must be the LB's. The forwarding
+/// and IPv6 settings are checked first.
+fn backends<L: ListenerRequest>(
+    lb: &LoadBalancer,
+    req: &L,
+    port: u16,
+    get: Lookup<'_>,
+) -> Result<(Option<u16>, Option<String>), ApiError> {
+    let backend_port = req.backend_server_port();
+    let group = req.vserver_group_id().map(str::to_owned);
+    let forwarding = forward::check(lb, L::PROTOCOL, port, get)?;
+    ipv6::check(lb, get)?;
+    if backend_port.is_none() && group.is_none() && !forwarding {
+        return Err(codes::MISSING_BACKEND_PORT_OR_GROUP.error());
+    }
+    if let Some(g) = &group {
+        check_group(lb, g)?;
+    }
+    Ok((backend_port, group))
+}
+
+/// A new listener's `Bandwidth`: required but for HTTP, where it defaults to -1 (unlimited).
+fn create_bandwidth(bandwidth: Option<i32>, protocol: &str) -> Result<i64, ApiError> {
+    match (bandwidth.map(i64::from), protocol) {
+        (Some(b), _) => Ok(b),
+        (None, "http") => Ok(-1),
+        (None, _) => Err(ApiError::missing_parameter("Bandwidth")),
+    }
 }
 
 /// Adds `listener` (built and checked by `create`) to `lb` through the shared
