@@ -314,6 +314,49 @@ mod tests {
     }
 
     #[test]
+    fn faults_travel_as_the_config_files_faults_section() {
+        let request = LocalSetFaultsRequest {
+            faults: LocalFaults {
+                latency_ms: 250,
+                throttle: [("*".to_owned(), 0.5)].into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let params = request.to_params();
+        let json: serde_json::Value = serde_json::from_str(&params["Faults"]).unwrap();
+        assert_eq!(json["latency_ms"], 250);
+        assert_eq!(json["throttle"]["*"], 0.5);
+        assert_eq!(
+            LocalSetFaultsRequest::from_params(&params).unwrap(),
+            request
+        );
+    }
+
+    #[test]
+    fn an_unknown_fault_is_refused_by_the_parse() {
+        let params =
+            crate::params::Params::from([("Faults".to_owned(), r#"{"latency":5}"#.to_owned())]);
+        let err = LocalSetFaultsRequest::from_params(&params).unwrap_err();
+        assert_eq!(err.code, "InvalidParameter");
+        assert!(err.message.contains("latency"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_eni_without_addresses_is_refused_by_the_parse() {
+        let params = crate::params::Params::from([(
+            "NetworkInterfaces".to_owned(),
+            r#"[{"NetworkInterfaceId":"eni-1"}]"#.to_owned(),
+        )]);
+        let err = LocalPutNetworkInterfacesRequest::from_params(&params).unwrap_err();
+        assert!(
+            err.message.contains("PrivateIpAddresses"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
     fn a_large_inventory_goes_in_calls_within_the_servers_cap() {
         let inventory: Vec<LocalInstance> =
             (0..2_500).map(|n| instance(&format!("i-{n}"))).collect();
