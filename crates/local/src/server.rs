@@ -25,7 +25,7 @@ use axum::routing::any;
 use serde_json::Value;
 use slb_openapi::error::{ApiError, ErrorBody, codes};
 
-use crate::engine::{Engine, lookup_action, new_request_id};
+use crate::engine::{ActionInfo, Engine, lookup_action, new_request_id};
 
 pub mod auth;
 pub mod limits;
@@ -148,13 +148,7 @@ async fn serve_one(
     body: Body,
     known_action: &mut Option<&'static str>,
 ) -> Result<Value, ApiError> {
-    if method != Method::GET && method != Method::POST {
-        return Err(ApiError::service(
-            "UnsupportedHTTPMethod",
-            405,
-            format!("The HTTP method {method} is not supported; use GET or POST."),
-        ));
-    }
+    check_method(method)?;
     let body = read_body(body, &app.limits).await?;
     let query = uri.query().unwrap_or("");
     let mut params = limits::decode(query, is_form(headers), &body, &app.limits)?;
@@ -168,20 +162,9 @@ async fn serve_one(
     if !fresh {
         return Err(codes::SIGNATURE_NONCE_USED.error());
     }
-    let action = params
-        .get("Action")
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::missing_parameter("Action"))?
-        .clone();
-    let info = lookup_action(&action).ok_or_else(|| codes::INVALID_ACTION_NOT_FOUND.error())?;
+    let (action, info) = action_of(&params)?;
     *known_action = Some(info.name);
-    let version = params
-        .get("Version")
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::missing_parameter("Version"))?;
-    if !info.family.versions().contains(&version.as_str()) {
-        return Err(codes::INVALID_VERSION.error());
-    }
+    check_version(info, &params)?;
     check_format(&params)?;
     let latency = app.engine.injected_latency(info.name);
     if !latency.is_zero() {
@@ -195,6 +178,41 @@ async fn serve_one(
             tracing::error!(error = %e, "engine task failed");
             Err(codes::INTERNAL_ERROR.error())
         })
+}
+
+/// Only GET and POST carry RPC calls.
+fn check_method(method: &Method) -> Result<(), ApiError> {
+    if method != Method::GET && method != Method::POST {
+        return Err(ApiError::service(
+            "UnsupportedHTTPMethod",
+            405,
+            format!("The HTTP method {method} is not supported; use GET or POST."),
+        ));
+    }
+    Ok(())
+}
+
+/// The `Action` parameter and the action it names.
+fn action_of(params: &BTreeMap<String, String>) -> Result<(String, &'static ActionInfo), ApiError> {
+    let action = params
+        .get("Action")
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::missing_parameter("Action"))?
+        .clone();
+    let info = lookup_action(&action).ok_or_else(|| codes::INVALID_ACTION_NOT_FOUND.error())?;
+    Ok((action, info))
+}
+
+/// `Version`: required, and one of the action's family.
+fn check_version(info: &ActionInfo, params: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    let version = params
+        .get("Version")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::missing_parameter("Version"))?;
+    if !info.family.versions().contains(&version.as_str()) {
+        return Err(codes::INVALID_VERSION.error());
+    }
+    Ok(())
 }
 
 /// `Format`: answers are JSON only, so another explicit value (`XML`, the real service's

@@ -218,36 +218,68 @@ fn holds_any(held: &[String], wanted: &[IpAddr]) -> bool {
 /// Reads one string field of an ENI (for equality filters).
 type EniField = fn(&NetworkInterface) -> &str;
 
+/// What `DescribeNetworkInterfaces` asks for: ids, addresses and field filters (all given
+/// ones must match).
+struct EniQuery<'r> {
+    ids: &'r [String],
+    v4: Vec<IpAddr>,
+    v6: Vec<IpAddr>,
+    filters: Vec<(&'r Option<String>, EniField)>,
+}
+
+impl<'r> EniQuery<'r> {
+    /// The request's filters, checked (at most 100 ids; each address list in its family).
+    fn new(req: &'r DescribeNetworkInterfacesRequest) -> Result<Self, ApiError> {
+        let ids = &req.network_interface_ids;
+        if ids.len() > 100 {
+            return Err(ApiError::invalid_parameter(
+                "NetworkInterfaceId.N",
+                "at most 100 entries",
+            ));
+        }
+        let v4 = ip_list::<Ipv4Addr>(
+            &req.private_ip_addresses,
+            "PrivateIpAddress",
+            "IPv6 ones go in Ipv6Address.N",
+        )?;
+        let v6 = ip_list::<Ipv6Addr>(
+            &req.ipv6_addresses,
+            "Ipv6Address",
+            "IPv4 ones go in PrivateIpAddress.N",
+        )?;
+        let filters: Vec<(&Option<String>, EniField)> = vec![
+            (&req.vpc_id, |e| &e.vpc_id),
+            (&req.vswitch_id, |e| &e.vswitch_id),
+            (&req.status, |e| &e.status),
+            (&req.interface_type, |e| &e.eni_type),
+            (&req.instance_id, |e| &e.instance_id),
+        ];
+        Ok(Self {
+            ids,
+            v4,
+            v6,
+            filters,
+        })
+    }
+
+    fn matches(&self, e: &NetworkInterface) -> bool {
+        (self.ids.is_empty() || self.ids.contains(&e.network_interface_id))
+            && (self.v4.is_empty() || holds_any(&e.private_ip_addresses, &self.v4))
+            && (self.v6.is_empty() || holds_any(&e.ipv6_addresses, &self.v6))
+            && self
+                .filters
+                .iter()
+                .all(|(want, get)| want.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(get(e))))
+    }
+}
+
 /// `DescribeNetworkInterfaces`.
 pub(crate) fn describe_network_interfaces(
     state: &State,
     _cx: &Ctx<'_>,
     req: &DescribeNetworkInterfacesRequest,
 ) -> Result<Outcome, ApiError> {
-    let ids = &req.network_interface_ids;
-    if ids.len() > 100 {
-        return Err(ApiError::invalid_parameter(
-            "NetworkInterfaceId.N",
-            "at most 100 entries",
-        ));
-    }
-    let v4: Vec<IpAddr> = ip_list::<Ipv4Addr>(
-        &req.private_ip_addresses,
-        "PrivateIpAddress",
-        "IPv6 ones go in Ipv6Address.N",
-    )?;
-    let v6: Vec<IpAddr> = ip_list::<Ipv6Addr>(
-        &req.ipv6_addresses,
-        "Ipv6Address",
-        "IPv4 ones go in PrivateIpAddress.N",
-    )?;
-    let filters: Vec<(&Option<String>, EniField)> = vec![
-        (&req.vpc_id, |e| &e.vpc_id),
-        (&req.vswitch_id, |e| &e.vswitch_id),
-        (&req.status, |e| &e.status),
-        (&req.interface_type, |e| &e.eni_type),
-        (&req.instance_id, |e| &e.instance_id),
-    ];
+    let query = EniQuery::new(req)?;
     let page = page(
         Paging {
             max_results: req.max_results,
@@ -260,14 +292,7 @@ pub(crate) fn describe_network_interfaces(
     let matching = state
         .network_interfaces
         .values()
-        .filter(|e| ids.is_empty() || ids.contains(&e.network_interface_id))
-        .filter(|e| v4.is_empty() || holds_any(&e.private_ip_addresses, &v4))
-        .filter(|e| v6.is_empty() || holds_any(&e.ipv6_addresses, &v6))
-        .filter(|e| {
-            filters
-                .iter()
-                .all(|(want, get)| want.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(get(e))))
-        });
+        .filter(|e| query.matches(e));
     Ok(paged(
         matching,
         page,

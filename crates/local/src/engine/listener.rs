@@ -462,6 +462,22 @@ fn list_item(lb: &LoadBalancer, l: &Listener) -> Value {
     Value::Object(m)
 }
 
+/// `DescribeListeners`' page: `(MaxResults, offset)`, 20 per page by default (1–100), the
+/// offset being the previous page's `NextToken`.
+fn listener_page(r: &DescribeListenersRequest) -> Result<(usize, usize), ApiError> {
+    let max: usize = r.max_results.unwrap_or(20) as usize;
+    if !(1..=100).contains(&max) {
+        return Err(ApiError::invalid_parameter("MaxResults", "must be 1–100"));
+    }
+    let offset: usize = match &r.next_token {
+        Some(t) => t.parse().map_err(|_| {
+            ApiError::invalid_parameter("NextToken", "pass back the NextToken of the previous page")
+        })?,
+        None => 0,
+    };
+    Ok((max, offset))
+}
+
 /// `DescribeLoadBalancerListeners`: filters, then pages by `MaxResults` (1–100, default 20).
 pub(crate) fn describe_list(
     state: &State,
@@ -476,16 +492,7 @@ pub(crate) fn describe_list(
         ));
     }
     let (protocol, port, description) = (r.listener_protocol, r.listener_port, &r.description);
-    let max: usize = r.max_results.unwrap_or(20) as usize;
-    if !(1..=100).contains(&max) {
-        return Err(ApiError::invalid_parameter("MaxResults", "must be 1–100"));
-    }
-    let offset: usize = match &r.next_token {
-        Some(t) => t.parse().map_err(|_| {
-            ApiError::invalid_parameter("NextToken", "pass back the NextToken of the previous page")
-        })?,
-        None => 0,
-    };
+    let (max, offset) = listener_page(r)?;
     let lbs: Vec<&LoadBalancer> = if ids.is_empty() {
         state.load_balancers.values().collect()
     } else {

@@ -44,57 +44,9 @@ fn port_error() -> ApiError {
 
 /// Validates one requested backend against the inventory and the LB's network.
 fn resolve(state: &State, lb: &LoadBalancer, b: &BackendServer) -> Result<Backend, ApiError> {
-    let port = b.port.filter(|p| *p >= 1).ok_or_else(port_error)?;
-    let weight = b.weight.unwrap_or(100);
-    if weight > 100 {
-        return Err(ApiError::invalid_parameter("Weight", "must be 0–100"));
-    }
-    if b.description.chars().count() > 80 {
-        return Err(ApiError::invalid_parameter(
-            "Description",
-            "at most 80 characters",
-        ));
-    }
-    let conflict = |vpc: &str| -> Result<(), ApiError> {
-        if !lb.vpc_id.is_empty() && !vpc.is_empty() && vpc != lb.vpc_id {
-            return Err(codes::NETWORK_CONFLICT.error_with(&format!(
-                "backend {} is in {vpc} but load balancer {} is in {}",
-                b.server_id, lb.id, lb.vpc_id
-            )));
-        }
-        Ok(())
-    };
+    let (port, weight) = check_member(b)?;
     let kind = b.effective_type();
-    match kind {
-        BackendType::Ecs => {
-            let inst = state
-                .instances
-                .get(&b.server_id)
-                .ok_or_else(|| codes::INVALID_SERVER_ID_NOT_EXIST.error())?;
-            conflict(&inst.vpc_id)?;
-        }
-        BackendType::Eni => {
-            if b.server_ip.is_empty() {
-                return Err(ApiError::missing_parameter("ServerIp"));
-            }
-            let eni = state
-                .network_interfaces
-                .get(&b.server_id)
-                .ok_or_else(|| codes::RESOURCE_NOT_FOUND_VSERVERS.error_with(&b.server_id))?;
-            if !eni_holds(eni, &b.server_ip) {
-                return Err(codes::SERVER_IP_CONFLICT.error_with(&format!(
-                    "ServerIp {} is not an address of {}",
-                    b.server_ip, b.server_id
-                )));
-            }
-            conflict(&eni.vpc_id)?;
-        }
-        BackendType::Eci => {
-            if b.server_ip.is_empty() {
-                return Err(ApiError::missing_parameter("ServerIp"));
-            }
-        }
-    }
+    check_reachable(state, lb, b, kind)?;
     Ok(Backend {
         server_id: b.server_id.clone(),
         server_type: kind.as_str().to_owned(),
@@ -107,6 +59,71 @@ fn resolve(state: &State, lb: &LoadBalancer, b: &BackendServer) -> Result<Backen
         weight,
         description: b.description.clone(),
     })
+}
+
+/// A backend's own fields: its port (1–65535), weight (0–100, 100 when absent) and
+/// description (at most 80 characters).
+fn check_member(b: &BackendServer) -> Result<(u16, u32), ApiError> {
+    let port = b.port.filter(|p| *p >= 1).ok_or_else(port_error)?;
+    let weight = b.weight.unwrap_or(100);
+    if weight > 100 {
+        return Err(ApiError::invalid_parameter("Weight", "must be 0–100"));
+    }
+    if b.description.chars().count() > 80 {
+        return Err(ApiError::invalid_parameter(
+            "Description",
+            "at most 80 characters",
+        ));
+    }
+    Ok((port, weight))
+}
+
+/// The backend exists for its type (an ecs instance of the inventory; an ENI owning its
+/// `ServerIp`; an eci with a `ServerIp`) and is in the LB's VPC.
+fn check_reachable(
+    state: &State,
+    lb: &LoadBalancer,
+    b: &BackendServer,
+    kind: BackendType,
+) -> Result<(), ApiError> {
+    if kind != BackendType::Ecs && b.server_ip.is_empty() {
+        return Err(ApiError::missing_parameter("ServerIp"));
+    }
+    match kind {
+        BackendType::Ecs => {
+            let inst = state
+                .instances
+                .get(&b.server_id)
+                .ok_or_else(|| codes::INVALID_SERVER_ID_NOT_EXIST.error())?;
+            network_conflict(lb, b, &inst.vpc_id)
+        }
+        BackendType::Eni => {
+            let eni = state
+                .network_interfaces
+                .get(&b.server_id)
+                .ok_or_else(|| codes::RESOURCE_NOT_FOUND_VSERVERS.error_with(&b.server_id))?;
+            if !eni_holds(eni, &b.server_ip) {
+                return Err(codes::SERVER_IP_CONFLICT.error_with(&format!(
+                    "ServerIp {} is not an address of {}",
+                    b.server_ip, b.server_id
+                )));
+            }
+            network_conflict(lb, b, &eni.vpc_id)
+        }
+        BackendType::Eci => Ok(()),
+    }
+}
+
+/// `NetworkConflict` when the backend's VPC `vpc` is not the LB's (either may be empty:
+/// classic network).
+fn network_conflict(lb: &LoadBalancer, b: &BackendServer, vpc: &str) -> Result<(), ApiError> {
+    if !lb.vpc_id.is_empty() && !vpc.is_empty() && vpc != lb.vpc_id {
+        return Err(codes::NETWORK_CONFLICT.error_with(&format!(
+            "backend {} is in {vpc} but load balancer {} is in {}",
+            b.server_id, lb.id, lb.vpc_id
+        )));
+    }
+    Ok(())
 }
 
 /// A request's `BackendServers`-shaped list, within the per-call limit.

@@ -350,6 +350,21 @@ fn admit(
     table: &RouteTable,
     (cidr, hop_type, hop): (&str, &str, &str),
 ) -> Result<RouteEntryRecord, Refusal> {
+    let destination = check_destination(cx, table, cidr)?;
+    check_next_hop(state, table, hop_type, hop)?;
+    Ok(RouteEntryRecord {
+        route_entry_id: Ctx::new_id("rte"),
+        destination_cidr_block: destination,
+        next_hop_type: "Instance".to_owned(),
+        next_hop_id: hop.to_owned(),
+        route_entry_name: String::new(),
+        description: String::new(),
+    })
+}
+
+/// The entry's destination, normalized: a CIDR not yet in `table` and overlapping none of
+/// the VPC's vSwitches or its reserved range.
+fn check_destination(cx: &Ctx<'_>, table: &RouteTable, cidr: &str) -> Result<String, Refusal> {
     let dest = Cidr::parse(cidr).map_err(|e| Refusal {
         error: ApiError::invalid_parameter("DestinationCidrBlock", &e),
         batch_code: "InvalidDestinationCidrBlock.Malformed",
@@ -388,6 +403,17 @@ fn admit(
             "InvalidCIDRBlock.Overlapped",
         ));
     }
+    Ok(normalized)
+}
+
+/// Room in `table` for one more entry, and a next hop the local CLB models: an instance of
+/// its inventory.
+fn check_next_hop(
+    state: &State,
+    table: &RouteTable,
+    hop_type: &str,
+    hop: &str,
+) -> Result<(), Refusal> {
     if table.entries.len() >= MAX_CUSTOM_ENTRIES {
         return Err(Refusal::new(
             "QuotaExceeded",
@@ -412,14 +438,7 @@ fn admit(
             "InvalidInstanceId.NotFound",
         ));
     }
-    Ok(RouteEntryRecord {
-        route_entry_id: Ctx::new_id("rte"),
-        destination_cidr_block: normalized,
-        next_hop_type: "Instance".to_owned(),
-        next_hop_id: hop.to_owned(),
-        route_entry_name: String::new(),
-        description: String::new(),
-    })
+    Ok(())
 }
 
 fn put_tables(tables: BTreeMap<String, RouteTable>) -> Change {

@@ -38,6 +38,28 @@ fn text<T: ParamValue>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(ParamValue::to_param)
 }
 
+/// Whether `lb` passes DescribeLoadBalancers' one-value filters (any letter case).
+fn scalars_match(lb: &LoadBalancer, r: &DescribeLoadBalancersRequest) -> bool {
+    let scalar = [
+        (text(&r.address_type), &lb.address_type),
+        (r.network_type.clone(), &lb.network_type),
+        (r.vpc_id.clone(), &lb.vpc_id),
+        (r.vswitch_id.clone(), &lb.vswitch_id),
+        (r.address.clone(), &lb.address),
+        (text(&r.address_ip_version), &lb.address_ip_version),
+        (text(&r.load_balancer_status), &lb.status),
+        (r.master_zone_id.clone(), &lb.master_zone_id),
+        (r.slave_zone_id.clone(), &lb.slave_zone_id),
+        (r.resource_group_id.clone(), &lb.resource_group_id),
+        (text(&r.instance_charge_type), &lb.instance_charge_type),
+        (text(&r.pay_type), &lb.pay_type),
+        (text(&r.internet_charge_type), &lb.internet_charge_type),
+    ];
+    scalar
+        .into_iter()
+        .all(|(want, value)| want.is_none_or(|w| w.eq_ignore_ascii_case(value)))
+}
+
 /// Whether `lb` passes DescribeLoadBalancers' filters (all given filters must match; tag
 /// filters too, each one by key and, when given, value).
 fn matches(
@@ -55,27 +77,8 @@ fn matches(
     {
         return false;
     }
-    let scalar = [
-        (text(&r.address_type), &lb.address_type),
-        (r.network_type.clone(), &lb.network_type),
-        (r.vpc_id.clone(), &lb.vpc_id),
-        (r.vswitch_id.clone(), &lb.vswitch_id),
-        (r.address.clone(), &lb.address),
-        (text(&r.address_ip_version), &lb.address_ip_version),
-        (text(&r.load_balancer_status), &lb.status),
-        (r.master_zone_id.clone(), &lb.master_zone_id),
-        (r.slave_zone_id.clone(), &lb.slave_zone_id),
-        (r.resource_group_id.clone(), &lb.resource_group_id),
-        (text(&r.instance_charge_type), &lb.instance_charge_type),
-        (text(&r.pay_type), &lb.pay_type),
-        (text(&r.internet_charge_type), &lb.internet_charge_type),
-    ];
-    for (want, value) in scalar {
-        if let Some(want) = want
-            && !want.eq_ignore_ascii_case(value)
-        {
-            return false;
-        }
+    if !scalars_match(lb, r) {
+        return false;
     }
     if let Some(server) = &r.server_id
         && !lb

@@ -64,6 +64,16 @@ pub(super) fn merge_acl(
         return Ok(());
     }
     let ids = settings.get("AclId").cloned().unwrap_or_default();
+    check_acls(state, lb, &ids)?;
+    settings
+        .entry("AclType".into())
+        .or_insert_with(|| "white".into());
+    Ok(())
+}
+
+/// The ACLs `ids` (comma-separated) of a binding that is on: at least one, each existing
+/// and of the LB's IP version.
+fn check_acls(state: &State, lb: &LoadBalancer, ids: &str) -> Result<(), ApiError> {
     let ids: Vec<&str> = ids
         .split(',')
         .map(str::trim)
@@ -93,9 +103,6 @@ pub(super) fn merge_acl(
             ));
         }
     }
-    settings
-        .entry("AclType".into())
-        .or_insert_with(|| "white".into());
     Ok(())
 }
 

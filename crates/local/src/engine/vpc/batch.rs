@@ -16,6 +16,7 @@ use slb_openapi::vpc::{
 use super::super::{Ctx, Outcome, State};
 use super::delete::position;
 use super::{admit, put_tables};
+use crate::model::RouteTable;
 
 fn failed(item: &RouteEntryItem, code: &str, message: &str) -> Value {
     json!({"DstCidrBlock": item.dst_cidr_block, "NextHop": item.next_hop, "FailedCode": code, "FailedMessage": message})
@@ -41,38 +42,9 @@ pub(crate) fn create_route_entries(
     let items = batch_items(&req.route_entries)?;
     let (mut tables, mut ids, mut failures) = (BTreeMap::new(), Vec::new(), Vec::new());
     for item in items {
-        let Some(table) = tables
-            .get(&item.route_table_id)
-            .or_else(|| state.route_tables.get(&item.route_table_id))
-            .cloned()
-        else {
-            failures.push(failed(
-                item,
-                "InvalidRouteTableId.NotFound",
-                "The specified route table does not exist.",
-            ));
-            continue;
-        };
-        let hop_type = if item.next_hop_type.is_empty() {
-            "Instance"
-        } else {
-            &item.next_hop_type
-        };
-        match admit(
-            state,
-            cx,
-            &table,
-            (&item.dst_cidr_block, hop_type, &item.next_hop),
-        ) {
-            Ok(mut entry) => {
-                entry.route_entry_name.clone_from(&item.name);
-                entry.description.clone_from(&item.description);
-                ids.push(entry.route_entry_id.clone());
-                let mut table = table;
-                table.entries.push(entry);
-                tables.insert(table.route_table_id.clone(), table);
-            }
-            Err(refusal) => failures.push(failed(item, refusal.batch_code, &refusal.error.message)),
+        match create_one(state, cx, &mut tables, item) {
+            Ok(id) => ids.push(id),
+            Err(failure) => failures.push(failure),
         }
     }
     let outcome = Outcome {
@@ -84,6 +56,46 @@ pub(crate) fn create_route_entries(
         .with("FailedCount", failures.len())
         .with("RouteEntryIds", ids)
         .with("FailedRouteEntries", failures))
+}
+
+/// One item of `CreateRouteEntries` added to its table in `tables` (the batch's modified
+/// tables; a table not yet modified is read from `state`): the new entry's id, or the item's
+/// `FailedRouteEntries` element.
+fn create_one(
+    state: &State,
+    cx: &Ctx<'_>,
+    tables: &mut BTreeMap<String, RouteTable>,
+    item: &RouteEntryItem,
+) -> Result<String, Value> {
+    let Some(mut table) = tables
+        .get(&item.route_table_id)
+        .or_else(|| state.route_tables.get(&item.route_table_id))
+        .cloned()
+    else {
+        return Err(failed(
+            item,
+            "InvalidRouteTableId.NotFound",
+            "The specified route table does not exist.",
+        ));
+    };
+    let hop_type = if item.next_hop_type.is_empty() {
+        "Instance"
+    } else {
+        &item.next_hop_type
+    };
+    let hop = (
+        item.dst_cidr_block.as_str(),
+        hop_type,
+        item.next_hop.as_str(),
+    );
+    let mut entry = admit(state, cx, &table, hop)
+        .map_err(|refusal| failed(item, refusal.batch_code, &refusal.error.message))?;
+    entry.route_entry_name.clone_from(&item.name);
+    entry.description.clone_from(&item.description);
+    let id = entry.route_entry_id.clone();
+    table.entries.push(entry);
+    tables.insert(table.route_table_id.clone(), table);
+    Ok(id)
 }
 
 /// `DeleteRouteEntries`: up to 50 entries by (table, destination, next hop).
