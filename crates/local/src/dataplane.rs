@@ -1,5 +1,8 @@
-//! The hook to the data plane: after every committed change, and once at start-up, the
-//! engine pushes the full set of forwarding listeners through [`DataPlane::apply`]. A
+//! The hook to the data plane: once at start-up, and then off the request path after
+//! committed changes (the `publisher` thread: one snapshot per short gap however many writes
+//! came, each built from the per-LB lists of `forwarding`, rebuilding only the load balancers
+//! that changed), the engine pushes the full set of forwarding listeners through
+//! [`DataPlane::apply`]. A
 //! listener forwards when it is `running` on an `active` load balancer; its backends are
 //! resolved to `IP:port` (ecs → the instance's private IP on the backend port, eni/eci →
 //! `ServerIp:port`) with their weights. HTTP and HTTPS listeners also carry their L7
@@ -17,15 +20,20 @@ use std::sync::Mutex;
 use crate::engine::{ListenerSecurity, State};
 use crate::model::{Listener, LoadBalancer};
 
+pub(crate) mod forwarding;
 mod health;
+pub(crate) mod publisher;
 
 pub use health::{HealthSource, ProbeTarget, ProbedHealth};
+pub use publisher::{MIN_GAP, PublishMetrics};
 
 /// Receives the full forwarding configuration.
 ///
 /// # Caveats
-/// Called with the engine's lock held: implementations must be quick and must not call back
-/// into the engine (publishing on a `tokio::sync::watch` channel is the intended shape).
+/// [`DataPlane::apply`] is called on the engine's publisher thread (once on the caller's, in
+/// `Engine::open`), without the engine's lock; the next snapshot waits for it, so it should be
+/// quick (publishing on a `tokio::sync::watch` channel is the intended shape) and must not
+/// wait for the engine's publisher (`Engine::wait_for_dataplane`).
 pub trait DataPlane: Send + Sync {
     /// Replaces the forwarding configuration with `snapshot`.
     fn apply(&self, snapshot: LocalDataPlaneSnapshot);
@@ -306,29 +314,36 @@ fn backends(state: &State, lb: &LoadBalancer, l: &Listener) -> Vec<DataPlaneBack
         .collect()
 }
 
-/// Hands `dataplane` the snapshot of `state`, building it only when the data plane wants it.
-pub(crate) fn publish(dataplane: &dyn DataPlane, state: &State) {
-    if dataplane.wants_snapshots() {
-        dataplane.apply(snapshot(state));
-    }
-}
-
 /// The snapshot of `state`: every running listener of every active LB, backends resolved.
 /// Backends whose instance is unknown (or whose IP does not parse) are left out.
 pub fn snapshot(state: &State) -> LocalDataPlaneSnapshot {
-    let mut listeners = Vec::new();
-    for lb in state
-        .load_balancers
-        .values()
-        .filter(|lb| lb.status == "active")
-    {
-        let Ok(vip) = lb.address.parse::<IpAddr>() else {
-            continue;
-        };
-        for l in lb.listeners.iter().filter(|l| l.status == "running") {
+    LocalDataPlaneSnapshot {
+        listeners: state
+            .load_balancers
+            .values()
+            .flat_map(|lb| lb_listeners(state, lb))
+            .collect(),
+    }
+}
+
+/// The forwarding listeners of one LB, ordered by (protocol, port): none unless it is
+/// `active` with a VIP that parses; its `running` listeners otherwise. A snapshot is these
+/// lists concatenated in LB id order (see `forwarding`, which keeps them per LB).
+pub(crate) fn lb_listeners(state: &State, lb: &LoadBalancer) -> Vec<DataPlaneListener> {
+    if lb.status != "active" {
+        return Vec::new();
+    }
+    let Ok(vip) = lb.address.parse::<IpAddr>() else {
+        return Vec::new();
+    };
+    let mut listeners: Vec<DataPlaneListener> = lb
+        .listeners
+        .iter()
+        .filter(|l| l.status == "running")
+        .map(|l| {
             let v = crate::engine::effective_settings(l);
             let drain = v.get("ConnectionDrain").is_some_and(|d| d == "on");
-            listeners.push(DataPlaneListener {
+            DataPlaneListener {
                 load_balancer_id: lb.id.clone(),
                 vip,
                 address_type: lb.address_type.clone(),
@@ -343,18 +358,20 @@ pub fn snapshot(state: &State) -> LocalDataPlaneSnapshot {
                 backends: backends(state, lb, l),
                 http: http_settings(l),
                 security: state.security_of(l),
-            });
-        }
-    }
-    listeners.sort_by(|a, b| {
-        (&a.load_balancer_id, &a.protocol, a.port).cmp(&(&b.load_balancer_id, &b.protocol, b.port))
-    });
-    LocalDataPlaneSnapshot { listeners }
+            }
+        })
+        .collect();
+    listeners.sort_by(|a, b| (&a.protocol, a.port).cmp(&(&b.protocol, b.port)));
+    listeners
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Engine;
+    use crate::config::LocalConfig;
+    use crate::store::MemoryStore;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A data plane that declines snapshots and counts the ones it is handed anyway.
@@ -372,14 +389,20 @@ mod tests {
     }
 
     #[test]
-    fn publish_hands_a_snapshot_only_to_a_data_plane_that_wants_one() {
-        let state = State::default();
-        let declining = Declining::default();
-        let recording = RecordingDataPlane::default();
-        publish(&declining, &state);
-        publish(&recording, &state);
+    fn a_data_plane_that_declines_snapshots_is_handed_none() {
+        let declining = Arc::new(Declining::default());
+        let engine = Engine::open(
+            LocalConfig::default(),
+            Box::new(MemoryStore::default()),
+            declining.clone(),
+        )
+        .unwrap();
+        let params = [("LoadBalancerSpec".to_owned(), "slb.s1.small".to_owned())];
+        engine
+            .handle("CreateLoadBalancer", &params.into_iter().collect())
+            .unwrap();
+        assert!(engine.wait_for_dataplane(std::time::Duration::ZERO));
         assert_eq!(declining.0.load(Ordering::Relaxed), 0);
-        assert_eq!(recording.snapshots().len(), 1);
         assert!(!NoopDataPlane.wants_snapshots());
     }
 }

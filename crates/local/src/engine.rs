@@ -3,22 +3,29 @@
 //!
 //! Every action is a pure function of (state, context, parameters) returning the response
 //! body and the [`Change`] it makes; [`Engine::handle`] commits that change to the durable
-//! store *before* applying it in memory and answering, then pushes a fresh snapshot to the
-//! data plane (if it takes snapshots). Calls are serialized by one mutex (held only for synchronous work, never
-//! across `.await`), which is also what makes `ClientToken` replays exact.
+//! store *before* applying it in memory and answering. The data plane (if it takes
+//! snapshots) hears of it off the request path: the commit notes which load balancers
+//! changed and wakes the publisher thread (`dataplane::publisher`), which builds one
+//! snapshot for every write since its last, rebuilding only what changed;
+//! [`Engine::wait_for_dataplane`] waits for it. Calls are serialized by one mutex (held only
+//! for synchronous work, never across `.await`), which is also what makes `ClientToken`
+//! replays exact.
 //!
 //! Not here: signatures, HTTP and latency injection (see `server`), and the typed `Clb`/`Ecs`
 //! trait adapter (see `traits`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use slb_openapi::error::{ApiError, codes};
 use slb_openapi::params::Params;
 
 use crate::config::LocalConfig;
-use crate::dataplane::{DataPlane, publish};
+use crate::dataplane::DataPlane;
+use crate::dataplane::forwarding::Forwarding;
+use crate::dataplane::publisher::{Build, Publisher};
 use crate::faults::Faults;
 use crate::model::{
     Instance, LoadBalancer, NetworkInterface, RouteTable, SecurityRecords, VServerGroup,
@@ -212,6 +219,9 @@ pub enum EngineError {
     /// Writing the seed inventory of the config file failed.
     #[error("storing the config file's inventory: {0}")]
     SeedInventory(#[source] StoreError),
+    /// The thread publishing data-plane snapshots could not be started.
+    #[error("starting the data plane publisher: {0}")]
+    StartPublisher(#[source] std::io::Error),
 }
 
 impl EngineError {
@@ -220,6 +230,7 @@ impl EngineError {
         match self {
             Self::LoadState(_) => "load_state",
             Self::SeedInventory(_) => "seed_inventory",
+            Self::StartPublisher(_) => "start_publisher",
         }
     }
 }
@@ -229,13 +240,41 @@ struct Inner {
     store: Box<dyn Store>,
     faults: Faults,
     rate_limiter: crate::ratelimit::RateLimiter,
+    /// The data plane's lists per LB; `None` for a data plane that declines snapshots.
+    forwarding: Option<Forwarding>,
+}
+
+/// Locks the engine's state (shared with the publisher thread).
+fn lock_inner(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    // A panic while holding the lock cannot leave a half-applied change (state is only
+    // touched after a successful commit), so a poisoned lock is safe to reuse.
+    inner
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The publisher's build step: refresh the per-LB lists under the lock; the snapshot is
+/// assembled after it is released.
+fn build_from(inner: Arc<Mutex<Inner>>) -> Build {
+    Box::new(move || {
+        let mut guard = lock_inner(&inner);
+        let Inner {
+            state, forwarding, ..
+        } = &mut *guard;
+        forwarding
+            .as_mut()
+            .map(|f| f.refresh(state))
+            .unwrap_or_default()
+    })
 }
 
 /// The local CLB engine. Cheap to share behind an `Arc`.
 pub struct Engine {
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
     config: LocalConfig,
     dataplane: Arc<dyn DataPlane>,
+    /// Publishes snapshots off the request path; `None` when the data plane declines them.
+    publisher: Option<Publisher>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -248,10 +287,12 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     /// Loads the stored state, merges the config file's inventory into it (config entries
-    /// win for the ids they name) and publishes the first data-plane snapshot.
+    /// win for the ids they name), hands the data plane its first snapshot (before
+    /// returning) and starts the publisher thread for the later ones.
     ///
     /// # Errors
-    /// [`EngineError`] when the store cannot be read or written.
+    /// [`EngineError`] when the store cannot be read or written, or the publisher thread
+    /// cannot be started.
     pub fn open(
         config: LocalConfig,
         mut store: Box<dyn Store>,
@@ -274,17 +315,32 @@ impl Engine {
         };
         store.commit(&seed).map_err(EngineError::SeedInventory)?;
         state.apply(&seed);
-        publish(dataplane.as_ref(), &state);
+        let forwarding = dataplane.wants_snapshots().then(|| {
+            let mut f = Forwarding::new(&state);
+            dataplane.apply(f.refresh(&state).snapshot());
+            f
+        });
+        let wants = forwarding.is_some();
         let faults = Faults::new(config.faults.clone());
+        let inner = Arc::new(Mutex::new(Inner {
+            state,
+            store,
+            faults,
+            rate_limiter: crate::ratelimit::RateLimiter::new(config.rate_limits.clone()),
+            forwarding,
+        }));
+        let publisher = if wants {
+            let build = build_from(inner.clone());
+            let started = Publisher::start(dataplane.clone(), build, 0);
+            Some(started.map_err(EngineError::StartPublisher)?)
+        } else {
+            None
+        };
         Ok(Self {
-            inner: Mutex::new(Inner {
-                state,
-                store,
-                faults,
-                rate_limiter: crate::ratelimit::RateLimiter::new(config.rate_limits.clone()),
-            }),
+            inner,
             config,
             dataplane,
+            publisher,
         })
     }
 
@@ -294,11 +350,31 @@ impl Engine {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave a half-applied change (state is only
-        // touched after a successful commit), so a poisoned lock is safe to reuse.
-        self.inner
+        lock_inner(&self.inner)
+    }
+
+    /// Waits until the data plane has been handed a snapshot reflecting every write answered
+    /// so far (at once for a data plane that declines snapshots); `false` after `timeout`.
+    /// Writes reach it by themselves within a few milliseconds (see
+    /// `dataplane::publisher`); this is for callers that need certainty, such as tests.
+    pub fn wait_for_dataplane(&self, timeout: Duration) -> bool {
+        let Some(publisher) = &self.publisher else {
+            return true;
+        };
+        let version = self
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .forwarding
+            .as_ref()
+            .map_or(0, Forwarding::version);
+        publisher.wait(version, timeout)
+    }
+
+    /// Registers the publisher's series (`slb_local_dataplane_*`: committed and published
+    /// versions, snapshots, build time); nothing for a data plane that declines snapshots.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        if let Some(publisher) = &self.publisher {
+            publisher.metrics().register(registry);
+        }
     }
 
     /// Answers one action in wire form (the HTTP server's entry): the parameter map is parsed
@@ -327,7 +403,8 @@ impl Engine {
     }
 
     /// The steps every action shares: region, faults, rate limit, the handler, then the
-    /// commit (store first, then memory and data plane) and the `RequestId`.
+    /// commit (store first, then memory, then a note for the data plane's publisher) and the
+    /// `RequestId`.
     fn run(
         &self,
         action: &str,
@@ -374,7 +451,10 @@ impl Engine {
                 return Err(codes::INTERNAL_ERROR.error());
             }
             inner.state.apply(&outcome.change);
-            publish(self.dataplane.as_ref(), &inner.state);
+            let noted = inner.forwarding.as_mut().map(|f| f.note(&outcome.change));
+            if let (Some(Some(version)), Some(publisher)) = (noted, &self.publisher) {
+                publisher.notify(version);
+            }
         }
         let mut body = outcome.body;
         body.insert("RequestId".to_owned(), Value::String(new_request_id()));

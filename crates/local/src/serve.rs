@@ -152,12 +152,6 @@ pub async fn run_with_registry(
     mut registry: Registry,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let metrics = RequestMetrics::default();
-    metrics.register(&mut registry);
-    let metrics_server = match args.metrics_addr {
-        Some(addr) => Some(serve_metrics(addr, registry).await?),
-        None => None,
-    };
     let config = args.load_config()?;
     if let Some(warning) = ipv6_pool_warning(&config.ipv6_vip_pool) {
         tracing::warn!("{warning}");
@@ -166,6 +160,13 @@ pub async fn run_with_registry(
     let limits = config.api.limits();
     let store = args.open_store()?;
     let engine = Arc::new(Engine::open(config, store, dataplane)?);
+    let metrics = RequestMetrics::default();
+    metrics.register(&mut registry);
+    engine.register_metrics(&mut registry);
+    let metrics_server = match args.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, registry).await?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|source| ServeError::Bind {

@@ -31,7 +31,7 @@ async fn running_listener_reaches_the_data_plane_with_resolved_backends() {
     };
     h.client.create_tcp_listener(&listener).await.unwrap();
     assert!(
-        h.dataplane.latest().listeners.is_empty(),
+        h.applied_snapshot().listeners.is_empty(),
         "a stopped listener does not forward"
     );
     let start = StartListenerRequest {
@@ -40,7 +40,7 @@ async fn running_listener_reaches_the_data_plane_with_resolved_backends() {
         ..Default::default()
     };
     h.client.start_listener(&start).await.unwrap();
-    let snap = h.dataplane.latest();
+    let snap = h.applied_snapshot();
     assert_eq!(snap.listeners.len(), 1);
     let l = &snap.listeners[0];
     assert_eq!(
@@ -70,7 +70,7 @@ async fn running_listener_reaches_the_data_plane_with_resolved_backends() {
     };
     h.client.set_load_balancer_status(&inactive).await.unwrap();
     assert!(
-        h.dataplane.latest().listeners.is_empty(),
+        h.applied_snapshot().listeners.is_empty(),
         "an inactive LB forwards nothing"
     );
 }
@@ -105,7 +105,7 @@ async fn moving_an_instance_updates_the_backend_address() {
         )],
     )
     .await;
-    let addr = h.dataplane.latest().listeners[0].backends[0].addr;
+    let addr = h.applied_snapshot().listeners[0].backends[0].addr;
     assert_eq!(addr, "127.0.0.99:30080".parse::<SocketAddr>().unwrap());
 }
 
@@ -137,7 +137,7 @@ async fn an_http_listener_reaches_the_data_plane_with_its_header_session_and_tim
         ..Default::default()
     };
     h.client.start_listener(&start).await.unwrap();
-    let snap = h.dataplane.latest();
+    let snap = h.applied_snapshot();
     let http = snap.listeners[0].http.clone().expect("http settings");
     assert!(http.slb_ip && http.client_src_port);
     assert!(!http.slb_id && !http.proto && !http.slb_port);

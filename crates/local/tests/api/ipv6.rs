@@ -140,7 +140,7 @@ async fn a_running_listener_of_an_ipv6_clb_reaches_the_data_plane_on_its_ipv6_vi
         })
         .await
         .unwrap();
-    let snap = h.dataplane.latest();
+    let snap = h.applied_snapshot();
     assert_eq!(snap.listeners.len(), 1);
     assert_eq!(snap.listeners[0].vip.to_string(), "::1");
     assert_eq!(

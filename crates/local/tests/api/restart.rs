@@ -81,7 +81,7 @@ async fn restart_on_the_same_state_file_restores_every_lb_and_the_data_plane() {
         .await
         .unwrap();
     assert_eq!(attr.backend_servers[0].weight, Some(70));
-    let snap = h.dataplane.latest();
+    let snap = h.applied_snapshot();
     assert_eq!(
         snap.listeners.len(),
         1,

@@ -32,6 +32,19 @@ pub struct Harness {
     task: tokio::task::JoinHandle<()>,
 }
 
+impl Harness {
+    /// The data plane's latest snapshot once every write answered so far is in it (the
+    /// engine publishes off the request path, a few milliseconds after the answer).
+    pub fn applied_snapshot(&self) -> slb_local::LocalDataPlaneSnapshot {
+        assert!(
+            self.engine
+                .wait_for_dataplane(std::time::Duration::from_secs(5)),
+            "the data plane was handed every answered write within 5 s"
+        );
+        self.dataplane.latest()
+    }
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
         self.task.abort();
