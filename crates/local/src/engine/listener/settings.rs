@@ -294,66 +294,77 @@ mod tests {
         move |name| map.get(name).filter(|v| !v.is_empty()).cloned()
     }
 
-    /// (protocol, parameters, Ok((stored key, stored value)) or Err(name in the message)).
-    type Case<'a> = (
-        &'a str,
-        &'a [(&'a str, &'a str)],
-        Result<(&'a str, &'a str), &'a str>,
-    );
+    /// The settings `input` stores for `protocol`.
+    fn stored(protocol: &str, input: &[(&str, &str)]) -> BTreeMap<String, String> {
+        let mut settings = BTreeMap::new();
+        merge(&mut settings, protocol, &params(input), false).unwrap();
+        settings
+    }
+
+    /// The message `input` is refused with for `protocol`.
+    fn refusal(protocol: &str, input: &[(&str, &str)]) -> String {
+        let mut settings = BTreeMap::new();
+        merge(&mut settings, protocol, &params(input), false)
+            .unwrap_err()
+            .message
+            .clone()
+    }
 
     #[test]
-    fn settings_are_validated_by_range_and_kind() {
-        let cases: &[Case<'_>] = &[
+    fn accepted_settings_are_stored_under_their_wire_name_and_canonical_value() {
+        let cases: &[(&str, &[(&str, &str)], (&str, &str))] = &[
             (
                 "tcp",
                 &[("healthCheckInterval", "5")],
-                Ok(("HealthCheckInterval", "5")),
-            ),
-            (
-                "tcp",
-                &[("HealthCheckInterval", "51")],
-                Err("HealthCheckInterval"),
+                ("HealthCheckInterval", "5"),
             ),
             (
                 "udp",
                 &[("ConnectionDrain", "ON"), ("ConnectionDrainTimeout", "10")],
-                Ok(("ConnectionDrain", "on")),
-            ),
-            (
-                "udp",
-                &[("ConnectionDrainTimeout", "9")],
-                Err("ConnectionDrainTimeout"),
-            ),
-            (
-                "tcp",
-                &[("ProxyProtocolV2Enabled", "yes")],
-                Err("ProxyProtocolV2Enabled"),
-            ),
-            (
-                "http",
-                &[("HealthCheck", "on"), ("HealthCheckURI", "health")],
-                Err("HealthCheckURI"),
+                ("ConnectionDrain", "on"),
             ),
             (
                 "tcp",
                 &[("HealthCheckType", "HTTP")],
-                Ok(("HealthCheckType", "http")),
+                ("HealthCheckType", "http"),
             ),
         ];
-        for (protocol, input, want) in cases {
-            let mut settings = BTreeMap::new();
-            let got = merge(&mut settings, protocol, &params(input), false);
-            match want {
-                Ok((key, value)) => {
-                    got.unwrap();
-                    assert_eq!(
-                        settings.get(*key).map(String::as_str),
-                        Some(*value),
-                        "{input:?}"
-                    );
-                }
-                Err(name) => assert!(got.unwrap_err().message.contains(name), "{input:?}"),
-            }
+        for (protocol, input, (key, value)) in cases {
+            let settings = stored(protocol, input);
+            assert_eq!(
+                settings.get(*key).map(String::as_str),
+                Some(*value),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_out_of_range_or_of_the_wrong_kind_is_refused_by_name() {
+        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+            (
+                "tcp",
+                &[("HealthCheckInterval", "51")],
+                "HealthCheckInterval",
+            ),
+            (
+                "udp",
+                &[("ConnectionDrainTimeout", "9")],
+                "ConnectionDrainTimeout",
+            ),
+            (
+                "tcp",
+                &[("ProxyProtocolV2Enabled", "yes")],
+                "ProxyProtocolV2Enabled",
+            ),
+            (
+                "http",
+                &[("HealthCheck", "on"), ("HealthCheckURI", "health")],
+                "HealthCheckURI",
+            ),
+        ];
+        for (protocol, input, name) in cases {
+            assert!(refusal(protocol, input).contains(name), "{input:?}");
         }
     }
 

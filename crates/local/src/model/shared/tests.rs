@@ -14,6 +14,47 @@ fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The record's one listener, with settings of each kind.
+fn listener() -> Listener {
+    Listener {
+        protocol: "tcp".into(),
+        port: 80,
+        status: "running".into(),
+        backend_server_port: 0,
+        vserver_group_id: "rsp-1".into(),
+        scheduler: "wrr".into(),
+        bandwidth: -1,
+        description: "k8s/80/web".into(),
+        settings: map(&[
+            ("HealthCheckSwitch", "on"),
+            ("HealthCheckInterval", "5"),
+            ("ProxyProtocolV2Enabled", "true"),
+            ("ConnectionDrain", "off"),
+            ("HealthCheckMethod", "get"),
+        ]),
+        tags: map(&[("lt", "1")]),
+        domain_extensions: Vec::new(),
+    }
+}
+
+/// The record's one group, with an ENI backend.
+fn group() -> VServerGroup {
+    VServerGroup {
+        id: "rsp-1".into(),
+        name: "g".into(),
+        create_time_ms: 8,
+        backends: vec![Backend {
+            server_id: "eni-1".into(),
+            server_type: "eni".into(),
+            server_ip: "10.0.1.5".into(),
+            port: 8080,
+            weight: 100,
+            description: "k".into(),
+        }],
+        tags: map(&[("gt", "2")]),
+    }
+}
+
 fn record() -> LoadBalancer {
     LoadBalancer {
         id: "lb-1".into(),
@@ -38,39 +79,8 @@ fn record() -> LoadBalancer {
         modification_protection_reason: "managed".into(),
         create_time_ms: 7,
         tags: map(&[("k", "v")]),
-        listeners: vec![Listener {
-            protocol: "tcp".into(),
-            port: 80,
-            status: "running".into(),
-            backend_server_port: 0,
-            vserver_group_id: "rsp-1".into(),
-            scheduler: "wrr".into(),
-            bandwidth: -1,
-            description: "k8s/80/web".into(),
-            settings: map(&[
-                ("HealthCheckSwitch", "on"),
-                ("HealthCheckInterval", "5"),
-                ("ProxyProtocolV2Enabled", "true"),
-                ("ConnectionDrain", "off"),
-                ("HealthCheckMethod", "get"),
-            ]),
-            tags: map(&[("lt", "1")]),
-            domain_extensions: Vec::new(),
-        }],
-        vserver_groups: vec![VServerGroup {
-            id: "rsp-1".into(),
-            name: "g".into(),
-            create_time_ms: 8,
-            backends: vec![Backend {
-                server_id: "eni-1".into(),
-                server_type: "eni".into(),
-                server_ip: "10.0.1.5".into(),
-                port: 8080,
-                weight: 100,
-                description: "k".into(),
-            }],
-            tags: map(&[("gt", "2")]),
-        }],
+        listeners: vec![listener()],
+        vserver_groups: vec![group()],
         client_token: "tok".into(),
     }
 }
