@@ -294,6 +294,9 @@ mod tests {
         move |name| map.get(name).filter(|v| !v.is_empty()).cloned()
     }
 
+    /// A setting's parameters as the wire sends them.
+    type Input<'a> = &'a [(&'a str, &'a str)];
+
     /// The settings `input` stores for `protocol`.
     fn stored(protocol: &str, input: &[(&str, &str)]) -> BTreeMap<String, String> {
         let mut settings = BTreeMap::new();
@@ -312,7 +315,7 @@ mod tests {
 
     #[test]
     fn accepted_settings_are_stored_under_their_wire_name_and_canonical_value() {
-        let cases: &[(&str, &[(&str, &str)], (&str, &str))] = &[
+        let cases: &[(&str, Input<'_>, (&str, &str))] = &[
             (
                 "tcp",
                 &[("healthCheckInterval", "5")],
@@ -341,7 +344,7 @@ mod tests {
 
     #[test]
     fn a_value_out_of_range_or_of_the_wrong_kind_is_refused_by_name() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        let cases: &[(&str, Input<'_>, &str)] = &[
             (
                 "tcp",
                 &[("HealthCheckInterval", "51")],

@@ -135,11 +135,15 @@ fn authorization(signed: &str, signature: &str) -> String {
     format!("ACS3-HMAC-SHA256 Credential=testid,SignedHeaders={signed},Signature={signature}")
 }
 
-/// Asserts each `(what is wrong, headers, query)` case is answered `code`.
-fn assert_refused(
-    code: &str,
-    cases: Vec<(&str, BTreeMap<String, String>, &BTreeMap<String, String>)>,
-) {
+/// What is wrong, the headers and the query of one refused request.
+type Case<'a> = (
+    &'a str,
+    BTreeMap<String, String>,
+    &'a BTreeMap<String, String>,
+);
+
+/// Asserts each case is answered `code`.
+fn assert_refused(code: &str, cases: Vec<Case<'_>>) {
     for (name, headers, q) in cases {
         assert_eq!(check(q, &headers, b"").unwrap_err().code, code, "{name}");
     }
