@@ -167,6 +167,8 @@ async fn an_https_listener_terminates_tls_with_sni_certificates_and_enforces_its
     .await;
     let s = configure(&server.client(), node_port).await;
     wait_until_listening(SocketAddr::new(s.vip, 443)).await;
+    // The redirect listener was started by another call: it may come a snapshot later.
+    wait_until_listening(SocketAddr::new(s.vip, 80)).await;
     let client = browser(s.vip, "127.0.0.1".parse().unwrap());
 
     let www = client

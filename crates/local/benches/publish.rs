@@ -144,6 +144,31 @@ fn load_one(e: &Engine, i: usize, backends: usize) -> (String, String) {
     (lb, group)
 }
 
+/// What one snapshot costs at this size: a full build from the state (what every write paid
+/// before snapshots were kept per CLB) and a clone of one (the assembly the publisher still
+/// does, off the engine's lock).
+fn split_of_a_snapshot(store: &SharedStore, backends: usize) {
+    let e = Engine::open(
+        config(backends),
+        Box::new(store.clone()),
+        Arc::new(NoopDataPlane),
+    )
+    .unwrap();
+    let state = e.state();
+    let at = Instant::now();
+    let full = slb_local::dataplane::snapshot(&state);
+    let build = at.elapsed();
+    let at = Instant::now();
+    let copy = full.clone();
+    let clone = at.elapsed();
+    println!(
+        "one snapshot ({} listeners): full build {:.1} ms, clone {:.1} ms",
+        copy.listeners.len(),
+        build.as_secs_f64() * 1e3,
+        clone.as_secs_f64() * 1e3,
+    );
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[at]
@@ -170,6 +195,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
+    split_of_a_snapshot(&store, backends);
     let plane = Arc::new(Latest::default());
     let e = Engine::open(config(backends), Box::new(store), plane.clone()).unwrap();
     let mut times = Vec::with_capacity(writes);
