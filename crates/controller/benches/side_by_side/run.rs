@@ -229,12 +229,14 @@ async fn start_local_clb(dir: &Path, w: &Workload, profile: Profile) -> (String,
     panic!("the local CLB did not start on {listen}");
 }
 
-/// The text of `GET /metrics` at `addr` (empty when nothing answers).
+/// The text of `GET /metrics` at `addr` (empty when nothing answers). Asked as HTTP/1.0 so
+/// the body comes whole: the reference's Go server answers HTTP/1.1 in chunks of a fixed
+/// size, whose size lines cut metric lines in two (and its histogram then did not parse).
 async fn scrape(addr: SocketAddr) -> String {
     let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
         return String::new();
     };
-    let req = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let req = format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
     stream.write_all(req.as_bytes()).await.unwrap();
     let mut text = String::new();
     stream.read_to_string(&mut text).await.unwrap();
