@@ -44,7 +44,8 @@ impl ProxyDataPlane {
 
 impl DataPlane for ProxyDataPlane {
     fn apply(&self, snapshot: LocalDataPlaneSnapshot) {
-        // Non-blocking (a watch channel): the engine calls this with its lock held.
+        // Non-blocking (a watch channel): the engine's publisher thread calls this, and the
+        // next snapshot waits for it.
         let generation = self.handle.publish(to_config(&snapshot));
         tracing::debug!(
             generation,

@@ -152,6 +152,16 @@ async fn a_configured_listener_forwards_with_weights_and_survives_a_restart() {
         series(&text, "slb_dataplane_connections_total", "") >= CONNECTIONS as u64,
         "{text}"
     );
+    assert_eq!(
+        series(&text, "slb_local_dataplane_committed_version", ""),
+        5,
+        "five writes changed forwarding: {text}"
+    );
+    assert_eq!(
+        series(&text, "slb_local_dataplane_published_version", ""),
+        5,
+        "the data plane carries traffic, so the snapshot holding the last write is in: {text}"
+    );
 
     // SIGTERM: the server stops and takes its listeners with it.
     Command::new("kill")
