@@ -2,10 +2,9 @@
 //! committed changes (the `publisher` thread: one snapshot per short gap however many writes
 //! came, each built from the per-LB lists of `forwarding`, rebuilding only the load balancers
 //! that changed), the engine pushes the full set of forwarding listeners through
-//! [`DataPlane::apply`]. A
-//! listener forwards when it is `running` on an `active` load balancer; its backends are
-//! resolved to `IP:port` (ecs → the instance's private IP on the backend port, eni/eci →
-//! `ServerIp:port`) with their weights. HTTP and HTTPS listeners also carry their L7
+//! [`DataPlane::apply`]. A listener forwards when it is `running` on an `active` load
+//! balancer; its backends are resolved to `IP:port` (ecs → the instance's private IP on the
+//! backend port, eni/eci → `ServerIp:port`) with their weights. HTTP and HTTPS listeners also carry their L7
 //! settings, and every listener its ACL and (HTTPS) certificates as PEM.
 //!
 //! slb-local does not depend on the proxy crate: the binary adapts a [`DataPlane`] to it.
@@ -39,8 +38,8 @@ pub trait DataPlane: Send + Sync {
     fn apply(&self, snapshot: LocalDataPlaneSnapshot);
 
     /// Whether this data plane uses snapshots at all (the default). The engine builds none
-    /// for one that answers `false`: a snapshot walks every listener and backend, so building
-    /// it after each call costs time that grows with the whole state.
+    /// for one that answers `false`, keeps no per-LB lists and starts no publisher thread: a
+    /// snapshot walks every listener and backend, a cost that grows with the whole state.
     fn wants_snapshots(&self) -> bool {
         true
     }
