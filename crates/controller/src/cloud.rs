@@ -15,6 +15,7 @@
 //! What this deliberately does not do: talk to Kubernetes or retry (the OpenAPI client's
 //! governor does).
 
+mod cache;
 mod eip;
 mod eni;
 mod execute;
@@ -24,24 +25,21 @@ mod wire;
 pub use eip::EVENT_NO_EIP;
 pub use execute::{Executed, execute};
 
+use cache::ObservationCache;
+use parking_lot::Mutex;
 use slb_model::plan::CreatedIds;
 use slb_model::{DesiredLb, ObservedLb, Plan, PlanError, PlanOptions};
 use slb_openapi::metered::Metered;
 use slb_openapi::metrics::ApiMetrics;
 use slb_openapi::{ApiError, Clb, Ecs, Vpc};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OwnedMutexGuard;
 use tokio::time::Instant;
 
 /// How long a cached observation is trusted before a sync observes afresh.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
-
-#[derive(Clone)]
-struct Cached {
-    observed: ObservedLb,
-    at: Instant,
-}
 
 /// A failed find, observe or sync.
 #[derive(Debug, thiserror::Error)]
@@ -161,12 +159,10 @@ pub struct Cloud {
     ecs: Arc<dyn Ecs>,
     vpc: Option<Arc<dyn Vpc>>,
     region: String,
-    cache: Arc<Mutex<HashMap<String, Cached>>>,
+    cache: Arc<ObservationCache>,
     max_age: Duration,
     metrics: ApiMetrics,
     locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
-    /// Default names of the Services [`Cloud::sync_new`] went ahead for without a lookup.
-    created_for: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Cloud {
@@ -199,7 +195,6 @@ impl Cloud {
             max_age: DEFAULT_MAX_AGE,
             metrics,
             locks: Arc::default(),
-            created_for: Arc::default(),
         }
     }
 
@@ -240,11 +235,7 @@ impl Cloud {
     }
 
     fn cached(&self, id: &str) -> Option<ObservedLb> {
-        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .get(id)
-            .filter(|c| c.at.elapsed() < self.max_age)
-            .map(|c| c.observed.clone())
+        self.cache.get(id, self.max_age)
     }
 
     /// CLB `id` as the next sync would plan against it without describing: the cached
@@ -257,7 +248,7 @@ impl Cloud {
     /// The mutex serializing syncs of CLB `id` (or of the CLB a Service is about to create,
     /// by its default name). Entries nobody holds are pruned as new ones are made.
     fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        let mut locks = self.locks.lock();
         if locks.len() > 1024 {
             locks.retain(|_, l| Arc::strong_count(l) > 1);
         }
@@ -267,13 +258,11 @@ impl Cloud {
     /// Whether CLB `id`'s observation is cached and younger than the max age (a sync would
     /// plan against it without describing).
     pub fn is_fresh(&self, id: &str) -> bool {
-        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.get(id).is_some_and(|c| c.at.elapsed() < self.max_age)
+        self.cache.is_fresh(id, self.max_age)
     }
 
     fn remember(&self, observed: ObservedLb, at: Instant) {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.insert(observed.load_balancer_id.clone(), Cached { observed, at });
+        self.cache.insert(observed, at);
     }
 
     /// Drops CLB `id`'s cached observation: the next sync observes it from the cloud (the
@@ -283,10 +272,7 @@ impl Cloud {
     }
 
     fn forget(&self, id: &str) {
-        self.cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+        self.cache.remove(id);
     }
 
     /// The region every call names.
@@ -314,9 +300,11 @@ impl Cloud {
 
     /// [`Cloud::sync`] for a Service that has never carried the finalizer: the controller
     /// adds it before any cloud change, so no CLB can have been created for this Service and
-    /// the lookup by tag is skipped (a new Service costs its creates only). The lookup is
-    /// still made when this `Cloud` already went ahead for the same Service (a reconcile
-    /// reading a Service from a cache that has not seen our finalizer yet).
+    /// the lookup by tag is skipped (a new Service costs its creates only). The caller calls
+    /// this once per Service: a later reconcile that still reads the Service without the
+    /// finalizer (its cache has not seen the write yet) must [`Cloud::sync`], which looks,
+    /// since this one may have created the CLB meanwhile (the controller keeps that in its
+    /// per-Service state).
     ///
     /// # Errors
     /// As [`Cloud::sync`].
@@ -327,17 +315,7 @@ impl Cloud {
         options: &PlanOptions,
         dry_run: bool,
     ) -> Result<SyncOutcome, CloudError> {
-        let first = self
-            .created_for
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(desired.default_name.clone());
-        let lookup = if first {
-            Lookup::New
-        } else {
-            Lookup::Known(None)
-        };
-        self.sync_with(desired, lookup, options, dry_run).await
+        self.sync_with(desired, Lookup::New, options, dry_run).await
     }
 
     /// One sync, and a second one when the first failed with a cloud `NotFound` (the CLB, a
@@ -363,6 +341,8 @@ impl Cloud {
         }
     }
 
+    /// Resolves ENIs, finds and observes the CLB (holding its lock from then on), plans, and
+    /// runs the plan unless `dry_run` or empty.
     async fn sync_once(
         &self,
         mut desired: DesiredLb,
@@ -372,12 +352,29 @@ impl Cloud {
     ) -> Result<SyncOutcome, CloudError> {
         let mut calls = 0;
         let skipped_backends = self.resolve_enis(&mut desired, &mut calls).await?;
-        if desired.intent == slb_model::Intent::Delete {
-            self.created_for
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&desired.default_name);
+        let found = self.locate(&desired, lookup, &mut calls).await?;
+        let plan = slb_model::plan(&desired, found.observed.as_ref(), options)?;
+        let outcome = SyncOutcome {
+            load_balancer_id: found.observed.as_ref().map(|o| o.load_balancer_id.clone()),
+            address: found.observed.as_ref().map(|o| o.address.clone()),
+            plan,
+            skipped_backends,
+            calls,
+        };
+        if dry_run || outcome.plan.is_empty() {
+            return Ok(outcome);
         }
+        self.run(&found, outcome).await
+    }
+
+    /// Finds the Service's CLB and observes it (from the cache when fresh), under the lock
+    /// of that CLB (or of its default name when there is none yet).
+    async fn locate(
+        &self,
+        desired: &DesiredLb,
+        lookup: Lookup<'_>,
+        calls: &mut usize,
+    ) -> Result<Located, CloudError> {
         let known_id = match lookup {
             Lookup::Known(id) => id,
             Lookup::New => None,
@@ -386,62 +383,76 @@ impl Cloud {
         // separate lookup, which saves a call per Service when a restarted controller
         // observes everything afresh). A new Service has none to find. Otherwise: the reuse
         // id, or the lookup by tag.
-        let mut id = match (&desired.reuse_id, known_id, lookup) {
+        let id = match (&desired.reuse_id, known_id, lookup) {
             (None, Some(known), _) => Some(known.to_owned()),
             (None, None, Lookup::New) => None,
-            _ => {
-                let (id, n) = self.find_counted(&desired, known_id).await?;
-                calls += n;
-                id
-            }
+            _ => self.find_adding(desired, known_id, calls).await?,
         };
-        // One sync at a time per CLB (Services sharing a reused CLB): observe, plan, execute
-        // and the cache update must not interleave, or one plan's cache update would
-        // overwrite the other's, and the CLB API refuses concurrent writes anyway.
-        let mut serialized = self
-            .lock_for(id.as_deref().unwrap_or(&desired.default_name))
-            .lock_owned()
-            .await;
-        let mut observed = self.observe_cached(id.as_deref(), &mut calls).await?;
-        if observed.is_none() && desired.reuse_id.is_none() && known_id.is_some() {
-            // The labelled CLB is gone (deleted in the console): look it up by tag, as a
-            // Service without a label would be.
-            drop(serialized);
-            let (found, n) = self.find_counted(&desired, None).await?;
-            calls += n;
-            id = found;
-            serialized = self
-                .lock_for(id.as_deref().unwrap_or(&desired.default_name))
-                .lock_owned()
-                .await;
-            observed = self.observe_cached(id.as_deref(), &mut calls).await?;
+        let found = self.observe_locked(id, desired, calls).await?;
+        if found.observed.is_some() || desired.reuse_id.is_some() || known_id.is_none() {
+            return Ok(found);
         }
-        let _serialized = serialized;
-        let plan = slb_model::plan(&desired, observed.as_ref(), options)?;
-        let mut outcome = SyncOutcome {
-            load_balancer_id: observed.as_ref().map(|o| o.load_balancer_id.clone()),
-            address: observed.as_ref().map(|o| o.address.clone()),
-            plan,
-            skipped_backends,
-            calls,
-        };
-        if dry_run {
-            return Ok(outcome);
-        }
-        if outcome.plan.is_empty() {
-            return Ok(outcome);
-        }
+        // The labelled CLB is gone (deleted in the console): look it up by tag, as a
+        // Service without a label would be.
+        drop(found);
+        let id = self.find_adding(desired, None, calls).await?;
+        self.observe_locked(id, desired, calls).await
+    }
+
+    /// [`Cloud::find_counted`], adding its calls to `calls`.
+    async fn find_adding(
+        &self,
+        desired: &DesiredLb,
+        known_id: Option<&str>,
+        calls: &mut usize,
+    ) -> Result<Option<String>, CloudError> {
+        let (id, n) = self.find_counted(desired, known_id).await?;
+        *calls += n;
+        Ok(id)
+    }
+
+    /// Takes the lock of CLB `id` (of the default name when `None`), then observes it: one
+    /// sync at a time per CLB (Services sharing a reused CLB), since one plan's cache update
+    /// must not overwrite another's, and the CLB API refuses concurrent writes anyway.
+    async fn observe_locked(
+        &self,
+        id: Option<String>,
+        desired: &DesiredLb,
+        calls: &mut usize,
+    ) -> Result<Located, CloudError> {
+        let lock = self.lock_for(id.as_deref().unwrap_or(&desired.default_name));
+        let serialized = lock.lock_owned().await;
+        let observed = self.observe_cached(id.as_deref(), calls).await?;
+        Ok(Located {
+            id,
+            observed,
+            _serialized: serialized,
+        })
+    }
+
+    /// Executes `outcome`'s plan against the located CLB and advances the cache; a failed
+    /// call drops the CLB's cached observation instead.
+    async fn run(
+        &self,
+        found: &Located,
+        mut outcome: SyncOutcome,
+    ) -> Result<SyncOutcome, CloudError> {
         let executed = match execute(&*self.clb, &self.region, &outcome.plan).await {
             Ok(executed) => executed,
             Err(err) => {
-                if let Some(id) = &id {
+                if let Some(id) = &found.id {
                     self.forget(id);
                 }
                 return Err(err);
             }
         };
         outcome.calls += executed.calls;
-        self.advance_cache(id.as_deref(), observed.as_ref(), &outcome.plan, &executed);
+        self.advance_cache(
+            found.id.as_deref(),
+            found.observed.as_ref(),
+            &outcome.plan,
+            &executed,
+        );
         if let Some((id, address)) = executed.created {
             outcome.load_balancer_id = Some(id);
             outcome.address = Some(address);
@@ -497,13 +508,7 @@ impl Cloud {
                 .ok()
                 .flatten()
         });
-        let at = id.and_then(|id| {
-            self.cache
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(id)
-                .map(|c| c.at)
-        });
+        let at = id.and_then(|id| self.cache.observed_at(id));
         if let Some(id) = id {
             self.forget(id);
         }
@@ -513,4 +518,13 @@ impl Cloud {
             _ => {}
         }
     }
+}
+
+/// The CLB a sync works on, found and observed under its lock (held while this lives).
+struct Located {
+    /// Its id; `None` when it is to be created.
+    id: Option<String>,
+    /// What the plan is made against; `None` when it does not exist.
+    observed: Option<ObservedLb>,
+    _serialized: OwnedMutexGuard<()>,
 }

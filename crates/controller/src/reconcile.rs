@@ -266,7 +266,10 @@ async fn sync(
         }
     }
     let (options, dry_run) = (&ctx.plan_options, ctx.dry_run);
-    let synced = if new_service && known_id.is_none() {
+    let as_new = new_service
+        && known_id.is_none()
+        && ctx.states.first_sync_as_new(&ObjectRef::from_obj(svc));
+    let synced = if as_new {
         ctx.cloud.sync_new(desired, options, dry_run).await
     } else {
         let known = known_id.as_deref();

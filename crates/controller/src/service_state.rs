@@ -1,7 +1,8 @@
 //! Everything the controller remembers about one Service between reconciles, in one map:
 //! failures in a row (the retry backoff), the [`Fingerprint`] of its last successful ensure
-//! (the fast path), and how many Node changes mattered to it (kept by the node fan-out, part
-//! of that fingerprint).
+//! (the fast path), how many Node changes mattered to it (kept by the node fan-out, part
+//! of that fingerprint), and whether a sync already went ahead for it as a new Service
+//! (without looking for its CLB: `Cloud::sync_new`).
 //!
 //! Keyed by kube-runtime's [`ObjectRef<Service>`] (namespace and name); each entry also holds
 //! the Service's uid, so a Service deleted and created again under the same name starts
@@ -41,6 +42,8 @@ struct ServiceState {
     synced: Option<Fingerprint>,
     /// Node changes that mattered to the Service.
     node_epoch: u64,
+    /// A sync went ahead for it as a new Service (no lookup of an existing CLB).
+    synced_as_new: bool,
 }
 
 /// Per-Service state of one controller, shared by its reconciles and its caches.
@@ -158,6 +161,14 @@ impl ServiceStates {
     /// A Node change matters to `key`.
     pub fn bump_node_epoch(&self, key: &ObjectRef<Service>) {
         self.with(key, |s| s.node_epoch = s.node_epoch.wrapping_add(1));
+    }
+
+    /// Whether a sync of `key` may skip looking for an existing CLB, as a Service that never
+    /// carried the finalizer: true the first time it is asked for a uid, false after that
+    /// (that first sync may have created the CLB while the cache still shows the Service
+    /// without the finalizer, and a second create would make a second CLB).
+    pub fn first_sync_as_new(&self, key: &ObjectRef<Service>) -> bool {
+        self.with(key, |s| !std::mem::replace(&mut s.synced_as_new, true))
     }
 
     /// Drops everything kept about `key` (whatever its uid).

@@ -124,3 +124,23 @@ fn the_gauge_follows_the_number_of_services_with_state() {
     states.retain(|_| false);
     assert_eq!(gauge.get(), 0);
 }
+
+#[test]
+fn only_the_first_sync_of_a_new_service_skips_the_lookup() {
+    let states = ServiceStates::default();
+    let web = key("web", "uid-1");
+    assert!(states.first_sync_as_new(&web));
+    assert!(!states.first_sync_as_new(&web));
+    // The same name, created again: a new Service.
+    assert!(states.first_sync_as_new(&key("web", "uid-2")));
+}
+
+#[test]
+fn forgetting_a_service_drops_that_it_synced_as_new() {
+    let states = ServiceStates::default();
+    let web = key("web", "uid-1");
+    states.first_sync_as_new(&web);
+    states.forget(&web);
+    assert!(states.is_empty());
+    assert!(states.first_sync_as_new(&web));
+}
