@@ -9,7 +9,9 @@
 //! Only the leader's controller subscribes; while nobody does, the requests are dropped.
 //!
 //! EndpointSlices are also indexed by their Service ([`slice_index`]), so a reconcile reads
-//! only its own.
+//! only its own. Objects are cached without what nothing here reads and what takes the most
+//! room: `managedFields` (the API server's record of which manager set which field, often
+//! as large as the rest of the object), and a Node's `status.images` ([`trimmed`]).
 //!
 //! Not here: reconciling, or anything that calls the cloud (the leader's controller in
 //! [`crate::run`] does, node registration included: [`InventorySync`] only keeps its
@@ -32,7 +34,7 @@ use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 use slb_model::ClusterContext;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -129,15 +131,18 @@ impl Caches {
         });
         let ns = options.namespace.as_deref();
         let api = crate::run::scoped::<Service>(client, ns);
-        let watch = reflector::reflector(service_writer, watcher(api, watcher::Config::default()));
+        let watch = watcher(api, watcher::Config::default()).modify(trimmed);
+        let watch = reflector::reflector(service_writer, watch);
         let feed = caches.feed(Cache::Services, watch, options, stop);
         feed.spawn(on_service_event);
         let api = crate::run::scoped::<EndpointSlice>(client, ns);
-        let watch = reflector::reflector(slice_writer, watcher(api, watcher::Config::default()));
+        let watch = watcher(api, watcher::Config::default()).modify(trimmed);
+        let watch = reflector::reflector(slice_writer, watch);
         let feed = caches.feed(Cache::EndpointSlices, watch, options, stop);
         feed.spawn(on_slice_event);
         let api = kube::Api::<Node>::all(client.clone());
-        let watch = reflector::reflector(node_writer, watcher(api, watcher::Config::default()));
+        let watch = watcher(api, watcher::Config::default()).modify(trimmed_node);
+        let watch = reflector::reflector(node_writer, watch);
         let on_node = caches.on_node_event(options.cluster.clone(), options.inventory.clone());
         caches
             .feed(Cache::Nodes, watch, options, stop)
@@ -288,6 +293,21 @@ fn on_slice_event(caches: &Caches, event: &watcher::Event<EndpointSlice>) {
         && let Some(svc) = service_of(slice)
     {
         caches.request(svc);
+    }
+}
+
+/// An object as cached: without its `managedFields`, which nothing here reads (the
+/// controller writes with patches, so no write sends a cached object back).
+fn trimmed<K: Resource>(obj: &mut K) {
+    obj.meta_mut().managed_fields = None;
+}
+
+/// A Node as cached: [`trimmed`], and without the container images it holds
+/// (`status.images`: names and sizes of every image pulled, read by nobody here).
+fn trimmed_node(node: &mut Node) {
+    trimmed(node);
+    if let Some(status) = &mut node.status {
+        status.images = None;
     }
 }
 

@@ -154,3 +154,48 @@ fn a_relist_forgets_the_services_it_no_longer_holds() {
         1
     );
 }
+
+fn managed_fields()
+-> Option<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry>> {
+    Some(vec![
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry {
+            manager: Some("kubectl".into()),
+            operation: Some("Apply".into()),
+            ..Default::default()
+        },
+    ])
+}
+
+#[test]
+fn a_cached_service_keeps_everything_but_its_managed_fields() {
+    let mut svc = service("web");
+    svc.metadata.managed_fields = managed_fields();
+    svc.metadata.annotations = Some([("a".to_owned(), "b".to_owned())].into());
+    let mut want = svc.clone();
+    want.metadata.managed_fields = None;
+    trimmed(&mut svc);
+    assert_eq!(svc, want);
+}
+
+#[test]
+fn a_cached_node_drops_its_images_and_keeps_its_addresses() {
+    use k8s_openapi::api::core::v1::{ContainerImage, NodeAddress, NodeStatus};
+    let mut node = Node::default();
+    node.metadata.managed_fields = managed_fields();
+    node.status = Some(NodeStatus {
+        addresses: Some(vec![NodeAddress {
+            type_: "InternalIP".into(),
+            address: "10.0.0.5".into(),
+        }]),
+        images: Some(vec![ContainerImage {
+            names: Some(vec!["registry.example/app:1".into()]),
+            size_bytes: Some(1 << 20),
+        }]),
+        ..Default::default()
+    });
+    trimmed_node(&mut node);
+    assert_eq!(node.metadata.managed_fields, None);
+    let status = node.status.unwrap();
+    assert_eq!(status.images, None);
+    assert_eq!(status.addresses.unwrap()[0].address, "10.0.0.5");
+}
