@@ -21,9 +21,9 @@ mod listeners;
 use std::fmt;
 
 pub use action::{Action, CreateLoadBalancer, GroupRef, LbRef, ListenerParams};
-pub use apply::{ApplyError, CreatedIds, apply_to};
 #[cfg(test)]
 pub(crate) use apply::test_cloud;
+pub use apply::{ApplyError, CreatedIds, apply_to};
 
 use crate::desired::{
     DEFAULT_BACKEND_QUOTA, DEFAULT_BATCH_SIZE, DesiredLb, Intent, MAX_BATCH_SIZE,
