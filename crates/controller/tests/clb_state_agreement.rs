@@ -11,67 +11,18 @@
 //! a billing change, and its deletion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use k8s_openapi::api::core::v1::{Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+mod support;
+
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use slb_controller::cloud::Cloud;
-use slb_local::store::MemoryStore;
-use slb_local::{Engine, LocalConfig, NoopDataPlane};
-use slb_model::{ClusterContext, ObservedLb, PlanOptions, desired};
+use slb_local::Engine;
+use slb_model::{ObservedLb, PlanOptions, desired};
 use slb_openapi::Clb;
 use slb_openapi::clb::UploadServerCertificateRequest;
-use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
+use slb_testkit::fixtures::load_balancer_service;
 use std::sync::Arc;
-
-const INVENTORY: &str = "instances:
-  - { InstanceId: i-local-node-a, PrivateIpAddress: 127.0.0.51 }
-  - { InstanceId: i-local-node-b, PrivateIpAddress: 127.0.0.52 }
-  - { InstanceId: i-local-node-c, PrivateIpAddress: 127.0.0.53 }
-";
-
-fn engine() -> Arc<Engine> {
-    let config: LocalConfig = serde_yaml::from_str(INVENTORY).unwrap();
-    Arc::new(
-        Engine::open(
-            config,
-            Box::new(MemoryStore::default()),
-            Arc::new(NoopDataPlane),
-        )
-        .unwrap(),
-    )
-}
-
-fn context() -> ClusterContext {
-    ClusterContext {
-        local_mode: true,
-        ..ClusterContext::new("c-demo", "cn-hangzhou", "vpc-local")
-    }
-}
-
-fn nodes() -> Vec<Node> {
-    vec![
-        node("node-a", "127.0.0.51", None),
-        node("node-b", "127.0.0.52", None),
-        node("node-c", "127.0.0.53", None),
-    ]
-}
-
-/// `pods[i]` ready pods on node i.
-fn slice(pods: [usize; 3]) -> Vec<EndpointSlice> {
-    let mut endpoints = Vec::new();
-    for (i, (n, count)) in ["node-a", "node-b", "node-c"].iter().zip(pods).enumerate() {
-        for p in 0..count {
-            endpoints.push(PodEndpoint::ready(&format!("10.244.{i}.{p}"), n));
-        }
-    }
-    vec![endpoint_slice(
-        "default",
-        "web",
-        "web-1",
-        ("p80", 8080),
-        &endpoints,
-    )]
-}
+use support::{LOCAL_INVENTORY, local_context, local_engine, local_nodes, local_slice};
 
 /// The Service on `ports` (TCP, but 53 is UDP), Local traffic policy, with `annotations`.
 fn service(ports: &[i32], annotations: &[(&str, &str)]) -> Service {
@@ -165,7 +116,7 @@ async fn sync_and_compare(
     known: Option<&str>,
     step: &str,
 ) -> (Option<String>, Option<ObservedLb>) {
-    let want = desired(svc, &nodes(), &slice(pods), &context()).unwrap();
+    let want = desired(svc, &local_nodes(), &local_slice(pods), &local_context()).unwrap();
     let outcome = cloud
         .sync(want, known, &PlanOptions::default(), false)
         .await
@@ -282,7 +233,7 @@ fn walk(cert: &str, other: &str) -> Vec<Step> {
 
 #[tokio::test]
 async fn after_every_write_the_cache_equals_what_the_engine_reports() {
-    let engine = engine();
+    let engine = local_engine(LOCAL_INVENTORY);
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     let cert = upload(&engine, "www.example.com").await;
     let other = upload(&engine, "api.example.com").await;

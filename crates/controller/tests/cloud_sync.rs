@@ -4,45 +4,18 @@
 //! costs one backend call, and deletion removes the CLB.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use k8s_openapi::api::core::v1::{Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+mod support;
+
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use slb_controller::cloud::Cloud;
-use slb_local::store::MemoryStore;
-use slb_local::{Engine, LocalConfig, NoopDataPlane};
-use slb_model::{Action, ClusterContext, PlanOptions, desired};
-use slb_testkit::fixtures::{PodEndpoint, endpoint_slice, load_balancer_service, node};
-use std::sync::Arc;
-
-const INVENTORY: &str = "instances:
-  - { InstanceId: i-local-node-a, PrivateIpAddress: 127.0.0.51 }
-  - { InstanceId: i-local-node-b, PrivateIpAddress: 127.0.0.52 }
-  - { InstanceId: i-local-node-c, PrivateIpAddress: 127.0.0.53 }
-";
+use slb_model::{Action, PlanOptions, desired};
+use slb_testkit::fixtures::load_balancer_service;
+use support::{LOCAL_INVENTORY, local_context, local_engine, local_nodes, local_slice};
 
 fn cloud() -> Cloud {
-    let engine = engine_with(INVENTORY);
+    let engine = local_engine(LOCAL_INVENTORY);
     Cloud::new(engine.clone(), engine, "cn-hangzhou")
-}
-
-/// A local CLB engine in memory with the inventory in `yaml` (the local config format).
-fn engine_with(yaml: &str) -> Arc<Engine> {
-    let config: LocalConfig = serde_yaml::from_str(yaml).unwrap();
-    Arc::new(
-        Engine::open(
-            config,
-            Box::new(MemoryStore::default()),
-            Arc::new(NoopDataPlane),
-        )
-        .unwrap(),
-    )
-}
-
-fn context() -> ClusterContext {
-    ClusterContext {
-        local_mode: true,
-        ..ClusterContext::new("c-demo", "cn-hangzhou", "vpc-local")
-    }
 }
 
 fn service() -> Service {
@@ -59,31 +32,6 @@ fn service() -> Service {
         .into(),
     );
     svc
-}
-
-fn nodes() -> Vec<Node> {
-    vec![
-        node("node-a", "127.0.0.51", None),
-        node("node-b", "127.0.0.52", None),
-        node("node-c", "127.0.0.53", None),
-    ]
-}
-
-/// `pods[i]` ready pods on node i.
-fn slice(pods: [usize; 3]) -> Vec<EndpointSlice> {
-    let mut endpoints = Vec::new();
-    for (i, (n, count)) in ["node-a", "node-b", "node-c"].iter().zip(pods).enumerate() {
-        for p in 0..count {
-            endpoints.push(PodEndpoint::ready(&format!("10.244.{i}.{p}"), n));
-        }
-    }
-    vec![endpoint_slice(
-        "default",
-        "web",
-        "web-1",
-        ("p80", 8080),
-        &endpoints,
-    )]
 }
 
 /// One real (not dry-run) sync with the default plan options.
@@ -110,9 +58,15 @@ fn weights(lb: &slb_model::ObservedLb) -> Vec<(String, u32)> {
 
 #[tokio::test]
 async fn first_sync_creates_the_clb_and_a_second_changes_nothing() {
-    let engine = engine_with(INVENTORY);
+    let engine = local_engine(LOCAL_INVENTORY);
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
-    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let want = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 2, 3]),
+        &local_context(),
+    )
+    .unwrap();
     let first = sync(&cloud, want.clone(), None).await;
     let id = first.load_balancer_id.clone().expect("a CLB was created");
     assert!(
@@ -166,11 +120,23 @@ async fn first_sync_creates_the_clb_and_a_second_changes_nothing() {
 #[tokio::test]
 async fn an_endpoint_change_costs_one_backend_call() {
     let cloud = cloud();
-    let first = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let first = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 2, 3]),
+        &local_context(),
+    )
+    .unwrap();
     // Straight after the create: the cache holds the real group id the create answered.
     let id = sync(&cloud, first, None).await.load_balancer_id;
 
-    let scaled = desired(&service(), &nodes(), &slice([1, 2, 1]), &context()).unwrap();
+    let scaled = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 2, 1]),
+        &local_context(),
+    )
+    .unwrap();
     let outcome = sync(&cloud, scaled, id.as_deref()).await;
     let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
     assert_eq!(names, ["SetVServerGroupAttribute"]);
@@ -189,7 +155,13 @@ async fn an_endpoint_change_costs_one_backend_call() {
 #[tokio::test]
 async fn with_a_known_id_a_sync_with_nothing_to_do_makes_no_call() {
     let cloud = cloud();
-    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let want = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 2, 3]),
+        &local_context(),
+    )
+    .unwrap();
     let id = sync(&cloud, want.clone(), None).await.load_balancer_id;
     // The create left its result in the cache: no describe after it either.
     for _ in 0..3 {
@@ -202,7 +174,13 @@ async fn with_a_known_id_a_sync_with_nothing_to_do_makes_no_call() {
 #[tokio::test]
 async fn a_stale_cache_is_refreshed_after_its_max_age() {
     let cloud = cloud().with_max_age(std::time::Duration::ZERO);
-    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let want = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 2, 3]),
+        &local_context(),
+    )
+    .unwrap();
     let id = sync(&cloud, want.clone(), None).await.load_balancer_id;
     let again = sync(&cloud, want, id.as_deref()).await;
     assert_eq!(
@@ -219,8 +197,14 @@ async fn a_clb_deleted_behind_the_controllers_back_is_recreated() {
     use slb_openapi::clb::{DeleteLoadBalancerRequest, SetLoadBalancerDeleteProtectionRequest};
     use slb_openapi::types::OnOff;
 
-    let engine = engine_with(INVENTORY);
-    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let engine = local_engine(LOCAL_INVENTORY);
+    let want = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 2, 3]),
+        &local_context(),
+    )
+    .unwrap();
     let first = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     let gone = sync(&first, want.clone(), None)
         .await
@@ -254,12 +238,24 @@ async fn a_clb_deleted_behind_the_controllers_back_is_recreated() {
 #[tokio::test]
 async fn deleting_the_service_deletes_the_clb_it_created() {
     let cloud = cloud();
-    let want = desired(&service(), &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let want = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 1, 1]),
+        &local_context(),
+    )
+    .unwrap();
     let id = sync(&cloud, want, None).await.load_balancer_id.unwrap();
 
     let mut gone = service();
     gone.metadata.deletion_timestamp = Some(Time(Default::default()));
-    let want = desired(&gone, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let want = desired(
+        &gone,
+        &local_nodes(),
+        &local_slice([1, 1, 1]),
+        &local_context(),
+    )
+    .unwrap();
     let outcome = sync(&cloud, want, Some(&id)).await;
     let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
     assert_eq!(
@@ -273,7 +269,13 @@ async fn deleting_the_service_deletes_the_clb_it_created() {
 #[tokio::test]
 async fn dry_run_plans_without_calling_anything_but_describes() {
     let cloud = cloud();
-    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let want = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 2, 3]),
+        &local_context(),
+    )
+    .unwrap();
     let outcome = cloud
         .sync(want.clone(), None, &PlanOptions::default(), true)
         .await
@@ -294,9 +296,15 @@ async fn a_sync_interrupted_after_the_create_never_makes_a_second_clb() {
     use slb_openapi::Clb;
     use slb_openapi::clb::DescribeLoadBalancersRequest;
 
-    let engine = engine_with(INVENTORY);
+    let engine = local_engine(LOCAL_INVENTORY);
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
-    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+    let want = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 2, 3]),
+        &local_context(),
+    )
+    .unwrap();
 
     // The controller dies right after CreateLoadBalancer returned: nothing recorded the id.
     let plan = cloud
@@ -344,7 +352,7 @@ async fn eni_mode_resolves_pod_ips_to_enis_and_skips_ips_without_one() {
   - { NetworkInterfaceId: eni-a, PrivateIpAddresses: [10.244.0.0], VpcId: vpc-local }
   - { NetworkInterfaceId: eni-b, PrivateIpAddresses: [10.244.1.0, 10.244.1.1], VpcId: vpc-local }
 ";
-    let engine = engine_with(inventory);
+    let engine = local_engine(inventory);
     let cloud = Cloud::new(engine.clone(), engine, "cn-hangzhou");
     let mut svc = service();
     svc.metadata
@@ -355,7 +363,13 @@ async fn eni_mode_resolves_pod_ips_to_enis_and_skips_ips_without_one() {
             "eni".into(),
         );
     // Pods 10.244.0.0, 10.244.1.0, 10.244.1.1 have ENIs; 10.244.2.0 has none.
-    let want = desired(&svc, &nodes(), &slice([1, 2, 1]), &context()).unwrap();
+    let want = desired(
+        &svc,
+        &local_nodes(),
+        &local_slice([1, 2, 1]),
+        &local_context(),
+    )
+    .unwrap();
     let outcome = sync(&cloud, want, None).await;
     assert_eq!(outcome.skipped_backends, ["10.244.2.0"]);
     let lb = cloud
@@ -412,7 +426,7 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
     use slb_openapi::clb::CreateLoadBalancerRequest;
     use slb_openapi::types::AddressType;
 
-    let engine = engine_with(INVENTORY);
+    let engine = local_engine(LOCAL_INVENTORY);
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     // A CLB the user made in the console: no Kubernetes tags.
     let user_lb = engine
@@ -426,7 +440,13 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
         .load_balancer_id;
 
     let a = reusing("web", "11111111-0000-4000-8000-000000000001", &user_lb);
-    let want = desired(&a, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let want = desired(
+        &a,
+        &local_nodes(),
+        &local_slice([1, 1, 1]),
+        &local_context(),
+    )
+    .unwrap();
     let outcome = sync(&cloud, want, None).await;
     assert_eq!(outcome.load_balancer_id.as_deref(), Some(user_lb.as_str()));
     let lb = cloud.observe(&user_lb).await.unwrap().unwrap();
@@ -442,7 +462,13 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
 
     // A second Service wants the same port on the same CLB: refused before any call, naming both.
     let b = reusing("shop", "22222222-0000-4000-8000-000000000002", &user_lb);
-    let want_b = desired(&b, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let want_b = desired(
+        &b,
+        &local_nodes(),
+        &local_slice([1, 1, 1]),
+        &local_context(),
+    )
+    .unwrap();
     let err = cloud
         .sync(want_b, None, &PlanOptions::default(), false)
         .await
@@ -457,7 +483,13 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
     // Deleting the reusing Service removes what it created and keeps the user's CLB.
     let mut gone = a.clone();
     gone.metadata.deletion_timestamp = Some(Time(Default::default()));
-    let want = desired(&gone, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let want = desired(
+        &gone,
+        &local_nodes(),
+        &local_slice([1, 1, 1]),
+        &local_context(),
+    )
+    .unwrap();
     sync(&cloud, want, Some(&user_lb)).await;
     let lb = cloud
         .observe(&user_lb)
@@ -471,11 +503,23 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
 #[tokio::test]
 async fn reusing_a_clb_created_for_another_service_is_refused_with_the_faqs_message() {
     let cloud = cloud();
-    let owner = desired(&service(), &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let owner = desired(
+        &service(),
+        &local_nodes(),
+        &local_slice([1, 1, 1]),
+        &local_context(),
+    )
+    .unwrap();
     let created = sync(&cloud, owner, None).await.load_balancer_id.unwrap();
 
     let thief = reusing("thief", "33333333-0000-4000-8000-000000000003", &created);
-    let want = desired(&thief, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let want = desired(
+        &thief,
+        &local_nodes(),
+        &local_slice([1, 1, 1]),
+        &local_context(),
+    )
+    .unwrap();
     let err = cloud
         .sync(want, None, &PlanOptions::default(), false)
         .await
@@ -556,10 +600,16 @@ async fn the_state_cached_after_a_create_plans_every_next_change_like_a_fresh_ob
     let mut extra_calls = 0;
     for (i, first) in created_with.iter().enumerate() {
         for change in changes {
-            let engine = engine_with(INVENTORY);
+            let engine = local_engine(LOCAL_INVENTORY);
             let creator = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
             let svc = annotated(first);
-            let want = desired(&svc, &nodes(), &slice([1, 2, 3]), &context()).unwrap();
+            let want = desired(
+                &svc,
+                &local_nodes(),
+                &local_slice([1, 2, 3]),
+                &local_context(),
+            )
+            .unwrap();
             let id = sync(&creator, want, None)
                 .await
                 .load_balancer_id
@@ -570,7 +620,13 @@ async fn the_state_cached_after_a_create_plans_every_next_change_like_a_fresh_ob
             extra.extend_from_slice(change);
             let next_svc = annotated(&extra);
             for pods in [[1, 2, 3], [0, 2, 5]] {
-                let next = desired(&next_svc, &nodes(), &slice(pods), &context()).unwrap();
+                let next = desired(
+                    &next_svc,
+                    &local_nodes(),
+                    &local_slice(pods),
+                    &local_context(),
+                )
+                .unwrap();
                 let plan_of = |cloud: Cloud, next: slb_model::DesiredLb| {
                     let id = id.clone();
                     async move {
@@ -621,7 +677,7 @@ async fn concurrent_syncs_of_services_sharing_a_clb_do_not_lose_each_others_chan
     use slb_openapi::clb::CreateLoadBalancerRequest;
     use slb_openapi::types::AddressType;
 
-    let engine = engine_with(&format!("{INVENTORY}faults: {{ latency_ms: 5 }}\n"));
+    let engine = local_engine(&format!("{LOCAL_INVENTORY}faults: {{ latency_ms: 5 }}\n"));
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     let user_lb = engine
         .create_load_balancer(&CreateLoadBalancerRequest {
@@ -635,8 +691,20 @@ async fn concurrent_syncs_of_services_sharing_a_clb_do_not_lose_each_others_chan
     let a = reusing("web", "11111111-0000-4000-8000-000000000001", &user_lb);
     let mut b = reusing("shop", "22222222-0000-4000-8000-000000000002", &user_lb);
     b.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].port = 443;
-    let want_a = desired(&a, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
-    let want_b = desired(&b, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let want_a = desired(
+        &a,
+        &local_nodes(),
+        &local_slice([1, 1, 1]),
+        &local_context(),
+    )
+    .unwrap();
+    let want_b = desired(
+        &b,
+        &local_nodes(),
+        &local_slice([1, 1, 1]),
+        &local_context(),
+    )
+    .unwrap();
     let options = PlanOptions::default();
     let (ra, rb) = tokio::join!(
         cloud.sync(want_a.clone(), None, &options, false),

@@ -4,38 +4,21 @@
 //! plans no write. Changing `domain-extensions` sets, deletes and creates exactly what differs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use k8s_openapi::api::core::v1::{Node, Service};
 use slb_controller::cloud::Cloud;
-use slb_local::store::MemoryStore;
-use slb_local::{Engine, LocalConfig, NoopDataPlane};
-use slb_model::{Action, ClusterContext, DesiredLb, PlanOptions, desired};
+use slb_local::Engine;
+use slb_model::{Action, DesiredLb, PlanOptions, desired};
 use slb_openapi::Clb;
 use slb_openapi::clb::*;
 use slb_testkit::fixtures::{load_balancer_service, node};
 use std::sync::Arc;
+use support::{local_context, local_engine};
 
 const INVENTORY: &str = "instances:
   - { InstanceId: i-local-node-a, PrivateIpAddress: 127.0.0.51 }
 ";
-
-fn engine() -> Arc<Engine> {
-    let config: LocalConfig = serde_yaml::from_str(INVENTORY).unwrap();
-    Arc::new(
-        Engine::open(
-            config,
-            Box::new(MemoryStore::default()),
-            Arc::new(NoopDataPlane),
-        )
-        .unwrap(),
-    )
-}
-
-fn context() -> ClusterContext {
-    ClusterContext {
-        local_mode: true,
-        ..ClusterContext::new("c-demo", "cn-hangzhou", "vpc-local")
-    }
-}
 
 fn nodes() -> Vec<Node> {
     vec![node("node-a", "127.0.0.51", None)]
@@ -60,7 +43,7 @@ fn service(name: &str, uid: &str, port: i32, annotations: &[(&str, &str)]) -> Se
 }
 
 fn want(svc: &Service) -> DesiredLb {
-    desired(svc, &nodes(), &[], &context()).unwrap()
+    desired(svc, &nodes(), &[], &local_context()).unwrap()
 }
 
 /// A real sync by `cloud`, returning the CLB id.
@@ -120,7 +103,7 @@ async fn extensions(engine: &Engine, lb: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_service_with_an_acl_converges_and_the_listener_carries_the_acl() {
-    let engine = engine();
+    let engine = local_engine(INVENTORY);
     let acl = engine
         .create_access_control_list(&CreateAccessControlListRequest {
             acl_name: "office".into(),
@@ -162,7 +145,7 @@ async fn a_service_with_an_acl_converges_and_the_listener_carries_the_acl() {
 
 #[tokio::test]
 async fn an_https_service_gets_its_domain_extensions_and_converges() {
-    let engine = engine();
+    let engine = local_engine(INVENTORY);
     let default = upload(&engine, "default", "www.example.com").await;
     let a = upload(&engine, "a", "a.example.com").await;
     let b = upload(&engine, "b", "b.example.com").await;

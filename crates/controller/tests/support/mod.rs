@@ -164,15 +164,7 @@ pub async fn harness_with(prefix: &str, options: Options) -> Harness {
         yaml.push_str(&instance_yaml(&format!("{ns}-d"), "127.0.0.64"));
     }
     yaml.push_str(&options.local_yaml);
-    let config: LocalConfig = serde_yaml::from_str(&yaml).unwrap();
-    let engine = Arc::new(
-        Engine::open(
-            config,
-            Box::new(MemoryStore::default()),
-            Arc::new(NoopDataPlane),
-        )
-        .unwrap(),
-    );
+    let engine = local_engine(&yaml);
     let controller_cloud = if options.over_http {
         over_http(engine.clone()).await
     } else {
@@ -556,4 +548,58 @@ pub async fn weights(cloud: &Cloud, id: &str) -> Vec<u32> {
     let mut members = lb.vserver_groups[0].backend_servers.clone();
     members.sort_by(|a, b| a.server_id.cmp(&b.server_id));
     members.iter().map(|m| m.weight).collect()
+}
+
+/// The in-process tests' inventory: instances for `node-a/b/c` on 127.0.0.51–53.
+pub const LOCAL_INVENTORY: &str = "instances:
+  - { InstanceId: i-local-node-a, PrivateIpAddress: 127.0.0.51 }
+  - { InstanceId: i-local-node-b, PrivateIpAddress: 127.0.0.52 }
+  - { InstanceId: i-local-node-c, PrivateIpAddress: 127.0.0.53 }
+";
+
+/// A local CLB engine in memory with the inventory in `yaml` (the local config format).
+pub fn local_engine(yaml: &str) -> Arc<Engine> {
+    let config: LocalConfig = serde_yaml::from_str(yaml).unwrap();
+    Arc::new(
+        Engine::open(
+            config,
+            Box::new(MemoryStore::default()),
+            Arc::new(NoopDataPlane),
+        )
+        .unwrap(),
+    )
+}
+
+/// The in-process tests' cluster: `c-demo` in cn-hangzhou, local mode.
+pub fn local_context() -> ClusterContext {
+    ClusterContext {
+        local_mode: true,
+        ..ClusterContext::new("c-demo", "cn-hangzhou", "vpc-local")
+    }
+}
+
+/// Ready nodes `node-a/b/c` on 127.0.0.51–53 (the instances of [`LOCAL_INVENTORY`]).
+pub fn local_nodes() -> Vec<Node> {
+    vec![
+        node("node-a", "127.0.0.51", None),
+        node("node-b", "127.0.0.52", None),
+        node("node-c", "127.0.0.53", None),
+    ]
+}
+
+/// The EndpointSlice of Service `default/web` with `pods[i]` ready pods on [`local_nodes`]' node i.
+pub fn local_slice(pods: [usize; 3]) -> Vec<EndpointSlice> {
+    let mut endpoints = Vec::new();
+    for (i, (n, count)) in ["node-a", "node-b", "node-c"].iter().zip(pods).enumerate() {
+        for p in 0..count {
+            endpoints.push(PodEndpoint::ready(&format!("10.244.{i}.{p}"), n));
+        }
+    }
+    vec![endpoint_slice(
+        "default",
+        "web",
+        "web-1",
+        ("p80", 8080),
+        &endpoints,
+    )]
 }
