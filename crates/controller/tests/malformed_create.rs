@@ -9,13 +9,12 @@ mod support;
 
 use async_trait::async_trait;
 use kube::ResourceExt;
-use kube::api::PostParams;
 use slb_controller::service_writes::LB_ID_LABEL;
 use slb_local::Engine;
 use slb_openapi::clb::*;
 use slb_openapi::{Action, ApiError, Clb};
 use std::sync::Arc;
-use support::{Options, harness_with, service};
+use support::{Options, harness_with};
 
 /// The local CLB, except that `CreateLoadBalancer` answers an empty id.
 struct EmptyCreatedId(Arc<Engine>);
@@ -55,12 +54,7 @@ async fn an_empty_id_in_the_create_answer_is_never_written_into_the_label() {
         ..Options::default()
     };
     let h = harness_with("emptyid", options).await;
-    let (key, value) = h.own_nodes();
-    let svc = service(&h.ns, "web", false, &[(&key, &value)]);
-    h.services()
-        .create(&PostParams::default(), &svc)
-        .await
-        .unwrap();
+    h.create_own_service("web").await;
     let id = h.clb_id("web").await;
     assert!(
         id.starts_with("lb-"),

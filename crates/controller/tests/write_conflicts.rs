@@ -8,12 +8,11 @@
 mod support;
 
 use kube::Client;
-use kube::api::PostParams;
 use slb_testkit::ControlPlane;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use support::{Options, harness_with, service};
+use support::{Options, harness_with};
 
 /// The status PATCH of a Service (`…/services/<name>/status`).
 fn is_service_status_patch(req: &http::Request<kube::client::Body>) -> bool {
@@ -64,12 +63,7 @@ async fn a_persistent_409_on_the_status_write_backs_off_instead_of_retrying_ever
         ..Options::default()
     };
     let h = harness_with("conflict", options).await;
-    let (key, value) = h.own_nodes();
-    let svc = service(&h.ns, "web", false, &[(&key, &value)]);
-    h.services()
-        .create(&PostParams::default(), &svc)
-        .await
-        .unwrap();
+    h.create_own_service("web").await;
     support::eventually("the first status write", || async {
         (refused.load(Ordering::SeqCst) > 0).then_some(())
     })

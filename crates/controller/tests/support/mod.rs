@@ -347,6 +347,16 @@ impl Harness {
         )
     }
 
+    /// Creates Cluster-policy Service `name` (port 80 → 8080) on this test's nodes.
+    pub async fn create_own_service(&self, name: &str) {
+        let (key, value) = self.own_nodes();
+        let svc = service(&self.ns, name, false, &[(&key, &value)]);
+        self.services()
+            .create(&PostParams::default(), &svc)
+            .await
+            .unwrap();
+    }
+
     /// The controller's `/metrics` text.
     pub async fn metrics(&self) -> String {
         admin_get(self.admin, "/metrics").await.unwrap().1
