@@ -22,7 +22,8 @@ use slb_openapi::Clb;
 use slb_openapi::clb::UploadServerCertificateRequest;
 use slb_testkit::fixtures::load_balancer_service;
 use std::sync::Arc;
-use support::{LOCAL_INVENTORY, local_context, local_engine, local_nodes, local_slice};
+use support::{LOCAL_INVENTORY, local_engine};
+use support::{local_context as context, local_nodes as nodes, local_slice as slice};
 
 /// The Service on `ports` (TCP, but 53 is UDP), Local traffic policy, with `annotations`.
 fn service(ports: &[i32], annotations: &[(&str, &str)]) -> Service {
@@ -116,7 +117,7 @@ async fn sync_and_compare(
     known: Option<&str>,
     step: &str,
 ) -> (Option<String>, Option<ObservedLb>) {
-    let want = desired(svc, &local_nodes(), &local_slice(pods), &local_context()).unwrap();
+    let want = desired(svc, &nodes(), &slice(pods), &context()).unwrap();
     let outcome = cloud
         .sync(want, known, &PlanOptions::default(), false)
         .await

@@ -11,7 +11,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use slb_controller::cloud::Cloud;
 use slb_model::{Action, PlanOptions, desired};
 use slb_testkit::fixtures::load_balancer_service;
-use support::{LOCAL_INVENTORY, local_context, local_engine, local_nodes, local_slice};
+use support::{LOCAL_INVENTORY, local_engine};
+use support::{local_context as context, local_nodes as nodes, local_slice as slice};
 
 fn cloud() -> Cloud {
     let engine = local_engine(LOCAL_INVENTORY);
@@ -60,13 +61,7 @@ fn weights(lb: &slb_model::ObservedLb) -> Vec<(String, u32)> {
 async fn first_sync_creates_the_clb_and_a_second_changes_nothing() {
     let engine = local_engine(LOCAL_INVENTORY);
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
-    let want = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 2, 3]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
     let first = sync(&cloud, want.clone(), None).await;
     let id = first.load_balancer_id.clone().expect("a CLB was created");
     assert!(
@@ -120,23 +115,11 @@ async fn first_sync_creates_the_clb_and_a_second_changes_nothing() {
 #[tokio::test]
 async fn an_endpoint_change_costs_one_backend_call() {
     let cloud = cloud();
-    let first = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 2, 3]),
-        &local_context(),
-    )
-    .unwrap();
+    let first = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
     // Straight after the create: the cache holds the real group id the create answered.
     let id = sync(&cloud, first, None).await.load_balancer_id;
 
-    let scaled = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 2, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let scaled = desired(&service(), &nodes(), &slice([1, 2, 1]), &context()).unwrap();
     let outcome = sync(&cloud, scaled, id.as_deref()).await;
     let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
     assert_eq!(names, ["SetVServerGroupAttribute"]);
@@ -155,13 +138,7 @@ async fn an_endpoint_change_costs_one_backend_call() {
 #[tokio::test]
 async fn with_a_known_id_a_sync_with_nothing_to_do_makes_no_call() {
     let cloud = cloud();
-    let want = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 2, 3]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
     let id = sync(&cloud, want.clone(), None).await.load_balancer_id;
     // The create left its result in the cache: no describe after it either.
     for _ in 0..3 {
@@ -174,13 +151,7 @@ async fn with_a_known_id_a_sync_with_nothing_to_do_makes_no_call() {
 #[tokio::test]
 async fn a_stale_cache_is_refreshed_after_its_max_age() {
     let cloud = cloud().with_max_age(std::time::Duration::ZERO);
-    let want = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 2, 3]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
     let id = sync(&cloud, want.clone(), None).await.load_balancer_id;
     let again = sync(&cloud, want, id.as_deref()).await;
     assert_eq!(
@@ -198,13 +169,7 @@ async fn a_clb_deleted_behind_the_controllers_back_is_recreated() {
     use slb_openapi::types::OnOff;
 
     let engine = local_engine(LOCAL_INVENTORY);
-    let want = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 2, 3]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
     let first = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
     let gone = sync(&first, want.clone(), None)
         .await
@@ -238,24 +203,12 @@ async fn a_clb_deleted_behind_the_controllers_back_is_recreated() {
 #[tokio::test]
 async fn deleting_the_service_deletes_the_clb_it_created() {
     let cloud = cloud();
-    let want = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 1, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&service(), &nodes(), &slice([1, 1, 1]), &context()).unwrap();
     let id = sync(&cloud, want, None).await.load_balancer_id.unwrap();
 
     let mut gone = service();
     gone.metadata.deletion_timestamp = Some(Time(Default::default()));
-    let want = desired(
-        &gone,
-        &local_nodes(),
-        &local_slice([1, 1, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&gone, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
     let outcome = sync(&cloud, want, Some(&id)).await;
     let names: Vec<&str> = outcome.plan.actions.iter().map(Action::api_name).collect();
     assert_eq!(
@@ -269,13 +222,7 @@ async fn deleting_the_service_deletes_the_clb_it_created() {
 #[tokio::test]
 async fn dry_run_plans_without_calling_anything_but_describes() {
     let cloud = cloud();
-    let want = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 2, 3]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
     let outcome = cloud
         .sync(want.clone(), None, &PlanOptions::default(), true)
         .await
@@ -298,13 +245,7 @@ async fn a_sync_interrupted_after_the_create_never_makes_a_second_clb() {
 
     let engine = local_engine(LOCAL_INVENTORY);
     let cloud = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
-    let want = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 2, 3]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&service(), &nodes(), &slice([1, 2, 3]), &context()).unwrap();
 
     // The controller dies right after CreateLoadBalancer returned: nothing recorded the id.
     let plan = cloud
@@ -363,13 +304,7 @@ async fn eni_mode_resolves_pod_ips_to_enis_and_skips_ips_without_one() {
             "eni".into(),
         );
     // Pods 10.244.0.0, 10.244.1.0, 10.244.1.1 have ENIs; 10.244.2.0 has none.
-    let want = desired(
-        &svc,
-        &local_nodes(),
-        &local_slice([1, 2, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&svc, &nodes(), &slice([1, 2, 1]), &context()).unwrap();
     let outcome = sync(&cloud, want, None).await;
     assert_eq!(outcome.skipped_backends, ["10.244.2.0"]);
     let lb = cloud
@@ -440,13 +375,7 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
         .load_balancer_id;
 
     let a = reusing("web", "11111111-0000-4000-8000-000000000001", &user_lb);
-    let want = desired(
-        &a,
-        &local_nodes(),
-        &local_slice([1, 1, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&a, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
     let outcome = sync(&cloud, want, None).await;
     assert_eq!(outcome.load_balancer_id.as_deref(), Some(user_lb.as_str()));
     let lb = cloud.observe(&user_lb).await.unwrap().unwrap();
@@ -462,13 +391,7 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
 
     // A second Service wants the same port on the same CLB: refused before any call, naming both.
     let b = reusing("shop", "22222222-0000-4000-8000-000000000002", &user_lb);
-    let want_b = desired(
-        &b,
-        &local_nodes(),
-        &local_slice([1, 1, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let want_b = desired(&b, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
     let err = cloud
         .sync(want_b, None, &PlanOptions::default(), false)
         .await
@@ -483,13 +406,7 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
     // Deleting the reusing Service removes what it created and keeps the user's CLB.
     let mut gone = a.clone();
     gone.metadata.deletion_timestamp = Some(Time(Default::default()));
-    let want = desired(
-        &gone,
-        &local_nodes(),
-        &local_slice([1, 1, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&gone, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
     sync(&cloud, want, Some(&user_lb)).await;
     let lb = cloud
         .observe(&user_lb)
@@ -503,23 +420,11 @@ async fn a_reused_clb_gets_listeners_is_kept_on_delete_and_refuses_a_second_clai
 #[tokio::test]
 async fn reusing_a_clb_created_for_another_service_is_refused_with_the_faqs_message() {
     let cloud = cloud();
-    let owner = desired(
-        &service(),
-        &local_nodes(),
-        &local_slice([1, 1, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let owner = desired(&service(), &nodes(), &slice([1, 1, 1]), &context()).unwrap();
     let created = sync(&cloud, owner, None).await.load_balancer_id.unwrap();
 
     let thief = reusing("thief", "33333333-0000-4000-8000-000000000003", &created);
-    let want = desired(
-        &thief,
-        &local_nodes(),
-        &local_slice([1, 1, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let want = desired(&thief, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
     let err = cloud
         .sync(want, None, &PlanOptions::default(), false)
         .await
@@ -603,13 +508,7 @@ async fn the_state_cached_after_a_create_plans_every_next_change_like_a_fresh_ob
             let engine = local_engine(LOCAL_INVENTORY);
             let creator = Cloud::new(engine.clone(), engine.clone(), "cn-hangzhou");
             let svc = annotated(first);
-            let want = desired(
-                &svc,
-                &local_nodes(),
-                &local_slice([1, 2, 3]),
-                &local_context(),
-            )
-            .unwrap();
+            let want = desired(&svc, &nodes(), &slice([1, 2, 3]), &context()).unwrap();
             let id = sync(&creator, want, None)
                 .await
                 .load_balancer_id
@@ -620,13 +519,7 @@ async fn the_state_cached_after_a_create_plans_every_next_change_like_a_fresh_ob
             extra.extend_from_slice(change);
             let next_svc = annotated(&extra);
             for pods in [[1, 2, 3], [0, 2, 5]] {
-                let next = desired(
-                    &next_svc,
-                    &local_nodes(),
-                    &local_slice(pods),
-                    &local_context(),
-                )
-                .unwrap();
+                let next = desired(&next_svc, &nodes(), &slice(pods), &context()).unwrap();
                 let plan_of = |cloud: Cloud, next: slb_model::DesiredLb| {
                     let id = id.clone();
                     async move {
@@ -691,20 +584,8 @@ async fn concurrent_syncs_of_services_sharing_a_clb_do_not_lose_each_others_chan
     let a = reusing("web", "11111111-0000-4000-8000-000000000001", &user_lb);
     let mut b = reusing("shop", "22222222-0000-4000-8000-000000000002", &user_lb);
     b.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].port = 443;
-    let want_a = desired(
-        &a,
-        &local_nodes(),
-        &local_slice([1, 1, 1]),
-        &local_context(),
-    )
-    .unwrap();
-    let want_b = desired(
-        &b,
-        &local_nodes(),
-        &local_slice([1, 1, 1]),
-        &local_context(),
-    )
-    .unwrap();
+    let want_a = desired(&a, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
+    let want_b = desired(&b, &nodes(), &slice([1, 1, 1]), &context()).unwrap();
     let options = PlanOptions::default();
     let (ra, rb) = tokio::join!(
         cloud.sync(want_a.clone(), None, &options, false),
