@@ -7,8 +7,8 @@
 
 mod support;
 
-use kube::api::{Patch, PatchParams, PostParams};
-use support::{Harness, harness, service};
+use kube::api::{Patch, PatchParams};
+use support::{Harness, harness};
 
 async fn tracked(h: &Harness) -> u64 {
     support::sum_series(&h.metrics().await, "slb_controller_services_tracked", "")
@@ -22,12 +22,7 @@ async fn tracked_becomes(h: &Harness, want: u64) {
 }
 
 async fn create(h: &Harness, name: &str) {
-    let (key, value) = h.own_nodes();
-    let svc = service(&h.ns, name, false, &[(&key, &value)]);
-    h.services()
-        .create(&PostParams::default(), &svc)
-        .await
-        .unwrap();
+    h.create_own_service(name).await;
     h.ingress_ip(name).await;
 }
 
