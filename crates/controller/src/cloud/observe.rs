@@ -51,7 +51,7 @@ impl Cloud {
         }
         let mut calls = 0;
         if let Some(id) = known_id {
-            if self.cached(id).is_some() {
+            if self.is_fresh(id) {
                 return Ok((Some(id.to_owned()), 0));
             }
             let req = DescribeLoadBalancersRequest {
