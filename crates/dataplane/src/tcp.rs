@@ -248,7 +248,7 @@ impl Default for Activity {
 }
 
 /// Completes once the connection has been idle for `idle`; never without a timeout.
-async fn idle_watch(activity: &Activity, idle: Option<Duration>) {
+pub(crate) async fn idle_watch(activity: &Activity, idle: Option<Duration>) {
     let Some(idle) = idle else {
         return std::future::pending().await;
     };

@@ -32,7 +32,7 @@ use super::headers;
 use super::proxy::{ConnContext, ProxyBody, error};
 use super::upstream::UpstreamError;
 use crate::pool::{ActiveGuard, Backend};
-use crate::tcp::Activity;
+use crate::tcp::{Activity, idle_watch};
 
 /// The protocol a request asks to switch to: its `Upgrade` value, when its `Connection`
 /// header names `upgrade` (RFC 9110 7.8).
@@ -162,19 +162,8 @@ async fn tunnel(
                 tracing::debug!(error = %e, "tunnel ended with error");
             }
         }
-        () = idle_expired(&activity, idle) => tracing::debug!("tunnel closed: idle timeout"),
+        () = idle_watch(&activity, Some(idle)) => tracing::debug!("tunnel closed: idle timeout"),
         () = kill.cancelled() => tracing::debug!("tunnel closed: backend removed"),
-    }
-}
-
-/// Completes once no byte has moved for `idle`.
-async fn idle_expired(activity: &Activity, idle: Duration) {
-    loop {
-        let quiet = activity.idle_for();
-        if quiet >= idle {
-            return;
-        }
-        tokio::time::sleep(idle - quiet).await;
     }
 }
 
