@@ -24,8 +24,12 @@
 //!   throttle: { DescribeLoadBalancers: 0.5 }   # fraction of calls answered Throttling.User
 //!   instance_charge_type: PayBySpec            # what a create without InstanceChargeType gets
 //! rate_limits:                      # flow control per account and action (none by default)
-//!   "*": { calls: 90, seconds: 60 }          # Throttling.User beyond 90 calls per 60 s
-//!   DescribeLoadBalancers: { calls: 10, seconds: 1, burst: 20 }
+//!   preset: documented              # Alibaba's published quotas for every action not listed
+//!   DescribeLoadBalancers: { calls: 10, seconds: 1, burst: 20 }   # Throttling.User beyond
+//! # or, the published quotas alone (writes 90 per 60 s, reads 3,000 per 60 s, rows of the
+//! # table as published; see slb_local::ratelimit::preset):
+//! # rate_limits: documented
+//! # or a map without a preset: "*": { calls: 90, seconds: 60 } for every action not listed
 //! route_tables:                     # optional: each VPC of the vSwitches has a System table
 //!   - { id: vtb-custom, vpc_id: vpc-local, table_type: Custom, vswitch_ids: [vsw-local] }
 //! api:                              # bounds on the OpenAPI server's connections
@@ -85,7 +89,8 @@ pub struct LocalConfig {
     pub quotas: Quotas,
     /// Faults to inject.
     pub faults: FaultConfig,
-    /// Flow control per account and action, as Alibaba's (none unless configured).
+    /// Flow control per account and action, as Alibaba's (none unless configured): a preset
+    /// name (`documented`) or quotas per action, `"*"` and an optional `preset`.
     pub rate_limits: crate::ratelimit::RateLimits,
     /// Bounds on the OpenAPI server's connections.
     pub api: ApiConfig,
