@@ -9,8 +9,9 @@
 #
 # --side-by-side (issue 15): the slb-ccm binary and, when GO_CCM_BIN names a built reference
 # CCM (see README "Benchmarks"), the reference, each as its own process with a fresh
-# kube-apiserver and local CLB, without and with the local CLB's flow control (90 calls per
-# 60 s per action and account). 200 Services x 20 nodes; --large: 1,000 x 100; other sizes
+# kube-apiserver and local CLB, without and with the local CLB's flow control (its
+# `documented` preset per action and account: writes 90 per 60 s, reads 3,000 per 60 s).
+# 200 Services x 20 nodes; --large: 1,000 x 100; other sizes
 # with SLB_BENCH_SERVICES and SLB_BENCH_NODES (5,000 x 200 fits: the bench's API server hands
 # out NodePorts from 20000-32767). The Services are created 32 at a time while the controller
 # starts, and a watch sees their IPs. Prints one table: seconds to all IPs, calls by action,

@@ -1,8 +1,8 @@
 //! Side-by-side controller benchmark: slb-ccm and, when `GO_CCM_BIN` names a built reference
 //! CCM, the reference, each as its own process on the same workload with a fresh
 //! kube-apiserver (testkit) and a fresh local CLB (in this process, over signed HTTP), with
-//! and without the local CLB's flow control (`rate_limits: "*": 90 calls per 60 s`, the
-//! documented rate of CLB's write APIs, applied to every action).
+//! and without the local CLB's flow control (`rate_limits: documented`, Alibaba's published
+//! CLB quotas per account and action: writes 90 per 60 s, reads 3,000 per 60 s).
 //!
 //! Per run: M nodes exist, the controller starts, and N Services (Cluster policy) are
 //! created meanwhile, 32 requests in flight (the API server allocates their NodePorts from
