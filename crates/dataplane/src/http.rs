@@ -115,38 +115,26 @@ impl Accepting {
             http,
             connect_timeout,
             origin,
+            fds,
         });
         let _ = client.set_nodelay(true);
         let stop = shell.stop.clone();
         // Plain and TLS connections are separate tasks: a task's future is allocated and
         // copied whole at spawn, and the TLS one is several times larger.
         match &shell.tls {
-            None => tokio::spawn(serve_plain(client, ctx, fds, stop)),
-            Some(slot) => tokio::spawn(handshake_then_serve(client, ctx, fds, stop, slot.get())),
+            None => tokio::spawn(conn::serve(client, false, ctx, stop)),
+            Some(slot) => tokio::spawn(handshake_then_serve(client, ctx, stop, slot.get())),
         };
     }
-}
-
-/// Serves a plain HTTP connection.
-async fn serve_plain(
-    client: TcpStream,
-    ctx: Arc<ConnContext>,
-    fds: FdPermit,
-    stop: CancellationToken,
-) {
-    let _fds = fds;
-    conn::serve(client, false, ctx, stop).await;
 }
 
 /// Terminates TLS (within the header timeout), then serves.
 async fn handshake_then_serve(
     client: TcpStream,
     ctx: Arc<ConnContext>,
-    fds: FdPermit,
     stop: CancellationToken,
     config: Arc<rustls::ServerConfig>,
 ) {
-    let _fds = fds;
     let accept = tokio_rustls::TlsAcceptor::from(config).accept(client);
     match tokio::time::timeout(ctx.http.header_timeout, accept).await {
         Ok(Ok(stream)) => {

@@ -8,34 +8,15 @@ mod support;
 
 use std::time::Duration;
 
-use prometheus_client::registry::Registry;
+use slb_dataplane::Protocol;
 use slb_dataplane::fds::{TCP_CONNECTION_FDS, UDP_FLOW_FDS};
-use slb_dataplane::plane::Options;
-use slb_dataplane::{DataPlane, Protocol};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
-const RESERVE: u64 = 100;
-
-/// A data plane on one I/O thread whose budget holds `fds` descriptors.
-fn budgeted(fds: u32) -> Harness {
-    let mut registry = Registry::default();
-    let dp = DataPlane::spawn_with_options(
-        &mut registry,
-        Options {
-            io_threads: 1,
-            fd_reserve: RESERVE,
-            fd_limit: Some(RESERVE + u64::from(fds)),
-            ..Options::default()
-        },
-    );
-    Harness { dp, registry }
-}
-
 #[tokio::test]
 async fn past_the_budget_a_connection_waits_in_the_backlog_until_one_closes() {
-    let h = budgeted(3 * TCP_CONNECTION_FDS);
+    let h = Harness::with_fd_budget(3 * TCP_CONNECTION_FDS);
     let (echo, _) = echo_server("127.0.0.1").await;
     let proxy = h
         .apply(&[listener("fd", Protocol::Tcp, "127.0.0.1", &[(echo, 1)])])
@@ -73,7 +54,7 @@ async fn past_the_budget_a_connection_waits_in_the_backlog_until_one_closes() {
 #[tokio::test]
 async fn a_new_udp_flow_past_the_budget_is_dropped_and_counted() {
     // The smallest budget, one TCP connection's share: six flows of one descriptor each.
-    let h = budgeted(TCP_CONNECTION_FDS);
+    let h = Harness::with_fd_budget(TCP_CONNECTION_FDS);
     let echo = udp_echo("127.0.0.1").await;
     let proxy = h
         .apply(&[listener("udp", Protocol::Udp, "127.0.0.1", &[(echo, 1)])])

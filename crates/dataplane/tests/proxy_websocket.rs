@@ -2,7 +2,8 @@
 //! upgrade request reaches the backend with its `Upgrade` header and CLB's forwarding
 //! headers, the client gets `101` and then bytes flow both ways; a backend that declines is
 //! answered as usual; an idle tunnel closes after the listener's idle timeout, and removing
-//! the backend (no draining) closes its tunnels.
+//! the backend (no draining) closes its tunnels; an open tunnel keeps its descriptors counted
+//! in the budget until it closes.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -11,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use slb_dataplane::fds::TCP_CONNECTION_FDS;
 use slb_dataplane::{ListenerConfig, Protocol};
 use support::web::Backend;
 use support::*;
@@ -138,4 +140,39 @@ async fn removing_the_backend_without_draining_closes_its_tunnels() {
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(SOON, client.read_to_end(&mut rest)).await;
     assert!(matches!(closed, Ok(Ok(0))), "{closed:?}");
+}
+
+#[tokio::test]
+async fn an_open_tunnel_keeps_its_descriptors_in_the_budget_until_it_closes() {
+    let h = Harness::with_fd_budget(TCP_CONNECTION_FDS);
+    let (backend, _) = ws_backend().await;
+    let proxy = h.apply(&[http_listener("ws-fds", backend)]).await[0];
+    let (mut client, head) = upgrade(proxy).await;
+    assert!(head.starts_with("http/1.1 101 "), "{head}");
+    assert_eq!(echo(&mut client, b"ping").await, b"ping");
+    assert_eq!(
+        h.metric("slb_dataplane_fds_in_use"),
+        f64::from(TCP_CONNECTION_FDS)
+    );
+
+    // The budget is spent on the tunnel: a second client waits in the backlog.
+    let mut second = TcpStream::connect(proxy).await.unwrap();
+    second.write_all(UPGRADE).await.unwrap();
+    let mut first_byte = [0u8; 1];
+    let early = tokio::time::timeout(
+        Duration::from_millis(300),
+        second.read_exact(&mut first_byte),
+    )
+    .await;
+    assert!(
+        early.is_err(),
+        "a second connection was served while the tunnel held the budget"
+    );
+
+    drop(client);
+    tokio::time::timeout(SOON, second.read_exact(&mut first_byte))
+        .await
+        .expect("served once the tunnel closed")
+        .unwrap();
+    assert_eq!(&first_byte, b"H");
 }

@@ -30,6 +30,7 @@ use super::headers::{self, Forwarding, Origin};
 use super::upstream::Upstreams;
 use super::{MAX_HEADER_BYTES, gzip, sticky, upgrade};
 use crate::config::HttpConfig;
+use crate::fds::FdPermit;
 use crate::pool::{ActiveGuard, Pool};
 use crate::tcp::Connect;
 
@@ -52,6 +53,9 @@ pub struct ConnContext {
     pub origin: Origin,
     /// The forwarding headers' values for this connection's requests.
     pub forwarding: Forwarding,
+    /// The connection's share of the descriptor budget. It lives as long as this context:
+    /// until the connection ends or, after a protocol upgrade, until its tunnel closes.
+    pub fds: FdPermit,
 }
 
 /// Answers one request; never fails (errors become 5xx responses).
@@ -76,7 +80,7 @@ pub async fn handle(
     Ok(resp)
 }
 
-async fn forward(ctx: &ConnContext, req: Request<Incoming>) -> Response<ProxyBody> {
+async fn forward(ctx: &Arc<ConnContext>, req: Request<Incoming>) -> Response<ProxyBody> {
     let (mut parts, body) = req.into_parts();
     let gzip = ctx.http.gzip && gzip::accepts_gzip(&parts.headers);
     let requested = sticky::request_target(&mut parts.headers, &ctx.http.sticky);

@@ -49,7 +49,7 @@ pub fn requested(headers: &HeaderMap) -> Option<HeaderValue> {
 /// Forwards an upgrade request (already rewritten for the backend, hop-by-hop headers
 /// dropped) to the backend `guard` holds, and opens the tunnel when it switches protocols.
 pub async fn forward(
-    ctx: &ConnContext,
+    ctx: &Arc<ConnContext>,
     mut parts: http::request::Parts,
     body: Incoming,
     guard: ActiveGuard,
@@ -98,7 +98,9 @@ pub async fn forward(
     ask_upgrade(&mut parts.headers, protocol);
     let idle = ctx.http.idle_timeout;
     let kill = backend.kill.clone();
-    tokio::spawn(tunnel(client_side, server_side, guard, idle, kill));
+    // The tunnel keeps the connection's context, and with it its descriptors' permit.
+    let held = (Arc::clone(ctx), guard);
+    tokio::spawn(tunnel(client_side, server_side, held, idle, kill));
     let empty = Empty::<Bytes>::new()
         .map_err(|never| match never {})
         .boxed_unsync();
@@ -134,15 +136,16 @@ async fn send(
 }
 
 /// Joins the client's and the backend's upgraded connections until one closes, `idle`
-/// passes without a byte, or `kill` fires; the backend stays counted active meanwhile.
+/// passes without a byte, or `kill` fires; meanwhile the backend stays counted active and the
+/// connection's descriptors stay counted in the budget (`held`).
 async fn tunnel(
     client: OnUpgrade,
     server: OnUpgrade,
-    guard: ActiveGuard,
+    held: (Arc<ConnContext>, ActiveGuard),
     idle: Duration,
     kill: CancellationToken,
 ) {
-    let _held = guard;
+    let _held = held;
     let (client, server) = match tokio::try_join!(client, server) {
         Ok(both) => both,
         Err(e) => {

@@ -36,6 +36,23 @@ impl Harness {
         Self { dp, registry }
     }
 
+    /// A data plane on one I/O thread whose descriptor budget holds `fds` descriptors
+    /// (above a reserve of 100 for everything else).
+    pub fn with_fd_budget(fds: u32) -> Self {
+        const RESERVE: u64 = 100;
+        let mut registry = Registry::default();
+        let dp = DataPlane::spawn_with_options(
+            &mut registry,
+            slb_dataplane::plane::Options {
+                io_threads: 1,
+                fd_reserve: RESERVE,
+                fd_limit: Some(RESERVE + u64::from(fds)),
+                ..slb_dataplane::plane::Options::default()
+            },
+        );
+        Self { dp, registry }
+    }
+
     /// Applies `listeners` and returns the bound address of each, in order.
     pub async fn apply(&self, listeners: &[ListenerConfig]) -> Vec<SocketAddr> {
         let status = self
