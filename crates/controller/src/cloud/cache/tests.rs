@@ -41,9 +41,8 @@ fn clb(id: &str, groups: Vec<(&str, Vec<BackendServer>)>) -> ObservedLb {
 
 const AGE: Duration = Duration::from_secs(600);
 
-fn member(cache: &ObservationCache, id: &str, group: usize, i: usize) -> Arc<str> {
-    let inner = cache.inner.lock();
-    Arc::clone(&inner.entries[id].members[group][i].server_id)
+fn server_id(cache: &ObservationCache, id: &str, group: usize, i: usize) -> StrId {
+    cache.inner.lock().entries[id].members[group][i].server_id
 }
 
 #[test]
@@ -76,10 +75,20 @@ fn members_on_one_node_share_its_server_id_across_clbs() {
         clb("lb-2", vec![("b", vec![ecs("i-1", 30002, "b")])]),
         Instant::now(),
     );
-    assert!(Arc::ptr_eq(
-        &member(&cache, "lb-1", 0, 0),
-        &member(&cache, "lb-2", 0, 0)
-    ));
+    assert_eq!(
+        server_id(&cache, "lb-1", 0, 0),
+        server_id(&cache, "lb-2", 0, 0)
+    );
+    assert_eq!(
+        cache.inner.lock().strings.ids.len(),
+        3,
+        "i-1, a and b once each"
+    );
+}
+
+#[test]
+fn a_member_takes_20_bytes() {
+    assert_eq!(std::mem::size_of::<Member>(), 20);
 }
 
 #[test]
@@ -115,7 +124,29 @@ fn strings_no_entry_uses_any_more_are_dropped() {
         clb("lb-1", vec![("a", vec![ecs("i-1", 30001, "a")])]),
         Instant::now(),
     );
-    let kept = cache.inner.lock().strings.set.len();
+    let kept = cache.inner.lock().strings.ids.len();
     assert_eq!(kept, 2, "i-1 and lb-1's group description");
-    assert!(cache.get("lb-1", AGE).is_some());
+    assert_eq!(
+        cache.get("lb-1", AGE),
+        Some(clb("lb-1", vec![("a", vec![ecs("i-1", 30001, "a")])]))
+    );
+}
+
+#[test]
+fn a_freed_place_in_the_string_table_is_taken_by_the_next_new_string() {
+    let cache = ObservationCache::default();
+    let many: Vec<BackendServer> = (0..STRINGS_KEPT - 2)
+        .map(|i| ecs(&format!("i-{i}"), 30000, "big"))
+        .collect();
+    cache.insert(clb("lb-big", vec![("big", many)]), Instant::now());
+    cache.remove("lb-big");
+    cache.insert(
+        clb("lb-1", vec![("a", vec![ecs("i-1", 30001, "a")])]),
+        Instant::now(),
+    );
+    let places = cache.inner.lock().strings.by_id.len();
+    let lb = clb("lb-2", vec![("b", vec![ecs("i-new", 30002, "b")])]);
+    cache.insert(lb.clone(), Instant::now());
+    assert_eq!(cache.inner.lock().strings.by_id.len(), places);
+    assert_eq!(cache.get("lb-2", AGE), Some(lb));
 }
