@@ -340,7 +340,7 @@ impl ActionLimiter {
             if throttled {
                 aimd::on_throttle(s, c, Instant::now())
             } else {
-                aimd::on_success(s, c)
+                aimd::on_success(s, c, Instant::now())
             }
         });
     }

@@ -1,12 +1,24 @@
-//! Adaptive per-action rates: additive increase on success, multiplicative decrease on a
-//! throttling answer (AIMD), between a floor and a ceiling.
+//! Adaptive per-action rates: additive increase on success, a cut on a throttling answer,
+//! and a remembered limit so the rate settles just under what the cloud serves instead of
+//! overrunning it every few seconds.
 //!
 //! A governor starts every action at its ceiling (by default none at all) and lets the cloud
-//! say how fast it may go: each `Throttling*` answer cuts the rate (at most once per cooldown,
-//! since one overrun is answered to every call in flight), each success adds a little back.
-//! When the rate was unlimited the first cut starts from the rate measured over the last
-//! second. Only decisions live here: [`AimdState`] is plain data moved by pure functions that
-//! take the time as an argument; the governor applies the rate to its token bucket.
+//! say how fast it may go. Each `Throttling*` answer cuts the rate (at most once per cooldown,
+//! since one overrun is answered to every call in flight). A cut measures the rate of
+//! *successful* calls since the previous cut: between two throttling answers the cloud's
+//! bucket was empty at both ends, so what it served in between is its refill rate. That
+//! measure becomes the action's known limit and the rate is cut to `headroom` (90 %) of it.
+//! Below the headroom the rate grows fast as plain AIMD does (`increase` calls/s per second);
+//! from there up to `forget_above` times the known limit it only creeps (`plateau`, 0.4 % of
+//! the rate per second), so an overrun takes minutes to recur and costs a call or two; above
+//! that the cloud evidently allows more, the limit is forgotten and the rate grows fast again
+//! (like TCP's slow-start threshold, or CUBIC's plateau). A cut with nothing to measure yet
+//! (the first one from a fixed ceiling, or from unlimited) falls back to `decrease` (halve);
+//! from unlimited it halves the rate measured over the last second.
+//!
+//! Only decisions live here: [`AimdState`] is plain data moved by pure functions that take
+//! the time as an argument; the governor applies the rate to its token bucket. No I/O, no
+//! clock reads.
 
 use tokio::time::{Duration, Instant};
 
@@ -17,23 +29,40 @@ use super::RateLimit;
 pub struct AimdConfig {
     /// Lowest rate a cut may reach, in calls per second (> 0).
     pub floor: f64,
-    /// Calls per second added over one second of successful calls at the current rate.
+    /// Calls per second added over one second of successful calls at the current rate, while
+    /// the rate is below `headroom` of the known limit (or no limit is known).
     pub increase: f64,
-    /// Factor applied on a throttling answer (0 < factor < 1).
+    /// Factor applied on a throttling answer with no measured limit (0 < factor < 1).
     pub decrease: f64,
-    /// At most one cut per this long.
+    /// At most one cut per this long; also the shortest span a measure of the served rate
+    /// may cover.
     pub cooldown: Duration,
+    /// A cut sets the rate to this fraction of the known limit, and growth is slow from
+    /// there up (0 < headroom < 1).
+    pub headroom: f64,
+    /// Near the known limit, the fraction of the rate added over one second of successes.
+    pub plateau: f64,
+    /// Above this multiple of the known limit the limit is forgotten (growth is fast again).
+    pub forget_above: f64,
+    /// A served rate measured over less than this is blended with the known limit for the
+    /// rest of it, so a short span's few calls do not decide alone.
+    pub window: Duration,
 }
 
 impl Default for AimdConfig {
-    /// Floor 0.5 calls/s, +1 call/s per second of success, halve on throttling, one cut per
-    /// second.
+    /// Floor 0.5 calls/s; +1 call/s per second of success far below the known limit, +0.4 %
+    /// per second near it, forgotten above 1.25 times it; cut to 90 % of the served rate
+    /// (halve when nothing was measured); one cut per second; 5 s measurement window.
     fn default() -> Self {
         Self {
             floor: 0.5,
             increase: 1.0,
             decrease: 0.5,
             cooldown: Duration::from_secs(1),
+            headroom: 0.9,
+            plateau: 0.004,
+            forget_above: 1.25,
+            window: Duration::from_secs(5),
         }
     }
 }
@@ -53,6 +82,12 @@ pub struct AimdState {
     pub measured: f64,
     /// When the rate was last cut.
     pub last_cut: Option<Instant>,
+    /// The served rate measured at the last cut, in calls per second; 0 when none is known.
+    pub known: f64,
+    /// Successful calls since `served_since`.
+    pub served: u32,
+    /// Start of the span `served` counts (the last cut, or the action's first call).
+    pub served_since: Instant,
 }
 
 /// The rate a [`RateLimit`] allows, infinite for an unlimited one.
@@ -65,7 +100,7 @@ pub fn ceiling_of(limit: RateLimit) -> f64 {
 }
 
 impl AimdState {
-    /// An action starting at its `ceiling`.
+    /// An action starting at its `ceiling`, with no known limit.
     pub fn new(ceiling: RateLimit, now: Instant) -> Self {
         let ceiling = ceiling_of(ceiling);
         Self {
@@ -75,6 +110,9 @@ impl AimdState {
             window_calls: 0,
             measured: 0.0,
             last_cut: None,
+            known: 0.0,
+            served: 0,
+            served_since: now,
         }
     }
 }
@@ -92,20 +130,43 @@ pub fn on_admit(mut state: AimdState, now: Instant) -> AimdState {
     state
 }
 
-/// `state` after a successful call: `increase / rate` more, so one second of successes at the
-/// current rate adds `increase` calls per second; never above the ceiling.
+/// `state` after a successful call, never above the ceiling. Far below the known limit (or
+/// with none known) it adds `increase / rate`, so one second of successes at the current rate
+/// adds `increase` calls per second; from `headroom` of the known limit up it adds `plateau`
+/// (a fraction of the rate per second of successes); above `forget_above` times the limit
+/// the limit is forgotten (and the served span restarts at `now`).
 #[must_use]
-pub fn on_success(mut state: AimdState, config: &AimdConfig) -> AimdState {
-    if state.rate.is_finite() {
-        let step = config.increase / state.rate.max(1.0);
-        state.rate = (state.rate + step).min(state.ceiling);
+pub fn on_success(mut state: AimdState, config: &AimdConfig, now: Instant) -> AimdState {
+    state.served = state.served.saturating_add(1);
+    if !state.rate.is_finite() {
+        return state;
     }
+    if state.known > 0.0 && state.rate > state.known * config.forget_above {
+        state = forget(state, now);
+    }
+    let step = if state.known > 0.0 && state.rate >= state.known * config.headroom {
+        config.plateau
+    } else {
+        config.increase / state.rate.max(1.0)
+    };
+    state.rate = (state.rate + step).min(state.ceiling);
     state
 }
 
-/// `state` after a throttling answer at `now`: the rate times `decrease`, not below the
-/// floor, unless another cut happened within the cooldown. An unlimited rate is cut from
-/// what was measured (the busier of the last window and the current one).
+/// `state` without its known limit; the served span restarts at `now`, since the cloud's
+/// bucket has been filling while the rate stayed below its refill.
+fn forget(mut state: AimdState, now: Instant) -> AimdState {
+    state.known = 0.0;
+    state.served = 0;
+    state.served_since = now;
+    state
+}
+
+/// `state` after a throttling answer at `now`, unless another cut happened within the
+/// cooldown. With the served rate measurable (a finite rate and at least a cooldown since the
+/// last cut) it becomes the known limit and the rate is cut to `headroom` of the lesser of it
+/// and the current rate; otherwise the rate is multiplied by `decrease` (an unlimited one
+/// from what was measured over the last second). Never below the floor.
 #[must_use]
 pub fn on_throttle(mut state: AimdState, config: &AimdConfig, now: Instant) -> AimdState {
     if state
@@ -114,18 +175,49 @@ pub fn on_throttle(mut state: AimdState, config: &AimdConfig, now: Instant) -> A
     {
         return state;
     }
-    let base = if state.rate.is_finite() {
-        state.rate
-    } else {
-        let current = now
-            .saturating_duration_since(state.window_start)
-            .as_secs_f64();
-        let current = f64::from(state.window_calls) / current.max(1.0);
-        state.measured.max(current)
+    let cut = match served_rate(&state, config, now) {
+        Some(served) => {
+            state.known = served;
+            state.rate.min(served) * config.headroom
+        }
+        None => unmeasured_base(&state, now) * config.decrease,
     };
-    state.rate = (base * config.decrease).max(config.floor);
+    state.rate = cut.max(config.floor);
     state.last_cut = Some(now);
+    state.served = 0;
+    state.served_since = now;
     state
+}
+
+/// The rate of successful calls since the last cut (or the first call), when it can be
+/// measured: the rate is finite and the span at least a cooldown long. A span shorter than
+/// the window is filled up to it with the known limit, if any.
+fn served_rate(state: &AimdState, config: &AimdConfig, now: Instant) -> Option<f64> {
+    let span = now.saturating_duration_since(state.served_since);
+    if !state.rate.is_finite() || span < config.cooldown || span.is_zero() {
+        return None;
+    }
+    let span = span.as_secs_f64();
+    let window = config.window.as_secs_f64();
+    let served = f64::from(state.served);
+    if state.known > 0.0 && span < window {
+        Some((served + state.known * (window - span)) / window)
+    } else {
+        Some(served / span)
+    }
+}
+
+/// What an unmeasured cut starts from: the rate, or for an unlimited one the busier of the
+/// last complete one-second window and the current one.
+fn unmeasured_base(state: &AimdState, now: Instant) -> f64 {
+    if state.rate.is_finite() {
+        return state.rate;
+    }
+    let current = now
+        .saturating_duration_since(state.window_start)
+        .as_secs_f64();
+    let current = f64::from(state.window_calls) / current.max(1.0);
+    state.measured.max(current)
 }
 
 /// The token-bucket limit for `state` with the configured `burst` (0 = none): unlimited for an

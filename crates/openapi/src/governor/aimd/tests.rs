@@ -1,5 +1,7 @@
 use super::*;
 
+mod simulation;
+
 fn config() -> AimdConfig {
     AimdConfig::default()
 }
@@ -17,7 +19,7 @@ async fn an_action_starts_at_its_ceiling_or_unlimited() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_throttling_answer_halves_the_rate() {
+async fn a_first_throttling_answer_with_nothing_measured_halves_the_rate() {
     let cut = on_throttle(limited(8.0), &config(), Instant::now());
     assert_eq!(cut.rate, 4.0);
 }
@@ -40,11 +42,18 @@ async fn answers_to_one_overrun_cut_once_within_the_cooldown() {
         state = on_throttle(state, &config(), now);
     }
     assert_eq!(state.rate, 8.0, "ten answers to calls in flight, one cut");
+    // Five calls served over the next second (the measured rate; the known limit since
+    // this is the first measurement): the next answer cuts to 90 % of it.
+    for _ in 0..5 {
+        state = on_success(state, &config(), Instant::now());
+    }
     tokio::time::advance(Duration::from_secs(1)).await;
     let later = on_throttle(state, &config(), Instant::now());
-    assert_eq!(
-        later.rate, 4.0,
-        "after the cooldown the next answer cuts again"
+    assert_eq!(later.known, 5.0);
+    assert!(
+        (later.rate - 4.5).abs() < 1e-9,
+        "after the cooldown the next answer cuts again: {}",
+        later.rate
     );
 }
 
@@ -67,11 +76,11 @@ async fn one_second_of_successes_adds_the_increase_up_to_the_ceiling() {
     // Five successes at 5 calls/s: about +1 call/s (each adds 1/rate at the rate of the
     // moment).
     for _ in 0..5 {
-        state = on_success(state, &config());
+        state = on_success(state, &config(), Instant::now());
     }
     assert!((5.9..6.0).contains(&state.rate), "{}", state.rate);
     for _ in 0..1000 {
-        state = on_success(state, &config());
+        state = on_success(state, &config(), Instant::now());
     }
     assert_eq!(state.rate, 10.0, "never above the ceiling");
 }
@@ -79,7 +88,11 @@ async fn one_second_of_successes_adds_the_increase_up_to_the_ceiling() {
 #[tokio::test(start_paused = true)]
 async fn successes_leave_an_unlimited_action_unlimited() {
     let state = AimdState::new(RateLimit::UNLIMITED, Instant::now());
-    assert!(on_success(state, &config()).rate.is_infinite());
+    assert!(
+        on_success(state, &config(), Instant::now())
+            .rate
+            .is_infinite()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -93,4 +106,76 @@ async fn the_bucket_keeps_the_configured_burst_only_at_the_ceiling() {
         ..at_ceiling
     };
     assert_eq!(bucket_limit(&slow, 40), RateLimit::new(0.5, 1));
+}
+
+/// A state at `rate` (under a ceiling of 100) that has learnt `known` as the cloud's limit.
+fn knowing(rate: f64, known: f64) -> AimdState {
+    AimdState {
+        rate,
+        known,
+        ..limited(100.0)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cut_lands_just_under_the_served_rate_not_at_half() {
+    let mut state = limited(10.0);
+    for _ in 0..40 {
+        state = on_success(state, &config(), Instant::now());
+    }
+    tokio::time::advance(Duration::from_secs(10)).await;
+    let cut = on_throttle(state, &config(), Instant::now());
+    assert_eq!(cut.known, 4.0, "40 calls served in 10 s");
+    assert!((cut.rate - 3.6).abs() < 1e-9, "90 % of it: {}", cut.rate);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_short_span_is_filled_up_to_the_window_with_the_known_limit() {
+    let mut state = knowing(12.0, 10.0);
+    for _ in 0..2 {
+        state = on_success(state, &config(), Instant::now());
+    }
+    tokio::time::advance(Duration::from_secs(1)).await;
+    let cut = on_throttle(state, &config(), Instant::now());
+    // 2 calls in 1 s plus 4 s at the known 10/s, over the 5 s window.
+    assert!((cut.known - 8.4).abs() < 1e-9, "{}", cut.known);
+    assert!((cut.rate - 0.9 * 8.4).abs() < 1e-9, "{}", cut.rate);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cut_never_raises_the_rate() {
+    let mut state = knowing(3.0, 10.0);
+    for _ in 0..100 {
+        state = on_success(state, &config(), Instant::now());
+    }
+    tokio::time::advance(Duration::from_secs(10)).await;
+    let cut = on_throttle(state, &config(), Instant::now());
+    assert!(cut.rate < state.rate, "{} -> {}", state.rate, cut.rate);
+}
+
+#[tokio::test(start_paused = true)]
+async fn far_below_the_known_limit_growth_is_fast_near_it_slow() {
+    let far = (0..5).fold(knowing(5.0, 10.0), |s, _| {
+        on_success(s, &config(), Instant::now())
+    });
+    assert!(
+        far.rate > 5.9,
+        "one second at 5/s adds about 1/s: {}",
+        far.rate
+    );
+    let near = (0..10).fold(knowing(9.5, 10.0), |s, _| {
+        on_success(s, &config(), Instant::now())
+    });
+    assert!(
+        (near.rate - 9.54).abs() < 1e-9,
+        "ten successes (a second at 9.5/s) add 0.004 each, 0.4 % of the rate: {}",
+        near.rate
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn well_above_the_known_limit_it_is_forgotten_and_growth_is_fast_again() {
+    let state = on_success(knowing(13.0, 10.0), &config(), Instant::now());
+    assert_eq!(state.known, 0.0);
+    assert!((state.rate - (13.0 + 1.0 / 13.0)).abs() < 1e-9);
 }
