@@ -164,8 +164,8 @@ fn forget(mut state: AimdState, now: Instant) -> AimdState {
 
 /// `state` after a throttling answer at `now`, unless another cut happened within the
 /// cooldown. With the served rate measurable (a finite rate and at least a cooldown since the
-/// last cut) it becomes the known limit and the rate is cut to `headroom` of the lesser of it
-/// and the current rate; otherwise the rate is multiplied by `decrease` (an unlimited one
+/// last cut) the lesser of it and the current rate (which the cloud just refused) becomes
+/// the known limit and the rate is cut to `headroom` of that; otherwise the rate is multiplied by `decrease` (an unlimited one
 /// from what was measured over the last second). Never below the floor.
 #[must_use]
 pub fn on_throttle(mut state: AimdState, config: &AimdConfig, now: Instant) -> AimdState {
@@ -177,8 +177,8 @@ pub fn on_throttle(mut state: AimdState, config: &AimdConfig, now: Instant) -> A
     }
     let cut = match served_rate(&state, config, now) {
         Some(served) => {
-            state.known = served;
-            state.rate.min(served) * config.headroom
+            state.known = state.rate.min(served);
+            state.known * config.headroom
         }
         None => unmeasured_base(&state, now) * config.decrease,
     };
@@ -190,8 +190,9 @@ pub fn on_throttle(mut state: AimdState, config: &AimdConfig, now: Instant) -> A
 }
 
 /// The rate of successful calls since the last cut (or the first call), when it can be
-/// measured: the rate is finite and the span at least a cooldown long. A span shorter than
-/// the window is filled up to it with the known limit, if any.
+/// measured: the rate is finite and the span at least a cooldown long. Counts one call more
+/// than served (see below). A span shorter than the window is filled up to it with the known
+/// limit, if any.
 fn served_rate(state: &AimdState, config: &AimdConfig, now: Instant) -> Option<f64> {
     let span = now.saturating_duration_since(state.served_since);
     if !state.rate.is_finite() || span < config.cooldown || span.is_zero() {
@@ -199,7 +200,10 @@ fn served_rate(state: &AimdState, config: &AimdConfig, now: Instant) -> Option<f
     }
     let span = span.as_secs_f64();
     let window = config.window.as_secs_f64();
-    let served = f64::from(state.served);
+    // The cloud's bucket held less than one token at both ends of the span, so the calls it
+    // served are its refill give or take one; counting one more keeps a short span from
+    // pinning the rate under the limit for minutes (an overestimate costs one refusal).
+    let served = f64::from(state.served) + 1.0;
     if state.known > 0.0 && span < window {
         Some((served + state.known * (window - span)) / window)
     } else {

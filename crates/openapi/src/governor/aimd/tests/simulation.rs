@@ -183,3 +183,21 @@ async fn a_quota_raised_tenfold_is_found_again_within_two_minutes() {
     assert!(f64::from(after.served) >= 0.95 * 15.0 * 600.0, "{after:?}");
     assert!(share(after.refused, after.calls) <= 0.05, "{after:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_job_of_200_calls_ends_within_2_percent_of_the_quotas_bound() {
+    // Like the bench's 200 Services: 90 calls from the burst, 110 at 1.5/s.
+    let bound = (200.0 - 90.0) / 1.5;
+    let mut sim = Sim::new(1.5, 90.0);
+    let mut job = Tally::default();
+    let mut took = Duration::ZERO;
+    while job.served < 200 {
+        let step = sim.run(STEP);
+        job.calls += step.calls;
+        job.refused += step.refused;
+        job.served += step.served;
+        took += STEP;
+    }
+    eprintln!("{job:?} in {took:?} (bound {bound:.1} s)");
+    assert!(took.as_secs_f64() <= 1.02 * bound, "took {took:?}");
+}
