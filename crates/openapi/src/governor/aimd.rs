@@ -7,7 +7,8 @@
 //! since one overrun is answered to every call in flight). A cut measures the rate of
 //! *successful* calls since the previous cut: between two throttling answers the cloud's
 //! bucket was empty at both ends, so what it served in between is its refill rate. That
-//! measure becomes the action's known limit and the rate is cut to `headroom` (90 %) of it.
+//! measure (or the rate just refused, if lower) becomes the action's known limit and the
+//! rate is cut to `headroom` (90 %) of it.
 //! Below the headroom the rate grows fast as plain AIMD does (`increase` calls/s per second);
 //! from there up to `forget_above` times the known limit it only creeps (`plateau`, 0.4 % of
 //! the rate per second), so an overrun takes minutes to recur and costs a call or two; above
@@ -88,6 +89,9 @@ pub struct AimdState {
     pub served: u32,
     /// Start of the span `served` counts (the last cut, or the action's first call).
     pub served_since: Instant,
+    /// The cloud's burst as learnt at the first cut from unlimited (`headroom` of the calls
+    /// served just before it); 0 when unknown.
+    pub burst: u32,
 }
 
 /// The rate a [`RateLimit`] allows, infinite for an unlimited one.
@@ -113,6 +117,7 @@ impl AimdState {
             known: 0.0,
             served: 0,
             served_since: now,
+            burst: 0,
         }
     }
 }
@@ -165,8 +170,9 @@ fn forget(mut state: AimdState, now: Instant) -> AimdState {
 /// `state` after a throttling answer at `now`, unless another cut happened within the
 /// cooldown. With the served rate measurable (a finite rate and at least a cooldown since the
 /// last cut) the lesser of it and the current rate (which the cloud just refused) becomes
-/// the known limit and the rate is cut to `headroom` of that; otherwise the rate is multiplied by `decrease` (an unlimited one
-/// from what was measured over the last second). Never below the floor.
+/// the known limit and the rate is cut to `headroom` of that; otherwise the rate is
+/// multiplied by `decrease` (an unlimited one from what was measured over the last second).
+/// Never below the floor.
 #[must_use]
 pub fn on_throttle(mut state: AimdState, config: &AimdConfig, now: Instant) -> AimdState {
     if state
@@ -180,7 +186,12 @@ pub fn on_throttle(mut state: AimdState, config: &AimdConfig, now: Instant) -> A
             state.known = state.rate.min(served);
             state.known * config.headroom
         }
-        None => unmeasured_base(&state, now) * config.decrease,
+        None => {
+            if !state.rate.is_finite() {
+                state.burst = learnt_burst(&state, config);
+            }
+            unmeasured_base(&state, now) * config.decrease
+        }
     };
     state.rate = cut.max(config.floor);
     state.last_cut = Some(now);
@@ -211,6 +222,16 @@ fn served_rate(state: &AimdState, config: &AimdConfig, now: Instant) -> Option<f
     }
 }
 
+/// `headroom` of the calls served before the first throttling answer of an unlimited action,
+/// counting only those of the last second or two (the admission windows): the cloud's bucket
+/// was full before them and is empty now. An action that ran unthrottled for long learns
+/// only what it sent lately, never more than the cloud held.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn learnt_burst(state: &AimdState, config: &AimdConfig) -> u32 {
+    let recent = f64::from(state.window_calls) + state.measured;
+    (f64::from(state.served).min(recent) * config.headroom).floor() as u32
+}
+
 /// What an unmeasured cut starts from: the rate, or for an unlimited one the busier of the
 /// last complete one-second window and the current one.
 fn unmeasured_base(state: &AimdState, now: Instant) -> f64 {
@@ -226,7 +247,10 @@ fn unmeasured_base(state: &AimdState, now: Instant) -> f64 {
 
 /// The token-bucket limit for `state` with the configured `burst` (0 = none): unlimited for an
 /// infinite rate; at the ceiling the configured burst; below it (after a cut) at most one
-/// second's worth of calls (at least one), so a cut rate is not undone by a burst.
+/// second's worth of calls (at least one), so a cut rate is not undone by a burst. Without a
+/// configured burst, the burst learnt from the cloud when larger: the client's bucket then
+/// fills slower than the cloud's (its rate is under the cloud's) and never holds more than
+/// it, so after an idle spell the calls go at once as the cloud would allow.
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 pub fn bucket_limit(state: &AimdState, burst: u32) -> RateLimit {
     let rate = state.rate;
@@ -235,7 +259,7 @@ pub fn bucket_limit(state: &AimdState, burst: u32) -> RateLimit {
     }
     let second = rate.ceil().clamp(1.0, f64::from(u32::MAX)) as u32;
     let burst = match burst {
-        0 => second,
+        0 => second.max(state.burst),
         b if rate >= state.ceiling => b,
         b => b.min(second),
     };

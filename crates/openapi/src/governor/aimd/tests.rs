@@ -188,3 +188,21 @@ async fn well_above_the_known_limit_it_is_forgotten_and_growth_is_fast_again() {
     assert_eq!(state.known, 0.0);
     assert!((state.rate - (13.0 + 1.0 / 13.0)).abs() < 1e-9);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_first_cut_from_unlimited_learns_the_clouds_burst_for_the_bucket() {
+    let mut state = AimdState::new(RateLimit::UNLIMITED, Instant::now());
+    for _ in 0..90 {
+        state = on_admit(state, Instant::now());
+        state = on_success(state, &config(), Instant::now());
+    }
+    tokio::time::advance(Duration::from_millis(200)).await;
+    let cut = on_throttle(state, &config(), Instant::now());
+    assert_eq!(cut.burst, 81, "90 % of the 90 calls served");
+    assert_eq!(bucket_limit(&cut, 0).burst, 81);
+    assert_eq!(
+        bucket_limit(&cut, 40).burst,
+        40,
+        "with a configured burst (a ceiling's) the learnt one is not used"
+    );
+}

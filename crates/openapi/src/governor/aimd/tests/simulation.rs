@@ -54,7 +54,7 @@ impl Bucket {
         } else {
             (limit.per_second, f64::from(limit.burst))
         };
-        if rate == self.rate {
+        if rate == self.rate && burst == self.burst {
             return;
         }
         self.refill(now);
@@ -108,6 +108,11 @@ impl Sim {
             self.now += STEP;
         }
         tally
+    }
+
+    /// Lets `span` pass without a call.
+    fn idle(&mut self, span: Duration) {
+        self.now += span;
     }
 
     fn call(&mut self, tally: &mut Tally) {
@@ -200,4 +205,16 @@ async fn a_job_of_200_calls_ends_within_2_percent_of_the_quotas_bound() {
     }
     eprintln!("{job:?} in {took:?} (bound {bound:.1} s)");
     assert!(took.as_secs_f64() <= 1.02 * bound, "took {took:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_an_idle_spell_the_learnt_burst_goes_at_once_without_refusals() {
+    let mut sim = Sim::new(1.5, 90.0);
+    sim.run(Duration::from_secs(10 * 60));
+    assert_eq!(sim.state.burst, 81, "90 % of the 90 served at the start");
+    sim.idle(Duration::from_secs(120));
+    let first = sim.run(Duration::from_secs(1));
+    eprintln!("{first:?}");
+    assert!(first.served >= 81, "{first:?}");
+    assert_eq!(first.refused, 0, "{first:?}");
 }
