@@ -420,3 +420,42 @@ async fn fixed_limits_stay_fixed_without_adaptation() {
     .unwrap();
     assert_eq!(gov.current_rate("DeleteVServerGroup"), 8.0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_throttle_after_served_calls_cuts_to_just_under_them_not_to_half() {
+    let gov = Governor::new(GovernorConfig {
+        default_rate: RateLimit::new(4.0, 4),
+        retry: policy(),
+        ..GovernorConfig::default()
+    });
+    let ok = || async { Ok::<_, AttemptError>(()) };
+    for _ in 0..8 {
+        gov.run(
+            "CreateLoadBalancer",
+            RepeatSafety::Safe,
+            &NoObserver,
+            |_| ok(),
+        )
+        .await
+        .unwrap();
+    }
+    gov.run(
+        "CreateLoadBalancer",
+        RepeatSafety::Safe,
+        &NoObserver,
+        |n| async move {
+            if n == 1 {
+                Err(AttemptError::from(codes::THROTTLING_USER.error()))
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .await
+    .unwrap();
+    // 8 calls served in 1.25 s (the burst of 4, then 4/s) say the cloud allows at least the
+    // 4/s it refused: known limit 4, cut to 90 % of it, and the retry's success creeps
+    // (+0.004) instead of adding 1/rate.
+    let rate = gov.current_rate("CreateLoadBalancer");
+    assert!((rate - 3.604).abs() < 1e-9, "{rate}");
+}
