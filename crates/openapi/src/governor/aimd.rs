@@ -7,15 +7,17 @@
 //! since one overrun is answered to every call in flight). A cut measures the rate of
 //! *successful* calls since the previous cut: between two throttling answers the cloud's
 //! bucket was empty at both ends, so what it served in between is its refill rate. That
-//! measure (or the rate just refused, if lower) becomes the action's known limit and the
-//! rate is cut to `headroom` (90 %) of it.
-//! Below the headroom the rate grows fast as plain AIMD does (`increase` calls/s per second);
-//! from there up to `forget_above` times the known limit it only creeps (`plateau`, 0.4 % of
-//! the rate per second), so an overrun takes minutes to recur and costs a call or two; above
-//! that the cloud evidently allows more, the limit is forgotten and the rate grows fast again
-//! (like TCP's slow-start threshold, or CUBIC's plateau). A cut with nothing to measure yet
-//! (the first one from a fixed ceiling, or from unlimited) falls back to `decrease` (halve);
-//! from unlimited it halves the rate measured over the last second.
+//! measure (or the rate just refused, if lower) becomes the action's known limit and the rate
+//! is cut to `headroom` (90 %) of it. Below the headroom the rate grows fast as plain AIMD
+//! does (`increase` calls/s per second); from there up to `forget_above` times the known
+//! limit it only creeps (`plateau`, 0.4 % of the rate per second), so an overrun takes about
+//! a minute to recur and costs a call or two; above that the cloud evidently allows more, the
+//! limit is forgotten and the rate grows fast again (like TCP's slow-start threshold, or
+//! CUBIC's plateau). A cut with nothing to measure yet (the first one from a fixed ceiling, or
+//! from unlimited) falls back to `decrease` (halve); from unlimited it halves the rate
+//! measured over the last second, learns the cloud's burst from the calls served just
+//! before, and lets the next (measured) cut come after `probe_cooldown` (250 ms) instead of a
+//! second.
 //!
 //! Only decisions live here: [`AimdState`] is plain data moved by pure functions that take
 //! the time as an argument; the governor applies the rate to its token bucket. No I/O, no
@@ -45,6 +47,10 @@ pub struct AimdConfig {
     pub plateau: f64,
     /// Above this multiple of the known limit the limit is forgotten (growth is fast again).
     pub forget_above: f64,
+    /// The cooldown right after the first cut from unlimited (which only halved a rate far
+    /// above the cloud's): the calls in flight then answer within a round trip, and every
+    /// further second at that rate costs many refusals.
+    pub probe_cooldown: Duration,
     /// A served rate measured over less than this is blended with the known limit for the
     /// rest of it, so a short span's few calls do not decide alone.
     pub window: Duration,
@@ -64,6 +70,7 @@ impl Default for AimdConfig {
             plateau: 0.004,
             forget_above: 1.25,
             window: Duration::from_secs(5),
+            probe_cooldown: Duration::from_millis(250),
         }
     }
 }
@@ -92,6 +99,8 @@ pub struct AimdState {
     /// The cloud's burst as learnt at the first cut from unlimited (`headroom` of the calls
     /// served just before it); 0 when unknown.
     pub burst: u32,
+    /// Whether the last cut was the first from unlimited (nothing measured since).
+    pub probing: bool,
 }
 
 /// The rate a [`RateLimit`] allows, infinite for an unlimited one.
@@ -118,6 +127,7 @@ impl AimdState {
             served: 0,
             served_since: now,
             burst: 0,
+            probing: false,
         }
     }
 }
@@ -177,18 +187,20 @@ fn forget(mut state: AimdState, now: Instant) -> AimdState {
 pub fn on_throttle(mut state: AimdState, config: &AimdConfig, now: Instant) -> AimdState {
     if state
         .last_cut
-        .is_some_and(|at| now.saturating_duration_since(at) < config.cooldown)
+        .is_some_and(|at| now.saturating_duration_since(at) < cooldown(&state, config))
     {
         return state;
     }
     let cut = match served_rate(&state, config, now) {
         Some(served) => {
+            state.probing = false;
             state.known = state.rate.min(served);
             state.known * config.headroom
         }
         None => {
             if !state.rate.is_finite() {
                 state.burst = learnt_burst(&state, config);
+                state.probing = true;
             }
             unmeasured_base(&state, now) * config.decrease
         }
@@ -200,13 +212,23 @@ pub fn on_throttle(mut state: AimdState, config: &AimdConfig, now: Instant) -> A
     state
 }
 
+/// How long after a cut the next may come: `probe_cooldown` right after the first cut from
+/// unlimited, else `cooldown`.
+fn cooldown(state: &AimdState, config: &AimdConfig) -> Duration {
+    if state.probing {
+        config.probe_cooldown
+    } else {
+        config.cooldown
+    }
+}
+
 /// The rate of successful calls since the last cut (or the first call), when it can be
 /// measured: the rate is finite and the span at least a cooldown long. Counts one call more
 /// than served (see below). A span shorter than the window is filled up to it with the known
 /// limit, if any.
 fn served_rate(state: &AimdState, config: &AimdConfig, now: Instant) -> Option<f64> {
     let span = now.saturating_duration_since(state.served_since);
-    if !state.rate.is_finite() || span < config.cooldown || span.is_zero() {
+    if !state.rate.is_finite() || span < cooldown(state, config) || span.is_zero() {
         return None;
     }
     let span = span.as_secs_f64();

@@ -206,3 +206,27 @@ async fn the_first_cut_from_unlimited_learns_the_clouds_burst_for_the_bucket() {
         "with a configured burst (a ceiling's) the learnt one is not used"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_the_first_cut_from_unlimited_the_next_may_come_after_a_quarter_second() {
+    let mut state = AimdState::new(RateLimit::UNLIMITED, Instant::now());
+    for _ in 0..90 {
+        state = on_admit(state, Instant::now());
+        state = on_success(state, &config(), Instant::now());
+    }
+    state = on_throttle(state, &config(), Instant::now());
+    assert_eq!(state.rate, 45.0, "halved from 90 calls in the last second");
+    tokio::time::advance(Duration::from_millis(300)).await;
+    state = on_success(state, &config(), Instant::now());
+    let measured = on_throttle(state, &config(), Instant::now());
+    // 1 (+1) call served in 0.3 s: the cloud's refill is nearer 6.7/s than 45.
+    let served = 2.0 / 0.3;
+    assert!((measured.known - served).abs() < 1e-9, "{}", measured.known);
+    assert!(!measured.probing);
+    tokio::time::advance(Duration::from_millis(300)).await;
+    let again = on_throttle(measured, &config(), Instant::now());
+    assert_eq!(
+        again, measured,
+        "a measured cut keeps the one-second cooldown"
+    );
+}
