@@ -217,4 +217,7 @@ async fn after_an_idle_spell_the_learnt_burst_goes_at_once_without_refusals() {
     eprintln!("{first:?}");
     assert!(first.served >= 81, "{first:?}");
     assert_eq!(first.refused, 0, "{first:?}");
+    let then = sim.run(Duration::from_secs(5 * 60));
+    eprintln!("then {then:?}");
+    assert!(share(then.refused, then.calls) <= 0.05, "{then:?}");
 }
