@@ -173,6 +173,9 @@ fn reference_command(
         .arg(format!("--cloud-config={}", cloud_config.display()))
         .args(["--controllers=service", "--leader-elect=false"])
         .arg("--configure-cloud-routes=false")
+        // Its pprof server would listen on :6060 of every interface by default, and a
+        // second reference (another run at the same time) would fail to start on it.
+        .arg("--pprof-bind-addr=0")
         .arg(format!("--metrics-bind-addr={metrics}"))
         .arg(format!(
             "--health-probe-bind-addr=127.0.0.1:{}",
