@@ -396,11 +396,22 @@ pub async fn measure(contender: &Contender, profile: Profile, w: &Workload) -> F
     let (mut child, controller_metrics) =
         contender.spawn(cp.kubeconfig_path(), &endpoint, dir.path(), 1);
     let started = Instant::now();
-    // The Services are created while the controller starts, and watched meanwhile.
-    let (_, seconds) = tokio::join!(
-        workload::create_services(&kube, w.services),
-        workload::converge(&kube, w.services, started, w.timeout_secs),
-    );
+    // The Services are created while the controller starts, and watched meanwhile; a
+    // controller that exits ends the run at once instead of at the timeout.
+    let run = async {
+        tokio::join!(
+            workload::create_services(&kube, w.services),
+            workload::converge(&kube, w.services, started, w.timeout_secs),
+        )
+    };
+    let seconds = tokio::select! {
+        (_, seconds) = run => seconds,
+        status = exited(&mut child) => panic!(
+            "{} exited ({status}) before every Service had an IP; its log ends:\n{}",
+            contender.name(),
+            log_tail(dir.path(), 1)
+        ),
+    };
     let mut f = Figures {
         seconds,
         ..Figures::default()
@@ -426,12 +437,27 @@ pub async fn measure(contender: &Contender, profile: Profile, w: &Workload) -> F
     child.kill().unwrap();
     child.wait().unwrap();
     if f.seconds.is_none() {
-        let log = std::fs::read_to_string(dir.path().join("controller-1.log")).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(20).collect();
         eprintln!(
             "did not converge; controller log tail:\n{}",
-            tail.join("\n")
+            log_tail(dir.path(), 1)
         );
     }
     f
+}
+
+/// Resolves when `child` has exited, with its status.
+async fn exited(child: &mut Child) -> std::process::ExitStatus {
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The last 20 lines of the `n`th controller process's log in `dir`, oldest first.
+fn log_tail(dir: &Path, n: u32) -> String {
+    let log = std::fs::read_to_string(dir.join(format!("controller-{n}.log"))).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
