@@ -4,6 +4,16 @@ use super::*;
 use crate::error::codes;
 use aimd::AimdConfig;
 
+/// An attempt function whose first attempt is answered `Throttling.User`, every later one
+/// succeeds.
+async fn throttled_once(attempt: u32) -> Result<(), AttemptError> {
+    if attempt == 1 {
+        Err(AttemptError::from(codes::THROTTLING_USER.error()))
+    } else {
+        Ok(())
+    }
+}
+
 fn policy() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 4,
@@ -327,13 +337,7 @@ async fn a_throttling_answer_lowers_that_actions_rate_only() {
         "AddVServerGroupBackendServers",
         RepeatSafety::Safe,
         &NoObserver,
-        |n| async move {
-            if n == 1 {
-                Err(AttemptError::from(codes::THROTTLING_USER.error()))
-            } else {
-                Ok(())
-            }
-        },
+        throttled_once,
     )
     .await
     .unwrap();
@@ -408,13 +412,7 @@ async fn fixed_limits_stay_fixed_without_adaptation() {
         "DeleteVServerGroup",
         RepeatSafety::Safe,
         &NoObserver,
-        |n| async move {
-            if n == 1 {
-                Err(AttemptError::from(codes::THROTTLING_USER.error()))
-            } else {
-                Ok(())
-            }
-        },
+        throttled_once,
     )
     .await
     .unwrap();
@@ -443,13 +441,7 @@ async fn a_throttle_after_served_calls_cuts_to_just_under_them_not_to_half() {
         "CreateLoadBalancer",
         RepeatSafety::Safe,
         &NoObserver,
-        |n| async move {
-            if n == 1 {
-                Err(AttemptError::from(codes::THROTTLING_USER.error()))
-            } else {
-                Ok(())
-            }
-        },
+        throttled_once,
     )
     .await
     .unwrap();

@@ -111,10 +111,10 @@ fn a_removed_entry_is_gone() {
     assert_eq!(cache.observed_at("lb-1"), None);
 }
 
-#[test]
-fn strings_no_entry_uses_any_more_are_dropped() {
+/// A cache that held a CLB with one string short of the first prune (its ids and its group's
+/// description), lost it, and then got `lb-1`, whose insert pruned the table.
+fn pruned_once() -> ObservationCache {
     let cache = ObservationCache::default();
-    // One string short of the first prune: the ids and the group's description.
     let many: Vec<BackendServer> = (0..STRINGS_KEPT - 2)
         .map(|i| ecs(&format!("i-{i}"), 30000, "big"))
         .collect();
@@ -124,6 +124,12 @@ fn strings_no_entry_uses_any_more_are_dropped() {
         clb("lb-1", vec![("a", vec![ecs("i-1", 30001, "a")])]),
         Instant::now(),
     );
+    cache
+}
+
+#[test]
+fn strings_no_entry_uses_any_more_are_dropped() {
+    let cache = pruned_once();
     let kept = cache.inner.lock().strings.ids.len();
     assert_eq!(kept, 2, "i-1 and lb-1's group description");
     assert_eq!(
@@ -134,16 +140,7 @@ fn strings_no_entry_uses_any_more_are_dropped() {
 
 #[test]
 fn a_freed_place_in_the_string_table_is_taken_by_the_next_new_string() {
-    let cache = ObservationCache::default();
-    let many: Vec<BackendServer> = (0..STRINGS_KEPT - 2)
-        .map(|i| ecs(&format!("i-{i}"), 30000, "big"))
-        .collect();
-    cache.insert(clb("lb-big", vec![("big", many)]), Instant::now());
-    cache.remove("lb-big");
-    cache.insert(
-        clb("lb-1", vec![("a", vec![ecs("i-1", 30001, "a")])]),
-        Instant::now(),
-    );
+    let cache = pruned_once();
     let places = cache.inner.lock().strings.by_id.len();
     let lb = clb("lb-2", vec![("b", vec![ecs("i-new", 30002, "b")])]);
     cache.insert(lb.clone(), Instant::now());
