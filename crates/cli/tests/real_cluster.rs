@@ -59,8 +59,17 @@ async fn slb_ccm_installed_from_deploy_serves_a_real_cluster() {
         first_ip.as_secs_f64(),
         t.elapsed().as_secs_f64()
     ));
+    // An IP can come before the second echo pod is Ready, and kube-proxy programs a newly
+    // Ready pod within its sync period: wait for the rollout, then retry a split that has
+    // not reached both pods yet (30 s at most).
+    env.wait_rollout(APP_NS, "deployment/echo", Duration::from_secs(120));
     for (svc, ip) in [(CLUSTER_SVC, &cluster_ip), (LOCAL_SVC, &local_ip)] {
-        let split = env.split_through_vip(ip, 60).await;
+        let mut split = env.split_through_vip(ip, 60).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while split.len() < 2 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            split = env.split_through_vip(ip, 60).await;
+        }
         report.line(format!(
             "{svc}: 60 requests from the cloud through {ip}:80 → {split:?}"
         ));
@@ -73,11 +82,9 @@ async fn slb_ccm_installed_from_deploy_serves_a_real_cluster() {
     }
 
     // 3. The Local backend's weight is the node's ready pods, and follows scaling.
-    assert_eq!(
-        env.local_weights().await,
-        vec![2],
-        "weight = 2 ready pods on the node"
-    );
+    // Weight = the 2 ready pods on the node, once the controller has seen the second one
+    // become Ready (the rollout above may have finished just now).
+    assert_eq!(env.wait_local_weight(2).await, vec![2]);
     for replicas in [3, 1] {
         env.kubectl(&[
             "-n",
