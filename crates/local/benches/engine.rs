@@ -23,16 +23,7 @@ fn engine(store: Box<dyn Store>) -> Engine {
     let config = LocalConfig {
         vip_pool: "127.8.0.0/16".into(),
         instances: (0..200)
-            .map(|n| Instance {
-                instance_id: format!("i-{n}"),
-                private_ip_address: format!("127.0.9.{}", n % 250 + 1),
-                vpc_id: String::new(),
-                vswitch_id: String::new(),
-                zone_id: String::new(),
-                instance_name: String::new(),
-                status: "Running".into(),
-                details: Default::default(),
-            })
+            .map(|n| Instance::running(format!("i-{n}"), format!("127.0.9.{}", n % 250 + 1)))
             .collect(),
         quotas: slb_local::config::Quotas {
             load_balancers_per_account: 100_000,

@@ -79,15 +79,11 @@ fn config(backends: usize) -> LocalConfig {
     LocalConfig {
         vip_pool: "127.8.0.0/16".into(),
         instances: (0..backends)
-            .map(|n| Instance {
-                instance_id: format!("i-{n}"),
-                private_ip_address: format!("127.0.{}.{}", 9 + n / 250, n % 250 + 1),
-                vpc_id: String::new(),
-                vswitch_id: String::new(),
-                zone_id: String::new(),
-                instance_name: String::new(),
-                status: "Running".into(),
-                details: Default::default(),
+            .map(|n| {
+                Instance::running(
+                    format!("i-{n}"),
+                    format!("127.0.{}.{}", 9 + n / 250, n % 250 + 1),
+                )
             })
             .collect(),
         quotas: slb_local::config::Quotas {

@@ -185,6 +185,23 @@ pub struct Instance {
     pub details: InstanceDetails,
 }
 
+impl Instance {
+    /// A running instance with only an id and its private address (no VPC, vSwitch or zone;
+    /// every other attribute at its default).
+    pub fn running(id: impl Into<String>, private_ip_address: impl Into<String>) -> Self {
+        Self {
+            instance_id: id.into(),
+            private_ip_address: private_ip_address.into(),
+            vpc_id: String::new(),
+            vswitch_id: String::new(),
+            zone_id: String::new(),
+            instance_name: String::new(),
+            status: running(),
+            details: InstanceDetails::default(),
+        }
+    }
+}
+
 /// The attributes of an instance the node controller turns into labels and addresses
 /// (all optional: an empty one renders as the local default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -143,18 +143,11 @@ pub(crate) mod tests {
 
     /// An engine over two ECS nodes feeding `plane`.
     pub(crate) fn engine(plane: Arc<dyn super::super::DataPlane>) -> Engine {
-        let node = |id: &str, ip: &str| Instance {
-            instance_id: id.into(),
-            private_ip_address: ip.into(),
-            vpc_id: String::new(),
-            vswitch_id: String::new(),
-            zone_id: String::new(),
-            instance_name: String::new(),
-            status: "Running".into(),
-            details: Default::default(),
-        };
         let config = LocalConfig {
-            instances: vec![node("i-a", "127.0.0.11"), node("i-b", "127.0.0.12")],
+            instances: vec![
+                Instance::running("i-a", "127.0.0.11"),
+                Instance::running("i-b", "127.0.0.12"),
+            ],
             ..LocalConfig::default()
         };
         Engine::open(config, Box::new(MemoryStore::default()), plane).unwrap()

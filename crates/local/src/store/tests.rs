@@ -32,16 +32,7 @@ fn lb(id: &str, name: &str) -> LoadBalancer {
 }
 
 fn instance(id: &str) -> Instance {
-    Instance {
-        instance_id: id.into(),
-        private_ip_address: "127.0.0.11".into(),
-        vpc_id: String::new(),
-        vswitch_id: String::new(),
-        zone_id: String::new(),
-        instance_name: String::new(),
-        status: "Running".into(),
-        details: Default::default(),
-    }
+    Instance::running(id, "127.0.0.11")
 }
 
 /// Puts two LBs and an instance, then replaces one LB and deletes the other.
