@@ -50,11 +50,7 @@ fn resolve(state: &State, lb: &LoadBalancer, b: &BackendServer) -> Result<Backen
     Ok(Backend {
         server_id: b.server_id.clone(),
         server_type: kind.as_str().to_owned(),
-        server_ip: if kind == BackendType::Ecs {
-            String::new()
-        } else {
-            b.server_ip.clone()
-        },
+        server_ip: member_ip(b, kind),
         port,
         weight,
         description: b.description.clone(),
@@ -145,17 +141,23 @@ fn shared(backends: &[Backend]) -> Vec<slb_clb_state::BackendServer> {
     backends.iter().map(Backend::shared).collect()
 }
 
+/// The IP that is part of a member's identity: none for an ECS member (its id names it), the
+/// ENI/ECI address otherwise.
+fn member_ip(b: &BackendServer, kind: BackendType) -> String {
+    if kind == BackendType::Ecs {
+        String::new()
+    } else {
+        b.server_ip.clone()
+    }
+}
+
 /// A member key for removal: weight and description do not matter.
 fn key_of(b: &BackendServer) -> Backend {
     let kind = b.effective_type();
     Backend {
         server_id: b.server_id.clone(),
         server_type: kind.as_str().to_owned(),
-        server_ip: if kind == BackendType::Ecs {
-            String::new()
-        } else {
-            b.server_ip.clone()
-        },
+        server_ip: member_ip(b, kind),
         port: b.port.unwrap_or(0),
         weight: 0,
         description: String::new(),
